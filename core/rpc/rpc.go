@@ -1,0 +1,209 @@
+// Package rpc is the one registry of management commands (SER's FIFO
+// commands: ps, which, uptime, ul_show_contact, t_uac_dlg, …). The core and
+// the modules declare each command once; the FIFO named pipe, the unix
+// socket, XML-RPC and the web console are codecs around this registry.
+//
+// A command reads its parameters as the FIFO delivers them — single lines,
+// header sets and bodies — and returns SER's reply text: a "NNN reason"
+// status line followed by body lines, byte for byte as SER 0.9 printed it.
+package rpc
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Flavor selects the transport-specific wording SER used: the FIFO server
+// and the unix socket server answered some things differently ("200 ok" vs
+// "200 OK", "500 command 'x' not available" vs "500 Command x not found").
+type Flavor uint8
+
+// Flavors.
+const (
+	FIFO Flavor = iota
+	UnixSock
+)
+
+// Params delivers a command's parameter lines.
+type Params interface {
+	// Line returns the next parameter line; ok is false when the request
+	// has no more lines.
+	Line() (line string, ok bool)
+	// LineSet returns a header set: lines up to an empty line or a "."
+	// line (FIFO), or up to a "." line (unix socket). ok is false when the
+	// request ended before the set was terminated.
+	LineSet() (lines []string, ok bool)
+	// Body returns lines up to a "." line.
+	Body() (lines []string, ok bool)
+}
+
+// Request is one command invocation.
+type Request struct {
+	Name   string
+	Params Params
+	Flavor Flavor
+}
+
+// OK returns the success status line text of the request's flavor:
+// "200 ok" over the FIFO, "200 OK" over the unix socket (SER 0.9).
+func (r *Request) OK() string {
+	if r.Flavor == UnixSock {
+		return "200 OK"
+	}
+	return "200 ok"
+}
+
+// Reply is a command's answer: its exact text and the parsed status.
+type Reply struct {
+	Code int
+	Text string
+}
+
+// NewReply builds "code reason\n" followed by body (SER's usual layout).
+func NewReply(code int, reason, body string) *Reply {
+	return &Reply{Code: code, Text: fmt.Sprintf("%d %s\n%s", code, reason, body)}
+}
+
+// Raw wraps an exact reply text (for SER replies that end without a
+// newline, such as "200 killing now..."). The code is read from the text.
+func Raw(text string) *Reply {
+	code := 500
+	if len(text) >= 3 {
+		if n, err := strconv.Atoi(text[:3]); err == nil {
+			code = n
+		}
+	}
+	return &Reply{Code: code, Text: text}
+}
+
+// Errorf builds a status-line-only reply: "code reason\n".
+func Errorf(code int, format string, a ...any) *Reply {
+	return NewReply(code, fmt.Sprintf(format, a...), "")
+}
+
+// Reason returns the status line without the code.
+func (r *Reply) Reason() string {
+	line, _, _ := strings.Cut(r.Text, "\n")
+	if len(line) > 4 {
+		return line[4:]
+	}
+	return ""
+}
+
+// Lines returns the body lines (after the status line), without a trailing
+// empty line.
+func (r *Reply) Lines() []string {
+	_, body, found := strings.Cut(r.Text, "\n")
+	if !found || body == "" {
+		return []string{}
+	}
+	body = strings.TrimSuffix(body, "\n")
+	return strings.Split(body, "\n")
+}
+
+// Handler executes a command.
+type Handler func(ctx context.Context, req *Request) *Reply
+
+// Command is a registered management command.
+type Command struct {
+	Name string
+	// Params names the parameter lines in order ("table", "aor", …); a
+	// trailing "[x]" marks an optional one. Used by help texts and by
+	// XML-RPC's system.methodSignature.
+	Params []string
+	Help   string
+	// Handler runs the command.
+	Handler Handler
+}
+
+// Registry holds the commands of one server.
+type Registry struct {
+	mu    sync.RWMutex
+	cmds  map[string]*Command
+	order []string // newest first, as SER's which prints them
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry { return &Registry{cmds: map[string]*Command{}} }
+
+// Register adds a command. Names are case-insensitive; a duplicate is an
+// error.
+func (r *Registry) Register(c Command) error {
+	if c.Name == "" || c.Handler == nil {
+		return fmt.Errorf("rpc: register: incomplete command %q", c.Name)
+	}
+	key := strings.ToLower(c.Name)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, dup := r.cmds[key]; dup {
+		return fmt.Errorf("rpc: register: command %q already registered", c.Name)
+	}
+	cc := c
+	r.cmds[key] = &cc
+	r.order = append([]string{c.Name}, r.order...)
+	return nil
+}
+
+// MustRegister is Register that panics on error (for built-in tables).
+func (r *Registry) MustRegister(cs ...Command) {
+	for _, c := range cs {
+		if err := r.Register(c); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// Lookup finds a command by name, ignoring case.
+func (r *Registry) Lookup(name string) (*Command, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	c, ok := r.cmds[strings.ToLower(name)]
+	return c, ok
+}
+
+// Names returns the command names, newest registration first.
+func (r *Registry) Names() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return append([]string(nil), r.order...)
+}
+
+// Sorted returns the commands sorted by name.
+func (r *Registry) Sorted() []*Command {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]*Command, 0, len(r.cmds))
+	for _, c := range r.cmds {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// NotFound returns the reply for an unknown command in the given flavor.
+func NotFound(name string, f Flavor) *Reply {
+	if f == UnixSock {
+		return Errorf(500, "Command %s not found", name)
+	}
+	return Errorf(500, "command '%s' not available", name)
+}
+
+// Execute runs the named command. An unknown name gets SER's 500 reply.
+func (r *Registry) Execute(ctx context.Context, name string, p Params, f Flavor) *Reply {
+	c, ok := r.Lookup(name)
+	if !ok {
+		return NotFound(name, f)
+	}
+	if p == nil {
+		p = Lines(nil)
+	}
+	rep := c.Handler(ctx, &Request{Name: name, Params: p, Flavor: f})
+	if rep == nil {
+		return Errorf(500, "command '%s' returned no reply", name)
+	}
+	return rep
+}

@@ -1,0 +1,278 @@
+// Package sipmsg holds the per-message context that the script interpreter and
+// every module function work on: the parsed SIP message (sipgo's model), how
+// it arrived, its flags and its destination set.
+package sipmsg
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// Proto is a transport protocol, numbered as in SER (PROTO_UDP=1 …).
+type Proto uint8
+
+// Transport protocols.
+const (
+	ProtoNone Proto = 0
+	ProtoUDP  Proto = 1
+	ProtoTCP  Proto = 2
+	ProtoTLS  Proto = 3
+)
+
+// String returns the protocol in lower case ("udp", "tcp", "tls").
+func (p Proto) String() string {
+	switch p {
+	case ProtoUDP:
+		return "udp"
+	case ProtoTCP:
+		return "tcp"
+	case ProtoTLS:
+		return "tls"
+	}
+	return "none"
+}
+
+// ViaName returns the protocol as written in a Via header ("UDP", "TCP").
+func (p Proto) ViaName() string { return strings.ToUpper(p.String()) }
+
+// ParseProto converts "udp", "TCP", … into a Proto; ok is false for others.
+func ParseProto(s string) (Proto, bool) {
+	switch strings.ToLower(s) {
+	case "udp":
+		return ProtoUDP, true
+	case "tcp":
+		return ProtoTCP, true
+	case "tls":
+		return ProtoTLS, true
+	}
+	return ProtoNone, false
+}
+
+// Socket is a local listening socket: the server receives on it and sends
+// replies and forwarded requests from it, so they leave from the advertised
+// address.
+type Socket struct {
+	Proto Proto
+	IP    netip.Addr
+	Port  int
+	// Name is the host written into Via and Record-Route headers.
+	Name string
+	// Index is the socket's position in the listen list (SER's sock=N).
+	Index int
+}
+
+// HostPort returns "name:port" for this socket.
+func (s *Socket) HostPort() string {
+	if s.IP.Is6() && !strings.HasPrefix(s.Name, "[") {
+		return fmt.Sprintf("[%s]:%d", s.Name, s.Port)
+	}
+	return fmt.Sprintf("%s:%d", s.Name, s.Port)
+}
+
+// String returns "proto:name:port".
+func (s *Socket) String() string { return s.Proto.String() + ":" + s.HostPort() }
+
+// RcvInfo tells how a message arrived.
+type RcvInfo struct {
+	Src   netip.AddrPort // remote address (src_ip, src_port)
+	Sock  *Socket        // local socket it arrived on (dst_ip, dst_port)
+	Proto Proto
+	// ConnID identifies the TCP connection a message came on (0 for UDP);
+	// replies go back over the same connection when it is still open.
+	ConnID uint64
+}
+
+// Branch is one extra entry of the destination set (beyond the R-URI).
+type Branch struct {
+	URI    string
+	DstURI string  // next hop, when it differs from URI
+	Q      float32 // -1 when not set
+	Flags  uint32
+}
+
+// Flags is SER's set of 32 per-message flags (setflag/resetflag/isflagset).
+type Flags uint32
+
+// MaxFlag is the highest flag number.
+const MaxFlag = 31
+
+// Key indexes a module's per-message value (for example the credentials an
+// auth function accepted, or the transaction tm created).
+type Key int
+
+var nextKey atomic.Int32
+
+// MaxKeys is the number of per-message value slots.
+const MaxKeys = 16
+
+// NewKey allocates a per-message slot. Modules call it from a package
+// variable initialiser; it panics when the slots are exhausted.
+func NewKey() Key {
+	k := nextKey.Add(1) - 1
+	if k >= MaxKeys {
+		panic("sipmsg: too many per-message keys")
+	}
+	return Key(k)
+}
+
+// Msg is a received (or locally generated) SIP message with the state the
+// routing script builds up while processing it.
+type Msg struct {
+	Req  *sip.Request  // set for requests
+	Resp *sip.Response // set for replies
+	Raw  []byte        // the bytes as received
+	Rcv  RcvInfo
+
+	Flags Flags
+
+	// origURI is the R-URI as received (revert_uri restores it).
+	origURI sip.Uri
+	// uriStr caches Req.Recipient.String(); cleared on every rewrite.
+	uriStr string
+	// DstURI is the next hop when it differs from the R-URI (set by
+	// loose_route, by lookup() for NATed contacts, by forward targets).
+	DstURI string
+	// Branches are the destination set entries after the R-URI.
+	Branches []Branch
+	// RURIQ is the q value of the R-URI entry (-1: not set).
+	RURIQ float32
+	// ForceSocket, when set, is the socket to send from.
+	ForceSocket *Socket
+
+	// Dropped is set by the drop action (in an onreply route the reply is
+	// not relayed).
+	Dropped bool
+
+	// ErrCode and ErrReason describe why the last action failed (set with
+	// SetError); sl_reply_error answers with them.
+	ErrCode   int
+	ErrReason string
+
+	vals [MaxKeys]any
+}
+
+// NewRequest wraps a parsed request.
+func NewRequest(req *sip.Request, raw []byte, rcv RcvInfo) *Msg {
+	m := &Msg{Req: req, Raw: raw, Rcv: rcv, RURIQ: -1}
+	m.origURI = *req.Recipient.Clone()
+	return m
+}
+
+// NewReply wraps a parsed reply.
+func NewReply(resp *sip.Response, raw []byte, rcv RcvInfo) *Msg {
+	return &Msg{Resp: resp, Raw: raw, Rcv: rcv, RURIQ: -1}
+}
+
+// IsRequest reports whether the message is a request.
+func (m *Msg) IsRequest() bool { return m.Req != nil }
+
+// Method returns the request method, or the CSeq method of a reply.
+func (m *Msg) Method() string {
+	if m.Req != nil {
+		return string(m.Req.Method)
+	}
+	if m.Resp != nil {
+		if cs := m.Resp.CSeq(); cs != nil {
+			return string(cs.MethodName)
+		}
+	}
+	return ""
+}
+
+// Message returns the underlying sipgo message.
+func (m *Msg) Message() sip.Message {
+	if m.Req != nil {
+		return m.Req
+	}
+	return m.Resp
+}
+
+// URI returns the current Request-URI (nil for replies).
+func (m *Msg) URI() *sip.Uri {
+	if m.Req == nil {
+		return nil
+	}
+	return &m.Req.Recipient
+}
+
+// URIString returns the current Request-URI as text.
+func (m *Msg) URIString() string {
+	if m.Req == nil {
+		return ""
+	}
+	if m.uriStr == "" {
+		m.uriStr = m.Req.Recipient.String()
+	}
+	return m.uriStr
+}
+
+// OrigURI returns the Request-URI as it was received.
+func (m *Msg) OrigURI() *sip.Uri { return &m.origURI }
+
+// URIChanged must be called after the R-URI was modified in place.
+func (m *Msg) URIChanged() { m.uriStr = "" }
+
+// SetURI replaces the Request-URI with the parsed form of s.
+func (m *Msg) SetURI(s string) error {
+	if m.Req == nil {
+		return fmt.Errorf("sipmsg: set uri: not a request")
+	}
+	var u sip.Uri
+	if err := sip.ParseUri(s, &u); err != nil {
+		return fmt.Errorf("sipmsg: set uri %q: %w", s, err)
+	}
+	m.Req.Recipient = u
+	m.uriStr = ""
+	return nil
+}
+
+// RevertURI restores the Request-URI received with the request.
+func (m *Msg) RevertURI() {
+	if m.Req == nil {
+		return
+	}
+	m.Req.Recipient = *m.origURI.Clone()
+	m.uriStr = ""
+}
+
+// AppendBranch adds an entry to the destination set.
+func (m *Msg) AppendBranch(b Branch) { m.Branches = append(m.Branches, b) }
+
+// ClearBranches empties the destination set beyond the R-URI.
+func (m *Msg) ClearBranches() { m.Branches = m.Branches[:0] }
+
+// Get returns the per-message value stored under k.
+func (m *Msg) Get(k Key) any { return m.vals[k] }
+
+// Set stores a per-message value under k.
+func (m *Msg) Set(k Key, v any) { m.vals[k] = v }
+
+// SetFlag sets flag n (0..31).
+func (m *Msg) SetFlag(n int) { m.Flags |= 1 << uint(n) }
+
+// ResetFlag clears flag n.
+func (m *Msg) ResetFlag(n int) { m.Flags &^= 1 << uint(n) }
+
+// IsFlagSet reports whether flag n is set.
+func (m *Msg) IsFlagSet(n int) bool { return m.Flags&(1<<uint(n)) != 0 }
+
+// CallID returns the Call-ID value or "".
+func (m *Msg) CallID() string {
+	if h := m.Message().CallID(); h != nil {
+		return h.Value()
+	}
+	return ""
+}
+
+// Header returns the value of the first header called name (any case,
+// compact forms included), or "".
+func (m *Msg) Header(name string) string {
+	if h := m.Message().(interface{ GetHeader(string) sip.Header }).GetHeader(name); h != nil {
+		return h.Value()
+	}
+	return ""
+}
