@@ -1,0 +1,291 @@
+// Package store is ser's SQL layer: it opens the database, applies the
+// numbered migrations of package migrations (SER 0.9's schema) and owns
+// every SQL statement the server, serctl and the web console run. Callers
+// see Go types and the sentinel errors ErrNotFound, ErrExists and
+// ErrInvalid, never *sql.DB.
+//
+// SQLite (github.com/mattn/go-sqlite3) is the embedded engine; everything
+// that differs in MySQL is kept in Dialect so that a networked engine can be
+// added without touching the resource files.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+
+	"ser/migrations"
+)
+
+// Store is an open database. It is safe for concurrent use.
+//
+// With SQLite it holds two pools: one connection for writes (every write
+// and transaction, so writers queue in Go instead of spinning on SQLite's
+// lock) and several read-only connections, which WAL mode lets run
+// alongside the writer.
+type Store struct {
+	d   *Dialect
+	w   *sql.DB // writes and transactions
+	r   *sql.DB // reads
+	src Source
+	log *slog.Logger
+	now func() time.Time
+
+	mu    sync.Mutex
+	stmts map[stmtKey]*sql.Stmt
+}
+
+// stmtKey identifies a cached prepared statement.
+type stmtKey struct {
+	db *sql.DB
+	q  string
+}
+
+// Option changes how Open sets up the store.
+type Option func(*options)
+
+type options struct {
+	log        *slog.Logger
+	now        func() time.Time
+	migrations fs.FS
+	readConns  int
+}
+
+// WithLogger sets the logger (default slog.Default with module=store).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithClock sets the clock used for datetime_created, last_modified and the
+// like (default time.Now). Tests use it to get fixed times.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithMigrations replaces the embedded migrations (migrations.FS) with
+// fsys, whose *.sql files at its root are applied instead.
+func WithMigrations(fsys fs.FS) Option { return func(o *options) { o.migrations = fsys } }
+
+// WithReadConns sets the size of the SQLite read pool (default
+// max(4, GOMAXPROCS)).
+func WithReadConns(n int) Option { return func(o *options) { o.readConns = n } }
+
+// Open opens (creating it when missing) the database named by dbURL (see
+// ParseURL) and applies the pending migrations, each in its own
+// transaction. A failing migration is rolled back and Open returns its
+// error. mysql:// and sql:// URLs return ErrMySQLNotBuilt.
+func Open(ctx context.Context, dbURL string, opts ...Option) (*Store, error) {
+	o := options{now: time.Now, migrations: migrations.FS}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.log == nil {
+		o.log = slog.Default().With("module", "store")
+	}
+	if o.readConns <= 0 {
+		o.readConns = max(4, runtime.GOMAXPROCS(0))
+	}
+	src, err := ParseURL(dbURL)
+	if err != nil {
+		return nil, err
+	}
+	if src.Engine == "mysql" {
+		return nil, ErrMySQLNotBuilt
+	}
+	s := &Store{d: SQLite, src: src, log: o.log, now: o.now, stmts: map[stmtKey]*sql.Stmt{}}
+	if err := s.openSQLite(ctx, o.readConns); err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx, o.migrations); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// memSeq numbers in-memory databases so that each Open gets its own.
+var memSeq atomic.Int64
+
+// openSQLite opens the write and read pools.
+func (s *Store) openSQLite(ctx context.Context, readConns int) error {
+	var file string
+	common := "_busy_timeout=5000&_foreign_keys=on"
+	wparams := common + "&_txlock=immediate"
+	rparams := common + "&_query_only=on"
+	if s.src.Memory {
+		// The memdb VFS shares one in-memory database between the
+		// connections of this process that open the same "/name".
+		file = fmt.Sprintf("file:/ser-mem-%d-%d-%d?vfs=memdb&", os.Getpid(), memSeq.Add(1), rand.Int64())
+	} else {
+		if dir := filepath.Dir(s.src.Path); dir != "." {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return fmt.Errorf("store: create database directory: %w", err)
+			}
+		}
+		file = "file:" + uriEscaper.Replace(s.src.Path) + "?"
+		wparams += "&_journal_mode=WAL&_synchronous=NORMAL"
+	}
+	w, err := sql.Open("sqlite3", file+wparams)
+	if err != nil {
+		return fmt.Errorf("store: open %s: %w", s.describe(), err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return fmt.Errorf("store: open %s: %w", s.describe(), err)
+	}
+	r, err := sql.Open("sqlite3", file+rparams)
+	if err != nil {
+		w.Close()
+		return fmt.Errorf("store: open %s: %w", s.describe(), err)
+	}
+	r.SetMaxOpenConns(readConns)
+	r.SetMaxIdleConns(readConns)
+	r.SetConnMaxLifetime(0)
+	r.SetConnMaxIdleTime(0)
+	s.w, s.r = w, r
+	return nil
+}
+
+// uriEscaper escapes the characters that are special in an SQLite URI
+// filename.
+var uriEscaper = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+
+// describe names the database for error messages (never a password).
+func (s *Store) describe() string {
+	if s.src.Memory {
+		return "sqlite :memory:"
+	}
+	return "sqlite " + s.src.Path
+}
+
+// Dialect returns the SQL dialect of the open database.
+func (s *Store) Dialect() *Dialect { return s.d }
+
+// Source returns the parsed URL the store was opened with.
+func (s *Store) Source() Source { return s.src }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the cached statements and both pools.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	for k, st := range s.stmts {
+		st.Close()
+		delete(s.stmts, k)
+	}
+	s.mu.Unlock()
+	var errs []error
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	if s.w != nil {
+		errs = append(errs, s.w.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// prepared returns a cached prepared statement for q on db. Hot paths
+// (auth, group checks, usrloc writes) use it so that SQL is parsed once.
+func (s *Store) prepared(ctx context.Context, db *sql.DB, q string) (*sql.Stmt, error) {
+	k := stmtKey{db, q}
+	s.mu.Lock()
+	st := s.stmts[k]
+	s.mu.Unlock()
+	if st != nil {
+		return st, nil
+	}
+	st, err := db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old := s.stmts[k]; old != nil {
+		st.Close()
+		return old, nil
+	}
+	s.stmts[k] = st
+	return st, nil
+}
+
+// inTx runs fn in a write transaction: committed when fn returns nil,
+// rolled back otherwise (and on panic), so a multi-statement operation is
+// never half done.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// affected returns ErrNotFound (wrapped with what) when res changed no row.
+func affected(res sql.Result, what string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", what, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: %s: %w", what, ErrNotFound)
+	}
+	return nil
+}
+
+// Page selects a window of a listing. Limit 0 means no limit.
+type Page struct {
+	Limit, Offset int
+}
+
+// clause returns " LIMIT ? OFFSET ?" and its arguments (both engines).
+func (p Page) clause() (string, []any) {
+	if p.Limit <= 0 && p.Offset <= 0 {
+		return "", nil
+	}
+	limit := int64(p.Limit)
+	if limit <= 0 {
+		limit = math.MaxInt64 // an offset alone: both engines need a LIMIT
+	}
+	return " LIMIT ? OFFSET ?", []any{limit, max(p.Offset, 0)}
+}
+
+// likePattern makes a LIKE pattern matching s anywhere, with LIKE's
+// wildcards in s escaped by '!' (used with ESCAPE '!' in both engines).
+func likePattern(s string) string {
+	r := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
+	return "%" + strings.ToLower(r.Replace(s)) + "%"
+}
