@@ -147,6 +147,10 @@ type Msg struct {
 	// not relayed).
 	Dropped bool
 
+	// ReplyHeaders are header lines ("Name: value") to add to the next
+	// locally generated reply (textops' append_to_reply, auth challenges).
+	ReplyHeaders []string
+
 	// ErrCode and ErrReason describe why the last action failed (set with
 	// SetError); sl_reply_error answers with them.
 	ErrCode   int

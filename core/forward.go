@@ -1,0 +1,179 @@
+package core
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+
+	"ser/core/sipmsg"
+)
+
+// MagicCookie starts every RFC 3261 branch.
+const MagicCookie = "z9hG4bK"
+
+// StatelessBranch computes the branch of a statelessly forwarded request
+// (RFC 3261 §16.11): the same for retransmissions (and for a CANCEL or
+// non-2xx ACK of the same INVITE), different for different requests or
+// different destinations.
+func StatelessBranch(m *sipmsg.Msg) string {
+	req := m.Req
+	h := md5.New()
+	top := req.Via()
+	if b, _ := top.Params.Get("branch"); strings.HasPrefix(b, MagicCookie) {
+		h.Write([]byte(b))
+		h.Write([]byte(top.Host))
+		h.Write([]byte(strconv.Itoa(top.Port)))
+	} else {
+		// RFC 2543 peers: hash the transaction's identity instead.
+		if t := req.To(); t != nil {
+			tag, _ := t.Params.Get("tag")
+			h.Write([]byte(tag))
+		}
+		if f := req.From(); f != nil {
+			tag, _ := f.Params.Get("tag")
+			h.Write([]byte(tag))
+		}
+		h.Write([]byte(m.CallID()))
+		if cs := req.CSeq(); cs != nil {
+			h.Write([]byte(strconv.FormatUint(uint64(cs.SeqNo), 10)))
+		}
+		h.Write([]byte(m.OrigURI().String()))
+		h.Write([]byte(top.Value()))
+	}
+	h.Write([]byte(m.URIString()))
+	return MagicCookie + hex.EncodeToString(h.Sum(nil))[:20]
+}
+
+// Forward relays the request in m statelessly to dst: the previous hop's
+// Via gets received/rport, our Via goes on top with a deterministic branch,
+// and the current message is sent. The message itself is left as it was,
+// so a script may forward the same request to several peers.
+func (s *Server) Forward(m *sipmsg.Msg, dst sipmsg.Dest) error {
+	if m.Req == nil {
+		return fmt.Errorf("core: forward: not a request")
+	}
+	if m.ForceSocket != nil && m.ForceSocket.Proto == dst.Proto {
+		dst.Sock = m.ForceSocket
+	}
+	sock := s.tr.SocketFor(dst)
+	if sock == nil {
+		return fmt.Errorf("core: forward to %s: no %s socket", dst, dst.Proto)
+	}
+	dst.Sock = sock
+	out := s.withVia(m, sock, StatelessBranch(m))
+	if err := s.tr.Send(dst, out); err != nil {
+		return fmt.Errorf("core: forward: %w", err)
+	}
+	s.Stats.FwdRequests.Add(1)
+	return nil
+}
+
+// withVia serialises the request with the previous hop's Via completed
+// (received/rport/i) and our Via on top, without changing m.
+func (s *Server) withVia(m *sipmsg.Msg, sock *sipmsg.Socket, branch string) []byte {
+	req := m.Req
+	orig := req.Via()
+	recv := orig.Clone()
+	setReceived(recv, m.Rcv, true)
+	req.ReplaceHeader(recv)
+	ours := &sip.ViaHeader{
+		ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: sock.Proto.ViaName(),
+		Host: sock.Name, Port: sock.Port, Params: sip.NewParams(),
+	}
+	ours.Params.Add("branch", branch)
+	req.PrependHeader(ours)
+	var b bytesWriter
+	req.StringWrite(&b)
+	req.RemoveHeader("Via") // ours
+	req.ReplaceHeader(orig) // the previous hop's, unmodified
+	return b.buf
+}
+
+// SendAsIs sends the current request to dst without adding a Via (SER's
+// send()).
+func (s *Server) SendAsIs(m *sipmsg.Msg, dst sipmsg.Dest) error {
+	if m.Req == nil {
+		return fmt.Errorf("core: send: not a request")
+	}
+	if err := s.tr.Send(dst, m.Bytes()); err != nil {
+		return fmt.Errorf("core: send: %w", err)
+	}
+	return nil
+}
+
+// forwardReply routes a reply statelessly by its Vias (RFC 3261 §16.7,
+// §18.2.2): the top Via must be ours; it is removed and the reply goes to
+// the next Via's received/rport address, from the socket our Via named.
+func (s *Server) forwardReply(m *sipmsg.Msg) {
+	resp := m.Resp
+	top := resp.Via()
+	sock := s.ourVia(top)
+	if sock == nil {
+		s.Stats.BadReplies.Add(1)
+		s.log.Debug("reply not for us dropped", "module", "core", "via", top.Value(), "src", m.Rcv.Src.String())
+		return
+	}
+	resp.RemoveHeader("Via")
+	next := resp.Via()
+	if next == nil {
+		// A reply to a request we originated statelessly: nobody to relay to.
+		s.Stats.BadReplies.Add(1)
+		return
+	}
+	dst, err := s.ReplyDest(sipmsg.RcvInfo{Sock: sock}, next)
+	if err != nil {
+		s.log.Warn("cannot route reply", "module", "core", "via", next.Value(), "err", err)
+		return
+	}
+	if dst.Proto == sock.Proto {
+		dst.Sock = sock
+	}
+	var b bytesWriter
+	resp.StringWrite(&b)
+	if err := s.tr.Send(dst, b.buf); err != nil {
+		s.log.Warn("relaying reply failed", "module", "core", "dst", dst.String(), "err", err)
+		return
+	}
+	s.Stats.FwdReplies.Add(1)
+}
+
+// ourVia returns the socket a Via header names, or nil when the Via is not
+// ours.
+func (s *Server) ourVia(v *sip.ViaHeader) *sipmsg.Socket {
+	if v == nil {
+		return nil
+	}
+	proto, ok := sipmsg.ParseProto(v.Transport)
+	if !ok {
+		return nil
+	}
+	port := v.Port
+	if port == 0 {
+		port = defaultPort(proto)
+	}
+	host := strings.Trim(v.Host, "[]")
+	for _, sk := range s.socks {
+		if sk.Port == port && (strings.EqualFold(host, sk.Name) || host == sk.IP.String()) {
+			if sk.Proto == proto {
+				return sk
+			}
+		}
+	}
+	for _, sk := range s.socks {
+		if sk.Port == port && (strings.EqualFold(host, sk.Name) || host == sk.IP.String()) {
+			return sk
+		}
+	}
+	if s.IsMyself(host, port, sipmsg.ProtoNone) {
+		for _, sk := range s.socks {
+			if sk.Proto == proto {
+				return sk
+			}
+		}
+	}
+	return nil
+}

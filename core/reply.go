@@ -1,0 +1,251 @@
+package core
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+
+	"ser/core/module"
+	"ser/core/sipmsg"
+)
+
+// ServerHeader returns SER's signature: "Sip EXpress router (v (arch/os))".
+func (s *Server) ServerHeader() string {
+	return fmt.Sprintf("Sip EXpress router (%s (%s/%s))", s.version, runtime.GOARCH, runtime.GOOS)
+}
+
+// ServerSignature reports whether server_signature is on.
+func (s *Server) ServerSignature() bool { return s.opts.ServerSig }
+
+// BuildReply makes a reply to the request in m (RFC 3261 §8.2.6): Vias
+// (the top one with received/rport), From, To with a tag, Call-ID, CSeq,
+// Record-Route for dialog-creating replies, then the extra headers, the
+// Server header and Content-Length, and SER's Warning header when
+// sip_warning is on.
+func (s *Server) BuildReply(m *sipmsg.Msg, code int, reason string, o module.ReplyOpts) *sip.Response {
+	req := m.Req
+	resp := sip.NewResponse(code, reason)
+	first := true
+	for _, h := range req.GetHeaders("Via") {
+		v, ok := h.(*sip.ViaHeader)
+		if !ok {
+			continue
+		}
+		if first {
+			v = v.Clone()
+			setReceived(v, m.Rcv, false)
+			first = false
+		}
+		resp.AppendHeader(v)
+	}
+	if (code >= 180 && code < 300) && req.Method != sip.REGISTER && req.Method != sip.ACK && req.Method != sip.CANCEL {
+		for _, h := range req.GetHeaders("Record-Route") {
+			resp.AppendHeader(h)
+		}
+	}
+	if f := req.From(); f != nil {
+		resp.AppendHeader(f)
+	}
+	if t := req.To(); t != nil {
+		to := t
+		if _, has := t.Params.Get("tag"); !has && code > 100 {
+			to = cloneTo(t)
+			tag := o.ToTag
+			if tag == "" {
+				tag = s.StableTag(m)
+			}
+			to.Params.Add("tag", tag)
+		}
+		resp.AppendHeader(to)
+	}
+	if c := req.CallID(); c != nil {
+		resp.AppendHeader(c)
+	}
+	if c := req.CSeq(); c != nil {
+		resp.AppendHeader(c)
+	}
+	if code == 100 {
+		if ts := req.GetHeader("Timestamp"); ts != nil {
+			resp.AppendHeader(ts)
+		}
+	}
+	for _, line := range o.Headers {
+		appendHeaderLine(resp, line)
+	}
+	for _, line := range m.ReplyHeaders {
+		appendHeaderLine(resp, line)
+	}
+	if s.opts.ServerSig {
+		resp.AppendHeader(sip.NewHeader("Server", s.ServerHeader()))
+	}
+	if o.ContentType != "" {
+		ct := sip.ContentTypeHeader(o.ContentType)
+		resp.AppendHeader(&ct)
+	}
+	resp.SetBody(o.Body)
+	if s.opts.SipWarning {
+		resp.AppendHeader(sip.NewHeader("Warning", s.warning(m)))
+	}
+	return resp
+}
+
+// warning is SER's diagnostic Warning header value.
+func (s *Server) warning(m *sipmsg.Msg) string {
+	sock := m.Rcv.Sock
+	host := "0.0.0.0:0"
+	if sock != nil {
+		host = sock.HostPort()
+	}
+	return fmt.Sprintf("392 %s \"Noisy feedback tells: pid=%d req_src_ip=%s req_src_port=%d in_uri=%s out_uri=%s via_cnt==%d\"",
+		host, s.pid, m.Rcv.Src.Addr(), m.Rcv.Src.Port(), m.OrigURI().String(), m.URIString(), len(m.Req.GetHeaders("Via")))
+}
+
+// StableTag returns the To-tag for locally generated replies to m: a
+// per-server prefix and a hash over the request's identity, so a
+// retransmitted request gets a byte-identical reply.
+func (s *Server) StableTag(m *sipmsg.Msg) string {
+	h := md5.New()
+	req := m.Req
+	if f := req.From(); f != nil {
+		tag, _ := f.Params.Get("tag")
+		h.Write([]byte(tag))
+	}
+	h.Write([]byte{0})
+	h.Write([]byte(m.CallID()))
+	h.Write([]byte{0})
+	if cs := req.CSeq(); cs != nil {
+		h.Write([]byte(strconv.FormatUint(uint64(cs.SeqNo), 10)))
+	}
+	if v := req.Via(); v != nil {
+		b, _ := v.Params.Get("branch")
+		h.Write([]byte(b))
+	}
+	return s.tagSeed + "-" + hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+func cloneTo(t *sip.ToHeader) *sip.ToHeader {
+	c := &sip.ToHeader{DisplayName: t.DisplayName, Address: *t.Address.Clone()}
+	if t.Params != nil {
+		c.Params = t.Params.Clone()
+	} else {
+		c.Params = sip.NewParams()
+	}
+	return c
+}
+
+// appendHeaderLine parses "Name: value" (trailing CRLF allowed) and
+// appends it as a header.
+func appendHeaderLine(msg sip.Message, line string) {
+	line = strings.TrimRight(line, "\r\n")
+	for _, l := range strings.Split(line, "\r\n") {
+		name, val, ok := strings.Cut(l, ":")
+		if !ok {
+			continue
+		}
+		msg.AppendHeader(sip.NewHeader(strings.TrimSpace(name), strings.TrimSpace(val)))
+	}
+}
+
+// setReceived adds received= (and fills rport) to the Via a request was
+// received with (RFC 3261 §18.2.1, RFC 3581). connID tags TCP
+// connections (i=) so a stateless reply can find its way back.
+func setReceived(v *sip.ViaHeader, rcv sipmsg.RcvInfo, tagConn bool) {
+	src := rcv.Src.Addr().Unmap()
+	if !src.IsValid() {
+		return
+	}
+	if v.Params == nil {
+		v.Params = sip.NewParams()
+	}
+	rp, hasRport := v.Params.Get("rport")
+	if ip, err := netip.ParseAddr(strings.Trim(v.Host, "[]")); err != nil || ip.Unmap() != src || hasRport {
+		v.Params.Add("received", src.String())
+	}
+	if hasRport && rp == "" {
+		v.Params.Add("rport", strconv.Itoa(int(rcv.Src.Port())))
+	}
+	if tagConn && rcv.ConnID != 0 {
+		v.Params.Add("i", strconv.FormatUint(rcv.ConnID, 10))
+	}
+}
+
+// ReplyDest computes where a reply goes, given the Via of the request it
+// answers (with received/rport already filled in for the hop that sent it)
+// and how that request arrived (RFC 3261 §18.2.2, RFC 3581).
+func (s *Server) ReplyDest(rcv sipmsg.RcvInfo, via *sip.ViaHeader) (sipmsg.Dest, error) {
+	proto, ok := sipmsg.ParseProto(via.Transport)
+	if !ok {
+		return sipmsg.Dest{}, fmt.Errorf("core: reply: unsupported Via transport %q", via.Transport)
+	}
+	d := sipmsg.Dest{Proto: proto, Sock: rcv.Sock}
+	if proto == rcv.Proto && proto != sipmsg.ProtoUDP {
+		d.ConnID = rcv.ConnID
+	}
+	if id, ok := via.Params.Get("i"); ok && proto != sipmsg.ProtoUDP {
+		if n, err := strconv.ParseUint(id, 10, 64); err == nil {
+			d.ConnID = n
+		}
+	}
+	port := via.Port
+	if port == 0 {
+		port = 5060
+	}
+	if s.opts.ReplyToVia {
+		return s.resolveInto(d, via.Host, port)
+	}
+	rport, _ := via.Params.Get("rport")
+	recv, hasRecv := via.Params.Get("received")
+	host := via.Host
+	if hasRecv {
+		host = recv
+	}
+	if rport != "" {
+		if n, err := strconv.Atoi(rport); err == nil && n > 0 && n < 65536 {
+			port = n
+		}
+	}
+	return s.resolveInto(d, host, port)
+}
+
+func (s *Server) resolveInto(d sipmsg.Dest, host string, port int) (sipmsg.Dest, error) {
+	r, err := s.ResolveHost(host, port, d.Proto)
+	if err != nil {
+		return d, err
+	}
+	d.Addr = r.Addr
+	return d, nil
+}
+
+// SendReply sends a reply to a request that arrived as described by rcv.
+// The top Via of resp already carries received/rport (BuildReply adds
+// them).
+func (s *Server) SendReply(rcv sipmsg.RcvInfo, resp *sip.Response) error {
+	via := resp.Via()
+	if via == nil {
+		return fmt.Errorf("core: send reply: no Via")
+	}
+	dst, err := s.ReplyDest(rcv, via)
+	if err != nil {
+		return err
+	}
+	var b bytesWriter
+	resp.StringWrite(&b)
+	if err := s.tr.Send(dst, b.buf); err != nil {
+		return fmt.Errorf("core: send reply: %w", err)
+	}
+	return nil
+}
+
+// bytesWriter is an io.StringWriter over a byte slice.
+type bytesWriter struct{ buf []byte }
+
+func (b *bytesWriter) WriteString(s string) (int, error) {
+	b.buf = append(b.buf, s...)
+	return len(s), nil
+}

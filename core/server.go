@@ -1,0 +1,263 @@
+// Package core is the SER engine: it binds the listening sockets, hands
+// every received message to a pool of workers (messages of one Call-ID
+// stay in order on one worker), runs the routing script for requests,
+// routes replies back (through tm when a transaction claims them,
+// statelessly by Via otherwise) and offers modules the services of
+// module.Core: building and sending replies, stateless forwarding, name
+// resolution and "myself" checks.
+package core
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"ser/core/module"
+	"ser/core/rpc"
+	"ser/core/sipmsg"
+	"ser/core/transport"
+)
+
+// Router runs script blocks; *script.Program implements it.
+type Router interface {
+	Run(kind module.Route, n int, m *sipmsg.Msg) int
+	HasRoute(kind module.Route, n int) bool
+}
+
+// ReplyHandler is implemented by a module instance that wants to see
+// replies before they are routed statelessly (tm claims the replies of its
+// transactions). HandleReply returns true when it consumed the reply.
+type ReplyHandler interface {
+	HandleReply(m *sipmsg.Msg) bool
+}
+
+// Counters are the core's statistics.
+type Counters struct {
+	Requests    atomic.Uint64
+	Replies     atomic.Uint64
+	Malformed   atomic.Uint64 // parse failures (answered 400 or dropped)
+	Dropped     atomic.Uint64 // malformed and not answerable
+	BadReplies  atomic.Uint64 // replies with no Via of ours, dropped
+	FwdReplies  atomic.Uint64 // replies relayed statelessly
+	FwdRequests atomic.Uint64 // requests forwarded statelessly
+}
+
+// Server is one running SER instance.
+type Server struct {
+	opts    *Options
+	log     *slog.Logger
+	tr      *transport.Transport
+	socks   []*sipmsg.Socket
+	aliases []ListenAddr
+	router  Router
+	rpc     *rpc.Registry
+	replyH  []ReplyHandler
+	workers []chan job
+	wg      sync.WaitGroup
+	start   time.Time
+	pid     int
+	tagSeed string
+	version string
+
+	// Stats are the server's counters.
+	Stats Counters
+}
+
+type job struct {
+	raw []byte
+	rcv sipmsg.RcvInfo
+}
+
+// Version is the server version printed by -V, the version FIFO command
+// and the Server header.
+const Version = "0.9.6-go"
+
+// Config is what New needs; the loader (load.go) fills it from ser.cfg.
+type Config struct {
+	Options *Options
+	Log     *slog.Logger
+	RPC     *rpc.Registry
+	// Sockets override the sockets derived from Options.Listen (tests).
+	Sockets []*sipmsg.Socket
+}
+
+// New binds the sockets of a server. The router is set with SetRouter
+// before Start (the script is compiled against the server as module.Core,
+// so the server exists first).
+func New(c Config) (*Server, error) {
+	if c.Options == nil {
+		c.Options = DefaultOptions()
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	if c.RPC == nil {
+		c.RPC = rpc.NewRegistry()
+	}
+	s := &Server{
+		opts: c.Options, log: c.Log, rpc: c.RPC, aliases: c.Options.Aliases,
+		start: time.Now(), pid: os.Getpid(), version: Version,
+	}
+	s.tagSeed = fmt.Sprintf("%08x", uint32(s.start.UnixNano()))
+	socks := c.Sockets
+	if socks == nil {
+		var err error
+		socks, err = c.Options.listenSockets(hostIPs)
+		if err != nil {
+			return nil, fmt.Errorf("core: %w", err)
+		}
+	}
+	if len(socks) == 0 {
+		return nil, fmt.Errorf("core: no listening sockets")
+	}
+	tr, err := transport.Listen(socks, s.receive, transport.Options{
+		RcvBuf:            c.Options.MaxBuffer,
+		TCPIdle:           time.Duration(c.Options.TCPConnLife) * time.Second,
+		TCPConnectTimeout: time.Duration(c.Options.TCPConnTO) * time.Second,
+		TCPWriteTimeout:   time.Duration(c.Options.TCPSendTO) * time.Second,
+		Log:               c.Log.With("module", "transport"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("core: %w", err)
+	}
+	s.tr = tr
+	s.socks = tr.Sockets()
+	n := c.Options.Children
+	if !c.Options.Fork || n < 1 {
+		n = 1
+	}
+	s.workers = make([]chan job, n)
+	for i := range s.workers {
+		s.workers[i] = make(chan job, 4096)
+	}
+	return s, nil
+}
+
+// SetRouter installs the compiled script.
+func (s *Server) SetRouter(r Router) { s.router = r }
+
+// AddReplyHandler registers a module that claims replies first.
+func (s *Server) AddReplyHandler(h ReplyHandler) { s.replyH = append(s.replyH, h) }
+
+// RPC returns the server's command registry.
+func (s *Server) RPC() *rpc.Registry { return s.rpc }
+
+// Options returns the server's global options.
+func (s *Server) Options() *Options { return s.opts }
+
+// Logger returns the server's logger.
+func (s *Server) Logger() *slog.Logger { return s.log }
+
+// StartTime returns when the server started.
+func (s *Server) StartTime() time.Time { return s.start }
+
+// Transport returns the socket layer (for statistics).
+func (s *Server) Transport() *transport.Transport { return s.tr }
+
+// Workers returns the number of request workers.
+func (s *Server) Workers() int { return len(s.workers) }
+
+// Start launches the workers and the receive loops.
+func (s *Server) Start() error {
+	if s.router == nil {
+		return fmt.Errorf("core: start: no routing script")
+	}
+	for i, ch := range s.workers {
+		s.wg.Add(1)
+		go s.worker(i, ch)
+	}
+	s.tr.Start()
+	for _, sk := range s.socks {
+		s.log.Info("listening", "module", "core", "socket", sk.String())
+	}
+	return nil
+}
+
+// Stop closes the sockets and waits for the workers to finish the
+// messages they hold.
+func (s *Server) Stop() {
+	s.tr.Close()
+	for _, ch := range s.workers {
+		close(ch)
+	}
+	s.wg.Wait()
+}
+
+// Wait blocks until ctx is done, then stops the server.
+func (s *Server) Wait(ctx context.Context) {
+	<-ctx.Done()
+	s.Stop()
+}
+
+// receive is the transport callback: it dispatches by Call-ID so that
+// messages of one call are processed in order by one worker.
+func (s *Server) receive(raw []byte, rcv sipmsg.RcvInfo) {
+	w := s.workers[0]
+	if len(s.workers) > 1 {
+		w = s.workers[hashCallID(raw)%uint32(len(s.workers))]
+	}
+	defer func() {
+		// Sending on a closed channel during shutdown: drop the message.
+		_ = recover()
+	}()
+	w <- job{raw: raw, rcv: rcv}
+}
+
+func (s *Server) worker(i int, ch chan job) {
+	defer s.wg.Done()
+	for j := range ch {
+		s.process(j.raw, j.rcv)
+	}
+}
+
+// Process handles one message synchronously (the workers call it; tests
+// and benchmarks may too).
+func (s *Server) process(raw []byte, rcv sipmsg.RcvInfo) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.Stats.Dropped.Add(1)
+			s.log.Error("message processing panicked; message dropped", "module", "core", "panic", r, "src", rcv.Src.String())
+		}
+	}()
+	msg, err := sipmsg.Parse(raw)
+	if err != nil {
+		s.malformed(raw, rcv, err)
+		return
+	}
+	if req, ok := asRequest(msg); ok {
+		if reason := checkRequest(req); reason != "" {
+			s.malformed(raw, rcv, fmt.Errorf("%s", reason))
+			return
+		}
+		s.Stats.Requests.Add(1)
+		m := sipmsg.NewRequest(req, raw, rcv)
+		s.router.Run(module.Request, 0, m)
+		return
+	}
+	if resp, ok := asResponse(msg); ok {
+		if resp.Via() == nil || resp.CSeq() == nil || resp.CallID() == nil {
+			s.Stats.Malformed.Add(1)
+			s.Stats.Dropped.Add(1)
+			return
+		}
+		s.Stats.Replies.Add(1)
+		m := sipmsg.NewReply(resp, raw, rcv)
+		for _, h := range s.replyH {
+			if h.HandleReply(m) {
+				return
+			}
+		}
+		s.forwardReply(m)
+	}
+}
+
+// hostIPs resolves a listen host: "*" = every IPv4 interface address, an
+// IP literal, an interface name or a host name.
+func hostIPs(host string) ([]netip.Addr, error) {
+	return resolveListenHost(host)
+}

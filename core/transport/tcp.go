@@ -1,0 +1,265 @@
+package transport
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"ser/core/sipmsg"
+)
+
+// tcpConn is one TCP connection, accepted or dialled.
+type tcpConn struct {
+	id     uint64
+	conn   *net.TCPConn
+	remote netip.AddrPort
+	sock   *sipmsg.Socket // listening socket the connection belongs to
+	wmu    sync.Mutex
+	last   atomic.Int64 // unix nanos of the last activity
+}
+
+func (t *Transport) acceptLoop(s *sipmsg.Socket, l *net.TCPListener) {
+	defer t.wg.Done()
+	for {
+		c, err := l.AcceptTCP()
+		if err != nil {
+			if t.closing.Load() {
+				return
+			}
+			t.log.Warn("tcp accept failed", "sock", s.String(), "err", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		tc := t.addConn(c, s)
+		t.wg.Add(1)
+		go t.readLoop(tc)
+	}
+}
+
+func (t *Transport) addConn(c *net.TCPConn, s *sipmsg.Socket) *tcpConn {
+	ap := c.RemoteAddr().(*net.TCPAddr).AddrPort()
+	tc := &tcpConn{id: t.nextID.Add(1), conn: c, remote: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), sock: s}
+	tc.last.Store(time.Now().UnixNano())
+	t.connMu.Lock()
+	t.conns[tc.id] = tc
+	t.byAddr[tc.remote] = tc
+	t.connMu.Unlock()
+	return tc
+}
+
+func (t *Transport) dropConn(tc *tcpConn) {
+	tc.conn.Close()
+	t.connMu.Lock()
+	delete(t.conns, tc.id)
+	if t.byAddr[tc.remote] == tc {
+		delete(t.byAddr, tc.remote)
+	}
+	t.connMu.Unlock()
+}
+
+// readLoop frames SIP messages on a stream by Content-Length (RFC 3261
+// §18.3) and hands each one to the handler.
+func (t *Transport) readLoop(tc *tcpConn) {
+	defer t.wg.Done()
+	defer t.dropConn(tc)
+	r := bufio.NewReaderSize(tc.conn, 64<<10)
+	for {
+		raw, err := readMessage(r, t.opts.MaxMsg)
+		if err != nil {
+			if errors.Is(err, errPing) {
+				// RFC 5626 keep-alive: answer a double CRLF with one CRLF.
+				t.writeConn(tc, []byte("\r\n"))
+				continue
+			}
+			if errors.Is(err, errTooBig) {
+				t.Stats.Oversized.Add(1)
+				t.log.Warn("tcp message too large, closing connection", "remote", tc.remote.String())
+			} else if !errors.Is(err, io.EOF) && !t.closing.Load() && !errors.Is(err, net.ErrClosed) {
+				t.log.Debug("tcp read ended", "remote", tc.remote.String(), "err", err)
+			}
+			return
+		}
+		tc.last.Store(time.Now().UnixNano())
+		t.Stats.Received.Add(1)
+		t.handler(raw, sipmsg.RcvInfo{Src: tc.remote, Sock: tc.sock, Proto: sipmsg.ProtoTCP, ConnID: tc.id})
+	}
+}
+
+var (
+	errPing   = errors.New("transport: keep-alive")
+	errTooBig = errors.New("transport: message too large")
+)
+
+// readMessage reads one message: headers up to the empty line, then
+// Content-Length bytes of body (0 when the header is missing).
+func readMessage(r *bufio.Reader, max int) ([]byte, error) {
+	var buf []byte
+	// Skip CRLFs between messages (RFC 3261 §7.5); a double CRLF alone is
+	// a keep-alive ping.
+	crlf := 0
+	for {
+		b, err := r.ReadByte()
+		if err != nil {
+			return nil, err
+		}
+		if b == '\r' || b == '\n' {
+			crlf++
+			if crlf == 4 && r.Buffered() == 0 {
+				return nil, errPing
+			}
+			continue
+		}
+		r.UnreadByte()
+		break
+	}
+	clen := -1
+	for {
+		line, err := r.ReadSlice('\n')
+		if err != nil {
+			if errors.Is(err, bufio.ErrBufferFull) {
+				return nil, errTooBig
+			}
+			return nil, err
+		}
+		buf = append(buf, line...)
+		if len(buf) > max {
+			return nil, errTooBig
+		}
+		trim := bytes.TrimRight(line, "\r\n")
+		if len(trim) == 0 {
+			break
+		}
+		if n, ok := contentLength(trim); ok {
+			clen = n
+		}
+	}
+	if clen < 0 {
+		clen = 0
+	}
+	if clen > max-len(buf) {
+		return nil, errTooBig
+	}
+	start := len(buf)
+	buf = append(buf, make([]byte, clen)...)
+	if _, err := io.ReadFull(r, buf[start:]); err != nil {
+		return nil, err
+	}
+	return buf, nil
+}
+
+// contentLength parses a "Content-Length:" or compact "l:" header line.
+func contentLength(line []byte) (int, bool) {
+	colon := bytes.IndexByte(line, ':')
+	if colon < 0 {
+		return 0, false
+	}
+	name := bytes.TrimSpace(line[:colon])
+	if !bytes.EqualFold(name, []byte("content-length")) && !bytes.EqualFold(name, []byte("l")) {
+		return 0, false
+	}
+	n, err := strconv.Atoi(string(bytes.TrimSpace(line[colon+1:])))
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
+}
+
+// sendTCP writes data over the connection dst.ConnID names when it is
+// still open, else over a connection to dst.Addr (dialled if needed).
+func (t *Transport) sendTCP(dst sipmsg.Dest, data []byte) error {
+	var tc *tcpConn
+	t.connMu.Lock()
+	if dst.ConnID != 0 {
+		tc = t.conns[dst.ConnID]
+	}
+	if tc == nil {
+		tc = t.byAddr[dst.Addr]
+	}
+	t.connMu.Unlock()
+	if tc == nil {
+		var err error
+		if tc, err = t.dial(dst); err != nil {
+			return err
+		}
+	}
+	if err := t.writeConn(tc, data); err != nil {
+		t.dropConn(tc)
+		return fmt.Errorf("transport: send to %s: %w", dst, err)
+	}
+	return nil
+}
+
+func (t *Transport) writeConn(tc *tcpConn, data []byte) error {
+	tc.wmu.Lock()
+	defer tc.wmu.Unlock()
+	_ = tc.conn.SetWriteDeadline(time.Now().Add(t.opts.TCPWriteTimeout))
+	_, err := tc.conn.Write(data)
+	tc.last.Store(time.Now().UnixNano())
+	return err
+}
+
+func (t *Transport) dial(dst sipmsg.Dest) (*tcpConn, error) {
+	if t.closing.Load() {
+		return nil, fmt.Errorf("transport: send to %s: shutting down", dst)
+	}
+	s := t.SocketFor(sipmsg.Dest{Proto: sipmsg.ProtoTCP, Addr: dst.Addr, Sock: dst.Sock})
+	if s == nil {
+		return nil, fmt.Errorf("transport: send to %s: no tcp socket", dst)
+	}
+	d := net.Dialer{Timeout: t.opts.TCPConnectTimeout}
+	if !s.IP.IsUnspecified() {
+		d.LocalAddr = &net.TCPAddr{IP: s.IP.AsSlice()}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), t.opts.TCPConnectTimeout)
+	defer cancel()
+	c, err := d.DialContext(ctx, "tcp", dst.Addr.String())
+	if err != nil {
+		return nil, fmt.Errorf("transport: connect to %s: %w", dst, err)
+	}
+	tc := t.addConn(c.(*net.TCPConn), s)
+	t.wg.Add(1)
+	go t.readLoop(tc)
+	return tc, nil
+}
+
+// idleLoop closes connections idle for longer than TCPIdle.
+func (t *Transport) idleLoop() {
+	defer t.wg.Done()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-t.done:
+			return
+		case <-tick.C:
+		}
+		limit := time.Now().Add(-t.opts.TCPIdle).UnixNano()
+		t.connMu.Lock()
+		var idle []*tcpConn
+		for _, c := range t.conns {
+			if c.last.Load() < limit {
+				idle = append(idle, c)
+			}
+		}
+		t.connMu.Unlock()
+		for _, c := range idle {
+			c.conn.Close()
+		}
+	}
+}
+
+// ConnCount returns the number of open TCP connections.
+func (t *Transport) ConnCount() int {
+	t.connMu.Lock()
+	defer t.connMu.Unlock()
+	return len(t.conns)
+}
