@@ -1,0 +1,312 @@
+package xmlrpc
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Defaults of Options.
+const (
+	DefaultAddr         = "127.0.0.1:5080"
+	DefaultPath         = "/xmlrpc"
+	DefaultRealm        = "ser xmlrpc"
+	DefaultMaxBodyBytes = 1 << 20
+	DefaultMaxMulticall = 100
+	DefaultMaxInFlight  = 32
+	DefaultCallTimeout  = 10 * time.Second
+)
+
+// Options configures the bridge. The zero value is usable: loopback
+// clients only, no authentication, 1 MiB requests, 10 s per request.
+type Options struct {
+	// Path is where Mount and the stand-alone server serve the bridge
+	// (default "/xmlrpc"). ServeHTTP itself answers on any path.
+	Path string
+
+	// Users enables HTTP basic authentication: user name → password.
+	Users map[string]string
+	// Authenticate, when set, also enables basic authentication and is
+	// asked for credentials not found in Users (e.g. a subscriber table).
+	Authenticate func(user, password string) bool
+	// Realm is the basic-auth realm (default "ser xmlrpc").
+	Realm string
+
+	// Allow lists the client networks admitted, matched against the TCP
+	// peer address (X-Forwarded-For is not trusted). Empty means loopback
+	// only (127.0.0.0/8 and ::1); use 0.0.0.0/0 and ::/0 to admit anyone.
+	Allow []netip.Prefix
+
+	// MaxBodyBytes bounds a request body (default 1 MiB); a larger one
+	// gets HTTP 413 with a FaultTooLarge fault and is not decoded.
+	MaxBodyBytes int64
+	// MaxMulticall bounds the calls in one system.multicall (default 100).
+	MaxMulticall int
+	// MaxInFlight bounds the commands running at once (default 32). A
+	// call waits for a slot until its deadline, then gets FaultTimeout.
+	MaxInFlight int
+	// CallTimeout is the deadline of each request, passed to the Executor
+	// in the context (default 10 s); a system.multicall shares it.
+	CallTimeout time.Duration
+
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are
+	// used by HTTPServer, ListenAndServe and Serve (defaults 5 s, 30 s,
+	// CallTimeout+5 s, 120 s).
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+
+	// CertFile and KeyFile make ListenAndServe and Serve speak HTTPS.
+	CertFile string
+	KeyFile  string
+
+	// Logger receives the bridge's logs (default slog.Default()); a
+	// "module"="xmlrpc" attribute is added.
+	Logger *slog.Logger
+}
+
+// loopback is the default allow-list.
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
+// ParseAllow parses an allow-list: CIDRs ("10.0.0.0/8") or single
+// addresses ("192.0.2.7").
+func ParseAllow(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if !strings.Contains(s, "/") {
+			a, err := netip.ParseAddr(s)
+			if err != nil {
+				return nil, fmt.Errorf("xmlrpc: allow: %w", err)
+			}
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("xmlrpc: allow: %w", err)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// Server is the XML-RPC bridge; it is an http.Handler.
+type Server struct {
+	exec  Executor
+	opts  Options
+	log   *slog.Logger
+	slots chan struct{}
+	// methods holds the built-in methods (tests add an echo method).
+	methods map[string]method
+}
+
+// New returns a bridge running commands through exec, with defaults filled
+// into opts.
+func New(exec Executor, opts Options) (*Server, error) {
+	if exec == nil {
+		return nil, errors.New("xmlrpc: new: nil executor")
+	}
+	if opts.MaxBodyBytes < 0 || opts.MaxMulticall < 0 || opts.MaxInFlight < 0 || opts.CallTimeout < 0 {
+		return nil, errors.New("xmlrpc: new: negative limit")
+	}
+	if (opts.CertFile == "") != (opts.KeyFile == "") {
+		return nil, errors.New("xmlrpc: new: TLS needs both a certificate and a key file")
+	}
+	if opts.Path == "" {
+		opts.Path = DefaultPath
+	}
+	if !strings.HasPrefix(opts.Path, "/") {
+		return nil, fmt.Errorf("xmlrpc: new: path %q must start with /", opts.Path)
+	}
+	if opts.Realm == "" {
+		opts.Realm = DefaultRealm
+	}
+	if len(opts.Allow) == 0 {
+		opts.Allow = loopback
+	}
+	if opts.MaxBodyBytes == 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.MaxMulticall == 0 {
+		opts.MaxMulticall = DefaultMaxMulticall
+	}
+	if opts.MaxInFlight == 0 {
+		opts.MaxInFlight = DefaultMaxInFlight
+	}
+	if opts.CallTimeout == 0 {
+		opts.CallTimeout = DefaultCallTimeout
+	}
+	if opts.ReadHeaderTimeout == 0 {
+		opts.ReadHeaderTimeout = 5 * time.Second
+	}
+	if opts.ReadTimeout == 0 {
+		opts.ReadTimeout = 30 * time.Second
+	}
+	if opts.WriteTimeout == 0 {
+		opts.WriteTimeout = opts.CallTimeout + 5*time.Second
+	}
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = 120 * time.Second
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{
+		exec:  exec,
+		opts:  opts,
+		log:   log.With("module", "xmlrpc"),
+		slots: make(chan struct{}, opts.MaxInFlight),
+	}
+	s.methods = s.builtins()
+	return s, nil
+}
+
+// Options returns the server's options with defaults filled in.
+func (s *Server) Options() Options { return s.opts }
+
+// Router is what Mount needs of a router: chi.Router and *http.ServeMux
+// both have this method.
+type Router interface {
+	Handle(pattern string, h http.Handler)
+}
+
+// Mount registers the bridge at Options.Path on r (e.g. the web console's
+// chi router, so both share one listener). Access control stays inside the
+// bridge's handler.
+func (s *Server) Mount(r Router) { r.Handle(s.opts.Path, s) }
+
+// ServeHTTP answers one XML-RPC request: access control (403, 401), POST
+// only (405), body limit (413), then decode, dispatch and encode.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if status, why := s.admit(r); status != 0 {
+		s.log.Warn("request refused", "remote", r.RemoteAddr, "status", status, "reason", why)
+		if status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Basic realm=%q, charset="UTF-8"`, s.opts.Realm))
+		}
+		http.Error(w, fmt.Sprintf("%d %s", status, why), status)
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "405 method not allowed: XML-RPC takes a POST of a text/xml methodCall", http.StatusMethodNotAllowed)
+		return
+	}
+	body, err := s.readBody(w, r)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			f := faultf(FaultTooLarge, "request too large: over %d bytes", s.opts.MaxBodyBytes)
+			s.log.Warn("request refused", "remote", r.RemoteAddr, "status", http.StatusRequestEntityTooLarge, "reason", f.String)
+			writeXML(w, http.StatusRequestEntityTooLarge, EncodeFault(f))
+			return
+		}
+		s.log.Debug("reading request", "remote", r.RemoteAddr, "err", err)
+		http.Error(w, "400 cannot read request body", http.StatusBadRequest)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.opts.CallTimeout)
+	defer cancel()
+	start := time.Now()
+	method := ""
+	var out []byte
+	call, err := DecodeCall(bytes.NewReader(body))
+	if err != nil {
+		out = EncodeFault(asFault(err))
+	} else {
+		method = call.Method
+		out = s.respond(ctx, call)
+	}
+	s.log.Debug("call", "remote", r.RemoteAddr, "method", method, "duration", time.Since(start))
+	writeXML(w, http.StatusOK, out)
+}
+
+// respond runs a decoded call and encodes its result or fault.
+func (s *Server) respond(ctx context.Context, call *Call) []byte {
+	res, f := s.dispatch(ctx, call.Method, call.Params, false)
+	if f != nil {
+		return EncodeFault(f)
+	}
+	out, err := EncodeResponse(res)
+	if err != nil {
+		return EncodeFault(faultf(FaultInternal, "internal error: %v", err))
+	}
+	return out
+}
+
+// asFault returns err as a fault (decoder errors already are).
+func asFault(err error) *Fault {
+	var f *Fault
+	if errors.As(err, &f) {
+		return f
+	}
+	return faultf(FaultInternal, "internal error: %v", err)
+}
+
+// readBody reads the request body up to MaxBodyBytes.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	limit := s.opts.MaxBodyBytes
+	if r.ContentLength > limit {
+		return nil, &http.MaxBytesError{Limit: limit}
+	}
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+}
+
+// admit applies the allow-list and basic authentication; it returns 0 when
+// the request may proceed, else the HTTP status and a reason.
+func (s *Server) admit(r *http.Request) (int, string) {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return http.StatusForbidden, "forbidden: unknown client address"
+	}
+	addr := ap.Addr().Unmap()
+	allowed := false
+	for _, p := range s.opts.Allow {
+		if p.Contains(addr) {
+			allowed = true
+			break
+		}
+	}
+	if !allowed {
+		return http.StatusForbidden, "forbidden: client address not allowed"
+	}
+	if len(s.opts.Users) == 0 && s.opts.Authenticate == nil {
+		return 0, ""
+	}
+	user, pass, ok := r.BasicAuth()
+	if !ok {
+		return http.StatusUnauthorized, "unauthorized: credentials required"
+	}
+	if want, known := s.opts.Users[user]; known {
+		a, b := sha256.Sum256([]byte(pass)), sha256.Sum256([]byte(want))
+		if subtle.ConstantTimeCompare(a[:], b[:]) == 1 {
+			return 0, ""
+		}
+	} else if s.opts.Authenticate != nil && s.opts.Authenticate(user, pass) {
+		return 0, ""
+	}
+	return http.StatusUnauthorized, "unauthorized: wrong user name or password"
+}
+
+// writeXML writes an XML-RPC response document.
+func writeXML(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "text/xml; charset=utf-8")
+	h.Set("Content-Length", fmt.Sprint(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
