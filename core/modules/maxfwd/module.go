@@ -1,0 +1,18 @@
+package maxfwd
+
+import "ser/core/module"
+
+func init() { module.Register(Exports) }
+
+// Exports is the maxfwd module's export table.
+var Exports = &module.Exports{
+	Name: "maxfwd",
+	Params: []module.Param{
+		{Name: "max_limit", Kind: module.Int, Set: setMaxLimit},
+	},
+	Funcs: []module.Func{
+		{Name: "mf_process_maxfwd_header", MinArgs: 1, MaxArgs: 1, Routes: module.Request, Fixup: fixupProcess},
+	},
+	New:  func() any { return New() },
+	Init: initModule,
+}
