@@ -72,6 +72,12 @@ func (s *Server) Forward(m *sipmsg.Msg, dst sipmsg.Dest) error {
 	return nil
 }
 
+// RequestBytes serialises the request in m as forwarded from sock with
+// branch (see module.Core).
+func (s *Server) RequestBytes(m *sipmsg.Msg, sock *sipmsg.Socket, branch string) []byte {
+	return s.withVia(m, sock, branch)
+}
+
 // withVia serialises the request with the previous hop's Via completed
 // (received/rport/i) and our Via on top, without changing m.
 func (s *Server) withVia(m *sipmsg.Msg, sock *sipmsg.Socket, branch string) []byte {

@@ -59,6 +59,9 @@ type Server struct {
 	replyH  []ReplyHandler
 	workers []chan job
 	wg      sync.WaitGroup
+	stop    sync.Once
+	down    chan struct{}
+	downMu  sync.Once
 	start   time.Time
 	pid     int
 	tagSeed string
@@ -86,9 +89,11 @@ type Config struct {
 	Sockets []*sipmsg.Socket
 }
 
-// New binds the sockets of a server. The router is set with SetRouter
-// before Start (the script is compiled against the server as module.Core,
-// so the server exists first).
+// New prepares a server: options, logger, command registry and the list of
+// sockets to listen on (nothing is bound yet: Bind does that, so that a
+// config can be checked with -c without touching the network). The router
+// is set with SetRouter before Start: the script is compiled against the
+// server as module.Core, so the server exists first.
 func New(c Config) (*Server, error) {
 	if c.Options == nil {
 		c.Options = DefaultOptions()
@@ -102,6 +107,7 @@ func New(c Config) (*Server, error) {
 	s := &Server{
 		opts: c.Options, log: c.Log, rpc: c.RPC, aliases: c.Options.Aliases,
 		start: time.Now(), pid: os.Getpid(), version: Version,
+		down: make(chan struct{}),
 	}
 	s.tagSeed = fmt.Sprintf("%08x", uint32(s.start.UnixNano()))
 	socks := c.Sockets
@@ -115,18 +121,7 @@ func New(c Config) (*Server, error) {
 	if len(socks) == 0 {
 		return nil, fmt.Errorf("core: no listening sockets")
 	}
-	tr, err := transport.Listen(socks, s.receive, transport.Options{
-		RcvBuf:            c.Options.MaxBuffer,
-		TCPIdle:           time.Duration(c.Options.TCPConnLife) * time.Second,
-		TCPConnectTimeout: time.Duration(c.Options.TCPConnTO) * time.Second,
-		TCPWriteTimeout:   time.Duration(c.Options.TCPSendTO) * time.Second,
-		Log:               c.Log.With("module", "transport"),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("core: %w", err)
-	}
-	s.tr = tr
-	s.socks = tr.Sockets()
+	s.socks = socks
 	n := c.Options.Children
 	if !c.Options.Fork || n < 1 {
 		n = 1
@@ -136,6 +131,24 @@ func New(c Config) (*Server, error) {
 		s.workers[i] = make(chan job, 4096)
 	}
 	return s, nil
+}
+
+// Bind opens the listening sockets (ports 0 are replaced by the ports the
+// kernel picked).
+func (s *Server) Bind() error {
+	tr, err := transport.Listen(s.socks, s.receive, transport.Options{
+		RcvBuf:            s.opts.MaxBuffer,
+		TCPIdle:           time.Duration(s.opts.TCPConnLife) * time.Second,
+		TCPConnectTimeout: time.Duration(s.opts.TCPConnTO) * time.Second,
+		TCPWriteTimeout:   time.Duration(s.opts.TCPSendTO) * time.Second,
+		Log:               s.log.With("module", "transport"),
+	})
+	if err != nil {
+		return fmt.Errorf("core: %w", err)
+	}
+	s.tr = tr
+	s.socks = tr.Sockets()
+	return nil
 }
 
 // SetRouter installs the compiled script.
@@ -167,6 +180,11 @@ func (s *Server) Start() error {
 	if s.router == nil {
 		return fmt.Errorf("core: start: no routing script")
 	}
+	if s.tr == nil {
+		if err := s.Bind(); err != nil {
+			return err
+		}
+	}
 	for i, ch := range s.workers {
 		s.wg.Add(1)
 		go s.worker(i, ch)
@@ -181,12 +199,24 @@ func (s *Server) Start() error {
 // Stop closes the sockets and waits for the workers to finish the
 // messages they hold.
 func (s *Server) Stop() {
-	s.tr.Close()
-	for _, ch := range s.workers {
-		close(ch)
+	if s.tr == nil {
+		return
 	}
-	s.wg.Wait()
+	s.stop.Do(func() {
+		s.tr.Close()
+		for _, ch := range s.workers {
+			close(ch)
+		}
+		s.wg.Wait()
+	})
 }
+
+// Shutdown asks the process to shut down gracefully (the kill command);
+// Done is closed then.
+func (s *Server) Shutdown() { s.downMu.Do(func() { close(s.down) }) }
+
+// Done is closed when a graceful shutdown was requested.
+func (s *Server) Done() <-chan struct{} { return s.down }
 
 // Wait blocks until ctx is done, then stops the server.
 func (s *Server) Wait(ctx context.Context) {

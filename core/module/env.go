@@ -70,6 +70,11 @@ type Core interface {
 	// it puts the server's Via on top with a deterministic branch and sends
 	// the current message (R-URI rewrites, added headers included).
 	Forward(m *sipmsg.Msg, dst sipmsg.Dest) error
+	// RequestBytes serialises the request in m as it is forwarded from sock
+	// with the given branch: the previous hop's Via completed with
+	// received/rport, our Via on top, every rewrite applied. m is left
+	// unchanged (tm builds its branches with it).
+	RequestBytes(m *sipmsg.Msg, sock *sipmsg.Socket, branch string) []byte
 	// SendAsIs sends the current request to dst without adding a Via
 	// (SER's send()).
 	SendAsIs(m *sipmsg.Msg, dst sipmsg.Dest) error
