@@ -357,8 +357,8 @@ func (dec *decoder) structValue() (any, error) {
 			return nil, invalidf("<member> expected in <struct>, got %s", describe(tok))
 		}
 		var (
-			name             string
-			v                any
+			name              string
+			v                 any
 			hasName, hasValue bool
 		)
 		for {

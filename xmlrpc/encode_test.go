@@ -143,4 +143,3 @@ func TestParamLine(t *testing.T) {
 		})
 	}
 }
-

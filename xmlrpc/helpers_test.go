@@ -99,7 +99,13 @@ func newServer(t testing.TB, exec Executor, opts Options) (*Server, *httptest.Se
 // newKolo returns a kolo/xmlrpc client for url.
 func newKolo(t testing.TB, url string) *kolo.Client {
 	t.Helper()
-	c, err := kolo.NewClient(url, &http.Transport{MaxIdleConnsPerHost: 4})
+	return newKoloTransport(t, url, &http.Transport{MaxIdleConnsPerHost: 4})
+}
+
+// newKoloTransport returns a kolo/xmlrpc client for url over transport.
+func newKoloTransport(t testing.TB, url string, transport http.RoundTripper) *kolo.Client {
+	t.Helper()
+	c, err := kolo.NewClient(url, transport)
 	if err != nil {
 		t.Fatal(err)
 	}
