@@ -360,6 +360,19 @@ func (c *Core) Forward(m *sipmsg.Msg, dst sipmsg.Dest) error {
 	return c.forward(m, dst, false)
 }
 
+// RequestBytes returns the request as the real core would forward it from
+// sock: a copy with our Via ("SIP/2.0/<PROTO> name:port;branch=<branch>")
+// on top; m is left unchanged. (The fake does not add received/rport to
+// the previous hop's Via.)
+func (c *Core) RequestBytes(m *sipmsg.Msg, sock *sipmsg.Socket, branch string) []byte {
+	req := m.Req.Clone()
+	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: sock.Proto.ViaName(),
+		Host: sock.Name, Port: sock.Port, Params: sip.NewParams()}
+	via.Params.Add("branch", branch)
+	req.PrependHeader(via)
+	return []byte(req.String())
+}
+
 // SendAsIs records the request like Forward, with AsIs set.
 func (c *Core) SendAsIs(m *sipmsg.Msg, dst sipmsg.Dest) error {
 	return c.forward(m, dst, true)

@@ -127,3 +127,16 @@ func TestValues(t *testing.T) {
 		t.Errorf("Values = %+v", vs)
 	}
 }
+
+func TestRequestBytes(t *testing.T) {
+	c := NewCore()
+	m := Request{}.Msg(t)
+	before := string(m.Bytes())
+	got := string(c.RequestBytes(m, TCPSocket, "z9hG4bKabc"))
+	if !strings.HasPrefix(got, "INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bKabc\r\nVia: SIP/2.0/UDP 192.0.2.10:5060") {
+		t.Errorf("RequestBytes:\n%s", got)
+	}
+	if string(m.Bytes()) != before {
+		t.Error("RequestBytes changed the message")
+	}
+}

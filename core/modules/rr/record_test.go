@@ -1,0 +1,198 @@
+package rr
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"ser/core/modules/internal/modtest"
+	"ser/core/sipmsg"
+)
+
+// call binds fname on a fresh rr instance and runs it on msg.
+func call(t *testing.T, core *modtest.Core, params map[string]any, msg *sipmsg.Msg, fname string, args ...any) int {
+	t.Helper()
+	inst, env := modtest.Load(t, Exports, core, params)
+	h := modtest.Bind(t, Exports, inst, env, fname, args...)
+	ret, err := h(msg)
+	if err != nil {
+		t.Fatalf("%s: internal error %v", fname, err)
+	}
+	return ret
+}
+
+// headerLines returns the message's lines for the named header, in order.
+func headerLines(msg *sipmsg.Msg, name string) []string {
+	var out []string
+	for _, l := range strings.Split(string(msg.Bytes()), "\r\n") {
+		if strings.HasPrefix(l, name+": ") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func TestRecordRoute(t *testing.T) {
+	v6 := &sipmsg.Socket{Proto: sipmsg.ProtoUDP, IP: netip.MustParseAddr("2001:db8::1"), Port: 5060, Name: "2001:db8::1"}
+	tests := []struct {
+		name    string
+		params  map[string]any
+		req     modtest.Request
+		opts    []modtest.Option
+		rewrite string // R-URI set before record_route
+		want    []string
+	}{
+		{
+			name: "udp",
+			want: []string{"Record-Route: <sip:bob@127.0.0.1:5060;ftag=1928301774;lr>"},
+		},
+		{
+			name: "tcp adds transport",
+			opts: []modtest.Option{modtest.OverTCP()},
+			want: []string{"Record-Route: <sip:bob@127.0.0.1:5060;transport=tcp;ftag=1928301774;lr>"},
+		},
+		{
+			name:   "enable_full_lr",
+			params: map[string]any{"enable_full_lr": 1},
+			want:   []string{"Record-Route: <sip:bob@127.0.0.1:5060;ftag=1928301774;lr=on>"},
+		},
+		{
+			name:   "append_fromtag off",
+			params: map[string]any{"append_fromtag": 0},
+			want:   []string{"Record-Route: <sip:bob@127.0.0.1:5060;lr>"},
+		},
+		{
+			name: "no from tag",
+			req:  modtest.Request{From: "<sip:alice@example.com>"},
+			want: []string{"Record-Route: <sip:bob@127.0.0.1:5060;lr>"},
+		},
+		{
+			name: "no user in request uri",
+			req:  modtest.Request{URI: "sip:example.com"},
+			want: []string{"Record-Route: <sip:127.0.0.1:5060;ftag=1928301774;lr>"},
+		},
+		{
+			name:    "user from rewritten uri when the original has none",
+			req:     modtest.Request{URI: "sip:example.com"},
+			rewrite: "sip:carol@192.0.2.30",
+			want:    []string{"Record-Route: <sip:carol@127.0.0.1:5060;ftag=1928301774;lr>"},
+		},
+		{
+			name:    "original user wins over rewritten",
+			rewrite: "sip:carol@192.0.2.30",
+			want:    []string{"Record-Route: <sip:bob@127.0.0.1:5060;ftag=1928301774;lr>"},
+		},
+		{
+			name: "goes on top of existing record-routes",
+			req:  modtest.Request{Headers: []string{"Record-Route: <sip:p1.example.com;lr>"}},
+			want: []string{
+				"Record-Route: <sip:bob@127.0.0.1:5060;ftag=1928301774;lr>",
+				"Record-Route: <sip:p1.example.com;lr>",
+			},
+		},
+		{
+			name: "ipv6 socket",
+			opts: []modtest.Option{modtest.On(v6)},
+			want: []string{"Record-Route: <sip:bob@[2001:db8::1]:5060;ftag=1928301774;lr>"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := tc.req.Msg(t, tc.opts...)
+			if tc.rewrite != "" {
+				if err := msg.SetURI(tc.rewrite); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if ret := call(t, modtest.NewCore(), tc.params, msg, "record_route"); ret != 1 {
+				t.Fatalf("returned %d", ret)
+			}
+			got := headerLines(msg, "Record-Route")
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("Record-Route:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+			if rr := msg.Req.RecordRoute(); rr == nil || "Record-Route: "+rr.Value() != tc.want[0] {
+				t.Errorf("typed top Record-Route = %v", rr)
+			}
+		})
+	}
+}
+
+func TestRecordRouteOnlyOnce(t *testing.T) {
+	core := modtest.NewCore()
+	inst, env := modtest.Load(t, Exports, core, nil)
+	msg := modtest.Request{}.Msg(t)
+	for _, fname := range []string{"record_route", "addRecordRoute"} {
+		h := modtest.Bind(t, Exports, inst, env, fname)
+		ret, _ := h(msg)
+		want := 1
+		if fname == "addRecordRoute" {
+			want = -1
+		}
+		if ret != want {
+			t.Errorf("%s returned %d, want %d", fname, ret, want)
+		}
+	}
+	if n := len(headerLines(msg, "Record-Route")); n != 1 {
+		t.Errorf("%d Record-Route headers, want 1", n)
+	}
+	// A new message may be record-routed again.
+	other := modtest.Request{}.Msg(t)
+	if ret, _ := modtest.Bind(t, Exports, inst, env, "addRecordRoute")(other); ret != 1 {
+		t.Errorf("addRecordRoute on a new message returned %d", ret)
+	}
+}
+
+func TestRecordRoutePreset(t *testing.T) {
+	tests := []struct {
+		name   string
+		params map[string]any
+		arg    string
+		want   string
+	}{
+		{name: "host and port", arg: "1.2.3.4:5090", want: "Record-Route: <sip:bob@1.2.3.4:5090;ftag=1928301774;lr>"},
+		{name: "full lr", params: map[string]any{"enable_full_lr": "yes"}, arg: "proxy.example.com",
+			want: "Record-Route: <sip:bob@proxy.example.com;ftag=1928301774;lr=on>"},
+		{name: "with transport", params: map[string]any{"append_fromtag": 0}, arg: "1.2.3.4;transport=tcp",
+			want: "Record-Route: <sip:bob@1.2.3.4;transport=tcp;lr>"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := modtest.Request{}.Msg(t)
+			if ret := call(t, modtest.NewCore(), tc.params, msg, "record_route_preset", tc.arg); ret != 1 {
+				t.Fatalf("returned %d", ret)
+			}
+			if got := headerLines(msg, "Record-Route"); len(got) != 1 || got[0] != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+	core := modtest.NewCore()
+	inst, env := modtest.Load(t, Exports, core, nil)
+	if _, err := modtest.BindErr(Exports, inst, env, "record_route_preset", ""); err == nil {
+		t.Error("empty preset accepted")
+	}
+}
+
+func TestParams(t *testing.T) {
+	tests := []struct {
+		name    string
+		params  map[string]any
+		wantErr bool
+	}{
+		{name: "defaults"},
+		{name: "full lr", params: map[string]any{"enable_full_lr": 1}},
+		{name: "fromtag off", params: map[string]any{"append_fromtag": "no"}},
+		{name: "double rr off", params: map[string]any{"enable_double_rr": 0}},
+		{name: "double rr on", params: map[string]any{"enable_double_rr": 1}, wantErr: true},
+		{name: "not a number", params: map[string]any{"enable_full_lr": "maybe"}, wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := modtest.LoadEnv(Exports, modtest.Env(t, modtest.NewCore(), nil), tc.params)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("error = %v, wantErr %v", err, tc.wantErr)
+			}
+		})
+	}
+}
