@@ -27,6 +27,8 @@ type Dialect struct {
 	length string
 	// duplicate reports whether err is a primary/unique key violation.
 	duplicate func(error) bool
+	// tableExists selects 1 when the table named by its parameter exists.
+	tableExists string
 }
 
 // SQLite is the dialect of the embedded default engine (mattn/go-sqlite3).
@@ -42,6 +44,7 @@ var SQLite = &Dialect{
 	insertIgnore: "INSERT OR IGNORE INTO",
 	concatPipes:  true,
 	length:       "LENGTH",
+	tableExists:  "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE",
 	duplicate: func(err error) bool {
 		var se sqlite3.Error
 		if !errors.As(err, &se) {
@@ -68,6 +71,7 @@ var MySQL = &Dialect{
 	quoteClose:   "`",
 	insertIgnore: "INSERT IGNORE INTO",
 	length:       "CHAR_LENGTH",
+	tableExists:  "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
 	duplicate: func(err error) bool {
 		// go-sql-driver/mysql formats MySQLError as "Error 1062 (23000): …"
 		// (ER_DUP_ENTRY). Replace with errors.As on *mysql.MySQLError when
@@ -141,6 +145,12 @@ func (d *Dialect) Length(expr string) string {
 // IsDuplicate reports whether err is a primary or unique key violation.
 func (d *Dialect) IsDuplicate(err error) bool {
 	return d.duplicate(err)
+}
+
+// TableExistsQuery returns a query with one parameter, the table name,
+// that yields a row when the table exists.
+func (d *Dialect) TableExistsQuery() string {
+	return d.tableExists
 }
 
 // placeholders returns "?, ?, …" with n marks.

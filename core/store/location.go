@@ -1,0 +1,331 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// FlagPermanent is usrloc's FL_PERMANENT contact flag (serctl ul add …
+// 128): the contact never expires. The store writes such contacts with
+// expires = Forever and DeleteExpired never removes them.
+const FlagPermanent = 128
+
+// Contact is a row of a location-like table ("location", "aliases" or any
+// table usrloc is told to use): one contact of the AOR Username@Domain.
+// With usrloc's use_domain off, Domain is "".
+type Contact struct {
+	Username, Domain string
+	// Contact is the contact URI (part of the key).
+	Contact string
+	// Received is the source address the REGISTER came from (NAT); ""
+	// is stored as NULL.
+	Received string
+	// Expires is the absolute expiry time; Forever for permanent contacts.
+	Expires time.Time
+	// Q is the contact's q value (0.00–1.00).
+	Q      float64
+	CallID string
+	CSeq   int
+	// LastModified is set to now by the store when zero.
+	LastModified time.Time
+	Replicate    int
+	State        int
+	Flags        int
+	// UserAgent is cut to the column's 50 characters.
+	UserAgent string
+}
+
+// Permanent reports whether the contact carries FlagPermanent.
+func (c *Contact) Permanent() bool { return c.Flags&FlagPermanent != 0 }
+
+const locCols = "username, domain, contact, received, expires, q, callid, cseq, last_modified, replicate, state, flags, user_agent"
+
+// locKeys are the primary key columns of a location table; locUpdate the
+// columns an upsert overwrites.
+var (
+	locColList = []string{"username", "domain", "contact", "received", "expires", "q", "callid", "cseq",
+		"last_modified", "replicate", "state", "flags", "user_agent"}
+	locKeys   = []string{"username", "domain", "contact"}
+	locUpdate = locColList[3:]
+)
+
+// contactArgs returns the parameters for locCols, applying the store's
+// rules: permanent → Forever, zero LastModified → now, user_agent cut.
+func (s *Store) contactArgs(c *Contact) []any {
+	exp := c.Expires
+	if c.Permanent() {
+		exp = Forever
+	}
+	lm := c.LastModified
+	if lm.IsZero() {
+		lm = s.now()
+	}
+	return []any{c.Username, c.Domain, c.Contact, nullString(c.Received), dbTime(exp), c.Q, c.CallID, c.CSeq,
+		dbTime(lm), c.Replicate, c.State, c.Flags, cut(c.UserAgent, 50)}
+}
+
+// scanContact scans a row selected with locCols into c.
+func scanContact(sc interface{ Scan(...any) error }, c *Contact) error {
+	var rcv sql.NullString
+	err := sc.Scan(&c.Username, &c.Domain, &c.Contact, &rcv, timeScan{&c.Expires}, &c.Q, &c.CallID, &c.CSeq,
+		timeScan{&c.LastModified}, &c.Replicate, &c.State, &c.Flags, &c.UserAgent)
+	c.Received = rcv.String
+	return err
+}
+
+// checkContact validates the key of c.
+func checkContact(c *Contact) error {
+	if err := checkKey("contact", c.Contact); err != nil {
+		return err
+	}
+	return checkKey("username", c.Username)
+}
+
+// LoadContacts streams every row of table to fn, in no particular order
+// (usrloc's preload at start-up in db_mode 1 and 2, ul_dump in db_mode 3).
+// Rows are read in one query on a read connection; fn may call the store.
+// An error from fn stops the load and is returned as is.
+func (s *Store) LoadContacts(ctx context.Context, table string, fn func(Contact) error) error {
+	qt, err := s.ident(table)
+	if err != nil {
+		return err
+	}
+	rows, err := s.r.QueryContext(ctx, "SELECT "+locCols+" FROM "+qt)
+	if err != nil {
+		return fmt.Errorf("store: load %s: %w", table, err)
+	}
+	defer rows.Close()
+	var c Contact
+	for rows.Next() {
+		if err := scanContact(rows, &c); err != nil {
+			return fmt.Errorf("store: load %s: %w", table, err)
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: load %s: %w", table, err)
+	}
+	return nil
+}
+
+// Contacts returns the contacts of the AOR username@domain in table,
+// highest q first, then most recently modified (usrloc db_mode 3 lookups).
+// Expired contacts are included; callers compare Expires themselves.
+func (s *Store) Contacts(ctx context.Context, table, username, domain string) ([]Contact, error) {
+	qt, err := s.ident(table)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.prepared(ctx, s.r, "SELECT "+locCols+" FROM "+qt+
+		" WHERE username = ? AND domain = ? ORDER BY q DESC, last_modified DESC")
+	if err != nil {
+		return nil, fmt.Errorf("store: contacts of %s: %w", aor(username, domain), err)
+	}
+	rows, err := st.QueryContext(ctx, username, domain)
+	if err != nil {
+		return nil, fmt.Errorf("store: contacts of %s: %w", aor(username, domain), err)
+	}
+	defer rows.Close()
+	var out []Contact
+	for rows.Next() {
+		var c Contact
+		if err := scanContact(rows, &c); err != nil {
+			return nil, fmt.Errorf("store: contacts of %s: %w", aor(username, domain), err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: contacts of %s: %w", aor(username, domain), err)
+	}
+	return out, nil
+}
+
+// CountContacts returns the number of rows of table and the number of
+// distinct AORs in it (ul_stats in db_mode 3).
+func (s *Store) CountContacts(ctx context.Context, table string) (contacts, aors int, err error) {
+	qt, err := s.ident(table)
+	if err != nil {
+		return 0, 0, err
+	}
+	err = s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+qt).Scan(&contacts)
+	if err == nil {
+		err = s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT DISTINCT username, domain FROM "+qt+") a").Scan(&aors)
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: count %s: %w", table, err)
+	}
+	return contacts, aors, nil
+}
+
+// upsertQuery, deleteQuery and deleteAORQuery build the usrloc writes.
+func (s *Store) upsertQuery(qt string) string {
+	return s.d.Upsert(qt, locColList, locKeys, locUpdate)
+}
+
+func deleteQuery(qt string) string {
+	return "DELETE FROM " + qt + " WHERE username = ? AND domain = ? AND contact = ?"
+}
+
+func deleteAORQuery(qt string) string {
+	return "DELETE FROM " + qt + " WHERE username = ? AND domain = ?"
+}
+
+// UpsertContact inserts c into table or, when (username, domain, contact)
+// exists, overwrites its other columns (usrloc write-through, db_mode 1
+// and 3).
+func (s *Store) UpsertContact(ctx context.Context, table string, c Contact) error {
+	qt, err := s.ident(table)
+	if err != nil {
+		return err
+	}
+	if err := checkContact(&c); err != nil {
+		return err
+	}
+	st, err := s.prepared(ctx, s.w, s.upsertQuery(qt))
+	if err != nil {
+		return fmt.Errorf("store: save contact of %s: %w", aor(c.Username, c.Domain), err)
+	}
+	if _, err := st.ExecContext(ctx, s.contactArgs(&c)...); err != nil {
+		return fmt.Errorf("store: save contact of %s: %w", aor(c.Username, c.Domain), err)
+	}
+	return nil
+}
+
+// DeleteContact removes one contact of username@domain from table, or
+// gives ErrNotFound.
+func (s *Store) DeleteContact(ctx context.Context, table, username, domain, contact string) error {
+	qt, err := s.ident(table)
+	if err != nil {
+		return err
+	}
+	st, err := s.prepared(ctx, s.w, deleteQuery(qt))
+	if err != nil {
+		return fmt.Errorf("store: delete contact of %s: %w", aor(username, domain), err)
+	}
+	res, err := st.ExecContext(ctx, username, domain, contact)
+	if err != nil {
+		return fmt.Errorf("store: delete contact of %s: %w", aor(username, domain), err)
+	}
+	return affected(res, "delete contact "+contact+" of "+aor(username, domain))
+}
+
+// DeleteAOR removes every contact of username@domain from table (ul_rm)
+// and returns how many went.
+func (s *Store) DeleteAOR(ctx context.Context, table, username, domain string) (int64, error) {
+	qt, err := s.ident(table)
+	if err != nil {
+		return 0, err
+	}
+	st, err := s.prepared(ctx, s.w, deleteAORQuery(qt))
+	if err != nil {
+		return 0, fmt.Errorf("store: delete %s: %w", aor(username, domain), err)
+	}
+	res, err := st.ExecContext(ctx, username, domain)
+	if err != nil {
+		return 0, fmt.Errorf("store: delete %s: %w", aor(username, domain), err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: delete %s: %w", aor(username, domain), err)
+	}
+	return n, nil
+}
+
+// DeleteExpired removes the contacts of table that expired before now,
+// permanent ones excepted (the usrloc timer), and returns how many went.
+func (s *Store) DeleteExpired(ctx context.Context, table string, now time.Time) (int64, error) {
+	qt, err := s.ident(table)
+	if err != nil {
+		return 0, err
+	}
+	res, err := s.w.ExecContext(ctx, "DELETE FROM "+qt+" WHERE expires < ? AND (flags & ?) = 0", dbTime(now), FlagPermanent)
+	if err != nil {
+		return 0, fmt.Errorf("store: delete expired from %s: %w", table, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: delete expired from %s: %w", table, err)
+	}
+	return n, nil
+}
+
+// ContactOpKind says what a ContactOp does.
+type ContactOpKind int
+
+// The kinds of ContactOp.
+const (
+	// OpUpsert inserts or overwrites Contact (UpsertContact).
+	OpUpsert ContactOpKind = iota
+	// OpDelete removes Contact's (username, domain, contact) row; a
+	// missing row is not an error in a flush.
+	OpDelete
+	// OpDeleteAOR removes every contact of Contact's username and domain.
+	OpDeleteAOR
+)
+
+// ContactOp is one change of a write-back flush.
+type ContactOp struct {
+	Kind    ContactOpKind
+	Contact Contact
+}
+
+// FlushContacts applies ops to table in order, in one transaction
+// (usrloc db_mode 2 write-back timer): all of them or, on error, none.
+func (s *Store) FlushContacts(ctx context.Context, table string, ops []ContactOp) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	qt, err := s.ident(table)
+	if err != nil {
+		return err
+	}
+	for i := range ops {
+		if ops[i].Kind == OpDeleteAOR {
+			if err := checkKey("username", ops[i].Contact.Username); err != nil {
+				return err
+			}
+		} else if err := checkContact(&ops[i].Contact); err != nil {
+			return err
+		}
+	}
+	queries := [...]string{OpUpsert: s.upsertQuery(qt), OpDelete: deleteQuery(qt), OpDeleteAOR: deleteAORQuery(qt)}
+	var stmts [len(queries)]*sql.Stmt
+	for i, q := range queries {
+		if stmts[i], err = s.prepared(ctx, s.w, q); err != nil {
+			return fmt.Errorf("store: flush %s: %w", table, err)
+		}
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		var txStmts [len(stmts)]*sql.Stmt
+		for i, st := range stmts {
+			txStmts[i] = tx.StmtContext(ctx, st)
+			defer txStmts[i].Close()
+		}
+		for i := range ops {
+			c := &ops[i].Contact
+			var err error
+			switch ops[i].Kind {
+			case OpUpsert:
+				_, err = txStmts[OpUpsert].ExecContext(ctx, s.contactArgs(c)...)
+			case OpDelete:
+				_, err = txStmts[OpDelete].ExecContext(ctx, c.Username, c.Domain, c.Contact)
+			case OpDeleteAOR:
+				_, err = txStmts[OpDeleteAOR].ExecContext(ctx, c.Username, c.Domain)
+			default:
+				err = fmt.Errorf("unknown op kind %d: %w", ops[i].Kind, ErrInvalid)
+			}
+			if err != nil {
+				return fmt.Errorf("op %d (%s): %w", i, aor(c.Username, c.Domain), err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: flush %s: %w", table, err)
+	}
+	return nil
+}
