@@ -148,7 +148,7 @@ func rowCounts(t *testing.T, s *Store) string {
 	var out []string
 	for _, table := range []string{"subscriber", "uri", "grp", "admin_privileges"} {
 		var n int
-		if err := s.r.QueryRow("SELECT COUNT(*) FROM "+table+" WHERE username = 'alice'").Scan(&n); err != nil {
+		if err := s.r.QueryRow("SELECT COUNT(*) FROM " + table + " WHERE username = 'alice'").Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, fmt.Sprintf("%s=%d", table, n))
