@@ -108,6 +108,10 @@ func (m *Module) init(log *slog.Logger) error {
 // simulations. Call it before the module is used.
 func (m *Module) SetClock(now func() time.Time) { m.clock.Store(&now) }
 
+// Now returns the module's current time (time.Now unless SetClock
+// replaced it): expiry times are computed against it.
+func (m *Module) Now() time.Time { return m.now() }
+
 func (m *Module) now() time.Time {
 	if f := m.clock.Load(); f != nil {
 		return (*f)()

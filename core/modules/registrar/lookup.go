@@ -1,0 +1,71 @@
+package registrar
+
+import (
+	"fmt"
+
+	"ser/core/modules/usrloc"
+	"ser/core/sipmsg"
+)
+
+// lookup rewrites the R-URI to the first contact registered for its AOR
+// (highest q, most recent among equal q) and, with append_branches, adds
+// the other contacts to the destination set. A contact with a received
+// address (registered from behind a NAT) becomes the next hop (DstURI)
+// and sets nat_flag. It returns 1, or SER 0.9's negative codes: -1 the
+// R-URI has no usable AOR, -3 the AOR is not registered, -4 the contact
+// could not be used as R-URI, -5 all its contacts expired.
+func (m *Module) lookup(msg *sipmsg.Msg, d *usrloc.Domain) (int, error) {
+	aor, ok := m.ruriAOR(msg)
+	if !ok {
+		return -1, nil
+	}
+	cs, found := d.Get(aor)
+	switch {
+	case !found:
+		return -3, nil
+	case len(cs) == 0:
+		return -5, nil
+	}
+	first := cs[0]
+	if err := msg.SetURI(first.URI); err != nil {
+		return -4, fmt.Errorf("registrar: lookup: %w", err)
+	}
+	if first.Received != "" {
+		msg.DstURI = first.Received
+	}
+	msg.RURIQ = first.Q.Float()
+	nat := first.Flags & usrloc.FlagNAT
+	if m.appendBranches {
+		for _, c := range cs[1:] {
+			msg.AppendBranch(sipmsg.Branch{URI: c.URI, DstURI: c.Received, Q: c.Q.Float()})
+			nat |= c.Flags & usrloc.FlagNAT
+		}
+	}
+	if nat != 0 && m.natFlag >= 0 {
+		msg.SetFlag(m.natFlag)
+	}
+	return 1, nil
+}
+
+// registered returns 1 when the R-URI's AOR has a valid contact in d,
+// -1 otherwise.
+func (m *Module) registered(msg *sipmsg.Msg, d *usrloc.Domain) int {
+	aor, ok := m.ruriAOR(msg)
+	if !ok {
+		return -1
+	}
+	if cs, _ := d.Get(aor); len(cs) > 0 {
+		return 1
+	}
+	return -1
+}
+
+// ruriAOR is the usrloc key of the current Request-URI.
+func (m *Module) ruriAOR(msg *sipmsg.Msg) (string, bool) {
+	u := msg.URI()
+	if u == nil {
+		return "", false
+	}
+	aor, f := m.aor(u)
+	return aor, f == nil
+}

@@ -1,0 +1,31 @@
+package registrar
+
+import "ser/core/module"
+
+func init() { module.Register(Exports) }
+
+// Exports is registrar's export table.
+var Exports = &module.Exports{
+	Name: "registrar",
+	Deps: []string{"usrloc"},
+	Params: []module.Param{
+		{Name: "default_expires", Kind: module.Int, Set: setDefaultExpires},
+		{Name: "min_expires", Kind: module.Int, Set: setMinExpires},
+		{Name: "max_expires", Kind: module.Int, Set: setMaxExpires},
+		{Name: "default_q", Kind: module.Int, Set: setDefaultQ},
+		{Name: "append_branches", Kind: module.Int, Set: setBool(func(m *Module, on bool) { m.appendBranches = on })},
+		{Name: "use_domain", Kind: module.Int, Set: setBool(func(m *Module, on bool) { m.useDomain = on })},
+		{Name: "case_sensitive", Kind: module.Int, Set: setBool(func(m *Module, on bool) { m.caseSensitive = on })},
+		{Name: "desc_time_order", Kind: module.Int, Set: setBool(func(m *Module, on bool) { m.descTimeOrder = on })},
+		{Name: "nat_flag", Kind: module.Int, Set: setNATFlag},
+		{Name: "max_contacts", Kind: module.Int, Set: setMaxContacts},
+	},
+	Funcs: []module.Func{
+		{Name: "save", MinArgs: 1, MaxArgs: 1, Routes: module.Request, Fixup: fixupSave(true)},
+		{Name: "save_noreply", MinArgs: 1, MaxArgs: 1, Routes: module.Request, Fixup: fixupSave(false)},
+		{Name: "lookup", MinArgs: 1, MaxArgs: 1, Routes: module.Request | module.Failure, Fixup: fixupLookup},
+		{Name: "registered", MinArgs: 1, MaxArgs: 1, Routes: module.Request | module.Failure, Fixup: fixupRegistered},
+	},
+	New:  func() any { return New() },
+	Init: initModule,
+}

@@ -1,0 +1,109 @@
+// Package registrar is SER's registrar module: save() processes REGISTER
+// requests (RFC 3261 §10.3) into a usrloc table and answers them;
+// lookup() rewrites a request's R-URI to the registered contacts of its
+// address-of-record.
+package registrar
+
+import (
+	"fmt"
+	"log/slog"
+
+	"ser/core/module"
+	"ser/core/modules/usrloc"
+	"ser/core/sipmsg"
+)
+
+// Module is one server's registrar instance.
+type Module struct {
+	defaultExpires int64
+	minExpires     int64
+	maxExpires     int64
+	defaultQ       usrloc.Q
+	appendBranches bool
+	useDomain      bool
+	caseSensitive  bool
+	descTimeOrder  bool
+	natFlag        int
+	maxContacts    int
+
+	ul   *usrloc.Module
+	core module.Core
+	log  *slog.Logger
+}
+
+// New returns an instance with SER 0.9's defaults.
+func New() *Module {
+	return &Module{
+		defaultExpires: 3600,
+		minExpires:     60,
+		defaultQ:       usrloc.QUnset,
+		appendBranches: true,
+		natFlag:        -1,
+		log:            slog.Default().With("module", "registrar"),
+	}
+}
+
+func initModule(inst any, env *module.Env) error {
+	m := inst.(*Module)
+	if env.Log != nil {
+		m.log = env.Log
+	}
+	var ul any
+	if env.Instance != nil {
+		ul = env.Instance("usrloc")
+	}
+	u, ok := ul.(*usrloc.Module)
+	if !ok {
+		return fmt.Errorf("registrar: the usrloc module is not loaded")
+	}
+	m.ul, m.core = u, env.Core
+	if m.descTimeOrder {
+		u.SetDescTimeOrder(true)
+	}
+	return nil
+}
+
+// table resolves a function's table argument once, at load time, creating
+// the usrloc table (SER's register_udomain in the fixup).
+func (m *Module) table(fname string, args []module.Value) (*usrloc.Domain, error) {
+	if m.ul == nil {
+		return nil, fmt.Errorf("registrar: %s: the usrloc module is not initialised", fname)
+	}
+	if len(args) != 1 || args[0].String() == "" {
+		return nil, fmt.Errorf("registrar: %s: a table name is required", fname)
+	}
+	return m.ul.Register(args[0].String()), nil
+}
+
+func fixupSave(reply bool) func(any, *module.Env, []module.Value) (module.Handler, error) {
+	return func(inst any, _ *module.Env, args []module.Value) (module.Handler, error) {
+		m := inst.(*Module)
+		name := "save"
+		if !reply {
+			name = "save_noreply"
+		}
+		d, err := m.table(name, args)
+		if err != nil {
+			return nil, err
+		}
+		return func(msg *sipmsg.Msg) (int, error) { return m.save(msg, d, reply) }, nil
+	}
+}
+
+func fixupLookup(inst any, _ *module.Env, args []module.Value) (module.Handler, error) {
+	m := inst.(*Module)
+	d, err := m.table("lookup", args)
+	if err != nil {
+		return nil, err
+	}
+	return func(msg *sipmsg.Msg) (int, error) { return m.lookup(msg, d) }, nil
+}
+
+func fixupRegistered(inst any, _ *module.Env, args []module.Value) (module.Handler, error) {
+	m := inst.(*Module)
+	d, err := m.table("registered", args)
+	if err != nil {
+		return nil, err
+	}
+	return func(msg *sipmsg.Msg) (int, error) { return m.registered(msg, d), nil }, nil
+}

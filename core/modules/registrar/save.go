@@ -1,0 +1,275 @@
+package registrar
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+
+	"ser/core/modules/usrloc"
+	"ser/core/sipmsg"
+)
+
+// uaDummy is stored when a REGISTER has no User-Agent (SER's UA_DUMMY_STR).
+const uaDummy = "Unknown"
+
+// save processes a REGISTER into table d (RFC 3261 §10.3 steps 6–8, with
+// SER 0.9's rules) and, when reply is set, answers it: 200 OK listing the
+// AOR's current bindings, or the error.
+//
+// It returns 1 on success. On a refused REGISTER it returns 0, which stops
+// the script, as SER's save() did: the error reply is already sent, so a
+// following sl_reply_error() must not send a second one. m.ErrCode and
+// m.ErrReason are set all the same.
+func (m *Module) save(msg *sipmsg.Msg, d *usrloc.Domain, reply bool) (int, error) {
+	if msg.Req == nil {
+		return -1, errors.New("registrar: save: not a request")
+	}
+	cs, now, f := m.register(msg, d)
+	var err error
+	if reply {
+		err = m.reply(msg, f, cs, now)
+	}
+	if f != nil {
+		m.log.Info("REGISTER refused", "code", f.code, "error", f.info, "call-id", msg.CallID())
+		msg.SetError(f.code, f.reason())
+		if err != nil {
+			return -1, err
+		}
+		return 0, nil
+	}
+	if err != nil {
+		return -1, err
+	}
+	return 1, nil
+}
+
+// register applies the REGISTER in msg to d. It returns the bindings to
+// report and the time they were computed at, or why the request failed.
+func (m *Module) register(msg *sipmsg.Msg, d *usrloc.Domain) ([]usrloc.Contact, int64, *failure) {
+	req := msg.Req
+	now := m.ul.Now().Unix()
+	to := req.To()
+	if to == nil {
+		return nil, now, errToMiss
+	}
+	cid := req.CallID()
+	if cid == nil {
+		return nil, now, errCIDMiss
+	}
+	cseq := req.CSeq()
+	if cseq == nil {
+		return nil, now, errCSMiss
+	}
+	hdrExp, hasHdrExp, f := expiresHeader(req)
+	if f != nil {
+		return nil, now, f
+	}
+	var contacts []*sip.ContactHeader
+	for _, h := range req.GetHeaders("Contact") {
+		if c, ok := h.(*sip.ContactHeader); ok {
+			contacts = append(contacts, c)
+		}
+	}
+	star, f := m.checkStar(contacts, hdrExp, hasHdrExp)
+	if f != nil {
+		return nil, now, f
+	}
+	aor, f := m.aor(&to.Address)
+	if f != nil {
+		return nil, now, f
+	}
+
+	switch {
+	case star:
+		// Contact: * with Expires: 0 removes every binding.
+		d.DeleteAOR(aor)
+		return nil, now, nil
+	case len(contacts) == 0:
+		// A query: report the bindings.
+		cs, _ := d.Get(aor)
+		return cs, now, nil
+	}
+
+	ua := strings.TrimSpace(msg.Header("User-Agent"))
+	if ua == "" {
+		ua = uaDummy
+	}
+	b := binding{
+		callID:    strings.TrimSpace(cid.Value()),
+		cseq:      int32(cseq.SeqNo),
+		userAgent: ua,
+	}
+	if m.natFlag >= 0 && msg.IsFlagSet(m.natFlag) {
+		b.nat, b.received = true, receivedURI(msg.Rcv)
+	}
+	var reported []usrloc.Contact
+	err := d.Update(aor, func(r *usrloc.Record) error {
+		now = r.Now()
+		for _, c := range contacts {
+			if err := m.apply(r, c, &b, hdrExp, hasHdrExp); err != nil {
+				return err
+			}
+		}
+		reported = r.Valid()
+		if m.maxContacts > 0 && len(reported) > m.maxContacts {
+			return errTooMany
+		}
+		return nil
+	})
+	var fail *failure
+	switch {
+	case errors.As(err, &fail):
+		if fail == errTooMany {
+			// SER answers 503 with the bindings as they stay.
+			cs, _ := d.Get(aor)
+			return cs, now, fail
+		}
+		return nil, now, fail
+	case err != nil:
+		m.log.Error("usrloc update failed", "aor", aor, "err", err)
+		return nil, now, errULUpdate
+	}
+	return reported, now, nil
+}
+
+// binding is what every contact of one REGISTER shares.
+type binding struct {
+	callID    string
+	cseq      int32
+	userAgent string
+	nat       bool
+	received  string
+}
+
+// apply adds, refreshes or removes the binding of one Contact.
+func (m *Module) apply(r *usrloc.Record, h *sip.ContactHeader, b *binding, hdrExp int64, hasHdrExp bool) error {
+	uri := h.Address.String()
+	old, found := r.Find(uri)
+	// RFC 3261 §10.3 step 7: same Call-ID and a CSeq not higher than the
+	// stored one is a retransmission or out of order; like SER, leave the
+	// binding as it is and answer 200.
+	if found && old.CallID == b.callID && old.CSeq >= b.cseq {
+		return nil
+	}
+	e := m.contactExpires(h.Params, hdrExp, hasHdrExp)
+	if e == 0 {
+		r.Delete(uri)
+		return nil
+	}
+	q := m.defaultQ
+	if v, ok := param(h.Params, "q"); ok && v != "" {
+		var err error
+		if q, err = usrloc.ParseQ(v); err != nil {
+			return errInvQ
+		}
+	}
+	c := old
+	c.URI = uri
+	c.Expires = r.Now() + e
+	c.Q = q
+	c.CallID = b.callID
+	c.CSeq = b.cseq
+	c.UserAgent = b.userAgent
+	c.Received = b.received
+	if b.nat {
+		c.Flags |= usrloc.FlagNAT
+	} else {
+		c.Flags &^= usrloc.FlagNAT
+	}
+	r.Put(c)
+	return nil
+}
+
+// expiresHeader parses the Expires header; a malformed one fails the
+// request (SER's "Expires parse error").
+func expiresHeader(req *sip.Request) (int64, bool, *failure) {
+	h := req.GetHeader("Expires")
+	if h == nil {
+		return 0, false, nil
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(h.Value()), 10, 32)
+	if err != nil {
+		return 0, false, errParseExp
+	}
+	return int64(n), true, nil
+}
+
+// checkStar applies RFC 3261 §10.3 step 6 to "Contact: *": it must be the
+// only contact and the Expires header must be 0 (SER counts a missing
+// Expires as default_expires).
+func (m *Module) checkStar(cs []*sip.ContactHeader, hdrExp int64, hasHdrExp bool) (bool, *failure) {
+	for i, c := range cs {
+		if !c.Address.Wildcard {
+			continue
+		}
+		if i > 0 || len(cs) > 1 {
+			return false, errStarCont
+		}
+		e := m.defaultExpires
+		if hasHdrExp {
+			e = hdrExp
+		}
+		if e != 0 {
+			return false, errStarExp
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+// contactExpires computes a contact's lifetime in seconds as SER 0.9's
+// calc_contact_expires: its expires parameter (default_expires when that
+// is not a number), else the Expires header, else default_expires; a
+// non-zero value below min_expires is raised to it and one above
+// max_expires (when set) lowered to it. 0 means remove.
+func (m *Module) contactExpires(params sip.HeaderParams, hdrExp int64, hasHdrExp bool) int64 {
+	var e int64
+	if v, ok := param(params, "expires"); ok && v != "" {
+		n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 32)
+		if err != nil {
+			e = m.defaultExpires
+		} else {
+			e = int64(n)
+		}
+	} else if hasHdrExp {
+		e = hdrExp
+	} else {
+		e = m.defaultExpires
+	}
+	if e != 0 && e < m.minExpires {
+		e = m.minExpires
+	}
+	if e != 0 && m.maxExpires > 0 && e > m.maxExpires {
+		e = m.maxExpires
+	}
+	return e
+}
+
+// param finds a header parameter by name, ignoring case.
+func param(ps sip.HeaderParams, name string) (string, bool) {
+	for _, kv := range ps {
+		if strings.EqualFold(kv.K, name) {
+			return kv.V, true
+		}
+	}
+	return "", false
+}
+
+// receivedURI is the address a NATed REGISTER came from, as a SIP URI
+// ("sip:203.0.113.5:40312", ";transport=tcp" for TCP and TLS) for the
+// contact's received field: lookup() sends requests there.
+func receivedURI(rcv sipmsg.RcvInfo) string {
+	ip := rcv.Src.Addr().Unmap()
+	host := ip.String()
+	if ip.Is6() {
+		host = "[" + host + "]"
+	}
+	s := "sip:" + host + ":" + strconv.Itoa(int(rcv.Src.Port()))
+	switch rcv.Proto {
+	case sipmsg.ProtoTCP, sipmsg.ProtoTLS:
+		s += ";transport=" + rcv.Proto.String()
+	}
+	return s
+}
