@@ -2,6 +2,7 @@ package usrloc
 
 import (
 	"errors"
+	"iter"
 	"slices"
 	"sort"
 	"strings"
@@ -202,6 +203,13 @@ func (d *Domain) Dump(withExpired bool, fn func(aor string, contacts []Contact) 
 			return
 		}
 	}
+}
+
+// Records is Dump as an iterator:
+//
+//	for aor, contacts := range d.Records(false) { … }
+func (d *Domain) Records(withExpired bool) iter.Seq2[string, []Contact] {
+	return func(yield func(string, []Contact) bool) { d.Dump(withExpired, yield) }
 }
 
 // snapRecord is a copy of one record taken by snapshot.
