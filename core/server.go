@@ -36,6 +36,13 @@ type ReplyHandler interface {
 	HandleReply(m *sipmsg.Msg) bool
 }
 
+// RequestFilter is implemented by a module instance that absorbs some
+// requests before the script runs (sl drops the ACKs to its own negative
+// replies). FilterRequest returns true when the request was consumed.
+type RequestFilter interface {
+	FilterRequest(m *sipmsg.Msg) bool
+}
+
 // Counters are the core's statistics.
 type Counters struct {
 	Requests    atomic.Uint64
@@ -57,6 +64,7 @@ type Server struct {
 	router  Router
 	rpc     *rpc.Registry
 	replyH  []ReplyHandler
+	reqF    []RequestFilter
 	workers []chan job
 	wg      sync.WaitGroup
 	stop    sync.Once
@@ -153,6 +161,10 @@ func (s *Server) Bind() error {
 
 // SetRouter installs the compiled script.
 func (s *Server) SetRouter(r Router) { s.router = r }
+
+// AddRequestFilter registers a module that may absorb requests before the
+// script runs.
+func (s *Server) AddRequestFilter(f RequestFilter) { s.reqF = append(s.reqF, f) }
 
 // AddReplyHandler registers a module that claims replies first.
 func (s *Server) AddReplyHandler(h ReplyHandler) { s.replyH = append(s.replyH, h) }
@@ -266,6 +278,11 @@ func (s *Server) process(raw []byte, rcv sipmsg.RcvInfo) {
 		}
 		s.Stats.Requests.Add(1)
 		m := sipmsg.NewRequest(req, raw, rcv)
+		for _, f := range s.reqF {
+			if f.FilterRequest(m) {
+				return
+			}
+		}
 		s.router.Run(module.Request, 0, m)
 		return
 	}

@@ -109,3 +109,8 @@ func crcUpdate(crc uint16, s string) uint16 {
 	}
 	return crc
 }
+
+// FilterRequest absorbs the ACKs to sl's own negative replies before the
+// script runs (SER's sl registers the same pre-script callback); the core
+// calls it for every request.
+func (m *Module) FilterRequest(msg *sipmsg.Msg) bool { return m.IsLocalACK(msg) }
