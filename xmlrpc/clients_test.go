@@ -142,7 +142,8 @@ func TestGranigPHPScript(t *testing.T) {
 }
 
 // TestPHPClient makes more PHP calls: per-command methods, int and missing
-// cmdparams, a latin-1 string, system.listMethods, faults, basic auth.
+// cmdparams, a latin-1 string, system.listMethods, faults, basic auth, and
+// a 2 MiB request (413 with a fault PHP decodes).
 func TestPHPClient(t *testing.T) {
 	php := requirePHP(t)
 	f := newFixture(t)
@@ -169,6 +170,8 @@ func TestPHPClient(t *testing.T) {
 		"unknown": map[string]any{"status": 200.0, "fault": true, "response": map[string]any{
 			"faultCode": float64(FaultMethodNotFound), "faultString": "requested method not found: nosuch"}},
 		"wrong_password": map[string]any{"status": 401.0, "fault": false, "response": nil},
+		"too_large": map[string]any{"status": 413.0, "fault": true, "response": map[string]any{
+			"faultCode": float64(FaultTooLarge), "faultString": "request too large: over 1048576 bytes"}},
 	}
 	methods, _ := got["list_methods"].(map[string]any)["response"].([]any)
 	if len(methods) < 6 || methods[0] != "fifo.execute" || !containsAny(methods, "ul_show_contact") {

@@ -29,7 +29,7 @@ type fixture struct {
 
 // newFixture registers ul_show_contact (found for aor 012345, SER's 404
 // otherwise), echo (body = the parameter lines), stuck (blocks until the
-// test ends, ignoring its context) and which.
+// test ends, ignoring its context), panics and which.
 func newFixture(t testing.TB) *fixture {
 	f := &fixture{reg: rpc.NewRegistry(), stuck: make(chan struct{})}
 	t.Cleanup(func() { close(f.stuck) })
@@ -66,6 +66,10 @@ func newFixture(t testing.TB) *fixture {
 			f.runs.Add(1)
 			<-f.stuck
 			return rpc.NewReply(200, "ok", "")
+		}},
+		rpc.Command{Name: "panics", Handler: func(_ context.Context, req *rpc.Request) *rpc.Reply {
+			f.runs.Add(1)
+			panic("handler bug")
 		}},
 		rpc.Command{Name: "which", Handler: func(_ context.Context, req *rpc.Request) *rpc.Reply {
 			f.runs.Add(1)

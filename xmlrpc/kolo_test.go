@@ -135,6 +135,8 @@ func TestKoloFifoExecute(t *testing.T) {
 			faultCode: FaultInvalidParams},
 		{name: "misspelt member", method: "fifo.execute", params: args{"cmdname": "echo", "cmdparam": []any{"x"}},
 			faultCode: FaultInvalidParams, faultText: `invalid method parameters: fifo.execute: unknown member "cmdparam"`},
+		{name: "panicking handler", method: "panics", params: []any{},
+			faultCode: FaultInternal, faultText: "internal error: command panics failed"},
 		{name: "array param of a per-command method", method: "echo", params: []any{[]any{"a"}},
 			faultCode: FaultInvalidParams},
 	}

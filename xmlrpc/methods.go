@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"unicode"
 
 	"ser/core/rpc"
 )
+
+// errPanic marks a command whose handler panicked.
+var errPanic = errors.New("xmlrpc: command panicked")
 
 // method is a built-in XML-RPC method.
 type method struct {
@@ -144,6 +148,12 @@ func (s *Server) run(ctx context.Context, cmd string, lines []string) (any, *Fau
 	done := make(chan result, 1)
 	go func() {
 		defer func() { <-s.slots }()
+		defer func() {
+			if p := recover(); p != nil { // an in-process handler must not kill ser
+				s.log.Error("command panicked", "command", cmd, "panic", p, "stack", string(debug.Stack()))
+				done <- result{err: errPanic}
+			}
+		}()
 		rep, err := s.exec.Execute(ctx, cmd, lines)
 		done <- result{rep, err}
 	}()
@@ -152,6 +162,9 @@ func (s *Server) run(ctx context.Context, cmd string, lines []string) (any, *Fau
 	case res = <-done:
 	case <-ctx.Done():
 		return nil, s.execFault(ctx, cmd, ctx.Err())
+	}
+	if errors.Is(res.err, errPanic) {
+		return nil, faultf(FaultInternal, "internal error: command %s failed", cmd)
 	}
 	if res.err != nil {
 		return nil, s.execFault(ctx, cmd, res.err)

@@ -24,7 +24,7 @@ func TestSystemMethods(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantNames := []string{"fifo.execute", "system.listMethods", "system.methodHelp", "system.methodSignature",
-		"system.multicall", "test.echo", "echo", "stuck", "ul_show_contact", "which"}
+		"system.multicall", "test.echo", "echo", "panics", "stuck", "ul_show_contact", "which"}
 	if !reflect.DeepEqual(names, wantNames) {
 		t.Errorf("listMethods = %q, want %q", names, wantNames)
 	}
@@ -190,7 +190,7 @@ func TestRemoteExecutor(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !strings.Contains(strings.Join(names, ","), ",echo,stuck,ul_show_contact,which") {
+	if !strings.Contains(strings.Join(names, ","), ",echo,panics,stuck,ul_show_contact,which") {
 		t.Errorf("listMethods = %q", names)
 	}
 	if n := whichRuns.Load(); n != 1 {

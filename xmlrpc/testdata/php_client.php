@@ -25,5 +25,6 @@ $out = array(
     "list_methods" => call($url, $user, $pass, "system.listMethods", null),
     "unknown" => call($url, $user, $pass, "nosuch", array()),
     "wrong_password" => call($url, $user, "wrong", "system.listMethods", null),
+    "too_large" => call($url, $user, $pass, "echo", array(str_repeat("x", 2 << 20))),
 );
 echo json_encode($out, JSON_INVALID_UTF8_SUBSTITUTE), "\n";
