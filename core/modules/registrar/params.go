@@ -56,16 +56,9 @@ func nonNegative(name string, v module.Value) (int64, error) {
 }
 
 // setDefaultQ takes SER 0.9's integer in thousandths (1000 = 1.0, -1 =
-// none), clamped to 0…1000 as SER did; a q-value written as a string
-// ("0.5") is accepted as well.
+// none), clamped to 0…1000 as SER did.
 func setDefaultQ(inst any, v module.Value) error {
 	m := inst.(*Module)
-	if !v.IsInt {
-		if q, err := usrloc.ParseQ(v.S); err == nil {
-			m.defaultQ = q
-			return nil
-		}
-	}
 	n, err := v.Int()
 	if err != nil {
 		return err

@@ -60,7 +60,6 @@ func TestParams(t *testing.T) {
 		{name: "default_q thousandths", param: "default_q", value: modtest.Int(500), check: func(m *Module) bool { return m.defaultQ == 500 }},
 		{name: "default_q clamped", param: "default_q", value: modtest.Int(2000), check: func(m *Module) bool { return m.defaultQ == usrloc.QMax }},
 		{name: "default_q unset", param: "default_q", value: modtest.Int(-1), check: func(m *Module) bool { return m.defaultQ == usrloc.QUnset }},
-		{name: "default_q as a q-value", param: "default_q", value: modtest.Str("0.25"), check: func(m *Module) bool { return m.defaultQ == 250 }},
 		{name: "default_q garbage", param: "default_q", value: modtest.Str("high"), wantErr: `"high" is not a number`},
 		{name: "nat_flag", param: "nat_flag", value: modtest.Int(31), check: func(m *Module) bool { return m.natFlag == 31 }},
 		{name: "nat_flag too big", param: "nat_flag", value: modtest.Int(32), wantErr: "nat_flag must be a flag number 0..31 or -1, not 32"},
