@@ -27,6 +27,7 @@ type Module struct {
 	maxContacts    int
 
 	ul   *usrloc.Module
+	sl   replier // the sl module, when loaded
 	core module.Core
 	log  *slog.Logger
 }
@@ -57,6 +58,9 @@ func initModule(inst any, env *module.Env) error {
 		return fmt.Errorf("registrar: the usrloc module is not loaded")
 	}
 	m.ul, m.core = u, env.Core
+	if r, ok := env.Instance("sl").(replier); ok {
+		m.sl = r
+	}
 	if m.descTimeOrder {
 		u.SetDescTimeOrder(true)
 	}

@@ -2,6 +2,7 @@ package registrar
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -67,18 +68,38 @@ func contactHeaders(cs []usrloc.Contact, now int64) []string {
 	return hs
 }
 
-// reply answers the REGISTER in m: 200 OK with the bindings, or the
+// replier is the sl module's Go API (sl.Module.Reply).
+type replier interface {
+	Reply(msg *sipmsg.Msg, code int, reason string) error
+}
+
+// reply answers the REGISTER in msg: 200 OK with the bindings, or the
 // failure's code with a P-Registrar-Error header (and the bindings when
 // there are any, as SER did for 503).
+//
+// Like SER's registrar it replies through sl when sl is loaded (the reply
+// gets sl's stable To-tag and counts in sl_stats); the header lines are
+// passed the way SER's reply lumps were, in msg.ReplyHeaders, for this
+// reply only. Without sl the core builds and sends the reply.
 func (m *Module) reply(msg *sipmsg.Msg, f *failure, cs []usrloc.Contact, now int64) error {
-	if m.core == nil {
-		return fmt.Errorf("registrar: reply: no core to send with")
-	}
 	code, reason := 200, "OK"
 	hs := contactHeaders(cs, now)
 	if f != nil {
 		code, reason = f.code, f.reason()
 		hs = append(hs, "P-Registrar-Error: "+f.info)
+	}
+	if m.sl != nil {
+		saved := msg.ReplyHeaders
+		msg.ReplyHeaders = append(slices.Clip(saved), hs...)
+		err := m.sl.Reply(msg, code, reason)
+		msg.ReplyHeaders = saved
+		if err != nil {
+			return fmt.Errorf("registrar: send %d reply: %w", code, err)
+		}
+		return nil
+	}
+	if m.core == nil {
+		return fmt.Errorf("registrar: reply: no core to send with")
 	}
 	resp := m.core.BuildReply(msg, code, reason, module.ReplyOpts{Headers: hs})
 	if err := m.core.SendReply(msg.Rcv, resp); err != nil {

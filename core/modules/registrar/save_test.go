@@ -1,11 +1,15 @@
 package registrar
 
 import (
+	"context"
 	"strings"
 	"testing"
 
+	"ser/core/module"
 	"ser/core/modules/internal/modtest"
+	"ser/core/modules/sl"
 	"ser/core/modules/usrloc"
+	"ser/core/rpc"
 )
 
 // saveStep is one REGISTER of a scenario and what must come of it.
@@ -363,5 +367,52 @@ func TestSaveSendFailure(t *testing.T) {
 	ret, err := save(register{contacts: []string{"<sip:a@10.0.0.1>"}}.msg(t))
 	if ret != -1 || err == nil || !strings.Contains(err.Error(), "registrar: send 200 reply") {
 		t.Fatalf("save = %d, %v", ret, err)
+	}
+}
+
+// TestSaveRepliesThroughSL checks that with sl loaded the reply goes
+// through it, as SER's registrar used sl_send_reply: sl's To-tag, counted
+// in sl_stats, the registrar's headers on this reply only.
+func TestSaveRepliesThroughSL(t *testing.T) {
+	core := modtest.NewCore()
+	insts := map[string]any{}
+	env := modtest.DiscardEnv(core)
+	env.Instance = func(name string) any { return insts[name] }
+	for _, e := range []*module.Exports{sl.Exports, usrloc.Exports, Exports} {
+		inst, err := modtest.LoadEnv(e, env, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		insts[e.Name] = inst
+	}
+	save := modtest.Bind(t, Exports, insts["registrar"], env, "save", "location")
+	for _, tt := range []struct {
+		name     string
+		req      register
+		wantCode int
+		wantHdr  string
+	}{
+		{name: "200", req: register{contacts: []string{"<sip:a@10.0.0.1>"}}, wantCode: 200, wantHdr: "Contact: <sip:a@10.0.0.1>;expires="},
+		{name: "400", req: register{cseq: 2, contacts: []string{"*"}}, wantCode: 400, wantHdr: "P-Registrar-Error: * used in contact and expires is not zero"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := tt.req.msg(t)
+			_, _ = save(m)
+			rep := core.LastReply(t)
+			wire := string(rep.Bytes)
+			if rep.Resp.StatusCode != tt.wantCode || !strings.Contains(wire, tt.wantHdr) {
+				t.Fatalf("reply:\n%s", wire)
+			}
+			if tag, _ := rep.Resp.To().Params.Get("tag"); tag == "" || strings.HasPrefix(tag, "fake-") {
+				t.Fatalf("To-tag %q is not sl's", tag)
+			}
+			if len(m.ReplyHeaders) != 0 {
+				t.Fatalf("reply headers left on the message: %q", m.ReplyHeaders)
+			}
+		})
+	}
+	rep := env.RPC.Execute(context.Background(), "sl_stats", nil, rpc.FIFO)
+	if !strings.Contains(rep.Text, "200: 1 ") || !strings.Contains(rep.Text, "400: 1 ") {
+		t.Fatalf("sl_stats:\n%s", rep.Text)
 	}
 }
