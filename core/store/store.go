@@ -26,7 +26,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	sqlite3 "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 
 	"ser/migrations"
 )
@@ -143,7 +143,7 @@ func (s *Store) openSQLite(ctx context.Context, readConns int) error {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	if err := w.PingContext(ctx); err != nil {
+	if err := pingBusy(ctx, w); err != nil {
 		w.Close()
 		return fmt.Errorf("store: open %s: %w", s.describe(), err)
 	}
@@ -158,6 +158,27 @@ func (s *Store) openSQLite(ctx context.Context, readConns int) error {
 	r.SetConnMaxIdleTime(0)
 	s.w, s.r = w, r
 	return nil
+}
+
+// pingBusy opens the first connection of db, retrying for up to five
+// seconds while SQLite reports the database busy: switching a new
+// database to WAL mode needs an exclusive lock, and two processes creating
+// the same database at once can get SQLITE_BUSY there without the busy
+// handler being called.
+func pingBusy(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := db.PingContext(ctx)
+		var se sqlite3.Error
+		if err == nil || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }
 
 // uriEscaper escapes the characters that are special in an SQLite URI

@@ -47,8 +47,12 @@ func (ts timeScan) Scan(v any) error {
 	return nil
 }
 
-// parseDBTime parses the layouts a DATETIME column may hold.
+// parseDBTime parses the layouts a DATETIME column may hold. The store's
+// own layout is parsed by hand (LoadContacts reads two per row).
 func parseDBTime(s string) time.Time {
+	if t, ok := parseFixed(s); ok {
+		return t
+	}
 	for _, layout := range []string{timeLayout, time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02"} {
 		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
 			return t.UTC()
@@ -70,4 +74,25 @@ func (n nullString) Value() (driver.Value, error) {
 		return nil, nil
 	}
 	return string(n), nil
+}
+
+// parseFixed parses exactly "YYYY-MM-DD hh:mm:ss" (UTC).
+func parseFixed(s string) (time.Time, bool) {
+	if len(s) != len(timeLayout) || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	var v [6]int
+	for i, pos := range [6][2]int{{0, 4}, {5, 7}, {8, 10}, {11, 13}, {14, 16}, {17, 19}} {
+		for j := pos[0]; j < pos[1]; j++ {
+			c := s[j]
+			if c < '0' || c > '9' {
+				return time.Time{}, false
+			}
+			v[i] = v[i]*10 + int(c-'0')
+		}
+	}
+	if v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 59 {
+		return time.Time{}, false
+	}
+	return time.Date(v[0], time.Month(v[1]), v[2], v[3], v[4], v[5], 0, time.UTC), true
 }
