@@ -1,0 +1,321 @@
+package script
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+
+	"ser/core/cfg"
+	"ser/core/module"
+	"ser/core/sipmsg"
+)
+
+// builtin is a core action of the script language.
+type builtin struct {
+	min, max int
+	routes   module.Route
+	compile  func(c *compiler, call *cfg.Call) (module.Handler, error)
+}
+
+// builtins are the core actions by every name they have.
+var builtins = map[string]*builtin{}
+
+func init() {
+	uri := module.Request | module.Failure
+	add := func(b *builtin, names ...string) {
+		for _, n := range names {
+			builtins[n] = b
+		}
+	}
+	add(&builtin{0, 2, uri, compileForward(sipmsg.ProtoNone, false)}, "forward")
+	add(&builtin{0, 2, uri, compileForward(sipmsg.ProtoUDP, false)}, "forward_udp")
+	add(&builtin{0, 2, uri, compileForward(sipmsg.ProtoTCP, false)}, "forward_tcp")
+	add(&builtin{0, 2, uri, compileForward(sipmsg.ProtoTLS, false)}, "forward_tls")
+	add(&builtin{1, 2, uri, compileForward(sipmsg.ProtoNone, true)}, "send")
+	add(&builtin{1, 2, uri, compileForward(sipmsg.ProtoTCP, true)}, "send_tcp")
+	add(&builtin{1, 2, module.Any, compileLog}, "log")
+	add(&builtin{1, 1, module.Any, compileFlag(flagSet)}, "setflag")
+	add(&builtin{1, 1, module.Any, compileFlag(flagReset)}, "resetflag")
+	add(&builtin{1, 1, module.Any, compileFlag(flagTest)}, "isflagset")
+	add(&builtin{1, 1, module.Any, compileLenGT}, "len_gt")
+	add(&builtin{0, 0, uri, compileForceRport}, "force_rport", "add_rport")
+	add(&builtin{1, 1, uri, compileSetHost}, "rewritehost", "sethost", "seth")
+	add(&builtin{1, 1, uri, compileSetHostPort}, "rewritehostport", "sethostport", "sethp")
+	add(&builtin{1, 1, uri, compileSetUser}, "rewriteuser", "setuser", "setu")
+	add(&builtin{1, 1, uri, compileSetUserPass}, "rewriteuserpass", "setuserpass", "setup")
+	add(&builtin{1, 1, uri, compileSetPort}, "rewriteport", "setport", "setp")
+	add(&builtin{1, 1, uri, compileSetURI}, "rewriteuri", "seturi")
+	add(&builtin{0, 0, uri, compileRevertURI}, "revert_uri")
+	add(&builtin{1, 1, uri, compilePrefix}, "prefix")
+	add(&builtin{1, 1, uri, compileStrip(false)}, "strip")
+	add(&builtin{1, 1, uri, compileStrip(true)}, "strip_tail")
+	add(&builtin{0, 1, uri, compileAppendBranch}, "append_branch")
+	add(&builtin{1, 1, module.Any, nil}, "route") // compiled by routeCall
+}
+
+// SER's error phrases (err2reason_phrase) for m.SetError, as sl_reply_error
+// prints them.
+const (
+	errBadAddress  = 478
+	errSend        = 477
+	errBadURI      = 479
+	reasonBadAddr  = "Unresolveable destination (478/SL)"
+	reasonSend     = "Unfortunately error on sending to next hop occured (477/SL)"
+	reasonBadURI   = "Regretfuly, we were not able to process the URI (479/SL)"
+	reasonBranches = "I'm terribly sorry, server error occurred (12/SL)"
+)
+
+// MaxBranches is the size limit of a destination set (SER's MAX_BRANCHES),
+// R-URI included.
+const MaxBranches = 12
+
+// textArg returns an argument as text (numbers as written).
+func textArg(v cfg.Value) string { return v.Text }
+
+// hostArg checks a host argument: an IP address (IPv6 possibly in
+// brackets) or a host name. It returns the host without brackets.
+func hostArg(v cfg.Value) (string, error) {
+	if v.IsNumber() {
+		return "", fmt.Errorf("host expected, found number %s", v.Text)
+	}
+	h := v.Text
+	if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
+		h = h[1 : len(h)-1]
+	}
+	if strings.Contains(h, ":") || (h != "" && strings.Trim(h, "0123456789.") == "") {
+		if _, err := netip.ParseAddr(h); err != nil {
+			return "", fmt.Errorf("bad IP address '%s'", v.Text)
+		}
+		return h, nil
+	}
+	if !validHost(h) {
+		return "", fmt.Errorf("bad host name '%s'", v.Text)
+	}
+	return h, nil
+}
+
+// portArg checks a port argument (0 means the protocol's default).
+func portArg(v cfg.Value) (int, error) {
+	n, err := intArg(v)
+	if err != nil {
+		return 0, fmt.Errorf("port number expected, found %s", v)
+	}
+	if n < 0 || n > 65535 {
+		return 0, fmt.Errorf("port %d out of range", n)
+	}
+	return n, nil
+}
+
+// nextHop returns the URI a message goes to: the destination URI when one
+// is set (loose_route, lookup), else the R-URI.
+func nextHop(m *sipmsg.Msg) (*sip.Uri, error) {
+	if m.DstURI != "" {
+		var u sip.Uri
+		if err := sip.ParseUri(m.DstURI, &u); err != nil {
+			return nil, fmt.Errorf("bad destination uri %q: %w", m.DstURI, err)
+		}
+		return &u, nil
+	}
+	if u := m.URI(); u != nil {
+		return u, nil
+	}
+	return nil, fmt.Errorf("no request uri")
+}
+
+// compileForward compiles forward, forward_udp/tcp/tls (asIs false: our Via
+// on top, core.Forward) and send, send_tcp (asIs true: core.SendAsIs).
+//
+//	forward()                    the next hop of the message (dst uri, else R-URI)
+//	forward(uri:host, uri:port)  the same
+//	forward(uri:host[, port])    the next hop's host, the given port (default 5060)
+//	forward(host[, port])        a fixed destination (default port 5060)
+//
+// proto forces the transport; otherwise the URI's transport parameter (or
+// UDP) is used.
+func compileForward(proto sipmsg.Proto, asIs bool) func(*compiler, *cfg.Call) (module.Handler, error) {
+	return func(c *compiler, call *cfg.Call) (module.Handler, error) {
+		core := c.core
+		var (
+			host            string
+			port            int
+			fromURI, uriPrt bool
+			err             error
+		)
+		switch {
+		case len(call.Args) == 0:
+			fromURI, uriPrt = true, true
+		case call.Args[0].Text == "uri:host":
+			fromURI = true
+		default:
+			if host, err = hostArg(call.Args[0]); err != nil {
+				return nil, err
+			}
+		}
+		if len(call.Args) == 2 {
+			if call.Args[1].Text == "uri:port" {
+				uriPrt = true
+			} else if port, err = portArg(call.Args[1]); err != nil {
+				return nil, err
+			}
+		}
+		send := core.Forward
+		if asIs {
+			send = core.SendAsIs
+		}
+		return func(m *sipmsg.Msg) (int, error) {
+			var (
+				dst sipmsg.Dest
+				err error
+			)
+			switch {
+			case fromURI || uriPrt:
+				u, uerr := nextHop(m)
+				if uerr != nil {
+					m.SetError(errBadURI, reasonBadURI)
+					return -1, nil
+				}
+				h, p, pr := host, port, proto
+				if fromURI {
+					h = u.Host
+				}
+				if uriPrt {
+					p = u.Port
+				}
+				if pr == sipmsg.ProtoNone {
+					pr = uriProto(u)
+				}
+				if fromURI && uriPrt && proto == sipmsg.ProtoNone {
+					dst, err = core.Resolve(u) // SRV when the URI has no port
+				} else {
+					dst, err = core.ResolveHost(h, p, pr)
+				}
+			default:
+				dst, err = core.ResolveHost(host, port, proto)
+			}
+			if err != nil {
+				m.SetError(errBadAddress, reasonBadAddr)
+				return -1, nil
+			}
+			if err := send(m, dst); err != nil {
+				m.SetError(errSend, reasonSend)
+				return -1, nil
+			}
+			return 1, nil
+		}, nil
+	}
+}
+
+// compileLog compiles log([level,] text); the level defaults to 4 (debug).
+func compileLog(c *compiler, call *cfg.Call) (module.Handler, error) {
+	level, text := 4, call.Args[len(call.Args)-1]
+	if len(call.Args) == 2 {
+		if !call.Args[0].IsNumber() {
+			return nil, fmt.Errorf("log level must be a number, found %s", call.Args[0])
+		}
+		level = call.Args[0].N
+	}
+	core, s := c.core, textArg(text)
+	return func(*sipmsg.Msg) (int, error) {
+		core.Log(level, s)
+		return 1, nil
+	}, nil
+}
+
+// Flag operations.
+const (
+	flagSet = iota
+	flagReset
+	flagTest
+)
+
+// compileFlag compiles setflag, resetflag and isflagset; the flag number
+// is checked here (0..31).
+func compileFlag(op int) func(*compiler, *cfg.Call) (module.Handler, error) {
+	return func(c *compiler, call *cfg.Call) (module.Handler, error) {
+		n, err := intArg(call.Args[0])
+		if err != nil {
+			return nil, fmt.Errorf("flag number expected, found %s", call.Args[0])
+		}
+		if n < 0 || n > sipmsg.MaxFlag {
+			return nil, fmt.Errorf("flag %d out of range 0..%d", n, sipmsg.MaxFlag)
+		}
+		switch op {
+		case flagSet:
+			return func(m *sipmsg.Msg) (int, error) { m.SetFlag(n); return 1, nil }, nil
+		case flagReset:
+			return func(m *sipmsg.Msg) (int, error) { m.ResetFlag(n); return 1, nil }, nil
+		}
+		return func(m *sipmsg.Msg) (int, error) { return truth(m.IsFlagSet(n)), nil }, nil
+	}
+}
+
+// compileLenGT compiles len_gt(n | max_len).
+func compileLenGT(c *compiler, call *cfg.Call) (module.Handler, error) {
+	a := call.Args[0]
+	n := sipmsg.MaxMsgLen
+	if !(a.Kind == cfg.IdentValue && a.Text == "max_len") {
+		var err error
+		if n, err = intArg(a); err != nil {
+			return nil, fmt.Errorf("length or max_len expected, found %s", a)
+		}
+	}
+	return func(m *sipmsg.Msg) (int, error) { return truth(len(m.Raw) > n), nil }, nil
+}
+
+// compileForceRport compiles force_rport(): the core answers the request
+// as if its top Via had rport (sipmsg.Msg.ForceRport).
+func compileForceRport(c *compiler, call *cfg.Call) (module.Handler, error) {
+	return func(m *sipmsg.Msg) (int, error) {
+		if m.Req == nil {
+			return -1, nil
+		}
+		m.SetForceRport()
+		return 1, nil
+	}, nil
+}
+
+// compileAppendBranch compiles append_branch() (the current R-URI and
+// destination URI) and append_branch(uri).
+func compileAppendBranch(c *compiler, call *cfg.Call) (module.Handler, error) {
+	if len(call.Args) == 0 {
+		return func(m *sipmsg.Msg) (int, error) {
+			if m.Req == nil {
+				return -1, nil
+			}
+			if len(m.Branches)+1 >= MaxBranches {
+				m.SetError(500, reasonBranches)
+				return -1, nil
+			}
+			m.AppendBranch(sipmsg.Branch{URI: m.URIString(), DstURI: m.DstURI, Q: m.RURIQ})
+			return 1, nil
+		}, nil
+	}
+	s := textArg(call.Args[0])
+	var u sip.Uri
+	if err := sip.ParseUri(s, &u); err != nil {
+		return nil, fmt.Errorf("bad uri %q: %v", s, err)
+	}
+	return func(m *sipmsg.Msg) (int, error) {
+		if len(m.Branches)+1 >= MaxBranches {
+			m.SetError(500, reasonBranches)
+			return -1, nil
+		}
+		m.AppendBranch(sipmsg.Branch{URI: s, Q: -1})
+		return 1, nil
+	}, nil
+}
+
+// parsePortText parses the port of a rewrite ("" removes the port).
+func parsePortText(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 65535 {
+		return 0, fmt.Errorf("bad port %q", s)
+	}
+	return n, nil
+}

@@ -1,0 +1,299 @@
+package script
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"ser/core/cfg"
+	"ser/core/module"
+)
+
+// loaded is one module instance of a configuration.
+type loaded struct {
+	name string
+	exp  *module.Exports
+	inst any
+	pos  cfg.Pos // of its loadmodule directive
+	env  *module.Env
+	init bool // Init ran
+}
+
+// Modules are the instances of the modules one config loads.
+type Modules struct {
+	list    []*loaded // load order
+	byName  map[string]*loaded
+	order   []*loaded // init order (dependencies first)
+	started []*loaded
+	halted  map[*loaded]bool // Stop already called on the instance
+	stopped bool
+}
+
+// LoadModules makes an instance of each module a loadmodule directive
+// names (the path's base name without ".so": "modules/tm/tm.so" → tm) and
+// applies the modparam directives to them. Every error is returned with
+// its position: an unknown module, a modparam for a module that is not
+// loaded, an unknown parameter, a value of the wrong type, or a value the
+// module refuses.
+//
+// Types: an integer parameter accepts numbers, yes/no/on/off/true/false
+// and quoted strings holding a number ("10"); a string parameter accepts a
+// number too and gets its text (SER 0.9 refused both mismatches). A module
+// name in modparam that is not loaded is tried as a regular expression
+// over the loaded modules' names, as SER 0.9 did ("usrloc|registrar").
+// Loading a module twice is a warning; the second directive is ignored.
+func LoadModules(f *cfg.File) (*Modules, cfg.ErrorList) {
+	ms := &Modules{byName: map[string]*loaded{}}
+	var errs cfg.ErrorList
+	for _, lm := range f.LoadModules {
+		name := module.BaseName(lm.Path.Text)
+		if prev, dup := ms.byName[name]; dup {
+			slog.Warn("module already loaded, directive ignored", "module", "script",
+				"name", name, "pos", lm.Pos.String(), "first", prev.pos.String())
+			continue
+		}
+		exp, ok := module.Lookup(name)
+		if !ok {
+			errs.Addf(lm.Path.Pos, "loadmodule: unknown module '%s' (from %q)", name, lm.Path.Text)
+			continue
+		}
+		l := &loaded{name: name, exp: exp, inst: exp.New(), pos: lm.Pos}
+		ms.list = append(ms.list, l)
+		ms.byName[name] = l
+	}
+	for _, mp := range f.ModParams {
+		errs.Append(ms.modparam(mp))
+	}
+	errs.Sort()
+	return ms, errs
+}
+
+// modparam applies one modparam directive.
+func (ms *Modules) modparam(mp *cfg.ModParam) cfg.ErrorList {
+	var errs cfg.ErrorList
+	modName, param := mp.Module.Text, mp.Param.Text
+	targets := []*loaded{}
+	if l, ok := ms.byName[modName]; ok {
+		targets = append(targets, l)
+	} else if strings.ContainsAny(modName, "|*.?+[]()^$\\") {
+		re, err := regexp.Compile("^(" + modName + ")$")
+		if err != nil {
+			errs.Addf(mp.Module.Pos, "modparam: bad module name pattern %q: %v", modName, err)
+			return errs
+		}
+		for _, l := range ms.list {
+			if re.MatchString(l.name) {
+				if _, ok := l.exp.FindParam(param); ok {
+					targets = append(targets, l)
+				}
+			}
+		}
+		if len(targets) == 0 {
+			errs.Addf(mp.Module.Pos, "modparam: no loaded module matching '%s' has a parameter '%s'", modName, param)
+			return errs
+		}
+	} else {
+		if _, known := module.Lookup(module.BaseName(modName)); known {
+			errs.Addf(mp.Module.Pos, "modparam: module '%s' not loaded (missing loadmodule?)", modName)
+		} else {
+			errs.Addf(mp.Module.Pos, "modparam: module '%s' not loaded", modName)
+		}
+		return errs
+	}
+	for _, l := range targets {
+		p, ok := l.exp.FindParam(param)
+		if !ok {
+			errs.Addf(mp.Param.Pos, "modparam: module '%s' has no parameter '%s'", l.name, param)
+			continue
+		}
+		v, err := paramValue(p.Kind, mp.Value)
+		if err != nil {
+			errs.Addf(mp.Value.Pos, "modparam: %s: %s: %v", l.name, param, err)
+			continue
+		}
+		if err := p.Set(l.inst, v); err != nil {
+			errs.Addf(mp.Value.Pos, "modparam: %s: %s: %v", l.name, param, err)
+		}
+	}
+	return errs
+}
+
+// paramValue converts a modparam value to the parameter's kind.
+func paramValue(kind module.Kind, v cfg.Value) (module.Value, error) {
+	switch kind {
+	case module.Int:
+		if v.IsNumber() {
+			return module.Value{N: v.N, IsInt: true, S: strconv.Itoa(v.N)}, nil
+		}
+		n, err := (module.Value{S: v.Text}).Int()
+		if err != nil {
+			return module.Value{}, fmt.Errorf("integer expected, got %q", v.Text)
+		}
+		return module.Value{N: n, IsInt: true, S: strconv.Itoa(n)}, nil
+	default:
+		if v.IsNumber() {
+			return module.Value{S: strconv.Itoa(v.N)}, nil
+		}
+		return module.Value{S: v.Text, Quoted: v.Kind == cfg.StringValue}, nil
+	}
+}
+
+// Names returns the loaded modules' names in load order.
+func (ms *Modules) Names() []string {
+	names := make([]string, len(ms.list))
+	for i, l := range ms.list {
+		names[i] = l.name
+	}
+	return names
+}
+
+// Instance returns the instance of a loaded module, or nil.
+func (ms *Modules) Instance(name string) any {
+	if l, ok := ms.byName[name]; ok {
+		return l.inst
+	}
+	return nil
+}
+
+// initOrder sorts the modules so that each comes after the modules it
+// depends on (Exports.Deps), keeping load order otherwise.
+func (ms *Modules) initOrder() ([]*loaded, error) {
+	var (
+		order []*loaded
+		state = map[*loaded]int{} // 1 visiting, 2 done
+		visit func(l *loaded, path []string) error
+	)
+	visit = func(l *loaded, path []string) error {
+		switch state[l] {
+		case 2:
+			return nil
+		case 1:
+			return fmt.Errorf("script: module dependency cycle: %s", strings.Join(append(path, l.name), " → "))
+		}
+		state[l] = 1
+		for _, d := range l.exp.Deps {
+			dl, ok := ms.byName[d]
+			if !ok {
+				return fmt.Errorf("script: module '%s' (loaded at %s) needs module '%s': add loadmodule \"%s.so\"", l.name, l.pos, d, d)
+			}
+			if err := visit(dl, append(path, l.name)); err != nil {
+				return err
+			}
+		}
+		state[l] = 2
+		order = append(order, l)
+		return nil
+	}
+	for _, l := range ms.list {
+		if err := visit(l, nil); err != nil {
+			return nil, err
+		}
+	}
+	return order, nil
+}
+
+// Init initialises the modules, dependencies first, then in load order.
+// newEnv makes each module's environment; when its Instance is nil it is
+// set to Modules.Instance.
+func (ms *Modules) Init(newEnv func(name string) *module.Env) error {
+	order, err := ms.initOrder()
+	if err != nil {
+		return err
+	}
+	ms.order = order
+	for _, l := range order {
+		l.env = ms.envFor(l.name, newEnv, nil)
+		if l.exp.Init != nil {
+			if err := l.exp.Init(l.inst, l.env); err != nil {
+				return fmt.Errorf("script: init module '%s': %w", l.name, err)
+			}
+		}
+		l.init = true
+	}
+	return nil
+}
+
+// envFor returns an environment for the module called name.
+func (ms *Modules) envFor(name string, newEnv func(string) *module.Env, core module.Core) *module.Env {
+	var env *module.Env
+	if newEnv != nil {
+		env = newEnv(name)
+	}
+	if env == nil {
+		env = &module.Env{}
+	}
+	if env.Log == nil {
+		env.Log = slog.Default().With("module", name)
+	}
+	if env.Instance == nil {
+		env.Instance = ms.Instance
+	}
+	if env.Core == nil {
+		env.Core = core
+	}
+	return env
+}
+
+// Start starts the background work of the instances that implement
+// module.Starter, in init order. When one fails, the ones already started
+// are stopped.
+func (ms *Modules) Start(ctx context.Context) error {
+	order := ms.order
+	if order == nil {
+		order = ms.list
+	}
+	for _, l := range order {
+		s, ok := l.inst.(module.Starter)
+		if !ok {
+			continue
+		}
+		if err := s.Start(ctx); err != nil {
+			ms.stopStarted()
+			return fmt.Errorf("script: start module '%s': %w", l.name, err)
+		}
+		ms.started = append(ms.started, l)
+	}
+	return nil
+}
+
+// stopStarted stops the started Starter instances in reverse order.
+func (ms *Modules) stopStarted() {
+	for i := len(ms.started) - 1; i >= 0; i-- {
+		ms.stopOne(ms.started[i])
+	}
+	ms.started = nil
+}
+
+// stopOne calls Stop on an instance once.
+func (ms *Modules) stopOne(l *loaded) {
+	if ms.halted[l] {
+		return
+	}
+	if ms.halted == nil {
+		ms.halted = map[*loaded]bool{}
+	}
+	ms.halted[l] = true
+	if st, ok := l.inst.(module.Stopper); ok {
+		st.Stop()
+	}
+}
+
+// Stop stops every instance that implements module.Stopper, in reverse
+// init order. It is safe to call more than once; later calls do nothing.
+func (ms *Modules) Stop() {
+	if ms.stopped {
+		return
+	}
+	ms.stopped = true
+	order := ms.order
+	if order == nil {
+		order = ms.list
+	}
+	for i := len(order) - 1; i >= 0; i-- {
+		ms.stopOne(order[i])
+	}
+	ms.started = nil
+}
