@@ -461,4 +461,3 @@ func TestRepliesAndURIActions(t *testing.T) {
 		t.Errorf("trace %q", got)
 	}
 }
-
