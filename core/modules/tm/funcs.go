@@ -1,0 +1,176 @@
+package tm
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"ser/core/module"
+	"ser/core/sipmsg"
+)
+
+func fixupRelay(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+	t := inst.(*TM)
+	if len(args) == 2 {
+		nh, err := fixupHop("t_relay", args, sipmsg.ProtoUDP)
+		if err != nil {
+			return nil, err
+		}
+		return func(m *sipmsg.Msg) (int, error) { return t.relay(m, nh, false), nil }, nil
+	}
+	if len(args) != 0 {
+		return nil, fmt.Errorf("t_relay takes no arguments or host and port")
+	}
+	return func(m *sipmsg.Msg) (int, error) { return t.relay(m, nil, false), nil }, nil
+}
+
+// fixupRelayTo binds t_relay_to / t_relay_to_udp / t_relay_to_tcp and the
+// t_replicate family for a protocol.
+func fixupRelayTo(name string, proto sipmsg.Proto, replicate bool) func(any, *module.Env, []module.Value) (module.Handler, error) {
+	return func(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+		t := inst.(*TM)
+		nh, err := fixupHop(name, args, proto)
+		if err != nil {
+			return nil, err
+		}
+		return func(m *sipmsg.Msg) (int, error) { return t.relay(m, nh, replicate), nil }, nil
+	}
+}
+
+func fixupHop(name string, args []module.Value, proto sipmsg.Proto) (*hop, error) {
+	host := strings.TrimSpace(args[0].String())
+	if host == "" {
+		return nil, fmt.Errorf("%s: empty host", name)
+	}
+	port, err := args[1].Int()
+	if err != nil {
+		return nil, fmt.Errorf("%s: bad port: %w", name, err)
+	}
+	if port < 0 || port > 65535 {
+		return nil, fmt.Errorf("%s: port %d out of range", name, port)
+	}
+	return &hop{host: host, port: port, proto: proto}, nil
+}
+
+func fixupNewTran(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+	t := inst.(*TM)
+	return func(m *sipmsg.Msg) (int, error) { return t.NewTran(m), nil }, nil
+}
+
+func fixupReply(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+	t := inst.(*TM)
+	code, err := args[0].Int()
+	if err != nil {
+		return nil, fmt.Errorf("t_reply: bad reply code: %w", err)
+	}
+	if code < 100 || code > 699 {
+		return nil, fmt.Errorf("t_reply: reply code %d out of range 100..699", code)
+	}
+	reason := args[1].String()
+	return func(m *sipmsg.Msg) (int, error) {
+		err := t.Reply(m, code, reason)
+		switch {
+		case err == errRetransmission:
+			return 0, nil
+		case err != nil:
+			t.log.Warn("t_reply failed", "code", code, "err", err)
+			return -1, nil
+		}
+		return 1, nil
+	}, nil
+}
+
+func fixupRetransmit(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+	t := inst.(*TM)
+	return func(m *sipmsg.Msg) (int, error) { return t.RetransmitReply(m), nil }, nil
+}
+
+func fixupRelease(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+	t := inst.(*TM)
+	return func(m *sipmsg.Msg) (int, error) { return t.Release(m), nil }, nil
+}
+
+// fixupOnRoute binds t_on_negative / t_on_failure (kind Failure) and
+// t_on_reply (kind OnReply); the block must exist.
+func fixupOnRoute(name string, kind module.Route) func(any, *module.Env, []module.Value) (module.Handler, error) {
+	return func(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+		t := inst.(*TM)
+		n, err := args[0].Int()
+		if err != nil {
+			return nil, fmt.Errorf("%s: bad route number: %w", name, err)
+		}
+		if n < 1 {
+			return nil, fmt.Errorf("%s: route number %d must be positive", name, n)
+		}
+		if env.Core != nil && !env.Core.HasRoute(kind, n) {
+			return nil, fmt.Errorf("%s: %s[%d] is not defined", name, kind, n)
+		}
+		return func(m *sipmsg.Msg) (int, error) {
+			t.setRoute(m, kind, n)
+			return 1, nil
+		}, nil
+	}
+}
+
+// setRoute arms a failure or onreply route for m's transaction (or for the
+// transaction t_relay will create).
+func (t *TM) setRoute(m *sipmsg.Msg, kind module.Route, n int) {
+	st := state(m)
+	if kind == module.OnReply {
+		st.onReply = n
+	} else {
+		st.onNegative = n
+	}
+	x := st.txn
+	if x == nil || st.failure {
+		return // copied when the transaction is created / the route ends
+	}
+	if !st.reply {
+		x.mu.Lock()
+		defer x.unlock()
+	}
+	if kind == module.OnReply {
+		x.onReply = n
+	} else {
+		x.onNegative = n
+	}
+}
+
+// params
+
+func setSeconds(dst func(*TM) *time.Duration) func(any, module.Value) error {
+	return func(inst any, v module.Value) error {
+		n, err := v.Int()
+		if err != nil {
+			return err
+		}
+		if n <= 0 {
+			return fmt.Errorf("value %d must be positive", n)
+		}
+		*dst(inst.(*TM)) = time.Duration(n) * time.Second
+		return nil
+	}
+}
+
+func setMillis(dst func(*TM) *time.Duration) func(any, module.Value) error {
+	return func(inst any, v module.Value) error {
+		n, err := v.Int()
+		if err != nil {
+			return err
+		}
+		if n <= 0 {
+			return fmt.Errorf("value %d must be positive", n)
+		}
+		*dst(inst.(*TM)) = time.Duration(n) * time.Millisecond
+		return nil
+	}
+}
+
+func setNoisy(inst any, v module.Value) error {
+	n, err := v.Int()
+	if err != nil {
+		return err
+	}
+	inst.(*TM).noisy = n != 0
+	return nil
+}

@@ -1,0 +1,46 @@
+package tm
+
+import (
+	"time"
+
+	"ser/core/module"
+	"ser/core/sipmsg"
+)
+
+func init() { module.Register(Exports) }
+
+const reqFail = module.Request | module.Failure
+
+// Exports is the tm module's export table.
+var Exports = &module.Exports{
+	Name: "tm",
+	Params: []module.Param{
+		{Name: "fr_timer", Kind: module.Int, Set: setSeconds(func(t *TM) *time.Duration { return &t.params.FR })},
+		{Name: "fr_inv_timer", Kind: module.Int, Set: setSeconds(func(t *TM) *time.Duration { return &t.params.FRInv })},
+		{Name: "wt_timer", Kind: module.Int, Set: setSeconds(func(t *TM) *time.Duration { return &t.params.Wait })},
+		{Name: "retr_timer1p1", Kind: module.Int, Set: setMillis(func(t *TM) *time.Duration { return &t.params.T1 })},
+		{Name: "retr_timer1p2", Kind: module.Int, Set: setMillis(func(t *TM) *time.Duration { return &t.params.T1p2 })},
+		{Name: "retr_timer1p3", Kind: module.Int, Set: setMillis(func(t *TM) *time.Duration { return &t.params.T1p3 })},
+		{Name: "retr_timer2", Kind: module.Int, Set: setMillis(func(t *TM) *time.Duration { return &t.params.T2 })},
+		{Name: "noisy_ctimer", Kind: module.Int, Set: setNoisy},
+	},
+	Funcs: []module.Func{
+		{Name: "t_relay", MinArgs: 0, MaxArgs: 2, Routes: reqFail, Fixup: fixupRelay},
+		{Name: "t_relay_to", MinArgs: 2, MaxArgs: 2, Routes: reqFail, Fixup: fixupRelayTo("t_relay_to", sipmsg.ProtoUDP, false)},
+		{Name: "t_relay_to_udp", MinArgs: 2, MaxArgs: 2, Routes: reqFail, Fixup: fixupRelayTo("t_relay_to_udp", sipmsg.ProtoUDP, false)},
+		{Name: "t_relay_to_tcp", MinArgs: 2, MaxArgs: 2, Routes: reqFail, Fixup: fixupRelayTo("t_relay_to_tcp", sipmsg.ProtoTCP, false)},
+		{Name: "t_replicate", MinArgs: 2, MaxArgs: 2, Routes: module.Request, Fixup: fixupRelayTo("t_replicate", sipmsg.ProtoUDP, true)},
+		{Name: "t_replicate_udp", MinArgs: 2, MaxArgs: 2, Routes: module.Request, Fixup: fixupRelayTo("t_replicate_udp", sipmsg.ProtoUDP, true)},
+		{Name: "t_replicate_tcp", MinArgs: 2, MaxArgs: 2, Routes: module.Request, Fixup: fixupRelayTo("t_replicate_tcp", sipmsg.ProtoTCP, true)},
+		{Name: "t_newtran", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: fixupNewTran},
+		{Name: "t_reply", MinArgs: 2, MaxArgs: 2, Routes: reqFail, Fixup: fixupReply},
+		{Name: "t_reply_unsafe", MinArgs: 2, MaxArgs: 2, Routes: reqFail, Fixup: fixupReply},
+		{Name: "t_retransmit_reply", MinArgs: 0, MaxArgs: 0, Routes: reqFail, Fixup: fixupRetransmit},
+		{Name: "t_release", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: fixupRelease},
+		{Name: "t_on_negative", MinArgs: 1, MaxArgs: 1, Routes: reqFail, Fixup: fixupOnRoute("t_on_negative", module.Failure)},
+		{Name: "t_on_failure", MinArgs: 1, MaxArgs: 1, Routes: reqFail, Fixup: fixupOnRoute("t_on_failure", module.Failure)},
+		{Name: "t_on_reply", MinArgs: 1, MaxArgs: 1, Routes: reqFail, Fixup: fixupOnRoute("t_on_reply", module.OnReply)},
+	},
+	New:  func() any { return New() },
+	Init: initModule,
+}

@@ -1,0 +1,353 @@
+package tm
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"ser/core/module"
+	"ser/core/sipmsg"
+)
+
+// SER's err2reason_phrase texts, as sl_reply_error prints them after a
+// failed t_relay ("<text> (<ser error>/SL)").
+const (
+	reasonUnresolvable = "Unresolvable destination (478/SL)"
+	reasonSend         = "Unfortunately error on sending to next hop occurred (477/SL)"
+	reasonBadURI       = "Regretfully, we were not able to process the URI (479/SL)"
+	reasonNoSocket     = "I'm terribly sorry, server error occurred (7/SL)"
+	reasonTuple        = "Transaction tuple incomplete (9/SL)"
+	reasonScript       = "I'm terribly sorry, server error occurred (10/SL)"
+	reasonBranches     = "Forking capacity exceeded (12/SL)"
+	reasonNoBranch     = "I'm terribly sorry, server error occurred (1/SL)"
+)
+
+// trying is SER's reason phrase of tm's 100 for INVITE.
+const trying = "trying -- your call is important to us"
+
+// hop is an explicit next hop (t_relay_to, t_replicate).
+type hop struct {
+	host  string
+	port  int
+	proto sipmsg.Proto
+}
+
+// target is one entry of the destination set.
+type target struct{ uri, dst string }
+
+// targets returns the destination set of m: the R-URI (with the next hop
+// in DstURI), then each appended branch.
+func targets(m *sipmsg.Msg) []target {
+	out := make([]target, 0, 1+len(m.Branches))
+	out = append(out, target{uri: m.URIString(), dst: m.DstURI})
+	for _, b := range m.Branches {
+		out = append(out, target{uri: b.URI, dst: b.DstURI})
+	}
+	return out
+}
+
+// Relay forwards the request in m statefully to its destination set (the
+// Go form of t_relay()). It returns SER's script convention: 1 forwarded,
+// 0 absorbed (a retransmission or an ACK to a negative reply), -1 failed
+// with m.SetError describing why.
+func (t *TM) Relay(m *sipmsg.Msg) int { return t.relay(m, nil, false) }
+
+// relay implements t_relay, t_relay_to* and t_replicate*.
+func (t *TM) relay(m *sipmsg.Msg, nh *hop, replicate bool) int {
+	if m.Req == nil {
+		return -1
+	}
+	st := state(m)
+	if st.failure {
+		if replicate {
+			t.log.Error("tm: t_replicate cannot be used in a failure route")
+			return -1
+		}
+		return t.relayFailure(st, m, nh)
+	}
+	if st.txn != nil {
+		t.twice(m)
+		return -1
+	}
+	if m.Req.IsAck() {
+		return t.relayACK(m, nh)
+	}
+	if m.Req.IsCancel() && !replicate {
+		if ret, ok := t.upstreamCancel(m); ok {
+			return ret
+		}
+	}
+	x, ret := t.create(m, !replicate)
+	if x == nil {
+		return ret
+	}
+	x.mu.Lock()
+	brs := t.prepare(x, m, targets(m), nh)
+	if len(brs) == 0 {
+		t.abandon(x, st)
+		return -1
+	}
+	if x.invite && x.upstream {
+		t.sendTrying(x, m)
+	}
+	if t.launch(x, m, brs) == 0 {
+		t.abandon(x, st)
+		return -1
+	}
+	x.unlock()
+	return 1
+}
+
+// create makes the transaction for the request in m and stores it in m's
+// state. It returns nil when the request is a retransmission (ret 0, the
+// last reply re-sent) or cannot be matched (ret -1).
+func (t *TM) create(m *sipmsg.Msg, upstream bool) (*txn, int) {
+	key, ok := requestKey(m, m.Method())
+	if !ok {
+		m.SetError(400, reasonTuple)
+		return nil, -1
+	}
+	h := hashKey(key)
+	if old := t.table.get(h); old != nil {
+		if old.key == key {
+			t.retransmission(old)
+			return nil, 0
+		}
+		t.log.Error("tm: transaction hash collision; request refused", "call_id", m.CallID())
+		m.SetError(500, reasonNoBranch)
+		return nil, -1
+	}
+	x := t.newTxn(m, key, h, upstream)
+	if old := t.table.insert(x); old != nil {
+		t.retransmission(old)
+		return nil, 0
+	}
+	t.stats.total.Add(1)
+	st := state(m)
+	st.txn = x
+	x.onNegative, x.onReply = st.onNegative, st.onReply
+	if t.log.Enabled(context.Background(), slog.LevelDebug) {
+		t.log.Debug("tm: transaction created", "id", x.TransID(), "method", x.method, "call_id", x.callID)
+	}
+	return x, 1
+}
+
+// abandon removes a transaction that could not forward anything (called
+// with x locked).
+func (t *TM) abandon(x *txn, st *msgState) {
+	x.noNew = true
+	x.remove()
+	x.unlockNoTimer()
+	st.txn = nil
+}
+
+// twice logs the admin guide's "one transaction per request" error.
+func (t *TM) twice(m *sipmsg.Msg) {
+	t.log.Error("tm: transaction already exists for this request — t_newtran/t_relay called twice?",
+		"method", m.Method(), "call_id", m.CallID())
+	m.SetError(500, reasonScript)
+}
+
+func (t *TM) newTxn(m *sipmsg.Msg, key string, h uint64, upstream bool) *txn {
+	x := &txn{
+		tm: t, key: key, hash: h, method: m.Method(), invite: m.Req.IsInvite(),
+		upstream: upstream, created: time.Now(), rcv: m.Rcv, flags: m.Flags,
+		force: m.ForceSocket, callID: m.CallID(),
+	}
+	if cs := m.Req.CSeq(); cs != nil {
+		x.cseq = cs.SeqNo
+	}
+	x.tmpl = cloneMsg(m)
+	for k := sipmsg.Key(0); k < sipmsg.MaxKeys; k++ {
+		if k != msgKey {
+			x.vals[k] = m.Get(k)
+		}
+	}
+	x.toTag = fmt.Sprintf("%s-%08x", t.tagPrefix, uint32(h>>32))
+	return x
+}
+
+// cloneMsg copies a request context: the message (R-URI as received kept
+// for revert_uri), receive information, flags, forced socket and reply
+// headers; the destination set stays empty.
+func cloneMsg(m *sipmsg.Msg) *sipmsg.Msg {
+	req := m.Req.Clone()
+	req.Recipient = *m.OrigURI().Clone()
+	c := sipmsg.NewRequest(req, m.Raw, m.Rcv)
+	c.Req.Recipient = *m.Req.Recipient.Clone()
+	c.URIChanged()
+	c.Flags = m.Flags
+	c.ForceSocket = m.ForceSocket
+	c.RURIQ = m.RURIQ
+	if len(m.ReplyHeaders) > 0 {
+		c.ReplyHeaders = append([]string(nil), m.ReplyHeaders...)
+	}
+	return c
+}
+
+// retransmission answers a retransmitted request with the last reply.
+func (t *TM) retransmission(x *txn) {
+	x.mu.Lock()
+	if !x.deleted && x.upstream && x.lastResp != nil {
+		if err := t.core.SendReply(x.rcv, x.lastResp); err != nil {
+			t.log.Debug("tm: retransmitting reply failed", "err", err)
+		}
+	}
+	x.unlockNoTimer()
+}
+
+func (t *TM) sendTrying(x *txn, m *sipmsg.Msg) {
+	resp := t.core.BuildReply(m, 100, trying, module.ReplyOpts{})
+	if err := t.core.SendReply(x.rcv, resp); err != nil {
+		t.log.Debug("tm: sending 100 failed", "err", err)
+		return
+	}
+	x.status = 100
+	x.lastResp = resp
+}
+
+// relayACK absorbs an ACK to a negative reply of ours and forwards any
+// other ACK statelessly (ACK for 2xx is end-to-end, RFC 3261 §16.11).
+func (t *TM) relayACK(m *sipmsg.Msg, nh *hop) int {
+	if t.absorbACK(m) {
+		return 0
+	}
+	dst, code, reason := t.resolveHop(m.URIString(), m.DstURI, nh)
+	if code != 0 {
+		m.SetError(code, reason)
+		return -1
+	}
+	if err := t.core.Forward(m, dst); err != nil {
+		t.log.Warn("tm: forwarding ACK failed", "dst", dst.String(), "err", err)
+		m.SetError(477, reasonSend)
+		return -1
+	}
+	return 1
+}
+
+// absorbACK consumes an ACK matching a transaction that answered its
+// INVITE negatively: it stops Timer G and lets the transaction end.
+func (t *TM) absorbACK(m *sipmsg.Msg) bool {
+	x := t.lookupRequest(m, "")
+	if x == nil {
+		return false
+	}
+	x.mu.Lock()
+	absorbed := !x.deleted && x.upstream && x.status >= 300
+	if absorbed {
+		x.acked = true
+		x.gAt, x.hAt = time.Time{}, time.Time{}
+		x.putOnWait(t.timers.Load().Wait)
+	}
+	x.unlock()
+	return absorbed
+}
+
+// resolveHop finds where a branch goes: the explicit hop, else the next
+// hop URI, else the Request-URI.
+func (t *TM) resolveHop(uri, dstURI string, nh *hop) (sipmsg.Dest, int, string) {
+	if nh != nil {
+		d, err := t.core.ResolveHost(nh.host, nh.port, nh.proto)
+		if err != nil {
+			return d, 478, reasonUnresolvable
+		}
+		return d, 0, ""
+	}
+	next := dstURI
+	if next == "" {
+		next = uri
+	}
+	var u sip.Uri
+	if err := sip.ParseUri(next, &u); err != nil {
+		return sipmsg.Dest{}, 479, reasonBadURI
+	}
+	d, err := t.core.Resolve(&u)
+	if err != nil {
+		return d, 478, reasonUnresolvable
+	}
+	return d, 0, ""
+}
+
+// prepare resolves the targets and builds each branch's request; targets
+// that fail are skipped with m.SetError recording why.
+func (t *TM) prepare(x *txn, m *sipmsg.Msg, tgs []target, nh *hop) []*branch {
+	var out []*branch
+	for _, tg := range tgs {
+		idx := len(x.branches) + len(out)
+		if idx >= MaxBranches {
+			t.log.Error("tm: too many branches", "max", MaxBranches)
+			m.SetError(500, reasonBranches)
+			break
+		}
+		dst, code, reason := t.resolveHop(tg.uri, tg.dst, nh)
+		if code != 0 {
+			t.log.Info("tm: branch not forwarded", "uri", tg.uri, "dst", tg.dst, "reason", reason)
+			m.SetError(code, reason)
+			continue
+		}
+		if m.ForceSocket != nil && m.ForceSocket.Proto == dst.Proto {
+			dst.Sock = m.ForceSocket
+		}
+		sock := t.core.SocketFor(dst)
+		if sock == nil {
+			m.SetError(500, reasonNoSocket)
+			continue
+		}
+		dst.Sock = sock
+		id := branchID(x.hash, idx)
+		data, err := branchBytes(t.core, m, tg.uri, sock, id)
+		if err != nil {
+			m.SetError(479, reasonBadURI)
+			continue
+		}
+		out = append(out, &branch{idx: idx, uri: tg.uri, dst: dst, id: id, req: data})
+	}
+	return out
+}
+
+// branchBytes serialises the request in m as forwarded to uri from sock
+// with branch id; m's Request-URI is restored afterwards.
+func branchBytes(core module.Core, m *sipmsg.Msg, uri string, sock *sipmsg.Socket, id string) ([]byte, error) {
+	if uri == m.URIString() {
+		return core.RequestBytes(m, sock, id), nil
+	}
+	saved := m.Req.Recipient
+	if err := m.SetURI(uri); err != nil {
+		return nil, err
+	}
+	data := core.RequestBytes(m, sock, id)
+	m.Req.Recipient = saved
+	m.URIChanged()
+	return data, nil
+}
+
+// launch appends the branches to x and sends them, starting their
+// retransmission (UDP) and final response timers. It returns how many
+// were sent; a branch that could not be sent is final at once and never
+// chosen as the best reply while another exists.
+func (t *TM) launch(x *txn, m *sipmsg.Msg, brs []*branch) int {
+	tt := t.timers.Load()
+	now := time.Now()
+	sent := 0
+	for _, br := range brs {
+		x.branches = append(x.branches, br)
+		if err := t.core.Send(br.dst, br.req); err != nil {
+			t.log.Warn("tm: sending branch failed", "dst", br.dst.String(), "err", err)
+			if m != nil {
+				m.SetError(477, reasonSend)
+			}
+			br.finalCode, br.local, br.failed = 503, true, true
+			continue
+		}
+		sent++
+		if br.dst.Proto == sipmsg.ProtoUDP {
+			br.retrN = 1
+			br.retrAt = now.Add(tt.T1)
+		}
+		br.frAt = now.Add(tt.FR)
+	}
+	return sent
+}

@@ -1,0 +1,248 @@
+package tm
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"ser/core/sipmsg"
+)
+
+// Buckets is the number of logical hash buckets t_hash reports (SER's
+// TABLE_ENTRIES, 2^T_TABLE_POWER with T_TABLE_POWER 16).
+const Buckets = 1 << 16
+
+// shards is the number of independently locked parts of the table; each
+// holds Buckets/shards logical buckets.
+const shards = 256
+
+// table holds the live transactions, keyed by the 64-bit hash of their
+// matching key. The low 16 bits of the hash are the logical bucket (t_hash,
+// the "hash" part of transaction ids); the bucket's high 8 bits pick the
+// shard.
+type table struct {
+	shards [shards]shard
+	count  atomic.Int64
+	cur    []atomic.Uint32 // per bucket: current entries
+	acc    []atomic.Uint64 // per bucket: entries ever inserted
+	labels []atomic.Uint32 // per bucket: last label given
+}
+
+type shard struct {
+	mu sync.Mutex
+	m  map[uint64]*txn
+}
+
+func (tb *table) init() {
+	for i := range tb.shards {
+		tb.shards[i].m = make(map[uint64]*txn)
+	}
+	tb.cur = make([]atomic.Uint32, Buckets)
+	tb.acc = make([]atomic.Uint64, Buckets)
+	tb.labels = make([]atomic.Uint32, Buckets)
+}
+
+func bucketOf(h uint64) uint32 { return uint32(h & (Buckets - 1)) }
+
+func (tb *table) shardOf(h uint64) *shard { return &tb.shards[bucketOf(h)>>8] }
+
+// insert adds x unless a transaction with the same hash exists; it returns
+// the existing one then.
+func (tb *table) insert(x *txn) (existing *txn) {
+	s := tb.shardOf(x.hash)
+	s.mu.Lock()
+	if old, ok := s.m[x.hash]; ok {
+		s.mu.Unlock()
+		return old
+	}
+	s.m[x.hash] = x
+	s.mu.Unlock()
+	b := bucketOf(x.hash)
+	x.bucket = b
+	x.label = tb.labels[b].Add(1)
+	tb.cur[b].Add(1)
+	tb.acc[b].Add(1)
+	tb.count.Add(1)
+	return nil
+}
+
+func (tb *table) get(h uint64) *txn {
+	s := tb.shardOf(h)
+	s.mu.Lock()
+	x := s.m[h]
+	s.mu.Unlock()
+	return x
+}
+
+func (tb *table) remove(x *txn) {
+	s := tb.shardOf(x.hash)
+	s.mu.Lock()
+	if s.m[x.hash] == x {
+		delete(s.m, x.hash)
+		s.mu.Unlock()
+		tb.cur[x.bucket].Add(^uint32(0))
+		tb.count.Add(-1)
+		return
+	}
+	s.mu.Unlock()
+}
+
+// all returns every live transaction (for Stop and FIFO lookups).
+func (tb *table) all() []*txn {
+	var out []*txn
+	for i := range tb.shards {
+		s := &tb.shards[i]
+		s.mu.Lock()
+		for _, x := range s.m {
+			out = append(out, x)
+		}
+		s.mu.Unlock()
+	}
+	return out
+}
+
+// find returns the first transaction for which match (called with the
+// shard locked, without the transaction's lock) is true.
+func (tb *table) find(match func(*txn) bool) *txn {
+	for i := range tb.shards {
+		s := &tb.shards[i]
+		s.mu.Lock()
+		for _, x := range s.m {
+			if match(x) {
+				s.mu.Unlock()
+				return x
+			}
+		}
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// byIdent finds the transaction with the printable id bucket:label.
+func (tb *table) byIdent(bucket, label uint32) *txn {
+	if bucket >= Buckets {
+		return nil
+	}
+	s := &tb.shards[bucket>>8]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, x := range s.m {
+		if x.bucket == bucket && x.label == label {
+			return x
+		}
+	}
+	return nil
+}
+
+// hashKey is 64-bit FNV-1a.
+func hashKey(k string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(k); i++ {
+		h ^= uint64(k[i])
+		h *= 1099511628211
+	}
+	// Spread the low bits (the bucket) over the whole hash.
+	h ^= h >> 29
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 32
+	return h
+}
+
+// magicCookie starts RFC 3261 branch parameters.
+const magicCookie = "z9hG4bK"
+
+// branchID is the branch of the idx-th branch of the transaction with hash
+// h: the same for every retransmission, CANCEL and non-2xx ACK of that
+// branch (SER's syn_branch idea).
+func branchID(h uint64, idx int) string {
+	return magicCookie + fmt.Sprintf("%016x", h) + "." + strconv.Itoa(idx)
+}
+
+// parseBranch splits one of our branch ids into hash and index.
+func parseBranch(b string) (h uint64, idx int, ok bool) {
+	if len(b) < len(magicCookie)+18 || !strings.HasPrefix(b, magicCookie) {
+		return 0, 0, false
+	}
+	rest := b[len(magicCookie):]
+	if rest[16] != '.' {
+		return 0, 0, false
+	}
+	h, err := strconv.ParseUint(rest[:16], 16, 64)
+	if err != nil {
+		return 0, 0, false
+	}
+	idx, err = strconv.Atoi(rest[17:])
+	if err != nil || idx < 0 || idx >= MaxBranches {
+		return 0, 0, false
+	}
+	return h, idx, true
+}
+
+// requestKey is the matching key of the server transaction a request
+// belongs to (RFC 3261 §17.2.3): for an RFC 3261 branch, the branch, the
+// sent-by of the top Via and the method (ACK matches INVITE); for RFC 2543
+// peers, Call-ID, CSeq number, From tag, the Request-URI as received and
+// the top Via. method is the method to match, so a CANCEL can look up the
+// INVITE it cancels.
+func requestKey(m *sipmsg.Msg, method string) (string, bool) {
+	req := m.Req
+	via := req.Via()
+	if via == nil {
+		return "", false
+	}
+	if method == "ACK" {
+		method = "INVITE"
+	}
+	var b strings.Builder
+	if br, _ := via.Params.Get("branch"); len(br) > len(magicCookie) && strings.HasPrefix(br, magicCookie) {
+		b.Grow(len(br) + len(via.Host) + len(method) + 12)
+		b.WriteString("1\x00")
+		b.WriteString(br)
+		b.WriteByte(0)
+		b.WriteString(strings.ToLower(via.Host))
+		b.WriteByte(':')
+		b.WriteString(strconv.Itoa(via.Port))
+		b.WriteByte(0)
+		b.WriteString(method)
+		return b.String(), true
+	}
+	cs := req.CSeq()
+	if cs == nil {
+		return "", false
+	}
+	b.WriteString("2\x00")
+	b.WriteString(m.CallID())
+	b.WriteByte(0)
+	b.WriteString(strconv.FormatUint(uint64(cs.SeqNo), 10))
+	b.WriteByte(0)
+	if f := req.From(); f != nil {
+		tag, _ := f.Params.Get("tag")
+		b.WriteString(tag)
+	}
+	b.WriteByte(0)
+	b.WriteString(m.OrigURI().String())
+	b.WriteByte(0)
+	b.WriteString(via.Value())
+	b.WriteByte(0)
+	b.WriteString(method)
+	return b.String(), true
+}
+
+// lookupRequest returns the live transaction a request matches (method
+// overriding its own method when not empty).
+func (t *TM) lookupRequest(m *sipmsg.Msg, method string) *txn {
+	if method == "" {
+		method = m.Method()
+	}
+	key, ok := requestKey(m, method)
+	if !ok {
+		return nil
+	}
+	x := t.table.get(hashKey(key))
+	if x == nil || x.key != key {
+		return nil
+	}
+	return x
+}

@@ -1,0 +1,218 @@
+// Package tm is SER's transaction module: stateful forwarding with parallel
+// and serial forking (t_relay, failure routes), a stateful UAS (t_newtran,
+// t_reply), request replication (t_replicate), a local UAC used by the
+// FIFO commands t_uac_dlg / t_uac_from, and the transaction statistics
+// t_stats / t_hash.
+//
+// Transactions follow RFC 3261 §16 (proxy behaviour: best response,
+// CANCEL propagation, 2xx forwarding) and §17 (client and server
+// transactions: retransmissions over UDP, Timer G for negative replies,
+// ACK absorption), with SER's fr_timer / fr_inv_timer giving a local 408
+// when a branch stays without a final reply.
+//
+// The core offers every received reply to HandleReply first (the
+// core.ReplyHandler interface); requests reach tm through the script
+// functions. Each transaction has one mutex; its timers are one
+// time.Timer re-armed for the earliest deadline, so an idle transaction
+// costs no goroutine.
+package tm
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"ser/core/module"
+	"ser/core/sipmsg"
+)
+
+// Timers are the transaction timer values. The modparams set them in
+// SER's units (seconds for fr_timer, fr_inv_timer and wt_timer,
+// milliseconds for the retransmission timers); Go callers and tests may
+// use any duration through SetTimers.
+type Timers struct {
+	// FR is fr_timer: how long a branch waits for a final reply before
+	// its first provisional (and for non-INVITE requests altogether).
+	FR time.Duration
+	// FRInv is fr_inv_timer: how long an INVITE branch waits for a final
+	// reply after a provisional one.
+	FRInv time.Duration
+	// Wait is wt_timer: how long a completed transaction stays to absorb
+	// retransmissions before it is deleted.
+	Wait time.Duration
+	// T1, T1p2 and T1p3 are the first three retransmission intervals
+	// (retr_timer1p1..p3, RFC 3261 T1, 2·T1, 4·T1); T2 caps the later
+	// ones (retr_timer2).
+	T1, T1p2, T1p3, T2 time.Duration
+}
+
+// DefaultTimers returns SER 0.9's defaults: fr_timer 30 s, fr_inv_timer
+// 120 s, wt_timer 5 s, retransmissions at 0.5, 1, 2 and then every 4 s.
+func DefaultTimers() Timers {
+	return Timers{
+		FR: 30 * time.Second, FRInv: 120 * time.Second, Wait: 5 * time.Second,
+		T1: 500 * time.Millisecond, T1p2: time.Second, T1p3: 2 * time.Second, T2: 4 * time.Second,
+	}
+}
+
+// retrInterval returns the interval after the n-th transmission (n ≥ 1).
+func (tt *Timers) retrInterval(n int) time.Duration {
+	switch n {
+	case 1:
+		return tt.T1
+	case 2:
+		return tt.T1p2
+	case 3:
+		return tt.T1p3
+	}
+	return tt.T2
+}
+
+// timerH is RFC 3261's 64·T1: how long a negative reply to an INVITE is
+// retransmitted while no ACK comes, and how long a CANCEL is retried.
+func (tt *Timers) timerH() time.Duration { return 64 * tt.T1 }
+
+// MaxBranches is the largest number of branches of one transaction
+// (SER's MAX_BRANCHES).
+const MaxBranches = 12
+
+// TM is one server's tm instance.
+type TM struct {
+	core   module.Core
+	log    *slog.Logger
+	timers atomic.Pointer[Timers]
+	// params holds modparam values until Init applies them.
+	params Timers
+	// noisy is noisy_ctimer: an INVITE branch that got a provisional and
+	// then hit fr_inv_timer is cancelled and answered 408 (1), or, for a
+	// lone branch without failure route, the transaction is silently
+	// released (0, SER 0.9's default).
+	noisy bool
+
+	table  table
+	stats  counters
+	closed atomic.Bool
+
+	tagPrefix string
+	uacSeq    atomic.Uint64
+	uacBase   uint64
+
+	cbMu       sync.RWMutex
+	onComplete []func(CompleteInfo)
+}
+
+// New returns a tm instance with SER's default timers. It needs Init
+// (env.Core) before it can forward.
+func New() *TM {
+	t := &TM{log: slog.Default(), params: DefaultTimers(), noisy: true}
+	d := DefaultTimers()
+	t.timers.Store(&d)
+	t.table.init()
+	return t
+}
+
+// SetTimers replaces the timer values (tests use sub-second values). It
+// applies to transactions created afterwards.
+func (t *TM) SetTimers(tt Timers) {
+	d := DefaultTimers()
+	if tt.FR <= 0 {
+		tt.FR = d.FR
+	}
+	if tt.FRInv <= 0 {
+		tt.FRInv = d.FRInv
+	}
+	if tt.Wait <= 0 {
+		tt.Wait = d.Wait
+	}
+	if tt.T1 <= 0 {
+		tt.T1 = d.T1
+	}
+	if tt.T1p2 <= 0 {
+		tt.T1p2 = 2 * tt.T1
+	}
+	if tt.T1p3 <= 0 {
+		tt.T1p3 = 2 * tt.T1p2
+	}
+	if tt.T2 <= 0 {
+		tt.T2 = d.T2
+	}
+	t.timers.Store(&tt)
+}
+
+// Timers returns the timer values in use.
+func (t *TM) Timers() Timers { return *t.timers.Load() }
+
+func initModule(inst any, env *module.Env) error {
+	t := inst.(*TM)
+	t.core = env.Core
+	if env.Log != nil {
+		t.log = env.Log
+	}
+	t.SetTimers(t.params)
+	t.tagPrefix = tagPrefix(env.Core.Sockets())
+	t.uacBase = uint64(time.Now().UnixNano())
+	if env.RPC != nil {
+		if err := t.registerRPC(env.RPC); err != nil {
+			return fmt.Errorf("tm: %w", err)
+		}
+	}
+	return nil
+}
+
+// tagPrefix is the To-tag prefix of tm's local replies: MD5 over
+// "SER-stateful" and the first socket, as SER's tm_tags.
+func tagPrefix(socks []*sipmsg.Socket) string {
+	h := md5.New()
+	h.Write([]byte("SER-stateful"))
+	if len(socks) > 0 {
+		h.Write([]byte(socks[0].IP.String()))
+		h.Write([]byte(strconv.Itoa(socks[0].Port)))
+	}
+	h.Write([]byte(strconv.Itoa(os.Getpid())))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Stop stops every transaction timer. Local UAC transactions still
+// waiting are completed with a local 408 so that their callers return.
+func (t *TM) Stop() {
+	if t.closed.Swap(true) {
+		return
+	}
+	for _, x := range t.table.all() {
+		x.mu.Lock()
+		if x.timer != nil {
+			x.timer.Stop()
+		}
+		pending := x.local && x.final == 0
+		if pending {
+			t.finalize(x, 408, "Request Timeout", nil, true)
+		}
+		x.unlockNoTimer()
+	}
+}
+
+// OnComplete registers f to be called once for every transaction when its
+// final outcome is known: the final reply sent upstream (relayed or
+// local), or for local UAC and replicated requests the final reply
+// received. f runs outside the transaction's lock, on the goroutine that
+// completed it (a worker or a timer).
+func (t *TM) OnComplete(f func(CompleteInfo)) {
+	t.cbMu.Lock()
+	defer t.cbMu.Unlock()
+	t.onComplete = append(t.onComplete, f)
+}
+
+func (t *TM) completeCallbacks() []func(CompleteInfo) {
+	t.cbMu.RLock()
+	defer t.cbMu.RUnlock()
+	return t.onComplete
+}
+
+// Count returns the number of transactions in the table.
+func (t *TM) Count() int { return int(t.table.count.Load()) }

@@ -1,0 +1,369 @@
+package tm
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"ser/core/sipmsg"
+)
+
+// txn is one transaction: the server side (the request received, the
+// replies sent upstream) and the client side (its branches).
+type txn struct {
+	mu sync.Mutex
+	tm *TM
+
+	key    string // request matching key (local transactions: unique)
+	hash   uint64
+	bucket uint32
+	label  uint32
+
+	method string
+	invite bool
+	callID string
+	cseq   uint32
+	// local is a transaction this server originated (UAC).
+	local bool
+	// upstream is true when replies go back to a previous hop (false for
+	// local UAC and t_replicate transactions).
+	upstream bool
+	created  time.Time
+
+	// tmpl is a copy of the request when the transaction was created (for
+	// local replies and failure routes); nil for local transactions.
+	tmpl  *sipmsg.Msg
+	rcv   sipmsg.RcvInfo
+	flags sipmsg.Flags
+	vals  [sipmsg.MaxKeys]any
+	toTag string
+	force *sipmsg.Socket
+
+	onNegative int
+	onReply    int
+
+	// Server side.
+	status   int           // highest status sent upstream
+	lastResp *sip.Response // last reply sent upstream (for retransmissions)
+	acked    bool
+	gAt      time.Time // Timer G: next retransmission of a negative reply
+	gIv      time.Duration
+	hAt      time.Time // Timer H: give up waiting for the ACK
+	uasUntil time.Time // a UAS transaction nobody replied to is released then
+
+	// Client side.
+	branches []*branch
+	// noNew forbids new branches: a 2xx or 6xx arrived, the transaction
+	// was cancelled or completed.
+	noNew     bool
+	cancelled bool
+
+	// final is the code the transaction completed with (0: not yet).
+	final int
+
+	// Lifecycle.
+	timer   *time.Timer
+	timerAt time.Time
+	waitAt  time.Time // delete then (when every branch is final)
+	waiting bool      // counted in the "waiting" statistic
+	deleted bool
+
+	// uacDone receives the outcome of a local UAC transaction.
+	uacDone func(UACResult)
+
+	// after are callbacks to run once the lock is released.
+	after []func()
+}
+
+// branch is one client transaction of a transaction.
+type branch struct {
+	idx int
+	uri string // Request-URI of the branch
+	dst sipmsg.Dest
+	id  string // Via branch
+	req []byte // the request as sent
+
+	retrN  int
+	retrAt time.Time // next retransmission (UDP, before a reply)
+	frAt   time.Time // final response timer
+
+	status    int           // highest provisional received
+	finalCode int           // 0 while pending
+	final     *sip.Response // the final reply received (nil when local)
+	raw       []byte        // the final reply's bytes as received
+	real      bool          // a real final reply arrived
+	local     bool          // finalCode was generated locally
+	failed    bool          // the request could not be sent
+
+	cancelWanted bool
+	cancelSent   bool
+	cancelDone   bool
+	cancelReq    []byte
+	cancelN      int
+	cancelAt     time.Time
+	cancelUntil  time.Time
+
+	ack []byte // ACK for the negative final reply (resent on retransmissions)
+}
+
+// TransID returns the printable id "hash:label" of the transaction, as
+// SER printed it (t_reply over the FIFO takes it).
+func (x *txn) TransID() string {
+	return strconv.FormatUint(uint64(x.bucket), 10) + ":" + strconv.FormatUint(uint64(x.label), 10)
+}
+
+// defer runs f after the lock is released.
+func (x *txn) defer_(f func()) { x.after = append(x.after, f) }
+
+// unlock re-arms the timer or deletes the transaction, releases the lock
+// and runs the deferred callbacks.
+func (x *txn) unlock() {
+	if !x.deleted {
+		now := time.Now()
+		if x.deletable(now) {
+			x.remove()
+		} else {
+			x.reschedule(now)
+		}
+	}
+	x.unlockNoTimer()
+}
+
+func (x *txn) unlockNoTimer() {
+	after := x.after
+	x.after = nil
+	x.mu.Unlock()
+	for _, f := range after {
+		f()
+	}
+}
+
+// deletable reports whether the wait time is over and no branch is still
+// pending.
+func (x *txn) deletable(now time.Time) bool {
+	if x.waitAt.IsZero() || now.Before(x.waitAt) {
+		return false
+	}
+	for _, br := range x.branches {
+		if br.finalCode == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// putOnWait schedules the deletion d from now (or keeps an earlier one).
+func (x *txn) putOnWait(d time.Duration) {
+	at := time.Now().Add(d)
+	if x.waitAt.IsZero() || at.Before(x.waitAt) {
+		x.waitAt = at
+	}
+	if !x.waiting {
+		x.waiting = true
+		x.tm.stats.waiting.Add(1)
+	}
+}
+
+func (x *txn) remove() {
+	x.deleted = true
+	if x.timer != nil {
+		x.timer.Stop()
+	}
+	x.tm.table.remove(x)
+	if x.waiting {
+		x.tm.stats.waiting.Add(-1)
+	}
+	x.tm.stats.deleted.Add(1)
+}
+
+// nextDeadline is the earliest time the timer must handle something.
+func (x *txn) nextDeadline() time.Time {
+	var next time.Time
+	take := func(t time.Time) {
+		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	for _, br := range x.branches {
+		if br.finalCode == 0 {
+			take(br.retrAt)
+			take(br.frAt)
+		}
+		if br.cancelSent && !br.cancelDone {
+			take(br.cancelAt)
+			take(br.cancelUntil)
+		}
+	}
+	take(x.gAt)
+	take(x.hAt)
+	take(x.uasUntil)
+	take(x.waitAt)
+	return next
+}
+
+// reschedule arms the timer for the next deadline. A timer armed for a
+// later time is moved forward; one armed earlier fires and re-arms.
+func (x *txn) reschedule(now time.Time) {
+	if x.tm.closed.Load() {
+		return
+	}
+	next := x.nextDeadline()
+	if next.IsZero() {
+		return
+	}
+	if !x.timerAt.IsZero() && !next.Before(x.timerAt) {
+		return
+	}
+	d := next.Sub(now)
+	if d < 0 {
+		d = 0
+	}
+	x.timerAt = next
+	if x.timer == nil {
+		x.timer = time.AfterFunc(d, x.fire)
+		return
+	}
+	x.timer.Reset(d)
+}
+
+// fire is the timer callback.
+func (x *txn) fire() {
+	x.mu.Lock()
+	if x.deleted || x.tm.closed.Load() {
+		x.unlockNoTimer()
+		return
+	}
+	x.timerAt = time.Time{}
+	x.tm.onTimer(x, time.Now())
+	x.unlock()
+}
+
+// onTimer handles every deadline that passed: retransmissions, final
+// response timers, Timer G/H, the release of unanswered UAS transactions.
+func (t *TM) onTimer(x *txn, now time.Time) {
+	tt := t.timers.Load()
+	for _, br := range x.branches {
+		if br.finalCode == 0 {
+			if !br.retrAt.IsZero() && !now.Before(br.retrAt) {
+				t.send(br.dst, br.req)
+				br.retrN++
+				br.retrAt = now.Add(tt.retrInterval(br.retrN))
+			}
+			if !br.frAt.IsZero() && !now.Before(br.frAt) {
+				t.branchTimeout(x, br)
+			}
+		}
+		if br.cancelSent && !br.cancelDone {
+			if !now.Before(br.cancelUntil) {
+				br.cancelDone = true
+			} else if !br.cancelAt.IsZero() && !now.Before(br.cancelAt) {
+				t.send(br.dst, br.cancelReq)
+				br.cancelN++
+				br.cancelAt = now.Add(tt.retrInterval(br.cancelN))
+			}
+		}
+	}
+	if !x.gAt.IsZero() && !now.Before(x.gAt) && x.lastResp != nil {
+		if err := t.core.SendReply(x.rcv, x.lastResp); err != nil {
+			t.log.Debug("retransmitting reply failed", "err", err)
+		}
+		x.gIv *= 2
+		if x.gIv > tt.T2 {
+			x.gIv = tt.T2
+		}
+		x.gAt = now.Add(x.gIv)
+	}
+	if !x.hAt.IsZero() && !now.Before(x.hAt) {
+		// Timer H: the ACK never came.
+		x.gAt, x.hAt = time.Time{}, time.Time{}
+		x.waitAt = now
+	}
+	if !x.uasUntil.IsZero() && !now.Before(x.uasUntil) {
+		x.uasUntil = time.Time{}
+		if x.final == 0 {
+			t.log.Warn("tm: transaction released without a final reply", "id", x.TransID(), "method", x.method)
+			x.noNew = true
+			x.putOnWait(0)
+		}
+	}
+}
+
+// send transmits data, logging failures (retransmissions, ACK, CANCEL).
+func (t *TM) send(dst sipmsg.Dest, data []byte) {
+	if err := t.core.Send(dst, data); err != nil {
+		t.log.Debug("tm: send failed", "dst", dst.String(), "err", err)
+	}
+}
+
+// pendingBranches reports whether some branch has no final reply yet.
+func (x *txn) pendingBranches() bool {
+	for _, br := range x.branches {
+		if br.finalCode == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// finalize records the transaction's final outcome once: statistics,
+// retransmission of negative INVITE replies until the ACK (Timer G/H) or
+// the wait timer, the completion callbacks and the UAC result.
+func (t *TM) finalize(x *txn, code int, reason string, resp *sip.Response, localReply bool) {
+	if x.final != 0 {
+		return
+	}
+	x.final = code
+	x.noNew = true
+	x.uasUntil = time.Time{}
+	t.stats.complete(code)
+	if localReply && x.upstream {
+		t.stats.repliedLocally.Add(1)
+	}
+	tt := t.timers.Load()
+	now := time.Now()
+	switch {
+	case x.upstream && x.invite && code >= 300 && !x.acked:
+		if x.rcv.Proto == sipmsg.ProtoUDP || x.rcv.Proto == sipmsg.ProtoNone {
+			x.gIv = tt.T1
+			x.gAt = now.Add(tt.T1)
+		}
+		x.hAt = now.Add(tt.timerH())
+		if !x.waiting {
+			x.waiting = true
+			t.stats.waiting.Add(1)
+		}
+	default:
+		x.putOnWait(tt.Wait)
+	}
+	t.cancelPending(x)
+	info := x.completeInfo(code, reason, resp, localReply)
+	cbs := t.completeCallbacks()
+	done := x.uacDone
+	x.uacDone = nil
+	if len(cbs) == 0 && done == nil {
+		return
+	}
+	x.defer_(func() {
+		for _, f := range cbs {
+			f(info)
+		}
+		if done != nil {
+			done(UACResult{Code: code, Reason: reason, Resp: resp, Local: localReply, Raw: info.Raw})
+		}
+	})
+}
+
+// cancelPending cancels every branch still waiting for a final reply
+// (INVITE only; other requests are left to their timers, RFC 3261 §9.1).
+func (t *TM) cancelPending(x *txn) {
+	if !x.invite {
+		return
+	}
+	for _, br := range x.branches {
+		if br.finalCode == 0 {
+			t.cancelBranch(x, br)
+		}
+	}
+}

@@ -1,0 +1,239 @@
+package tm
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"ser/core/sipmsg"
+)
+
+// DefaultCSeq is the CSeq number of locally originated requests that do
+// not give one (SER's DEFAULT_CSEQ).
+const DefaultCSeq = 10
+
+// UACRequest describes a request this server originates.
+type UACRequest struct {
+	// Method and RURI are required.
+	Method string
+	RURI   string
+	// NextHop, when set, is the URI the request is sent to instead of the
+	// Request-URI (an outbound proxy, the first loose route).
+	NextHop string
+	// From and To are header values ("Name <sip:a@b>;tag=x" or a bare
+	// URI). A From without a tag gets a generated one.
+	From, To string
+	// CallID is generated when empty; CSeq 0 means DefaultCSeq.
+	CallID string
+	CSeq   int
+	// Headers are extra header lines ("Name: value"); "!!" in them is
+	// replaced by the sending socket's ip:port (t_uac_dlg). A body needs
+	// a Content-Type line here.
+	Headers []string
+	Body    []byte
+}
+
+// UACResult is the outcome of a local request.
+type UACResult struct {
+	Code   int
+	Reason string
+	// Resp is the final reply received; nil when it was generated locally
+	// (Local: 408 on timeout, 487 after t_uac_cancel).
+	Resp  *sip.Response
+	Raw   []byte
+	Local bool
+}
+
+// Request originates a request and waits for its final reply: the client
+// transaction retransmits over UDP, answers a negative INVITE reply with
+// an ACK, and ends with a local 408 when fr_timer (fr_inv_timer after a
+// provisional to an INVITE) expires. When ctx is done first, Request
+// returns a local 408 at once (the transaction goes on in the
+// background). An error means the request could not be sent at all. A 2xx
+// to an INVITE is not acknowledged: the ACK is the caller's (t_uac_dlg
+// prints the route set for it).
+func (t *TM) Request(ctx context.Context, r UACRequest) (*UACResult, error) {
+	ch := make(chan UACResult, 1)
+	if _, err := t.Start(r, func(res UACResult) { ch <- res }); err != nil {
+		return nil, err
+	}
+	select {
+	case res := <-ch:
+		return &res, nil
+	case <-ctx.Done():
+		return &UACResult{Code: 408, Reason: errorText(408), Local: true}, nil
+	}
+}
+
+// UACError is a failure to originate a request, with SER's SIP status for
+// it (478 unresolvable, 477 send failure, 400 bad parameters).
+type UACError struct {
+	Code   int
+	Reason string
+	Err    error
+}
+
+// Error returns the reason and the cause.
+func (e *UACError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("tm: uac: %s: %v", e.Reason, e.Err)
+	}
+	return "tm: uac: " + e.Reason
+}
+
+// Unwrap returns the cause.
+func (e *UACError) Unwrap() error { return e.Err }
+
+// Start originates a request and calls done (once, on another goroutine
+// or before Start returns) with its outcome. It returns the transaction's
+// printable id.
+func (t *TM) Start(r UACRequest, done func(UACResult)) (string, error) {
+	if t.core == nil {
+		return "", &UACError{Code: 500, Reason: "module not initialised"}
+	}
+	if r.Method == "" || r.RURI == "" || r.From == "" || r.To == "" {
+		return "", &UACError{Code: 400, Reason: "method, R-URI, From and To are required"}
+	}
+	var ruri sip.Uri
+	if err := sip.ParseUri(r.RURI, &ruri); err != nil {
+		return "", &UACError{Code: 400, Reason: "ruri invalid", Err: err}
+	}
+	dst, code, reason := t.resolveHop(r.RURI, r.NextHop, nil)
+	if code != 0 {
+		return "", &UACError{Code: code, Reason: strings.Replace(reason, "/SL)", "/FIFO/UAC)", 1)}
+	}
+	sock := t.core.SocketFor(dst)
+	if sock == nil {
+		return "", &UACError{Code: 500, Reason: "no socket for the destination"}
+	}
+	dst.Sock = sock
+	if r.CallID == "" {
+		r.CallID = t.newCallID(sock)
+	}
+	if r.CSeq <= 0 {
+		r.CSeq = DefaultCSeq
+	}
+	if !hasTag(r.From) {
+		r.From += ";tag=" + t.fromTag(r.CallID)
+	}
+	seq := t.uacSeq.Add(1)
+	key := "L\x00" + r.CallID + "\x00" + strconv.Itoa(r.CSeq) + "\x00" + r.Method + "\x00" + strconv.FormatUint(seq, 10)
+	h := hashKey(key)
+	x := &txn{
+		tm: t, key: key, hash: h, method: r.Method, invite: r.Method == "INVITE",
+		local: true, created: time.Now(), callID: r.CallID, cseq: uint32(r.CSeq),
+		uacDone: done,
+	}
+	if old := t.table.insert(x); old != nil {
+		return "", &UACError{Code: 500, Reason: "transaction hash collision"}
+	}
+	t.stats.total.Add(1)
+	t.stats.local.Add(1)
+	id := branchID(h, 0)
+	br := &branch{idx: 0, uri: r.RURI, dst: dst, id: id, req: t.uacBytes(r, sock, id)}
+	x.mu.Lock()
+	if t.launch(x, nil, []*branch{br}) == 0 {
+		x.uacDone = nil
+		x.remove()
+		x.unlockNoTimer()
+		return "", &UACError{Code: 477, Reason: "Unfortunately error on sending to next hop occurred (477/FIFO/UAC)"}
+	}
+	tid := x.TransID()
+	x.unlock()
+	return tid, nil
+}
+
+// uacBytes prints a local request in SER's order (uac.c/t_msgbuilder.c):
+// Via, To, From, CSeq, Call-ID, Content-Length, User-Agent, the extra
+// headers, then the body. Max-Forwards (RFC 3261 §8.1.1.6) follows Via.
+func (t *TM) uacBytes(r UACRequest, sock *sipmsg.Socket, id string) []byte {
+	hostport := sock.HostPort()
+	var b strings.Builder
+	b.WriteString(r.Method + " " + r.RURI + " SIP/2.0\r\n")
+	b.WriteString("Via: SIP/2.0/" + sock.Proto.ViaName() + " " + hostport + ";branch=" + id + "\r\n")
+	hasMF := false
+	for _, h := range r.Headers {
+		if name, _, _ := strings.Cut(h, ":"); strings.EqualFold(strings.TrimSpace(name), "Max-Forwards") {
+			hasMF = true
+		}
+	}
+	if !hasMF {
+		b.WriteString("Max-Forwards: 70\r\n")
+	}
+	b.WriteString("To: " + r.To + "\r\n")
+	b.WriteString("From: " + r.From + "\r\n")
+	b.WriteString("CSeq: " + strconv.Itoa(r.CSeq) + " " + r.Method + "\r\n")
+	b.WriteString("Call-ID: " + r.CallID + "\r\n")
+	b.WriteString("Content-Length: " + strconv.Itoa(len(r.Body)) + "\r\n")
+	if t.core.ServerSignature() {
+		b.WriteString("User-Agent: " + t.core.ServerHeader() + "\r\n")
+	}
+	for _, h := range r.Headers {
+		h = strings.TrimRight(h, "\r\n")
+		name, _, _ := strings.Cut(h, ":")
+		if n := strings.ToLower(strings.TrimSpace(name)); n == "content-length" || n == "l" {
+			continue
+		}
+		b.WriteString(strings.ReplaceAll(h, "!!", hostport) + "\r\n")
+	}
+	b.WriteString("\r\n")
+	b.Write(r.Body)
+	return []byte(b.String())
+}
+
+// hasTag reports whether a From/To header value carries a tag parameter
+// (outside the <> of a name-addr).
+func hasTag(v string) bool {
+	params := v
+	if i := strings.LastIndexByte(v, '>'); i >= 0 {
+		params = v[i+1:]
+	} else if i := strings.IndexByte(v, ';'); i >= 0 {
+		params = v[i:]
+	} else {
+		return false
+	}
+	for _, p := range strings.Split(params, ";") {
+		name, _, _ := strings.Cut(strings.TrimSpace(p), "=")
+		if strings.EqualFold(name, "tag") {
+			return true
+		}
+	}
+	return false
+}
+
+// newCallID returns SER's style of local Call-ID: a counter in hex, "-",
+// the process id, "@" and the socket address.
+func (t *TM) newCallID(sock *sipmsg.Socket) string {
+	n := t.uacBase + t.uacSeq.Add(1)
+	return fmt.Sprintf("%016x-%d@%s", n, os.Getpid(), sock.IP.String())
+}
+
+// fromTag returns SER's local From-tag: MD5 over a fixed text and the
+// first socket, "-", and a CRC over the Call-ID (uac.c).
+func (t *TM) fromTag(callID string) string {
+	h := md5.New()
+	h.Write([]byte("Long live SER server"))
+	if socks := t.core.Sockets(); len(socks) > 0 {
+		h.Write([]byte(socks[0].IP.String()))
+		h.Write([]byte(strconv.Itoa(socks[0].Port)))
+	}
+	crc := uint16(0xffff)
+	for i := 0; i < len(callID); i++ {
+		crc ^= uint16(callID[i])
+		for range 8 {
+			if crc&1 != 0 {
+				crc = crc>>1 ^ 0x8408
+			} else {
+				crc >>= 1
+			}
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)) + "-" + fmt.Sprintf("%04x", ^crc)
+}
