@@ -161,9 +161,11 @@ func compileForward(proto sipmsg.Proto, asIs bool) func(*compiler, *cfg.Call) (m
 				return nil, err
 			}
 		}
-		send := core.Forward
-		if asIs {
-			send = core.SendAsIs
+		send := func(m *sipmsg.Msg, dst sipmsg.Dest) error {
+			if asIs {
+				return core.SendAsIs(m, dst)
+			}
+			return core.Forward(m, dst)
 		}
 		return func(m *sipmsg.Msg) (int, error) {
 			var (

@@ -182,3 +182,15 @@ func TestCompileWithoutInit(t *testing.T) {
 		t.Fatal(errs)
 	}
 }
+
+// TestCompileNilCore: a script compiles without a core (a checker run,
+// serctl-style); nothing is called at load time.
+func TestCompileNilCore(t *testing.T) {
+	f, errs := cfg.Parse("t.cfg", []byte(`route { forward(1.2.3.4); send(1.2.3.4); log("x"); if (uri==myself && src_ip==myself) break; }`))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if _, errs := Compile(f, nil, nil, nil); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+}
