@@ -51,8 +51,7 @@ func (t *TM) cmdUACDlg(ctx context.Context, req *rpc.Request) *rpc.Reply {
 	if !ok || ruri == "" {
 		return uacError(400, "ruri expected")
 	}
-	var u sip.Uri
-	if sip.ParseUri(ruri, &u) != nil {
+	if !validURI(ruri) {
 		return uacError(400, "ruri invalid\n")
 	}
 	next, ok := p.Line()
@@ -61,7 +60,7 @@ func (t *TM) cmdUACDlg(ctx context.Context, req *rpc.Request) *rpc.Reply {
 	}
 	if next == "." {
 		next = ""
-	} else if sip.ParseUri(next, &u) != nil {
+	} else if !validURI(next) {
 		return uacError(400, "next hop uri invalid\n")
 	}
 	hdrs, ok := p.LineSet()
@@ -198,6 +197,12 @@ func splitComma(v string) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// validURI reports whether s parses as a SIP URI with a host.
+func validURI(s string) bool {
+	var u sip.Uri
+	return sip.ParseUri(s, &u) == nil && u.Host != ""
 }
 
 // routeURI returns the URI inside a name-addr.

@@ -361,10 +361,10 @@ func TestSerialForkingFailureRoute(t *testing.T) {
 			nc := newNetCore(t, nil)
 			caller, a, b, c := newUA(t, "caller"), newUA(t, "a"), newUA(t, "b"), newUA(t, "c")
 			relay := nc.bind("t_relay")
-			var failureSeen []int
+			var failureSeen intLog
 			nc.Routes[routeKey(module.Failure, 1)] = func(m *sipmsg.Msg) int {
 				_, code := nc.tm.FailureReply(m)
-				failureSeen = append(failureSeen, code)
+				failureSeen.add(code)
 				if len(m.Branches) != 0 || !m.IsRequest() {
 					t.Errorf("failure route message: branches %v", m.Branches)
 				}
@@ -379,7 +379,7 @@ func TestSerialForkingFailureRoute(t *testing.T) {
 			}
 			nc.Routes[routeKey(module.Failure, 2)] = func(m *sipmsg.Msg) int {
 				_, code := nc.tm.FailureReply(m)
-				failureSeen = append(failureSeen, code)
+				failureSeen.add(code)
 				m.AppendBranch(sipmsg.Branch{URI: c.uri("bob"), Q: -1})
 				return 1
 			}
@@ -402,8 +402,8 @@ func TestSerialForkingFailureRoute(t *testing.T) {
 			rc := c.expectRequest("INVITE", 2*testTimers.FR+wait)
 			c.reply(rc, 200, "OK", "tc")
 			caller.expectReply(200, wait)
-			if len(failureSeen) != 2 || failureSeen[0] != 486 || failureSeen[1] != 408 {
-				t.Errorf("failure routes saw %v", failureSeen)
+			if seen := failureSeen.get(); len(seen) != 2 || seen[0] != 486 || seen[1] != 408 {
+				t.Errorf("failure routes saw %v", seen)
 			}
 		})
 	}

@@ -102,7 +102,7 @@ func (t *TM) Start(r UACRequest, done func(UACResult)) (string, error) {
 		return "", &UACError{Code: 400, Reason: "method, R-URI, From and To are required"}
 	}
 	var ruri sip.Uri
-	if err := sip.ParseUri(r.RURI, &ruri); err != nil {
+	if err := sip.ParseUri(r.RURI, &ruri); err != nil || ruri.Host == "" {
 		return "", &UACError{Code: 400, Reason: "ruri invalid", Err: err}
 	}
 	dst, code, reason := t.resolveHop(r.RURI, r.NextHop, nil)
