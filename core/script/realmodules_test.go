@@ -6,6 +6,7 @@ package script
 // group, mysql until they exist). Add each module here when it lands.
 import (
 	_ "ser/core/modules/maxfwd"
+	_ "ser/core/modules/mysql"
 	_ "ser/core/modules/registrar"
 	_ "ser/core/modules/rr"
 	_ "ser/core/modules/sl"

@@ -1,0 +1,149 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"ser/core/cfg"
+	"ser/core/module"
+	"ser/core/rpc"
+	"ser/core/script"
+)
+
+// Instance is a loaded configuration: the server, its modules and the
+// compiled script.
+type Instance struct {
+	Server  *Server
+	Modules *script.Modules
+	Program *script.Program
+	File    *cfg.File
+	cancel  context.CancelFunc
+}
+
+// LoadOptions are the inputs of Load besides the config text.
+type LoadOptions struct {
+	// Base holds the command-line options; config options override them
+	// (SER's rule: "configuration file options take precedence").
+	Base *Options
+	// Override runs after the config's options were applied (tests use it
+	// to move a config onto free ports).
+	Override func(*Options)
+	// Log, when nil, is built from the debug and log_stderror options.
+	Log *slog.Logger
+}
+
+// Load parses, checks and compiles a configuration: global options, module
+// instances with their modparams, module initialisation and the routing
+// script. Every error found is returned (a cfg.ErrorList of
+// "file:line:col: message" entries, plus initialisation failures). Nothing
+// is bound to the network; Run does that.
+func Load(name string, src []byte, lo LoadOptions) (*Instance, error) {
+	f, errs := cfg.Parse(name, src)
+	opts := lo.Base
+	if opts == nil {
+		opts = DefaultOptions()
+	}
+	for _, o := range f.Options {
+		for _, v := range o.Values {
+			if err := opts.Set(o.Name, optValue(v)); err != nil {
+				errs = append(errs, cfg.Errorf(o.Pos, "%v", err))
+			}
+		}
+	}
+	if lo.Override != nil {
+		lo.Override(opts)
+	}
+	log := lo.Log
+	if log == nil {
+		log = NewLogger(opts.Debug, opts.LogStderr)
+	}
+	mods, merrs := script.LoadModules(f)
+	errs = append(errs, merrs...)
+	srv, err := New(Config{Options: opts, Log: log, RPC: rpc.NewRegistry()})
+	if err != nil {
+		errs = append(errs, cfg.Errorf(f.Position(), "%v", err))
+		return nil, sorted(errs)
+	}
+	newEnv := func(mod string) *module.Env {
+		return &module.Env{Log: log.With("module", mod), RPC: srv.rpc, Core: srv, Instance: mods.Instance}
+	}
+	if len(errs) == 0 {
+		if err := mods.Init(newEnv); err != nil {
+			errs = append(errs, cfg.Errorf(cfg.Pos{File: name}, "%v", err))
+		}
+	}
+	var prog *script.Program
+	if len(errs) == 0 {
+		var cerrs cfg.ErrorList
+		prog, cerrs = script.Compile(f, mods, srv, newEnv)
+		errs = append(errs, cerrs...)
+	}
+	if len(errs) > 0 {
+		return nil, sorted(errs)
+	}
+	srv.SetRouter(prog)
+	for _, name := range mods.Names() {
+		if h, ok := mods.Instance(name).(ReplyHandler); ok {
+			srv.AddReplyHandler(h)
+		}
+		if f, ok := mods.Instance(name).(RequestFilter); ok {
+			srv.AddRequestFilter(f)
+		}
+	}
+	for _, ign := range opts.Ignored {
+		log.Info("option accepted but has no effect", "module", "core", "option", ign)
+	}
+	return &Instance{Server: srv, Modules: mods, Program: prog, File: f}, nil
+}
+
+func sorted(errs cfg.ErrorList) error {
+	errs.Sort()
+	return errs
+}
+
+// optValue converts a config value to an option value.
+func optValue(v cfg.Value) OptValue {
+	return OptValue{Text: v.Text, N: v.N, IsNum: v.IsNumber(), Quoted: v.Kind == cfg.StringValue}
+}
+
+// Start binds the sockets, starts the modules' background work and the
+// server's workers.
+func (in *Instance) Start() error {
+	if err := in.Server.Bind(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	in.cancel = cancel
+	if err := in.Modules.Start(ctx); err != nil {
+		cancel()
+		in.Server.Stop()
+		return fmt.Errorf("core: start modules: %w", err)
+	}
+	if err := in.Server.Start(); err != nil {
+		cancel()
+		in.Modules.Stop()
+		return err
+	}
+	return nil
+}
+
+// Stop shuts the instance down: sockets and workers first, then the
+// modules (which flush their state).
+func (in *Instance) Stop() {
+	in.Server.Stop()
+	if in.cancel != nil {
+		in.cancel()
+	}
+	in.Modules.Stop()
+}
+
+// Done is closed when a graceful shutdown was requested (kill command).
+func (in *Instance) Done() <-chan struct{} { return in.Server.Done() }
+
+// IsConfigError reports whether err came from the configuration.
+func IsConfigError(err error) bool {
+	var el cfg.ErrorList
+	return errors.As(err, &el)
+}

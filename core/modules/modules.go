@@ -1,0 +1,14 @@
+// Package modules links every built-in SER module into the binary: each
+// module registers itself with core/module from its init function, and a
+// config's loadmodule directive picks it by name.
+package modules
+
+import (
+	_ "ser/core/modules/maxfwd"
+	_ "ser/core/modules/mysql"
+	_ "ser/core/modules/registrar"
+	_ "ser/core/modules/rr"
+	_ "ser/core/modules/sl"
+	_ "ser/core/modules/textops"
+	_ "ser/core/modules/usrloc"
+)

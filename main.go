@@ -1,0 +1,137 @@
+// Command ser is SIP Express Router rebuilt in Go: a SIP registrar, proxy
+// and redirect server programmed by a ser.cfg routing script, with SER's
+// FIFO management interface. Run `ser -h` for the command line.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+
+	"ser/core"
+	_ "ser/core/modules" // every built-in module registers itself
+)
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+func run(args []string) int {
+	c, err := parseArgs(args)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ser: %v\n", err)
+		return 1
+	}
+	if c.help {
+		fmt.Printf(usage, core.Version)
+		return 0
+	}
+	if c.version {
+		fmt.Printf("version: ser %s (%s/%s)\n", core.Version, runtime.GOARCH, runtime.GOOS)
+		fmt.Printf("flags: USE_IPV6, USE_TCP, DISABLE_NAGLE, %s\n", runtime.Version())
+		fmt.Printf("MAX_RECV_BUFFER_SIZE 262144, MAX_URI_SIZE 1024, BUF_SIZE 65535\n")
+		return 0
+	}
+	if len(c.extra) > 0 {
+		fmt.Fprintf(os.Stderr, "ser: unexpected argument %q (try -h)\n", c.extra[0])
+		return 1
+	}
+	name, src, err := readConfig(c.cfgFile)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ser: %v\n", err)
+		return 1
+	}
+	inst, err := core.Load(name, src, core.LoadOptions{Base: c.options()})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(os.Stderr, "ERROR: bad config file (see the errors above)")
+		return 1
+	}
+	if c.check {
+		fmt.Fprintln(os.Stderr, "config file ok, exiting...")
+		return 0
+	}
+	return serve(c, inst)
+}
+
+// readConfig reads -f, or ./ser.cfg, or falls back to the built-in default
+// configuration when ./ser.cfg does not exist.
+func readConfig(path string) (string, []byte, error) {
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", nil, fmt.Errorf("cannot read config file: %w", err)
+		}
+		return path, b, nil
+	}
+	b, err := os.ReadFile("ser.cfg")
+	if errors.Is(err, fs.ErrNotExist) {
+		return "<built-in default config>", []byte(core.DefaultConfig), nil
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("cannot read config file: %w", err)
+	}
+	return "ser.cfg", b, nil
+}
+
+// serve runs the loaded instance until SIGINT/SIGTERM (or the kill FIFO
+// command).
+func serve(c *cmdline, inst *core.Instance) int {
+	opts := inst.Server.Options()
+	log := inst.Server.Logger()
+	ready, daemon, err := daemonize(opts.Fork && !c.foreground)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ser: %v\n", err)
+		return 1
+	}
+	if !daemon && ready == nil && opts.Fork && !c.foreground {
+		return 0 // the parent of a daemon: the child reported success
+	}
+	fail := func(err error) int {
+		log.Error("start-up failed", "module", "core", "err", err)
+		if ready != nil {
+			fmt.Fprintf(ready, "ser: %v\n", err)
+			ready.Close()
+		}
+		return 1
+	}
+	if opts.WorkDir != "" {
+		if err := os.Chdir(opts.WorkDir); err != nil {
+			return fail(fmt.Errorf("working directory: %w", err))
+		}
+	}
+	if opts.Chroot != "" {
+		if err := syscall.Chroot(opts.Chroot); err != nil {
+			return fail(fmt.Errorf("chroot %s: %w", opts.Chroot, err))
+		}
+		_ = os.Chdir("/")
+	}
+	if err := inst.Start(); err != nil {
+		return fail(err)
+	}
+	defer inst.Stop()
+	if err := dropPrivileges(opts.User, opts.Group); err != nil {
+		return fail(err)
+	}
+	if c.pidFile != "" {
+		if err := os.WriteFile(c.pidFile, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644); err != nil {
+			return fail(fmt.Errorf("pid file: %w", err))
+		}
+		defer os.Remove(c.pidFile)
+	}
+	if ready != nil {
+		fmt.Fprintln(ready, "ok")
+		ready.Close()
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	select {
+	case s := <-sig:
+		log.Info("shutting down", "module", "core", "signal", s.String())
+	case <-inst.Done():
+		log.Info("shutting down", "module", "core", "reason", "kill command")
+	}
+	return 0
+}
