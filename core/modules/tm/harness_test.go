@@ -105,6 +105,14 @@ func (nc *netCore) addr() netip.AddrPort {
 	return netip.AddrPortFrom(nc.sock.IP, uint16(nc.sock.Port))
 }
 
+// freshEnv is the core's environment with a new command registry (for
+// loading another instance).
+func (nc *netCore) freshEnv() *module.Env {
+	e := *nc.env
+	e.RPC = rpc.NewRegistry()
+	return &e
+}
+
 // bind binds a tm script function as the interpreter would.
 func (nc *netCore) bind(name string, args ...any) module.Handler {
 	nc.tb.Helper()

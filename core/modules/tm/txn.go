@@ -199,7 +199,11 @@ func (x *txn) nextDeadline() time.Time {
 	take(x.gAt)
 	take(x.hAt)
 	take(x.uasUntil)
-	take(x.waitAt)
+	if !x.pendingBranches() {
+		// With branches pending, deletion waits for their final replies
+		// (or timers), which re-run the check when they come.
+		take(x.waitAt)
+	}
 	return next
 }
 
