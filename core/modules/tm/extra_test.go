@@ -2,6 +2,7 @@ package tm
 
 import (
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -326,4 +327,38 @@ func TestPickBest(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestNoTimerSpinWhileBranchPending(t *testing.T) {
+	nc := newNetCore(t, nil)
+	caller, a, b := newUA(t, "caller"), newUA(t, "a"), newUA(t, "b")
+	var xp atomic.Pointer[txn]
+	relay := nc.bind("t_relay")
+	nc.setScript(func(m *sipmsg.Msg) {
+		if m.Req.IsInvite() {
+			m.AppendBranch(sipmsg.Branch{URI: b.uri("bob"), Q: -1})
+		}
+		relay(m)
+		if st := peekState(m); st != nil && st.txn != nil && m.Req.IsInvite() {
+			xp.Store(st.txn)
+		}
+	})
+	inv := call{method: "INVITE", ruri: a.uri("bob"), callID: "spin-1", branch: "z9hG4bKsp", from: caller}
+	caller.send(nc.addr(), inv.text())
+	ra := a.expectRequest("INVITE", wait)
+	rb := b.expectRequest("INVITE", wait)
+	b.reply(rb, 180, "Ringing", "tb")
+	a.reply(ra, 200, "OK", "ta")
+	caller.expectReply(200, wait)
+	c := b.expectRequest("CANCEL", wait)
+	b.reply(c, 200, "OK", "tb") // but no 487: the branch stays pending
+	time.Sleep(testTimers.Wait + 200*time.Millisecond)
+	x := xp.Load()
+	x.mu.Lock()
+	fires, deleted := x.fires, x.deleted
+	x.mu.Unlock()
+	if fires > 20 || deleted {
+		t.Errorf("timer fired %d times, deleted %v", fires, deleted)
+	}
+	waitEmpty(t, nc.tm, testTimers.FRInv+wait)
 }

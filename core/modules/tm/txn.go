@@ -66,6 +66,7 @@ type txn struct {
 	// Lifecycle.
 	timer   *time.Timer
 	timerAt time.Time
+	fires   int // timer callbacks run (tests watch for busy loops)
 	waitAt  time.Time // delete then (when every branch is final)
 	waiting bool      // counted in the "waiting" statistic
 	deleted bool
@@ -240,6 +241,7 @@ func (x *txn) fire() {
 		return
 	}
 	x.timerAt = time.Time{}
+	x.fires++
 	x.tm.onTimer(x, time.Now())
 	x.unlock()
 }
