@@ -66,7 +66,7 @@ type txn struct {
 	// Lifecycle.
 	timer   *time.Timer
 	timerAt time.Time
-	fires   int // timer callbacks run (tests watch for busy loops)
+	fires   int       // timer callbacks run (tests watch for busy loops)
 	waitAt  time.Time // delete then (when every branch is final)
 	waiting bool      // counted in the "waiting" statistic
 	deleted bool
