@@ -128,3 +128,25 @@ func FreePort(t testing.TB) int {
 	t.Fatal("no free port")
 	return 0
 }
+
+// FreeLowPort returns a free port below 10000 (UDP and TCP), for tools
+// that mishandle five-digit ports in URIs (sipsak 0.9.8 truncates them).
+func FreeLowPort(t testing.TB) int {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		port := 2000 + int(time.Now().UnixNano()%8000)
+		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		u.Close()
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return port
+	}
+	t.Fatal("no free port below 10000")
+	return 0
+}
