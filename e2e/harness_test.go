@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"ser/core"
-	"ser/core/sipmsg"
 	_ "ser/core/modules"
+	"ser/core/sipmsg"
 )
 
 // serBin is the ser binary built once for the process-level tests.
