@@ -178,10 +178,7 @@ func (c *Client) send(ctx context.Context, path string, req []byte) error {
 	stop := interruptOnDone(ctx, f.SetWriteDeadline)
 	defer stop()
 	if _, err := f.Write(req); err != nil {
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		return fmt.Errorf("fifo: writing to %s: %w", path, err)
+		return fmt.Errorf("fifo: writing to %s: %w", path, ctxOr(ctx, err))
 	}
 	return nil
 }
@@ -234,10 +231,7 @@ func readReply(ctx context.Context, f *os.File) (string, error) {
 		err = rerr
 	}
 	if err != nil {
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		return "", err
+		return "", ctxOr(ctx, err)
 	}
 	return string(out), nil
 }

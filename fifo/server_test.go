@@ -472,3 +472,38 @@ func TestKillOverFIFO(t *testing.T) {
 		t.Fatal("no shutdown")
 	}
 }
+
+// TestSplitWrites: a line split over two writes is completed, and a
+// request bigger than PIPE_BUF arrives whole.
+func TestSplitWrites(t *testing.T) {
+	s, dir, _ := startFIFO(t, coreRegistry(t), nil)
+	r := replyReader(t, filepath.Join(dir, "r"))
+	w, err := os.OpenFile(s.Path(), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.WriteString(":print:r\nhel")
+	time.Sleep(150 * time.Millisecond)
+	w.WriteString("lo\n\n")
+	if got := r(3 * time.Second); got != "200 ok\nhello\n" {
+		t.Fatalf("reply %q", got)
+	}
+
+	big := replyReader(t, filepath.Join(dir, "big"))
+	var req, want strings.Builder
+	req.WriteString(":echo:big\n")
+	want.WriteString("200 ok\n")
+	for i := 0; i < 2000; i++ {
+		fmt.Fprintf(&req, "line %d of a big request\n", i)
+		fmt.Fprintf(&want, "line %d of a big request\n", i)
+	}
+	req.WriteString("\n")
+	if req.Len() <= 4096 {
+		t.Fatal("request not over PIPE_BUF")
+	}
+	w.WriteString(req.String())
+	if got := big(5 * time.Second); got != want.String() {
+		t.Fatalf("big reply: %d bytes, want %d", len(got), want.Len())
+	}
+}

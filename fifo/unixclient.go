@@ -101,8 +101,8 @@ func (c *UnixClient) datagram(ctx context.Context, path string, req []byte) (str
 	_, err = conn.WriteToUnix(req, &net.UnixAddr{Name: path, Net: "unixgram"})
 	stopW()
 	if err != nil {
-		if ctx.Err() != nil {
-			return "", fmt.Errorf("fifo: %s: sending: %w", path, ctx.Err())
+		if e := ctxOr(ctx, err); e != err {
+			return "", fmt.Errorf("fifo: %s: sending: %w", path, e)
 		}
 		return "", sockErr(path, err)
 	}
@@ -111,10 +111,7 @@ func (c *UnixClient) datagram(ctx context.Context, path string, req []byte) (str
 	buf := make([]byte, BufSize+1)
 	n, _, err := conn.ReadFromUnix(buf)
 	if err != nil {
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		return "", fmt.Errorf("fifo: no reply from %s: %w", path, err)
+		return "", fmt.Errorf("fifo: no reply from %s: %w", path, ctxOr(ctx, err))
 	}
 	return string(buf[:n]), nil
 }
@@ -123,8 +120,8 @@ func (c *UnixClient) stream(ctx context.Context, path string, req []byte) (strin
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "unix", path)
 	if err != nil {
-		if ctx.Err() != nil {
-			return "", fmt.Errorf("fifo: %s: %w", path, ctx.Err())
+		if e := ctxOr(ctx, err); e != err {
+			return "", fmt.Errorf("fifo: %s: %w", path, e)
 		}
 		return "", sockErr(path, err)
 	}
@@ -148,10 +145,14 @@ func (c *UnixClient) stream(ctx context.Context, path string, req []byte) (strin
 	return string(out), nil
 }
 
-// ctxOr prefers ctx's error (a timeout) over the I/O error it caused.
+// ctxOr prefers ctx's error over the I/O error it caused: a deadline
+// set from ctx may expire just before ctx reports it.
 func ctxOr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
+	if e := ctx.Err(); e != nil {
+		return e
+	}
+	if d, ok := ctx.Deadline(); ok && errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(d) {
+		return context.DeadlineExceeded
 	}
 	return err
 }
