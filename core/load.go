@@ -69,17 +69,14 @@ func Load(name string, src []byte, lo LoadOptions) (*Instance, error) {
 	newEnv := func(mod string) *module.Env {
 		return &module.Env{Log: log.With("module", mod), RPC: srv.rpc, Core: srv, Instance: mods.Instance}
 	}
-	if len(errs) == 0 {
-		if err := mods.Init(newEnv); err != nil {
-			errs = append(errs, cfg.Errorf(cfg.Pos{File: name}, "%v", err))
-		}
+	// Modules are initialised and the script compiled even when options or
+	// modparams had errors, so that one run reports every error.
+	if err := mods.Init(newEnv); err != nil {
+		errs = append(errs, cfg.Errorf(cfg.Pos{File: name}, "%v", err))
+		return nil, sorted(errs)
 	}
-	var prog *script.Program
-	if len(errs) == 0 {
-		var cerrs cfg.ErrorList
-		prog, cerrs = script.Compile(f, mods, srv, newEnv)
-		errs = append(errs, cerrs...)
-	}
+	prog, cerrs := script.Compile(f, mods, srv, newEnv)
+	errs = append(errs, cerrs...)
 	if len(errs) > 0 {
 		return nil, sorted(errs)
 	}
