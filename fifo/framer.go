@@ -26,10 +26,12 @@ const pipeBuf = 4096
 // Where SER blocked, the framer uses the fact that a client writes a
 // request with one write(2) (atomic up to PIPE_BUF, and in practice up to
 // the pipe's free space): when no more bytes are waiting, the request is
-// over. A command asking for more lines than were sent gets "no more
-// lines" instead of the next client's request, and a request's final empty
-// line, when nothing follows it, is its terminator rather than a
-// parameter. See finish for what happens to lines a command left unread.
+// over. A command asking for more lines than were sent therefore gets "no
+// more lines" instead of waiting for, and eating, the next client's
+// request (unless that request already waits in the pipe). A final empty
+// line is the request's terminator, not a parameter, when nothing follows
+// it or (for Line) when the first line of another request follows it. See
+// finish for what happens to lines a command left unread.
 type framer struct {
 	f     *os.File
 	rc    syscall.RawConn
@@ -85,6 +87,13 @@ func (fr *framer) fill(wait time.Duration) (got bool, err error) {
 		n, err = fr.f.Read(fr.chunk)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			err = nil
+		}
+		if wait > 0 {
+			// An expired deadline would fail the next attempt-only
+			// read (RawConn.Read checks it first).
+			if derr := fr.f.SetReadDeadline(time.Time{}); err == nil {
+				err = derr
+			}
 		}
 	}
 	if n > 0 {

@@ -506,4 +506,19 @@ func TestSplitWrites(t *testing.T) {
 	if got := big(5 * time.Second); got != want.String() {
 		t.Fatalf("big reply: %d bytes, want %d", len(got), want.Len())
 	}
+
+	// A line left without its line feed is taken after a while.
+	after := replyReader(t, filepath.Join(dir, "after"))
+	w.WriteString(":print:after\nno line feed")
+	if got := after(5 * time.Second); got != "200 ok\nno line feed\n" {
+		t.Fatalf("reply after the timed waits %q", got)
+	}
+	again := replyReader(t, filepath.Join(dir, "again"))
+	w.WriteString(":print:again\nstill serving\n\n")
+	if got := again(3 * time.Second); got != "200 ok\nstill serving\n" {
+		t.Fatalf("reply after the timed waits %q", got)
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
 }
