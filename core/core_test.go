@@ -79,7 +79,7 @@ func (f routerFunc) Run(kind module.Route, n int, m *sipmsg.Msg) int { return f(
 func (f routerFunc) HasRoute(kind module.Route, n int) bool          { return n == 0 }
 
 // newTestServer starts a server on 127.0.0.1 (UDP+TCP, free port).
-func newTestServer(t *testing.T, r Router, opts ...func(*Options)) *Server {
+func newTestServer(t testing.TB, r Router, opts ...func(*Options)) *Server {
 	t.Helper()
 	o := DefaultOptions()
 	o.Fork = false

@@ -76,7 +76,7 @@ func build400(raw []byte, why string) []byte {
 	b.WriteString("SIP/2.0 400 Bad Request\r\n")
 	var haveVia bool
 	for _, l := range lines[1:] {
-		l = strings.TrimRight(l, "\r")
+		l = strings.ReplaceAll(strings.TrimRight(l, "\r"), "\r", " ")
 		name, _, ok := strings.Cut(l, ":")
 		if !ok {
 			continue

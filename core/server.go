@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +53,7 @@ type Counters struct {
 	BadReplies  atomic.Uint64 // replies with no Via of ours, dropped
 	FwdReplies  atomic.Uint64 // replies relayed statelessly
 	FwdRequests atomic.Uint64 // requests forwarded statelessly
+	Panics      atomic.Uint64 // messages whose processing panicked (a bug)
 }
 
 // Server is one running SER instance.
@@ -263,7 +265,8 @@ func (s *Server) process(raw []byte, rcv sipmsg.RcvInfo) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.Stats.Dropped.Add(1)
-			s.log.Error("message processing panicked; message dropped", "module", "core", "panic", r, "src", rcv.Src.String())
+			s.Stats.Panics.Add(1)
+			s.log.Error("message processing panicked; message dropped", "module", "core", "panic", r, "src", rcv.Src.String(), "stack", string(debug.Stack()))
 		}
 	}()
 	msg, err := sipmsg.Parse(raw)

@@ -63,8 +63,8 @@ func (t *TM) cancelTxn(x *txn) {
 	x.cancelled = true
 	x.noNew = true
 	if len(x.branches) == 0 {
-		if x.upstream && x.tmpl != nil {
-			if err := t.replyLocked(x, x.tmpl, 487, "Request Terminated", module.ReplyOpts{}); err != nil {
+		if m := t.template(x); x.upstream && m != nil {
+			if err := t.replyLocked(x, m, 487, "Request Terminated", module.ReplyOpts{}); err != nil {
 				t.log.Warn("tm: answering cancelled request failed", "err", err)
 			}
 		}

@@ -14,8 +14,10 @@ import (
 // the route appended branches without calling t_relay, they are relayed
 // once it ends. runFailure reports whether new branches are now pending.
 func (t *TM) runFailure(x *txn, n int, best *branch) bool {
-	fm := cloneMsg(x.tmpl)
-	fm.Flags = x.flags
+	fm := t.template(x)
+	if fm == nil {
+		return false
+	}
 	for k := sipmsg.Key(0); k < sipmsg.MaxKeys; k++ {
 		if k != msgKey && x.vals[k] != nil {
 			fm.Set(k, x.vals[k])

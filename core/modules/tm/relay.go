@@ -160,7 +160,7 @@ func (t *TM) newTxn(m *sipmsg.Msg, key string, h uint64, upstream bool) *txn {
 	if cs := m.Req.CSeq(); cs != nil {
 		x.cseq = cs.SeqNo
 	}
-	x.tmpl = cloneMsg(m)
+	x.snap = newSnapshot(m)
 	for k := sipmsg.Key(0); k < sipmsg.MaxKeys; k++ {
 		if k != msgKey {
 			x.vals[k] = m.Get(k)
@@ -168,24 +168,6 @@ func (t *TM) newTxn(m *sipmsg.Msg, key string, h uint64, upstream bool) *txn {
 	}
 	x.toTag = fmt.Sprintf("%s-%08x", t.tagPrefix, uint32(h>>32))
 	return x
-}
-
-// cloneMsg copies a request context: the message (R-URI as received kept
-// for revert_uri), receive information, flags, forced socket and reply
-// headers; the destination set stays empty.
-func cloneMsg(m *sipmsg.Msg) *sipmsg.Msg {
-	req := m.Req.Clone()
-	req.Recipient = *m.OrigURI().Clone()
-	c := sipmsg.NewRequest(req, m.Raw, m.Rcv)
-	c.Req.Recipient = *m.Req.Recipient.Clone()
-	c.URIChanged()
-	c.Flags = m.Flags
-	c.ForceSocket = m.ForceSocket
-	c.RURIQ = m.RURIQ
-	if len(m.ReplyHeaders) > 0 {
-		c.ReplyHeaders = append([]string(nil), m.ReplyHeaders...)
-	}
-	return c
 }
 
 // retransmission answers a retransmitted request with the last reply.

@@ -183,7 +183,7 @@ func (t *TM) checkFinal(x *txn) {
 	if bi < 0 {
 		return
 	}
-	if n := x.onNegative; n > 0 && x.upstream && x.tmpl != nil {
+	if n := x.onNegative; n > 0 && x.upstream && x.snap != nil {
 		x.onNegative = 0
 		if t.runFailure(x, n, x.branches[bi]) {
 			return
@@ -245,8 +245,8 @@ func (t *TM) sendBest(x *txn, br *branch) {
 	code := br.finalCode
 	if !br.real {
 		reason := errorText(code)
-		if x.upstream {
-			resp := t.core.BuildReply(x.tmpl, code, reason, module.ReplyOpts{ToTag: x.toTag})
+		if m := t.template(x); x.upstream && m != nil {
+			resp := t.core.BuildReply(m, code, reason, module.ReplyOpts{ToTag: x.toTag})
 			t.relayUp(x, resp)
 		}
 		t.finalize(x, code, reason, nil, true)

@@ -75,9 +75,7 @@ type CompleteInfo struct {
 	Method string
 	Code   int
 	Reason string
-	// Request is a copy of the request as it was when the transaction
-	// was created (nil for local UAC transactions). Read only.
-	Request *sipmsg.Msg
+	snap *snapshot
 	// Reply is the final reply as received from downstream (our Via
 	// removed), or nil when the final reply was generated locally.
 	Reply *sip.Response
@@ -97,10 +95,24 @@ type CompleteInfo struct {
 	Start time.Time
 }
 
+// Request returns a copy of the request as it was when the transaction
+// was created, with the flags of Flags (nil for local UAC transactions).
+// It is parsed on each call.
+func (ci *CompleteInfo) Request() *sipmsg.Msg {
+	if ci.snap == nil {
+		return nil
+	}
+	m, err := ci.snap.msg(ci.Flags)
+	if err != nil {
+		return nil
+	}
+	return m
+}
+
 func (x *txn) completeInfo(code int, reason string, resp *sip.Response, localReply bool) CompleteInfo {
 	info := CompleteInfo{
 		TransID: x.TransID(), Method: x.method, Code: code, Reason: reason,
-		Request: x.tmpl, Reply: resp, LocalReply: localReply, Local: x.local,
+		snap: x.snap, Reply: resp, LocalReply: localReply, Local: x.local,
 		Upstream: x.upstream, Flags: x.flags, Start: x.created,
 	}
 	if resp != nil {

@@ -32,9 +32,9 @@ type txn struct {
 	upstream bool
 	created  time.Time
 
-	// tmpl is a copy of the request when the transaction was created (for
-	// local replies and failure routes); nil for local transactions.
-	tmpl  *sipmsg.Msg
+	// snap is the request when the transaction was created (for local
+	// replies and failure routes); nil for local transactions.
+	snap  *snapshot
 	rcv   sipmsg.RcvInfo
 	flags sipmsg.Flags
 	vals  [sipmsg.MaxKeys]any

@@ -179,11 +179,12 @@ func (t *TM) ReplyTo(bucket, label uint32, code int, reason string, o module.Rep
 		return errNoTxn
 	}
 	x.mu.Lock()
-	if x.deleted || x.tmpl == nil {
+	m := t.template(x)
+	if x.deleted || m == nil {
 		x.unlockNoTimer()
 		return errNoTxn
 	}
-	err := t.replyLocked(x, x.tmpl, code, reason, o)
+	err := t.replyLocked(x, m, code, reason, o)
 	x.unlock()
 	return err
 }
