@@ -13,9 +13,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ErrRefused marks a reply the server would not write: the reply name or
+// errRefused marks a reply the server would not write: the reply name or
 // the file it names failed SER's safety checks.
-var ErrRefused = errors.New("reply refused")
+var errRefused = errors.New("reply refused")
 
 // replyWriter delivers FIFO replies the way SER's open_reply_pipe did, with
 // its checks: the reply name is a bare file name in the reply directory,
@@ -34,7 +34,7 @@ func (w *replyWriter) write(ctx context.Context, name, text string) error {
 		return nil
 	}
 	if strings.ContainsAny(name, `./\`) {
-		return fmt.Errorf("fifo: reply %q: %w: forbidden file name", name, ErrRefused)
+		return fmt.Errorf("fifo: reply %q: %w: forbidden file name", name, errRefused)
 	}
 	path := filepath.Join(w.dir, name)
 	var st unix.Stat_t
@@ -55,7 +55,7 @@ func (w *replyWriter) write(ctx context.Context, name, text string) error {
 	}
 	if fst.Dev != st.Dev || fst.Ino != st.Ino {
 		unix.Close(fd)
-		return fmt.Errorf("fifo: reply %s: %w: the file changed after it was checked", path, ErrRefused)
+		return fmt.Errorf("fifo: reply %s: %w: the file changed after it was checked", path, errRefused)
 	}
 	if err := checkReplyFile(path, &fst); err != nil {
 		unix.Close(fd)
@@ -77,12 +77,12 @@ func checkReplyFile(path string, st *unix.Stat_t) error {
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFIFO:
 	case unix.S_IFLNK:
-		return fmt.Errorf("fifo: reply %s: %w: is a symlink", path, ErrRefused)
+		return fmt.Errorf("fifo: reply %s: %w: is a symlink", path, errRefused)
 	default:
-		return fmt.Errorf("fifo: reply %s: %w: not a FIFO", path, ErrRefused)
+		return fmt.Errorf("fifo: reply %s: %w: not a FIFO", path, errRefused)
 	}
 	if st.Nlink > 1 {
-		return fmt.Errorf("fifo: reply %s: %w: hard-linked (%d links)", path, ErrRefused, st.Nlink)
+		return fmt.Errorf("fifo: reply %s: %w: hard-linked (%d links)", path, errRefused, st.Nlink)
 	}
 	return nil
 }
@@ -98,7 +98,7 @@ func (w *replyWriter) open(ctx context.Context, path string) (int, error) {
 		case errors.Is(err, unix.EINTR):
 			continue
 		case errors.Is(err, unix.ELOOP):
-			return -1, fmt.Errorf("fifo: reply %s: %w: is a symlink", path, ErrRefused)
+			return -1, fmt.Errorf("fifo: reply %s: %w: is a symlink", path, errRefused)
 		case !errors.Is(err, unix.ENXIO):
 			return -1, fmt.Errorf("fifo: reply %s: %w", path, err)
 		case try >= w.retries:

@@ -44,17 +44,19 @@ type Config struct {
 	// fifo_group/sock_group): names or numeric ids.
 	User, Group string
 
-	// ReplyRetries and ReplyWait: when no client reads the reply FIFO yet
-	// the open is retried ReplyRetries times, ReplyWait apart (SER: 4 and
-	// 80 ms).
+	// ReplyRetries and ReplyWait set the retries of a reply FIFO that no
+	// client reads yet: the open is retried ReplyRetries times, ReplyWait
+	// apart (SER: 4 and 80 ms).
 	ReplyRetries int
 	ReplyWait    time.Duration
 	// ReplyTimeout bounds writing one reply (SER blocked without limit).
 	ReplyTimeout time.Duration
-	// SyncWait is how long the reader waits for a command to finish
-	// before it reads the next request; a slower command (t_uac_dlg
-	// waiting for its transaction) goes on in the background. Commands
-	// that finish within it run in arrival order, as in SER.
+	// SyncWait bounds the reader's wait for a command (which reads its
+	// parameter lines from the stream): the reader waits until the command
+	// has finished and its reply is written, or until it has not asked
+	// for a line for SyncWait; a slower command (t_uac_dlg waiting for its transaction)
+	// then goes on in the background. Commands that finish within it run
+	// in arrival order, as in SER.
 	SyncWait time.Duration
 	// MaxRunning bounds the commands running at once; the reader waits
 	// when the bound is reached.
