@@ -362,3 +362,53 @@ func TestNoTimerSpinWhileBranchPending(t *testing.T) {
 	}
 	waitEmpty(t, nc.tm, testTimers.FRInv+wait)
 }
+
+var testKey = sipmsg.NewKey()
+
+func TestFailureRouteCopy(t *testing.T) {
+	nc := newNetCore(t, nil)
+	caller, a := newUA(t, "caller"), newUA(t, "a")
+	reply := nc.bind("t_reply", 480, "Later")
+	type seen struct {
+		flag3, val bool
+		uri, orig  string
+		branches   int
+	}
+	got := make(chan seen, 1)
+	nc.Routes[routeKey(module.Failure, 1)] = func(m *sipmsg.Msg) int {
+		got <- seen{m.IsFlagSet(3), m.Get(testKey) == "v", m.URIString(), m.OrigURI().String(), len(m.Branches)}
+		m.SetFlag(5)
+		reply(m)
+		return 1
+	}
+	onFail := nc.bind("t_on_failure", 1)
+	relay := nc.bind("t_relay")
+	nc.setScript(func(m *sipmsg.Msg) {
+		m.SetFlag(3)
+		m.Set(testKey, "v")
+		m.SetURI(a.uri("rewritten"))
+		m.AppendBranch(sipmsg.Branch{URI: a.uri("second"), Q: -1})
+		onFail(m)
+		relay(m)
+	})
+	done := make(chan CompleteInfo, 1)
+	nc.tm.OnComplete(func(ci CompleteInfo) { done <- ci })
+	inv := call{method: "INVITE", ruri: "sip:bob@example.com", callID: "copy-1", branch: "z9hG4bKcp", from: caller}
+	caller.send(nc.addr(), inv.text())
+	for i := 0; i < 2; i++ {
+		r := a.expectRequest("INVITE", wait)
+		a.reply(r, 404, "Not Found", "ta")
+	}
+	s := <-got
+	if !s.flag3 || !s.val || s.uri != a.uri("rewritten") || s.orig != "sip:bob@example.com" || s.branches != 0 {
+		t.Errorf("failure route saw %+v", s)
+	}
+	caller.expectReply(480, wait)
+	ci := <-done
+	if ci.Flags&(1<<3|1<<5) != 1<<3|1<<5 || ci.Code != 480 || !ci.LocalReply {
+		t.Errorf("completion %+v", ci)
+	}
+	if req := ci.Request(); req == nil || req.URIString() != a.uri("rewritten") || req.CallID() != "copy-1" {
+		t.Errorf("CompleteInfo.Request() = %v", req)
+	}
+}

@@ -18,9 +18,11 @@ func (t *TM) runFailure(x *txn, n int, best *branch) bool {
 	if fm == nil {
 		return false
 	}
-	for k := sipmsg.Key(0); k < sipmsg.MaxKeys; k++ {
-		if k != msgKey && x.vals[k] != nil {
-			fm.Set(k, x.vals[k])
+	if x.vals != nil {
+		for k, v := range x.vals {
+			if v != nil {
+				fm.Set(sipmsg.Key(k), v)
+			}
 		}
 	}
 	st := &msgState{txn: x, failure: true, entryURI: fm.URIString(), bestCode: best.finalCode}

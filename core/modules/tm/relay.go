@@ -162,8 +162,11 @@ func (t *TM) newTxn(m *sipmsg.Msg, key string, h uint64, upstream bool) *txn {
 	}
 	x.snap = newSnapshot(m)
 	for k := sipmsg.Key(0); k < sipmsg.MaxKeys; k++ {
-		if k != msgKey {
-			x.vals[k] = m.Get(k)
+		if v := m.Get(k); v != nil && k != msgKey {
+			if x.vals == nil {
+				x.vals = new([sipmsg.MaxKeys]any)
+			}
+			x.vals[k] = v
 		}
 	}
 	x.toTag = fmt.Sprintf("%s-%08x", t.tagPrefix, uint32(h>>32))

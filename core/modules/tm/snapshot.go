@@ -45,8 +45,9 @@ func (s *snapshot) msg(flags sipmsg.Flags) (*sipmsg.Msg, error) {
 		return nil, fmt.Errorf("tm: stored request is not a request")
 	}
 	cur := req.Recipient
-	if err := sip.ParseUri(s.origURI, &req.Recipient); err != nil {
-		req.Recipient = cur
+	var orig sip.Uri
+	if err := sip.ParseUri(s.origURI, &orig); err == nil {
+		req.Recipient = orig
 	}
 	m := sipmsg.NewRequest(req, s.received, s.rcv)
 	m.Req.Recipient = cur

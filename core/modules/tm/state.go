@@ -75,7 +75,7 @@ type CompleteInfo struct {
 	Method string
 	Code   int
 	Reason string
-	snap *snapshot
+	snap   *snapshot
 	// Reply is the final reply as received from downstream (our Via
 	// removed), or nil when the final reply was generated locally.
 	Reply *sip.Response

@@ -37,7 +37,7 @@ type txn struct {
 	snap  *snapshot
 	rcv   sipmsg.RcvInfo
 	flags sipmsg.Flags
-	vals  [sipmsg.MaxKeys]any
+	vals  *[sipmsg.MaxKeys]any // other modules' per-message values, when any
 	toTag string
 	force *sipmsg.Socket
 

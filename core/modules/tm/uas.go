@@ -103,6 +103,9 @@ func (t *TM) replyLocked(x *txn, m *sipmsg.Msg, code int, reason string, o modul
 	if x.status >= 200 {
 		return fmt.Errorf("tm: reply: can't generate %d reply when a final %d was sent out", code, x.status)
 	}
+	if st := peekState(m); st != nil && st.failure {
+		x.flags = m.Flags // flags set in the failure route count for accounting
+	}
 	if o.ToTag == "" {
 		o.ToTag = x.toTag
 	}
