@@ -106,6 +106,7 @@ func TestOnReplyDroppedNotRelayed(t *testing.T) {
 	req := callee.expectRequest("INVITE", wait)
 	caller.expectReply(100, wait)
 	callee.reply(req, 180, "Ringing", "b")
+	callee.settle()
 	caller.quiet("dropped 180", 150*time.Millisecond, isCode(180))
 	// Retransmissions stopped all the same (the 180 was seen).
 	callee.quiet("INVITE retransmission", 3*testTimers.T1, isReq("INVITE"))

@@ -327,6 +327,12 @@ func (u *ua) quiet(what string, d time.Duration, pred func(sip.Message) bool) {
 	}
 }
 
+// settle lets packets in flight arrive, then discards everything.
+func (u *ua) settle() {
+	time.Sleep(40 * time.Millisecond)
+	u.drain()
+}
+
 // drain discards what arrived so far.
 func (u *ua) drain() {
 	for {

@@ -78,6 +78,7 @@ func TestInviteCall(t *testing.T) {
 	callee.reply(req, 200, "OK", "b1", "Contact: <"+callee.uri("bob")+">")
 	caller.expectReply(200, wait)
 	// An INVITE retransmission gets the last reply.
+	callee.settle()
 	caller.send(nc.addr(), inv.text())
 	caller.expectReply(200, wait)
 	callee.quiet("INVITE retransmission", 100*time.Millisecond, isReq("INVITE"))
@@ -122,7 +123,7 @@ func TestInviteRetransmissionsAndTimeout(t *testing.T) {
 	tag, _ := r.To().Params.Get("tag")
 	ack.extra = []string{"To: <" + callee.uri("bob") + ">;tag=" + tag}
 	caller.send(nc.addr(), ack.text())
-	caller.drain()
+	caller.settle()
 	caller.quiet("408 after ACK", 4*testTimers.T2, isCode(408))
 	callee.quiet("ACK forwarded", 50*time.Millisecond, isReq("ACK"))
 	waitEmpty(t, nc.tm, wait)
@@ -199,9 +200,7 @@ func TestCancelRingingCall(t *testing.T) {
 	ack.method = "ACK"
 	ack.extra = []string{"To: <" + callee.uri("bob") + ">;tag=" + tag}
 	caller.send(nc.addr(), ack.text())
-	callee.quiet("CANCEL retransmission or second ACK", 300*time.Millisecond, func(m sip.Message) bool {
-		return isReq("CANCEL")(m) || isReq("ACK")(m)
-	})
+	callee.quiet("the caller's ACK relayed", 300*time.Millisecond, isReq("ACK"))
 	waitEmpty(t, nc.tm, wait)
 }
 

@@ -64,7 +64,7 @@ func TestStatefulUA(t *testing.T) {
 			ack.method = "ACK"
 			ack.extra = []string{"To: <" + inv.ruri + ">;tag=" + tag}
 			caller.send(nc.addr(), ack.text())
-			caller.drain()
+			caller.settle()
 			caller.quiet("reply after ACK", 3*testTimers.T2, isCode(tc.code))
 			if got := n.Load(); got != 1 {
 				t.Errorf("script saw %d new transactions, want 1", got)
