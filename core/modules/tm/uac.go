@@ -61,7 +61,7 @@ type UACResult struct {
 // prints the route set for it).
 func (t *TM) Request(ctx context.Context, r UACRequest) (*UACResult, error) {
 	ch := make(chan UACResult, 1)
-	if _, err := t.Start(r, func(res UACResult) { ch <- res }); err != nil {
+	if _, err := t.Originate(r, func(res UACResult) { ch <- res }); err != nil {
 		return nil, err
 	}
 	select {
@@ -91,10 +91,11 @@ func (e *UACError) Error() string {
 // Unwrap returns the cause.
 func (e *UACError) Unwrap() error { return e.Err }
 
-// Start originates a request and calls done (once, on another goroutine
-// or before Start returns) with its outcome. It returns the transaction's
-// printable id.
-func (t *TM) Start(r UACRequest, done func(UACResult)) (string, error) {
+// Originate starts a request and calls done once with its outcome, from
+// the goroutine that completed the transaction (a core worker or a
+// timer); done is not called when an error is returned. It returns the
+// transaction's printable id.
+func (t *TM) Originate(r UACRequest, done func(UACResult)) (string, error) {
 	if t.core == nil {
 		return "", &UACError{Code: 500, Reason: "module not initialised"}
 	}

@@ -76,7 +76,7 @@ func TestUACInviteRejected(t *testing.T) {
 	nc := newNetCore(t, nil)
 	peer := newUA(t, "peer")
 	res := make(chan UACResult, 1)
-	if _, err := nc.tm.Start(UACRequest{Method: "INVITE", RURI: peer.uri("bob"), From: "<sip:a@b>;tag=x", To: peer.uri("bob"), CallID: "uac-inv", CSeq: 5}, func(r UACResult) { res <- r }); err != nil {
+	if _, err := nc.tm.Originate(UACRequest{Method: "INVITE", RURI: peer.uri("bob"), From: "<sip:a@b>;tag=x", To: peer.uri("bob"), CallID: "uac-inv", CSeq: 5}, func(r UACResult) { res <- r }); err != nil {
 		t.Fatal(err)
 	}
 	req := peer.expectRequest("INVITE", wait)
