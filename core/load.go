@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"time"
 
 	"ser/core/cfg"
+	"ser/core/corecmd"
 	"ser/core/module"
 	"ser/core/rpc"
 	"ser/core/script"
+	"ser/fifo"
 )
 
 // Instance is a loaded configuration: the server, its modules and the
@@ -20,6 +24,8 @@ type Instance struct {
 	Program *script.Program
 	File    *cfg.File
 	cancel  context.CancelFunc
+	fifo    *fifo.Server
+	unix    *fifo.UnixServer
 }
 
 // LoadOptions are the inputs of Load besides the config text.
@@ -66,6 +72,11 @@ func Load(name string, src []byte, lo LoadOptions) (*Instance, error) {
 		errs = append(errs, cfg.Errorf(f.Position(), "%v", err))
 		return nil, sorted(errs)
 	}
+	// Core commands first: which lists the newest registration first, so
+	// module commands come before the core's, as in SER.
+	if err := corecmd.Register(srv.rpc, srv); err != nil {
+		errs = append(errs, cfg.Errorf(f.Position(), "%v", err))
+	}
 	newEnv := func(mod string) *module.Env {
 		return &module.Env{Log: log.With("module", mod), RPC: srv.rpc, Core: srv, Instance: mods.Instance}
 	}
@@ -105,23 +116,58 @@ func optValue(v cfg.Value) OptValue {
 	return OptValue{Text: v.Text, N: v.N, IsNum: v.IsNumber(), Quoted: v.Kind == cfg.StringValue}
 }
 
-// Start binds the sockets, starts the modules' background work and the
-// server's workers.
+// Start binds the sockets, opens the FIFO and the unix socket when
+// configured, starts the modules' background work and the server's
+// workers.
 func (in *Instance) Start() error {
-	if err := in.Server.Bind(); err != nil {
+	srv := in.Server
+	if err := srv.Bind(); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	in.cancel = cancel
-	if err := in.Modules.Start(ctx); err != nil {
-		cancel()
-		in.Server.Stop()
-		return fmt.Errorf("core: start modules: %w", err)
-	}
-	if err := in.Server.Start(); err != nil {
-		cancel()
-		in.Modules.Stop()
+	fail := func(err error) error {
+		in.Stop()
 		return err
+	}
+	opts := srv.opts
+	if opts.FIFO != "" {
+		fs, err := fifo.Listen(fifo.Config{
+			Path: opts.FIFO, Dir: opts.FIFODir, Mode: os.FileMode(opts.FIFOMode),
+			User: opts.FIFOUser, Group: opts.FIFOGroup, Logger: srv.log,
+		}, srv.rpc)
+		if err != nil {
+			return fail(fmt.Errorf("core: fifo: %w", err))
+		}
+		in.fifo = fs
+	}
+	if opts.UnixSock != "" {
+		us, err := fifo.ListenUnix(fifo.UnixConfig{
+			Path: opts.UnixSock, Children: opts.UnixSockCh,
+			TxTimeout: time.Duration(opts.UnixTxTO) * time.Millisecond,
+			Mode:      os.FileMode(opts.FIFOMode), User: opts.FIFOUser, Group: opts.FIFOGroup,
+			Logger: srv.log,
+		}, srv.rpc)
+		if err != nil {
+			return fail(fmt.Errorf("core: unix socket: %w", err))
+		}
+		in.unix = us
+	}
+	srv.setExtraProcs(func() []string {
+		var p []string
+		if in.fifo != nil {
+			p = append(p, in.fifo.Processes()...)
+		}
+		if in.unix != nil {
+			p = append(p, in.unix.Processes()...)
+		}
+		return p
+	})
+	if err := in.Modules.Start(ctx); err != nil {
+		return fail(fmt.Errorf("core: start modules: %w", err))
+	}
+	if err := srv.Start(); err != nil {
+		return fail(err)
 	}
 	return nil
 }
@@ -129,6 +175,12 @@ func (in *Instance) Start() error {
 // Stop shuts the instance down: sockets and workers first, then the
 // modules (which flush their state).
 func (in *Instance) Stop() {
+	if in.fifo != nil {
+		in.fifo.Close()
+	}
+	if in.unix != nil {
+		in.unix.Close()
+	}
 	in.Server.Stop()
 	if in.cancel != nil {
 		in.cancel()

@@ -77,6 +77,8 @@ type Server struct {
 	tagSeed string
 	version string
 
+	extraProcs func() []string
+
 	// Stats are the server's counters.
 	Stats Counters
 }

@@ -11,5 +11,6 @@ import (
 	_ "ser/core/modules/rr"
 	_ "ser/core/modules/sl"
 	_ "ser/core/modules/textops"
+	_ "ser/core/modules/tm"
 	_ "ser/core/modules/usrloc"
 )
