@@ -78,17 +78,19 @@ func Load(name string, src []byte, lo LoadOptions) (*Instance, error) {
 		errs = append(errs, cfg.Errorf(f.Position(), "%v", err))
 	}
 	newEnv := func(mod string) *module.Env {
-		return &module.Env{Log: log.With("module", mod), RPC: srv.rpc, Core: srv, Instance: mods.Instance}
+		return &module.Env{Log: log.With("module", mod), RPC: srv.rpc, Core: srv, Instance: mods.Instance, DB: srv.DB}
 	}
 	// Modules are initialised and the script compiled even when options or
 	// modparams had errors, so that one run reports every error.
 	if err := mods.Init(newEnv); err != nil {
 		errs = append(errs, cfg.Errorf(cfg.Pos{File: name}, "%v", err))
+		srv.closeDBs()
 		return nil, sorted(errs)
 	}
 	prog, cerrs := script.Compile(f, mods, srv, newEnv)
 	errs = append(errs, cerrs...)
 	if len(errs) > 0 {
+		srv.closeDBs()
 		return nil, sorted(errs)
 	}
 	srv.SetRouter(prog)
@@ -186,6 +188,7 @@ func (in *Instance) Stop() {
 		in.cancel()
 	}
 	in.Modules.Stop()
+	in.Server.closeDBs()
 }
 
 // Done is closed when a graceful shutdown was requested (kill command).

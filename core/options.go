@@ -127,6 +127,10 @@ type Options struct {
 	AdvPort     int          // advertised_port
 	SharedMem   int          // -m shared memory size in MB (accepted, unused)
 
+	// DBURL is the default database of every module that takes a db_url
+	// (db_url option; DefaultDBURL when empty).
+	DBURL string
+
 	// HTTP is the listener of the XML-RPC bridge and the web console
 	// (xmlrpc_listen / http_listen; "" or "off" disables it).
 	HTTP string
@@ -268,6 +272,7 @@ var optDefs = map[string]optDef{
 	"advertised_address":  strOpt(func(o *Options) *string { return &o.Advertised }),
 	"advertised_port":     intOpt(func(o *Options) *int { return &o.AdvPort }),
 	"xmlrpc_listen":       strOpt(func(o *Options) *string { return &o.HTTP }),
+	"db_url":              strOpt(func(o *Options) *string { return &o.DBURL }),
 	"http_listen":         strOpt(func(o *Options) *string { return &o.HTTP }),
 	"listen": {kind: optAddr, set: func(o *Options, v OptValue) error {
 		l, err := ParseListen(v.Text)

@@ -78,6 +78,7 @@ type Server struct {
 	version string
 
 	extraProcs func() []string
+	dbs        dbs
 
 	// Stats are the server's counters.
 	Stats Counters

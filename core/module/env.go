@@ -8,6 +8,7 @@ import (
 
 	"ser/core/rpc"
 	"ser/core/sipmsg"
+	"ser/core/store"
 )
 
 // Env is what a module instance gets from the server it runs in.
@@ -21,6 +22,11 @@ type Env struct {
 	// Instance returns the instance of another loaded module, or nil when
 	// that module is not loaded.
 	Instance func(name string) any
+	// DB opens (once per URL, shared by every module of the server) the
+	// database a db_url names; an empty url means the server's default
+	// database (the db_url option, "sqlite://ser.db" unless set). The
+	// server closes it at shutdown.
+	DB func(url string) (*store.Store, error)
 }
 
 // ReplyOpts are the optional parts of a locally generated reply.

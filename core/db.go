@@ -1,0 +1,75 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"sync"
+	"time"
+
+	"ser/core/store"
+)
+
+// DefaultDBURL is the database used when neither the db_url option nor a
+// module's db_url modparam names one: an SQLite file in the working
+// directory, created on first start.
+const DefaultDBURL = "sqlite://ser.db"
+
+// dbs opens each database once per server and shares it between modules.
+type dbs struct {
+	mu     sync.Mutex
+	open   map[string]*store.Store
+	def    string
+	closed bool
+}
+
+// DB returns the store for url ("" = the default database), opening it
+// (and applying the migrations) on first use.
+func (s *Server) DB(dbURL string) (*store.Store, error) {
+	d := &s.dbs
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if dbURL == "" {
+		dbURL = s.opts.DBURL
+	}
+	if dbURL == "" {
+		dbURL = DefaultDBURL
+	}
+	if d.closed {
+		return nil, fmt.Errorf("core: database %s: server stopped", redact(dbURL))
+	}
+	if st, ok := d.open[dbURL]; ok {
+		return st, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := store.Open(ctx, dbURL, store.WithLogger(s.log.With("module", "store")))
+	if err != nil {
+		return nil, fmt.Errorf("core: %w", err)
+	}
+	if d.open == nil {
+		d.open = map[string]*store.Store{}
+	}
+	d.open[dbURL] = st
+	return st, nil
+}
+
+// closeDBs closes every database the server opened.
+func (s *Server) closeDBs() {
+	d := &s.dbs
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for u, st := range d.open {
+		st.Close()
+		delete(d.open, u)
+	}
+	d.closed = true
+}
+
+// redact hides a password in a database URL for messages.
+func redact(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	return "(database url)"
+}
