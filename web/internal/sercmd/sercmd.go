@@ -1,0 +1,93 @@
+// Package sercmd is the web console's typed client of ser's FIFO commands
+// (ul_show_contact, ul_dump, ul_add, ul_rm, ul_rm_contact, t_uac_dlg,
+// t_stats, sl_stats, ul_stats, uptime, version). It builds the parameter
+// lines the way serctl and serweb did and is the only place where the
+// console parses FIFO reply text (parse.go).
+package sercmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"ser/core/rpc"
+)
+
+// Executor runs one FIFO command with its parameter lines: in the ser
+// process over the command registry, or stand-alone over a FIFO client.
+// The reply is the command's answer whatever its status; an error means the
+// command could not be run at all.
+type Executor interface {
+	Execute(ctx context.Context, cmd string, params []string) (*rpc.Reply, error)
+}
+
+// Client runs the commands the console needs.
+type Client struct {
+	Exec Executor
+}
+
+// Error is a FIFO reply whose status is not 2xx (serweb: "any status
+// starting with 2 counts as success").
+type Error struct {
+	Cmd    string
+	Code   int
+	Reason string
+}
+
+// Error returns "ser: <cmd>: <code> <reason>".
+func (e *Error) Error() string {
+	return fmt.Sprintf("ser: %s: %d %s", e.Cmd, e.Code, e.Reason)
+}
+
+// ErrUnavailable wraps transport failures: the server could not be asked.
+var ErrUnavailable = errors.New("server unavailable")
+
+// Code returns the FIFO status of err when it is an *Error, else 0.
+func Code(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return 0
+}
+
+// IsNotAvailable reports whether err is ser's answer to an unknown command
+// ("500 command 'x' not available"): the module is not loaded.
+func IsNotAvailable(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == 500 &&
+		(strings.HasSuffix(e.Reason, "not available") || strings.HasSuffix(e.Reason, "not found"))
+}
+
+// IsNoTable reports whether err is usrloc's answer for a table the script
+// never names ("400 table (x) not found", "400 Table 'x' not found in
+// memory …").
+func IsNoTable(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) || e.Code != 400 {
+		return false
+	}
+	r := strings.ToLower(e.Reason)
+	return strings.HasPrefix(r, "table") && strings.Contains(r, "not found")
+}
+
+// Run executes cmd and returns its reply when the status is 2xx, an
+// *Error for other statuses, and an error wrapping ErrUnavailable when the
+// command could not be run.
+func (c *Client) Run(ctx context.Context, cmd string, params ...string) (*rpc.Reply, error) {
+	if c == nil || c.Exec == nil {
+		return nil, fmt.Errorf("ser: %s: %w: no command executor configured", cmd, ErrUnavailable)
+	}
+	rep, err := c.Exec.Execute(ctx, cmd, params)
+	if err != nil {
+		return nil, fmt.Errorf("ser: %s: %w: %w", cmd, ErrUnavailable, err)
+	}
+	if rep == nil {
+		return nil, fmt.Errorf("ser: %s: %w: empty reply", cmd, ErrUnavailable)
+	}
+	if rep.Code < 200 || rep.Code >= 300 {
+		return rep, &Error{Cmd: cmd, Code: rep.Code, Reason: strings.TrimSpace(rep.Reason())}
+	}
+	return rep, nil
+}

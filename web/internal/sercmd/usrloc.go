@@ -1,0 +1,110 @@
+package sercmd
+
+import (
+	"context"
+	"strconv"
+)
+
+// FlagPermanent is usrloc's FL_PERMANENT: a contact that never expires
+// (serctl's "ul add … 0 1.00 0 128").
+const FlagPermanent = 128
+
+// Contact is one registered contact as the usrloc commands show it.
+type Contact struct {
+	URI string
+	// Q is the q value as ser prints it ("1", "0.5", "" when unset).
+	Q string
+	// Expires is the number of seconds left. ul_show_contact shows
+	// permanent contacts with a negative value; ul_dump shows expired
+	// contacts not yet removed with a negative value too.
+	Expires int
+	// Permanent is set for contacts that never expire.
+	Permanent bool
+	// The fields below are known from ul_dump only.
+	CallID    string
+	CSeq      int
+	UserAgent string
+	Received  string
+	State     string
+	Flags     int
+	Replicate int
+}
+
+// Record is an address of record with its contacts (ul_dump).
+type Record struct {
+	AOR      string
+	Contacts []Contact
+}
+
+// Table is one usrloc table ("domain" in SER: location, aliases …).
+type Table struct {
+	Name    string
+	Records []Record
+}
+
+// ShowContacts runs ul_show_contact table aor and returns the valid
+// contacts. A 404 (no such user, no registered contacts) is an empty list,
+// as serweb took it; an unknown table is an *Error (IsNoTable).
+func (c *Client) ShowContacts(ctx context.Context, table, aor string) ([]Contact, error) {
+	rep, err := c.Run(ctx, "ul_show_contact", table, aor)
+	if Code(err) == 404 {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return parseShowContact(rep.Lines()), nil
+}
+
+// Dump runs ul_dump and returns every table with its records.
+func (c *Client) Dump(ctx context.Context) ([]Table, error) {
+	rep, err := c.Run(ctx, "ul_dump")
+	if err != nil {
+		return nil, err
+	}
+	return parseDump(rep.Lines())
+}
+
+// DumpTable returns one table of ul_dump; ok is false when ser has no
+// such table.
+func (c *Client) DumpTable(ctx context.Context, table string) (t Table, ok bool, err error) {
+	tables, err := c.Dump(ctx)
+	if err != nil {
+		return Table{}, false, err
+	}
+	for _, t := range tables {
+		if t.Name == table {
+			return t, true, nil
+		}
+	}
+	return Table{Name: table}, false, nil
+}
+
+// AddPermanent runs ul_add table aor contact 0 1.00 0 128: a contact that
+// never expires, as "serctl ul add" and "serctl alias add" (0.9) do.
+func (c *Client) AddPermanent(ctx context.Context, table, aor, contact string) error {
+	_, err := c.Run(ctx, "ul_add", table, aor, contact, "0", "1.00", "0", strconv.Itoa(FlagPermanent))
+	return err
+}
+
+// Add runs ul_add with the given expires (seconds) and q: serweb's
+// ul_add with replicate 0 and flags 0.
+func (c *Client) Add(ctx context.Context, table, aor, contact string, expires int, q string) error {
+	if expires <= 0 {
+		return c.AddPermanent(ctx, table, aor, contact)
+	}
+	_, err := c.Run(ctx, "ul_add", table, aor, contact, strconv.Itoa(expires), q, "0", "0")
+	return err
+}
+
+// RemoveContact runs ul_rm_contact table aor contact.
+func (c *Client) RemoveContact(ctx context.Context, table, aor, contact string) error {
+	_, err := c.Run(ctx, "ul_rm_contact", table, aor, contact)
+	return err
+}
+
+// RemoveAOR runs ul_rm table aor: every contact of the AOR goes.
+func (c *Client) RemoveAOR(ctx context.Context, table, aor string) error {
+	_, err := c.Run(ctx, "ul_rm", table, aor)
+	return err
+}
