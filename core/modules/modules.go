@@ -4,6 +4,7 @@
 package modules
 
 import (
+	_ "ser/core/modules/acc"
 	_ "ser/core/modules/maxfwd"
 	_ "ser/core/modules/mysql"
 	_ "ser/core/modules/registrar"

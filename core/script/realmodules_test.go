@@ -5,6 +5,7 @@ package script
 // export tables only for the modules not linked here (tm, auth, acc, exec,
 // group, mysql until they exist). Add each module here when it lands.
 import (
+	_ "ser/core/modules/acc"
 	_ "ser/core/modules/maxfwd"
 	_ "ser/core/modules/mysql"
 	_ "ser/core/modules/registrar"
