@@ -12,15 +12,21 @@ import (
 // the other contacts to the destination set. A contact with a received
 // address (registered from behind a NAT) becomes the next hop (DstURI)
 // and sets nat_flag. It returns 1, or SER 0.9's negative codes: -1 the
-// R-URI has no usable AOR, -3 the AOR is not registered, -4 the contact
-// could not be used as R-URI, -5 all its contacts expired.
+// R-URI has no usable AOR, -2 usrloc failed (a database error in
+// db_mode 3), -3 the AOR is not registered, -4 the contact could not be
+// used as R-URI, -5 all its contacts expired.
 func (m *Module) lookup(msg *sipmsg.Msg, d *usrloc.Domain) (int, error) {
 	aor, ok := m.ruriAOR(msg)
 	if !ok {
 		return -1, nil
 	}
-	cs, found := d.Get(aor)
+	cs, found, err := d.Lookup(aor)
 	switch {
+	case err != nil:
+		// db_mode 3 reads the database: SER's "Error while querying
+		// usrloc".
+		m.log.Error("lookup failed: usrloc database error", "table", d.Name(), "aor", aor, "err", err)
+		return -2, nil
 	case !found:
 		return -3, nil
 	case len(cs) == 0:
@@ -54,7 +60,12 @@ func (m *Module) registered(msg *sipmsg.Msg, d *usrloc.Domain) int {
 	if !ok {
 		return -1
 	}
-	if cs, _ := d.Get(aor); len(cs) > 0 {
+	cs, _, err := d.Lookup(aor)
+	if err != nil {
+		m.log.Error("registered failed: usrloc database error", "table", d.Name(), "aor", aor, "err", err)
+		return -1
+	}
+	if len(cs) > 0 {
 		return 1
 	}
 	return -1

@@ -45,6 +45,8 @@ var (
 	errUnescape = &failure{400, "Error while unescaping username"}
 	errTooMany  = &failure{503, "Too many registered contacts"}
 	errULUpdate = &failure{500, "usrloc_contact_update failed"}
+	errULGet    = &failure{500, "usrloc_record_get failed"}
+	errULDelete = &failure{500, "usrloc_record_delete failed"}
 )
 
 // contactHeaders renders the bindings for a 200 OK (RFC 3261 §10.3 step

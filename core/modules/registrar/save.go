@@ -84,11 +84,18 @@ func (m *Module) register(msg *sipmsg.Msg, d *usrloc.Domain) ([]usrloc.Contact, 
 	switch {
 	case star:
 		// Contact: * with Expires: 0 removes every binding.
-		d.DeleteAOR(aor)
+		if _, err := d.RemoveAOR(aor); err != nil {
+			m.log.Error("usrloc delete failed", "aor", aor, "err", err)
+			return nil, now, errULDelete
+		}
 		return nil, now, nil
 	case len(contacts) == 0:
 		// A query: report the bindings.
-		cs, _ := d.Get(aor)
+		cs, _, err := d.Lookup(aor)
+		if err != nil {
+			m.log.Error("usrloc lookup failed", "aor", aor, "err", err)
+			return nil, now, errULGet
+		}
 		return cs, now, nil
 	}
 
@@ -123,7 +130,7 @@ func (m *Module) register(msg *sipmsg.Msg, d *usrloc.Domain) ([]usrloc.Contact, 
 	case errors.As(err, &fail):
 		if fail == errTooMany {
 			// SER answers 503 with the bindings as they stay.
-			cs, _ := d.Get(aor)
+			cs, _, _ := d.Lookup(aor)
 			return cs, now, fail
 		}
 		return nil, now, fail

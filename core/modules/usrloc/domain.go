@@ -2,6 +2,7 @@ package usrloc
 
 import (
 	"errors"
+	"fmt"
 	"iter"
 	"slices"
 	"sort"
@@ -45,8 +46,17 @@ type Domain struct {
 }
 
 type shard struct {
+	// wmu serialises the writers of the shard together with their
+	// database writes (db_mode 1 and 3, and the mode 1 retry flush), so
+	// that the database sees the changes of an AOR in memory's order while
+	// readers, which take only mu, never wait for the database.
+	wmu  sync.Mutex
 	mu   sync.RWMutex
 	recs map[string]*record
+	// dirty lists, per AOR, the URIs of contacts changed in memory and not
+	// yet written to the database: db_mode 2's write-back queue, and the
+	// writes db_mode 1 failed to make. Guarded by mu.
+	dirty map[string][]string
 }
 
 // record is the stored form of one AOR. contacts is replaced, never
@@ -79,8 +89,29 @@ func (d *Domain) shard(aor string) *shard {
 
 // Get returns the valid contacts of aor in lookup order (expired contacts
 // not yet removed by the timer are left out) and whether the AOR has a
-// record at all. The slice is the caller's.
+// record at all. The slice is the caller's. In db_mode 3 it reads the
+// database; a database error is logged and reported as "no record" (use
+// Lookup to get it).
 func (d *Domain) Get(aor string) ([]Contact, bool) {
+	cs, found, err := d.Lookup(aor)
+	if err != nil {
+		d.m.log.Error("usrloc lookup failed: database error", "table", d.name, "aor", aor, "err", err)
+	}
+	return cs, found
+}
+
+// Lookup is Get with the database error of db_mode 3 (always nil in the
+// other modes, which read memory only).
+func (d *Domain) Lookup(aor string) ([]Contact, bool, error) {
+	if d.dbOnly() {
+		return d.lookupDB(aor)
+	}
+	cs, found := d.get(aor)
+	return cs, found, nil
+}
+
+// get is Get from memory.
+func (d *Domain) get(aor string) ([]Contact, bool) {
 	now := d.m.now().Unix()
 	s := d.shard(aor)
 	s.mu.RLock()
@@ -103,26 +134,49 @@ func (d *Domain) Get(aor string) ([]Contact, bool) {
 // is applied atomically. The record is empty when the AOR is unknown.
 // Changes made through the Record are committed only when fn returns nil;
 // a record left without contacts is removed from the table.
+//
+// With a database: in db_mode 1 the changes are written before Update
+// returns; a failed write is logged, the change stays in memory and the
+// timer retries it (the error is not returned: memory is authoritative,
+// as in SER). In db_mode 2 the changed contacts are marked dirty for the
+// next flush. In db_mode 3 the record is read from the database and the
+// changes written back in one transaction; a database error is returned.
 func (d *Domain) Update(aor string, fn func(r *Record) error) error {
+	if d.dbOnly() {
+		return d.updateDB(aor, fn)
+	}
 	s := d.shard(aor)
+	mode := d.m.cfg.DBMode
+	if mode == 1 && d.m.be != nil {
+		s.wmu.Lock()
+		defer s.wmu.Unlock()
+	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	old := s.recs[aor]
 	r := Record{d: d, aor: aor, now: d.m.now().Unix()}
 	if old != nil {
 		r.contacts = old.contacts
 	}
 	if err := fn(&r); err != nil {
+		s.mu.Unlock()
 		return err
 	}
 	if !r.copied {
+		s.mu.Unlock()
 		return nil
 	}
-	oldN := 0
+	var oldCs []Contact
 	if old != nil {
-		oldN = len(old.contacts)
+		oldCs = old.contacts
 	}
-	d.contacts.Add(int64(len(r.contacts) - oldN))
+	var ops []Op
+	if d.m.be != nil {
+		ops = d.changes(aor, oldCs, r.contacts)
+		if mode == 2 {
+			s.markDirty(aor, ops)
+		}
+	}
+	d.contacts.Add(int64(len(r.contacts) - len(oldCs)))
 	switch {
 	case len(r.contacts) == 0 && old != nil:
 		delete(s.recs, aor)
@@ -133,6 +187,10 @@ func (d *Domain) Update(aor string, fn func(r *Record) error) error {
 		d.users.Add(1)
 	default:
 		old.contacts = r.contacts
+	}
+	s.mu.Unlock()
+	if mode == 1 && len(ops) > 0 {
+		d.writeThrough(s, aor, ops, len(r.contacts) == 0)
 	}
 	return nil
 }
@@ -162,15 +220,25 @@ func (d *Domain) DeleteContact(aor, uri string) error {
 }
 
 // DeleteAOR removes aor and all its contacts; it reports whether the AOR
-// had a record.
+// had a record. A database error of db_mode 3 is logged (use RemoveAOR to
+// get it).
 func (d *Domain) DeleteAOR(aor string) bool {
+	found, err := d.RemoveAOR(aor)
+	if err != nil {
+		d.m.log.Error("usrloc delete failed: database error", "table", d.name, "aor", aor, "err", err)
+	}
+	return found
+}
+
+// RemoveAOR is DeleteAOR with the database error of db_mode 3.
+func (d *Domain) RemoveAOR(aor string) (bool, error) {
 	found := false
-	_ = d.Update(aor, func(r *Record) error {
+	err := d.Update(aor, func(r *Record) error {
 		found = r.exists()
 		r.Clear()
 		return nil
 	})
-	return found
+	return found, err
 }
 
 // Stats are a table's counters.
@@ -186,9 +254,30 @@ type Stats struct {
 	Expired int64
 }
 
-// Stats returns the table's counters.
+// Stats returns the table's counters. In db_mode 3 Records and Contacts
+// are counted in the database; an error there is logged and gives zero
+// counts (CheckedStats returns it).
 func (d *Domain) Stats() Stats {
-	return Stats{Name: d.name, Records: d.users.Load(), Contacts: d.contacts.Load(), Expired: d.expired.Load()}
+	st, err := d.CheckedStats()
+	if err != nil {
+		d.m.log.Error("usrloc stats failed: database error", "table", d.name, "err", err)
+	}
+	return st
+}
+
+// CheckedStats is Stats with the database error of db_mode 3.
+func (d *Domain) CheckedStats() (Stats, error) {
+	st := Stats{Name: d.name, Records: d.users.Load(), Contacts: d.contacts.Load(), Expired: d.expired.Load()}
+	if d.dbOnly() {
+		ctx, cancel := dbContext()
+		defer cancel()
+		c, a, err := d.m.be.Count(ctx, d.name)
+		if err != nil {
+			return Stats{Name: d.name, Expired: st.Expired}, fmt.Errorf("usrloc: count %s: %w", d.name, err)
+		}
+		st.Records, st.Contacts = a, c
+	}
+	return st, nil
 }
 
 // Dump calls fn for every record of the table with a copy of its contacts,
@@ -197,8 +286,15 @@ func (d *Domain) Stats() Stats {
 // withExpired is set (ul_dump shows them), left out otherwise; records
 // left with no contact are then skipped. The table is not locked while fn
 // runs.
+//
+// In db_mode 3 the records are read from the database (in its order); an
+// error is logged and ends the dump.
 func (d *Domain) Dump(withExpired bool, fn func(aor string, contacts []Contact) bool) {
-	for _, r := range d.snapshot(withExpired) {
+	recs, err := d.snapshot(withExpired)
+	if err != nil {
+		d.m.log.Error("usrloc dump failed: database error", "table", d.name, "err", err)
+	}
+	for _, r := range recs {
 		if !fn(r.aor, r.contacts) {
 			return
 		}
@@ -219,8 +315,12 @@ type snapRecord struct {
 	contacts []Contact
 }
 
-// snapshot copies the table, ordered by record creation.
-func (d *Domain) snapshot(withExpired bool) []snapRecord {
+// snapshot copies the table, ordered by record creation (db_mode 3: read
+// from the database).
+func (d *Domain) snapshot(withExpired bool) ([]snapRecord, error) {
+	if d.dbOnly() {
+		return d.snapshotDB(withExpired)
+	}
 	now := d.m.now().Unix()
 	var out []snapRecord
 	for i := range d.shards {
@@ -240,7 +340,7 @@ func (d *Domain) snapshot(withExpired bool) []snapRecord {
 		s.mu.RUnlock()
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
-	return out
+	return out, nil
 }
 
 // expire removes the contacts of the table that are not valid at Unix
@@ -349,8 +449,14 @@ func (r *Record) Put(c Contact) {
 		c.id = r.d.m.nextID()
 		r.contacts = append(r.contacts, c)
 	}
-	byTime := r.d.m.descTimeOrder.Load()
-	slices.SortStableFunc(r.contacts, func(a, b Contact) int {
+	sortContacts(r.contacts, r.d.m.descTimeOrder.Load())
+}
+
+// sortContacts puts contacts in lookup order: highest q first and, among
+// equal q, most recently changed (highest seq) first; with byTime only seq
+// counts.
+func sortContacts(cs []Contact, byTime bool) {
+	slices.SortStableFunc(cs, func(a, b Contact) int {
 		if !byTime && a.Q != b.Q {
 			return int(b.Q) - int(a.Q)
 		}

@@ -16,11 +16,14 @@ func ptr(id uint64) string {
 
 // writeDump writes SER 0.9's print_all_udomains output: every table, its
 // records in creation order and their contacts, expired ones included.
-func (m *Module) writeDump(b *strings.Builder) {
+func (m *Module) writeDump(b *strings.Builder) error {
 	now := m.now().Unix()
 	b.WriteString("===Domain list===\n")
 	for _, d := range m.Domains() {
-		recs := d.snapshot(true)
+		recs, err := d.snapshot(true)
+		if err != nil {
+			return err
+		}
 		first, last := uint64(0), uint64(0)
 		if len(recs) > 0 {
 			first, last = recs[0].id, recs[len(recs)-1].id
@@ -44,6 +47,7 @@ func (m *Module) writeDump(b *strings.Builder) {
 		b.WriteString("---/Domain---\n")
 	}
 	b.WriteString("===/Domain list===\n")
+	return nil
 }
 
 // writeRecord writes SER 0.9's print_urecord and print_ucontact output.

@@ -107,7 +107,11 @@ func (m *Module) cmdStats(_ context.Context, req *rpc.Request) *rpc.Reply {
 	b.WriteString(req.OK())
 	b.WriteString("\nDomain Registered Expired\n")
 	for _, d := range m.Domains() {
-		st := d.Stats()
+		st, err := d.CheckedStats()
+		if err != nil {
+			m.log.Error("ul_stats failed", "table", d.Name(), "err", err)
+			return rpc.Raw("500 ul_stats: database error\n")
+		}
 		fmt.Fprintf(&b, "'%s' %d %d\n", st.Name, st.Records, st.Expired)
 	}
 	return rpc.Raw(b.String())
@@ -119,14 +123,20 @@ func (m *Module) cmdDump(_ context.Context, req *rpc.Request) *rpc.Reply {
 	}
 	var b strings.Builder
 	b.WriteString("200 ok\n")
-	m.writeDump(&b)
+	if err := m.writeDump(&b); err != nil {
+		m.log.Error("ul_dump failed", "err", err)
+		return rpc.Raw("500 ul_dump: database error\n")
+	}
 	return rpc.Raw(b.String())
 }
 
 func (m *Module) cmdFlush(_ context.Context, req *rpc.Request) *rpc.Reply {
-	// SER's synchronize_all_udomains runs the timer of every table; in
-	// db_mode 0 that removes expired contacts.
-	m.ExpireNow()
+	// SER's synchronize_all_udomains runs the timer of every table:
+	// pending changes are written (db_mode 1 and 2), then expired
+	// contacts removed.
+	if err := m.Sync(); err != nil {
+		return rpc.Raw("500 ul_flush: database error\n")
+	}
 	if req.Flavor == rpc.UnixSock {
 		return rpc.Raw("200 ul_flush completed\n")
 	}
@@ -242,7 +252,10 @@ func (m *Module) cmdRm(_ context.Context, req *rpc.Request) *rpc.Reply {
 		return rpc.Raw(fmt.Sprintf("400 table (%s) not found\n", table))
 	}
 	m.log.Info("deleting user-loc", "table", table, "aor", aor)
-	d.DeleteAOR(aor)
+	if _, err := d.RemoveAOR(aor); err != nil {
+		m.log.Error("ul_rm failed", "table", table, "aor", aor, "err", err)
+		return rpc.Raw(fmt.Sprintf("500 Error while deleting user %s\n", shown))
+	}
 	return rpc.Raw(fmt.Sprintf("200 user (%s, %s) deleted\n", table, shown))
 }
 
@@ -298,7 +311,11 @@ func (m *Module) cmdShowContact(_ context.Context, req *rpc.Request) *rpc.Reply 
 	if !found {
 		return rpc.Raw(fmt.Sprintf("400 table (%s) not found\n", table))
 	}
-	contacts, found := d.Get(aor)
+	contacts, found, err := d.Lookup(aor)
+	if err != nil {
+		m.log.Error("ul_show_contact failed", "table", table, "aor", aor, "err", err)
+		return rpc.Raw("500 ul_show_contact: database error\n")
+	}
 	if !found {
 		return rpc.Raw(fmt.Sprintf("404 Username %s in table %s not found\n", shown, table))
 	}

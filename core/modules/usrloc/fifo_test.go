@@ -15,6 +15,7 @@ import (
 
 	"ser/core/module"
 	"ser/core/rpc"
+	"ser/core/store"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata/ with the current replies")
@@ -215,15 +216,27 @@ func TestFIFOTranscripts(t *testing.T) {
 }
 
 func TestInitDBModes(t *testing.T) {
+	okDB := func(string) (*store.Store, error) { return openStore(t, filepath.Join(t.TempDir(), "ser.db")), nil }
+	mysqlDB := func(string) (*store.Store, error) { return nil, fmt.Errorf("core: %w", store.ErrMySQLNotBuilt) }
 	tests := []struct {
 		name    string
 		dbMode  int
+		params  []string
+		db      func(string) (*store.Store, error)
 		wantErr string
 	}{
 		{name: "memory", dbMode: 0},
-		{name: "write-through", dbMode: 1, wantErr: "usrloc: db_mode 1 needs a database (db_url): persistence not available yet"},
-		{name: "write-back", dbMode: 2, wantErr: "usrloc: db_mode 2 needs a database (db_url): persistence not available yet"},
-		{name: "read-only", dbMode: 3, wantErr: "usrloc: db_mode 3 needs a database (db_url): persistence not available yet"},
+		{name: "memory ignores columns", dbMode: 0, params: []string{"contact_column", "c"}},
+		{name: "write-through", dbMode: 1, db: okDB},
+		{name: "write-back", dbMode: 2, db: okDB},
+		{name: "db only", dbMode: 3, db: okDB},
+		{name: "no database layer", dbMode: 1, wantErr: "usrloc: db_mode 1 needs a database, but the server provides none"},
+		{name: "mysql url", dbMode: 1, db: mysqlDB, params: []string{"db_url", "sql://ser:secret@dbhost/ser"},
+			wantErr: `usrloc: db_mode 1 needs a database: db_url "sql://ser:xxxxx@dbhost/ser": core: store: mysql support not built yet`},
+		{name: "default url", dbMode: 3, db: mysqlDB,
+			wantErr: `usrloc: db_mode 3 needs a database: db_url "" (the server's default database): core: store: mysql support not built yet`},
+		{name: "custom column", dbMode: 2, db: okDB, params: []string{"contact_column", "c"},
+			wantErr: "usrloc: db_mode 2: the *_column parameters must keep SER's column names (username, domain, contact, …): the database layer does not support others"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -232,7 +245,13 @@ func TestInitDBModes(t *testing.T) {
 			if err := p.Set(m, module.Value{N: tt.dbMode, IsInt: true}); err != nil {
 				t.Fatal(err)
 			}
-			err := Exports.Init(m, &module.Env{RPC: rpc.NewRegistry()})
+			for i := 0; i+1 < len(tt.params); i += 2 {
+				p, _ := Exports.FindParam(tt.params[i])
+				if err := p.Set(m, module.Value{S: tt.params[i+1]}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := Exports.Init(m, &module.Env{RPC: rpc.NewRegistry(), DB: tt.db})
 			if got := fmt.Sprint(err); (err == nil) != (tt.wantErr == "") || (err != nil && got != tt.wantErr) {
 				t.Fatalf("Init: %v, want %q", err, tt.wantErr)
 			}

@@ -4,7 +4,7 @@ import "ser/core/module"
 
 func initModule(inst any, env *module.Env) error {
 	m := inst.(*Module)
-	if err := m.init(env.Log); err != nil {
+	if err := m.init(env); err != nil {
 		return err
 	}
 	if env.RPC != nil {

@@ -12,9 +12,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"ser/core/module"
 )
 
 // Module is one server's usrloc instance.
@@ -31,6 +34,16 @@ type Module struct {
 	domains map[string]*Domain
 	order   []*Domain // SER's domain list: newest first
 
+	// be is the database of db_mode 1–3 (nil in db_mode 0).
+	be Backend
+	// prepared is set once the tables are created and loaded (Start).
+	prepared atomic.Bool
+	// flushMu serialises flushes, so that an older state of a contact is
+	// never written after a newer one.
+	flushMu sync.Mutex
+	// writeFailures counts failed write-through writes (db_mode 1).
+	writeFailures atomic.Int64
+
 	runMu  sync.Mutex
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -41,9 +54,10 @@ type Module struct {
 // Config holds the module parameters.
 type Config struct {
 	// DBMode is db_mode: 0 memory only, 1 write-through, 2 write-back,
-	// 3 read-only database. Only 0 is available yet.
+	// 3 database only (no cache).
 	DBMode int
-	// DBURL is db_url.
+	// DBURL is db_url: the database of db_mode 1–3, "" for the server's
+	// default database.
 	DBURL string
 	// TimerInterval is timer_interval in seconds: how often expired
 	// contacts are removed.
@@ -54,8 +68,8 @@ type Config struct {
 	// DescTimeOrder orders contacts by modification time only, newest
 	// first, ignoring q.
 	DescTimeOrder bool
-	// Columns are the database column names (user_column, …), for the
-	// database backends.
+	// Columns are the database column names (user_column, …). The store
+	// uses SER's names; other names are refused with db_mode 1–3.
 	Columns Columns
 }
 
@@ -66,18 +80,18 @@ type Columns struct {
 	UserAgent, Received, Replicate, State string
 }
 
+// defaultColumns are SER 0.9's location column names.
+var defaultColumns = Columns{
+	User: "username", Domain: "domain", Contact: "contact",
+	Expires: "expires", Q: "q", CallID: "callid", CSeq: "cseq",
+	Method: "method", Flags: "flags", UserAgent: "user_agent",
+	Received: "received", Replicate: "replicate", State: "state",
+}
+
 // New returns a module instance with SER's default parameters.
 func New() *Module {
 	m := &Module{
-		cfg: Config{
-			TimerInterval: 60,
-			Columns: Columns{
-				User: "username", Domain: "domain", Contact: "contact",
-				Expires: "expires", Q: "q", CallID: "callid", CSeq: "cseq",
-				Method: "method", Flags: "flags", UserAgent: "user_agent",
-				Received: "received", Replicate: "replicate", State: "state",
-			},
-		},
+		cfg:     Config{TimerInterval: 60, Columns: defaultColumns},
 		log:     slog.Default().With("module", "usrloc"),
 		domains: make(map[string]*Domain),
 	}
@@ -88,20 +102,53 @@ func New() *Module {
 // Config returns the module parameters in effect.
 func (m *Module) Config() Config { return m.cfg }
 
-// init checks the parameters once they are all set.
-func (m *Module) init(log *slog.Logger) error {
-	if log != nil {
-		m.log = log
+// SetBackend makes b the database of db_mode 1–3 instead of the store the
+// server's env.DB gives for db_url. Call it before Init.
+func (m *Module) SetBackend(b Backend) { m.be = b }
+
+// WriteFailures returns how many write-through writes (db_mode 1) failed
+// since start; each was logged and queued for the timer to retry.
+func (m *Module) WriteFailures() int64 { return m.writeFailures.Load() }
+
+// init checks the parameters once they are all set and, with db_mode 1–3,
+// opens the database.
+func (m *Module) init(env *module.Env) error {
+	if env != nil && env.Log != nil {
+		m.log = env.Log
 	}
-	switch m.cfg.DBMode {
+	mode := m.cfg.DBMode
+	switch mode {
 	case 0:
 	case 1, 2, 3:
-		return fmt.Errorf("usrloc: db_mode %d needs a database (db_url): persistence not available yet", m.cfg.DBMode)
+		if m.cfg.Columns != defaultColumns {
+			return fmt.Errorf("usrloc: db_mode %d: the *_column parameters must keep SER's column names (username, domain, contact, …): the database layer does not support others", mode)
+		}
+		if m.be == nil {
+			if env == nil || env.DB == nil {
+				return fmt.Errorf("usrloc: db_mode %d needs a database, but the server provides none", mode)
+			}
+			st, err := env.DB(m.cfg.DBURL)
+			if err != nil {
+				return fmt.Errorf("usrloc: db_mode %d needs a database: db_url %s: %w", mode, redactURL(m.cfg.DBURL), err)
+			}
+			m.be = NewStoreBackend(st, m.cfg.UseDomain)
+		}
 	default:
-		return fmt.Errorf("usrloc: db_mode %d: must be 0, 1, 2 or 3", m.cfg.DBMode)
+		return fmt.Errorf("usrloc: db_mode %d: must be 0, 1, 2 or 3", mode)
 	}
 	m.descTimeOrder.Store(m.cfg.DescTimeOrder)
 	return nil
+}
+
+// redactURL quotes a db_url for messages, its password hidden.
+func redactURL(raw string) string {
+	if raw == "" {
+		return `"" (the server's default database)`
+	}
+	if u, err := url.Parse(raw); err == nil {
+		return fmt.Sprintf("%q", u.Redacted())
+	}
+	return "(unparsable url)"
 }
 
 // SetClock replaces the clock (time.Now) used for expiry, for tests and
@@ -128,19 +175,28 @@ func (m *Module) nextID() uint64 { return m.ids.Add(1) }
 
 // Register returns the table called name, creating it when it does not
 // exist yet (SER's register_udomain, called when save("t") or lookup("t")
-// is loaded).
+// is loaded). A table registered after Start is created in the database
+// and loaded at once (an error is logged).
 func (m *Module) Register(name string) *Domain {
 	if d, ok := m.Domain(name); ok {
 		return d
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if d, ok := m.domains[name]; ok {
+		m.mu.Unlock()
 		return d
 	}
 	d := newDomain(m, name)
 	m.domains[name] = d
 	m.order = append([]*Domain{d}, m.order...)
+	m.mu.Unlock()
+	if m.be != nil && m.prepared.Load() {
+		ctx, cancel := context.WithTimeout(context.Background(), bulkTimeout)
+		defer cancel()
+		if err := d.prepare(ctx); err != nil {
+			m.log.Error("usrloc table not ready", "table", name, "err", err)
+		}
+	}
 	return d
 }
 
@@ -160,25 +216,50 @@ func (m *Module) Domains() []*Domain {
 	return append([]*Domain(nil), m.order...)
 }
 
-// ExpireNow runs one pass of the expiry timer: every contact that is not
-// valid now is removed from every table, then records left empty. It
-// returns the number of contacts removed.
+// ExpireNow runs one pass of the expiry: every contact that is not valid
+// now is removed from every table, then records left empty. With a
+// database the expired rows are deleted there too (one statement per
+// table); in db_mode 3 only there. It returns the number of contacts
+// removed.
 func (m *Module) ExpireNow() int {
 	now := m.now().Unix()
 	n := 0
 	for _, d := range m.Domains() {
-		n += d.expire(now)
+		n += d.expireAll(now)
 	}
 	return n
 }
 
-// Start launches the expiry timer: every timer_interval seconds expired
-// contacts are removed. It implements module.Starter.
+// Sync is one run of the timer (and ul_flush, SER's
+// synchronize_all_udomains): Flush, then ExpireNow. It returns the flush
+// error.
+func (m *Module) Sync() error {
+	err := m.Flush()
+	if n := m.ExpireNow(); n > 0 {
+		m.log.Debug("timer removed expired contacts", "count", n)
+	}
+	return err
+}
+
+// Start creates the tables of db_mode 1–3 in the database when missing,
+// loads them into memory in db_mode 1 and 2, and launches the timer: every
+// timer_interval seconds Sync runs. It implements module.Starter.
 func (m *Module) Start(ctx context.Context) error {
 	m.runMu.Lock()
 	defer m.runMu.Unlock()
 	if m.cancel != nil {
 		return fmt.Errorf("usrloc: timer already started")
+	}
+	if m.be != nil && !m.prepared.Load() {
+		lctx, cancel := context.WithTimeout(ctx, bulkTimeout)
+		for _, d := range m.Domains() {
+			if err := d.prepare(lctx); err != nil {
+				cancel()
+				return err
+			}
+		}
+		cancel()
+		m.prepared.Store(true)
 	}
 	every := m.tick
 	if every <= 0 {
@@ -196,24 +277,25 @@ func (m *Module) Start(ctx context.Context) error {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if n := m.ExpireNow(); n > 0 {
-					m.log.Debug("timer removed expired contacts", "count", n)
-				}
+				_ = m.Sync() // errors are logged by Flush
 			}
 		}
 	}()
 	return nil
 }
 
-// Stop ends the expiry timer and waits for it. It implements
-// module.Stopper.
+// Stop ends the timer and waits for it, then (db_mode 1 and 2) writes
+// the changes not yet in the database, so that a clean shutdown loses
+// nothing. It implements module.Stopper.
 func (m *Module) Stop() {
 	m.runMu.Lock()
 	defer m.runMu.Unlock()
-	if m.cancel == nil {
-		return
+	if m.cancel != nil {
+		m.cancel()
+		<-m.done
+		m.cancel, m.done = nil, nil
 	}
-	m.cancel()
-	<-m.done
-	m.cancel, m.done = nil, nil
+	if err := m.Flush(); err != nil {
+		m.log.Error("usrloc: changes lost at shutdown: database error", "err", err)
+	}
 }
