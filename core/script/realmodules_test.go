@@ -6,6 +6,8 @@ package script
 // group, mysql until they exist). Add each module here when it lands.
 import (
 	_ "ser/core/modules/acc"
+	_ "ser/core/modules/auth"
+	_ "ser/core/modules/group"
 	_ "ser/core/modules/maxfwd"
 	_ "ser/core/modules/mysql"
 	_ "ser/core/modules/registrar"

@@ -1,0 +1,244 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+
+	"ser/core/module"
+	"ser/core/sipmsg"
+	"ser/core/store"
+)
+
+func fixupAuthorize(k kind) func(any, *module.Env, []module.Value) (module.Handler, error) {
+	name := "www_authorize"
+	if k == proxy {
+		name = "proxy_authorize"
+	}
+	return func(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+		a := inst.(*Module)
+		realm, table := args[0].String(), args[1].String()
+		if table == "" {
+			table = DefaultTable
+		}
+		if !store.ValidIdent(table) {
+			return nil, fmt.Errorf("%s: %q is not a valid table name", name, table)
+		}
+		a.tables[table] = true
+		return func(m *sipmsg.Msg) (int, error) {
+			return a.authorize(m, realm, table, k), nil
+		}, nil
+	}
+}
+
+// Authorize runs www_authorize (proxy false) or proxy_authorize (proxy
+// true) for m: 1 when m carries correct credentials for realm ("" = the
+// To host of a REGISTER for www, else the From host) of a user of table;
+// -1 when it carries none, a wrong password, an unknown user, a nonce not
+// made with the secret, or a stale nonce (the next challenge then says
+// stale=true); 0 after answering 400 (malformed credentials) or 500
+// (database failure) itself. ACK and CANCEL are always authorized: they
+// cannot be challenged.
+func (a *Module) Authorize(m *sipmsg.Msg, realm, table string, proxyAuth bool) int {
+	k := www
+	if proxyAuth {
+		k = proxy
+	}
+	return a.authorize(m, realm, table, k)
+}
+
+func (a *Module) authorize(m *sipmsg.Msg, realm, table string, k kind) int {
+	if !m.IsRequest() {
+		return -1
+	}
+	if m.Req.IsAck() || m.Req.IsCancel() {
+		return 1
+	}
+	st := state(m)
+	st.stale[k] = false
+	if realm == "" {
+		r, err := defaultRealm(m, k)
+		if err != nil {
+			a.log.Error("auth: cannot take the realm from the request", "err", err)
+			a.reply(m, 400, "Bad Request", "")
+			return 0
+		}
+		realm = r
+	}
+	c, err := findCredentials(m, k, realm)
+	if err == nil && c != nil {
+		err = c.Check()
+	}
+	if err != nil {
+		a.log.Error("auth: credentials are not filled properly", "err", err, "src", m.Rcv.Src.String())
+		a.reply(m, 400, "Bad Request", "")
+		return 0
+	}
+	if c == nil {
+		a.log.Debug("auth: no credentials for realm", "realm", realm, "header", k.header())
+		return -1
+	}
+	log := a.log.With("username", c.Username, "realm", c.Realm, "src", m.Rcv.Src.String())
+	if !c.SupportedAlgorithm() {
+		log.Info("auth: unsupported digest algorithm", "algorithm", c.Algorithm)
+		return -1
+	}
+	expires, err := CheckNonce(a.secret, c.Nonce)
+	if err != nil {
+		log.Info("auth: invalid nonce value received")
+		return -1
+	}
+	ha1s, err := a.ha1s(c, table)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		log.Info("auth: user not found", "table", table)
+		return -1
+	case errors.Is(err, errStoredHA1):
+		log.Error("auth: refusing credentials", "err", err)
+		return -1
+	case err != nil:
+		log.Error("auth: credentials lookup failed", "err", err)
+		a.reply(m, 500, "Server Internal Error", "")
+		return 0
+	}
+	matched := false
+	for _, h := range ha1s {
+		if ResponseMatches(h, c, string(m.Req.Method), m.Req.Body()) {
+			matched = true
+		}
+	}
+	if !matched {
+		log.Info("auth: invalid password")
+		return -1
+	}
+	now := a.now()
+	if now.After(expires) {
+		log.Debug("auth: response is OK, but nonce is stale")
+		st.stale[k] = true
+		return -1
+	}
+	if c.QOP != "" {
+		nc, _ := strconv.ParseUint(c.NC, 16, 32) // Check made sure it is 8 hex digits
+		if !a.nc.use(c.Nonce, uint32(nc), txnKey(m), expires, now) {
+			log.Info("auth: nonce count replayed", "nc", c.NC)
+			st.stale[k] = true
+			return -1
+		}
+	}
+	st.cred = c
+	log.Debug("auth: authorized")
+	return 1
+}
+
+// defaultRealm is SER's get_realm: the To host for a REGISTER checked
+// with www_authorize, the From host otherwise.
+func defaultRealm(m *sipmsg.Msg, k kind) (string, error) {
+	if k == www && m.Req.Method == sip.REGISTER {
+		if to := m.Req.To(); to != nil && to.Address.Host != "" {
+			return to.Address.Host, nil
+		}
+		return "", errors.New("no To URI host")
+	}
+	if from := m.Req.From(); from != nil && from.Address.Host != "" {
+		return from.Address.Host, nil
+	}
+	return "", errors.New("no From URI host")
+}
+
+// findCredentials returns the first digest credentials of kind k whose
+// realm is realm (case-insensitive), nil when there are none. Headers of
+// other schemes are skipped; a malformed digest header is an error.
+func findCredentials(m *sipmsg.Msg, k kind, realm string) (*Credentials, error) {
+	for _, h := range m.Req.GetHeaders(k.header()) {
+		c, err := ParseCredentials(h.Value())
+		if errors.Is(err, ErrNotDigest) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !strings.EqualFold(c.Realm, realm) {
+			continue
+		}
+		c.Proxy = k == proxy
+		c.header = h
+		return c, nil
+	}
+	return nil, nil
+}
+
+// ha1s returns the HA1 values the response of c may be computed from:
+// with calculate_ha1 the HA1 of the username as sent (for a trailing '@'
+// also of the bare user), else the ha1 column (ha1b for "user@domain").
+func (a *Module) ha1s(c *Credentials, table string) ([]string, error) {
+	if a.db == nil {
+		return nil, errors.New("auth: database not open")
+	}
+	domain := c.Domain
+	if domain == "" {
+		domain = c.Realm
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), a.dbTimeout)
+	defer cancel()
+	vals, err := a.db.Credentials(ctx, a.query(table, c.User, domain))
+	if err != nil {
+		return nil, err
+	}
+	if a.cfg.CalculateHA1 {
+		pw := vals[0]
+		if c.TrailingAt {
+			return []string{HA1(c.Username, c.Realm, pw), HA1(c.User, c.Realm, pw)}, nil
+		}
+		return []string{HA1(c.Username, c.Realm, pw)}, nil
+	}
+	col, ha1 := a.cfg.PasswordColumn, vals[0]
+	if c.Domain != "" {
+		col, ha1 = a.cfg.PasswordColumn2, vals[1]
+	}
+	// An empty or non-MD5 value must never be used: the response over an
+	// empty HA1 is computable by anyone.
+	if len(ha1) != 32 || !isHex(ha1) {
+		return nil, fmt.Errorf("column %s of user %s: %w", col, c.User, errStoredHA1)
+	}
+	return []string{ha1}, nil
+}
+
+// errStoredHA1: the hash column of a user does not hold an MD5 hash.
+var errStoredHA1 = errors.New("stored HA1 is not 32 hex digits")
+
+// txnKey identifies the transaction of m (Call-ID and CSeq) so that a
+// retransmission with the same nonce count is recognised.
+func txnKey(m *sipmsg.Msg) string {
+	cseq := ""
+	if h := m.Req.CSeq(); h != nil {
+		cseq = h.Value()
+	}
+	return m.CallID() + "\x00" + cseq
+}
+
+// reply sends a reply to m through sl (so that sl_stats count it and the
+// To-tag is sl's) or, without sl, through the core; hdr is an extra
+// header line for this reply only.
+func (a *Module) reply(m *sipmsg.Msg, code int, reason, hdr string) error {
+	if hdr != "" {
+		saved := m.ReplyHeaders
+		m.ReplyHeaders = append(saved[:len(saved):len(saved)], hdr)
+		defer func() { m.ReplyHeaders = saved }()
+	}
+	var err error
+	if a.sl != nil {
+		err = a.sl.Reply(m, code, reason)
+	} else if a.core != nil {
+		err = a.core.SendReply(m.Rcv, a.core.BuildReply(m, code, reason, module.ReplyOpts{}))
+	} else {
+		err = errors.New("module not initialised")
+	}
+	if err != nil {
+		a.log.Error("auth: cannot send reply", "code", code, "err", err)
+	}
+	return err
+}
