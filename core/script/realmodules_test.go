@@ -7,8 +7,8 @@ package script
 import (
 	_ "ser/core/modules/acc"
 	_ "ser/core/modules/auth"
-	_ "ser/core/modules/group"
 	_ "ser/core/modules/exec"
+	_ "ser/core/modules/group"
 	_ "ser/core/modules/maxfwd"
 	_ "ser/core/modules/mysql"
 	_ "ser/core/modules/registrar"
