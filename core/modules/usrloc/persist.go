@@ -290,39 +290,55 @@ func (d *Domain) prepare(ctx context.Context) error {
 	return nil
 }
 
+// loadBatch is the number of rows load hands from the database reader to
+// the goroutine filling memory at a time.
+const loadBatch = 512
+
+// loadedRow is a row read by load.
+type loadedRow struct {
+	aor string
+	c   Contact
+}
+
 // load reads every row of the table into memory in one streaming pass
-// (SER's preload_udomain) and returns the number of contacts added.
-// Contacts keep their stored LastModified; among equal q the most
-// recently modified comes first, as before the restart.
+// (SER's preload_udomain) and returns the number of contacts added. The
+// database is read on the caller's goroutine while another fills the
+// shards, so that the two overlap. Contacts keep their stored
+// LastModified; among equal q the most recently modified comes first, as
+// before the restart.
 func (d *Domain) load(ctx context.Context) (int, error) {
-	n := 0
-	err := d.m.be.Load(ctx, d.name, func(aor string, c Contact) error {
-		s := d.shard(aor)
-		c.id = d.m.nextID()
-		c.seq = c.id
-		c.State = StateSync
-		s.mu.Lock()
-		r := s.recs[aor]
-		switch {
-		case r == nil:
-			s.recs[aor] = &record{id: d.m.nextID(), contacts: []Contact{c}}
-			d.users.Add(1)
-		default:
-			// The same URI twice can only come from rows of several
-			// domains read with use_domain 0: keep the newest.
-			if j := findContact(r.contacts, c.URI); j >= 0 {
-				if r.contacts[j].LastModified <= c.LastModified {
-					r.contacts[j] = c
-				}
-				s.mu.Unlock()
-				return nil
+	full := make(chan []loadedRow, 8)
+	free := make(chan []loadedRow, 10)
+	added := make(chan int)
+	go func() {
+		n := 0
+		for b := range full {
+			n += d.insertLoaded(b)
+			select {
+			case free <- b[:0]:
+			default:
 			}
-			r.contacts = append(r.contacts, c)
 		}
-		s.mu.Unlock()
-		n++
+		added <- n
+	}()
+	batch := make([]loadedRow, 0, loadBatch)
+	err := d.m.be.Load(ctx, d.name, func(aor string, c Contact) error {
+		batch = append(batch, loadedRow{aor, c})
+		if len(batch) == loadBatch {
+			full <- batch
+			select {
+			case batch = <-free:
+			default:
+				batch = make([]loadedRow, 0, loadBatch)
+			}
+		}
 		return nil
 	})
+	if len(batch) > 0 {
+		full <- batch
+	}
+	close(full)
+	n := <-added
 	d.contacts.Add(int64(n))
 	byTime := d.m.descTimeOrder.Load()
 	for i := range d.shards {
@@ -336,6 +352,41 @@ func (d *Domain) load(ctx context.Context) (int, error) {
 		s.mu.Unlock()
 	}
 	return n, err
+}
+
+// insertLoaded puts rows read by load into the shards and returns the
+// number of contacts added.
+func (d *Domain) insertLoaded(rows []loadedRow) int {
+	n := 0
+	for i := range rows {
+		aor, c := rows[i].aor, rows[i].c
+		rows[i] = loadedRow{} // the batch is reused: drop its references
+		s := d.shard(aor)
+		c.id = d.m.nextID()
+		c.seq = c.id
+		c.State = StateSync
+		s.mu.Lock()
+		r := s.recs[aor]
+		switch {
+		case r == nil:
+			s.recs[aor] = &record{id: d.m.nextID(), contacts: []Contact{c}}
+			d.users.Add(1)
+			n++
+		default:
+			// The same URI twice can only come from rows of several
+			// domains read with use_domain 0: keep the newest.
+			if j := findContact(r.contacts, c.URI); j >= 0 {
+				if r.contacts[j].LastModified <= c.LastModified {
+					r.contacts[j] = c
+				}
+			} else {
+				r.contacts = append(r.contacts, c)
+				n++
+			}
+		}
+		s.mu.Unlock()
+	}
+	return n
 }
 
 // orderStored puts contacts read from the database in lookup order: the
