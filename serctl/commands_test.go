@@ -349,6 +349,28 @@ var commandCases = []commandCase{
 		runs:    [][]string{{"ul", "show"}},
 	},
 	{
+		name:  "alias_no_server",
+		setup: func(e *testEnv) { e.fifo.err = errNoFIFOTest },
+		runs:  [][]string{{"alias", "add", "1234", "sip:john.doe@foo.bar"}},
+	},
+	{
+		name:    "online_error",
+		replies: map[string]string{"ul_dump": "500 Not Implemented\n"},
+		runs:    [][]string{{"online"}, {"online", "now"}},
+	},
+	{
+		name: "mail_fails",
+		setup: func(e *testEnv) {
+			addUser(e, "newuser", "secret", "newuser@foo.bar")
+			addUser(e, "nomail", "secret", "")
+			script := "#!/bin/sh\necho 'mail: cannot send' >&2\nexit 1\n"
+			if err := os.WriteFile(filepath.Join(e.dir, "mail"), []byte(script), 0o755); err != nil {
+				e.t.Fatal(err)
+			}
+		},
+		runs: [][]string{{"mail", "newuser"}, {"mail", "nomail"}},
+	},
+	{
 		name:    "online",
 		replies: map[string]string{"ul_dump": replyDump},
 		runs:    [][]string{{"online"}},

@@ -66,7 +66,7 @@ func (a *app) cmdAdd(ctx context.Context, args []string) error {
 	} else if ok {
 		return errors.New("user already exists")
 	}
-	if isAlias, err := a.checkAlias(ctx, user, dom); err != nil {
+	if isAlias, err := a.checkAlias(ctx, user, dom, true); err != nil {
 		return err
 	} else if isAlias {
 		return fmt.Errorf("user name and alias overlap: %s@%s is an alias (serctl alias show %s@%s)", user, dom, user, dom)
@@ -88,11 +88,12 @@ func (a *app) cmdAdd(ctx context.Context, args []string) error {
 // checkAlias is SER 0.9's check_alias: ul_show_contact on the aliases
 // table. 404 means the name is free, 400 that the server does not use
 // aliases; a 200 means the name is an alias already. Without a running
-// server the check cannot be made: a warning says so.
-func (a *app) checkAlias(ctx context.Context, user, dom string) (isAlias bool, err error) {
+// server the check cannot be made: with skipIfDown a warning says so,
+// else that is an error.
+func (a *app) checkAlias(ctx context.Context, user, dom string, skipIfDown bool) (isAlias bool, err error) {
 	rep, err := a.fifoCmd(ctx, "ul_show_contact", a.cfg.aliasTable, user+"@"+dom)
 	if err != nil {
-		if errors.Is(err, errFIFOUnavailable) {
+		if skipIfDown && errors.Is(err, errFIFOUnavailable) {
 			a.warnf("aliases not checked: ser's FIFO %s is not available", a.cfg.fifo)
 			return false, nil
 		}

@@ -60,7 +60,7 @@ func (a *app) cmdUsrloc(ctx context.Context, table string, alias bool, args []st
 			} else if ok {
 				return fmt.Errorf("overlap of alias with an existing subscriber name: %s@%s", user, dom)
 			}
-			if isAlias, err := a.checkAlias(ctx, user, dom); err != nil {
+			if isAlias, err := a.checkAlias(ctx, user, dom, false); err != nil {
 				return err
 			} else if isAlias {
 				return fmt.Errorf("alias %s@%s exists already (serctl alias rm %s@%s first)", user, dom, user, dom)
