@@ -2,6 +2,8 @@ package registrar
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,7 +25,7 @@ type dbFixture struct {
 
 func newDBFixture(t *testing.T, path string, mode int) *dbFixture {
 	t.Helper()
-	st, err := store.Open(context.Background(), "sqlite://"+path)
+	st, err := store.Open(context.Background(), "sqlite://"+path, store.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}

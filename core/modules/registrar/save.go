@@ -85,7 +85,7 @@ func (m *Module) register(msg *sipmsg.Msg, d *usrloc.Domain) ([]usrloc.Contact, 
 	case star:
 		// Contact: * with Expires: 0 removes every binding.
 		if _, err := d.RemoveAOR(aor); err != nil {
-			m.log.Error("usrloc delete failed", "aor", aor, "err", err)
+			m.log.Error("REGISTER failed (500): usrloc could not delete the bindings", "table", d.Name(), "aor", aor, "err", err)
 			return nil, now, errULDelete
 		}
 		return nil, now, nil
@@ -93,7 +93,7 @@ func (m *Module) register(msg *sipmsg.Msg, d *usrloc.Domain) ([]usrloc.Contact, 
 		// A query: report the bindings.
 		cs, _, err := d.Lookup(aor)
 		if err != nil {
-			m.log.Error("usrloc lookup failed", "aor", aor, "err", err)
+			m.log.Error("REGISTER failed (500): usrloc could not read the bindings", "table", d.Name(), "aor", aor, "err", err)
 			return nil, now, errULGet
 		}
 		return cs, now, nil
@@ -135,7 +135,7 @@ func (m *Module) register(msg *sipmsg.Msg, d *usrloc.Domain) ([]usrloc.Contact, 
 		}
 		return nil, now, fail
 	case err != nil:
-		m.log.Error("usrloc update failed", "aor", aor, "err", err)
+		m.log.Error("REGISTER failed (500): usrloc update failed", "table", d.Name(), "aor", aor, "err", err)
 		return nil, now, errULUpdate
 	}
 	return reported, now, nil

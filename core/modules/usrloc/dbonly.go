@@ -15,7 +15,7 @@ import (
 func (d *Domain) readRecord(ctx context.Context, aor string) ([]Contact, error) {
 	cs, err := d.m.be.Contacts(ctx, d.name, aor)
 	if err != nil {
-		return nil, fmt.Errorf("usrloc: read %s from %s: %w", aor, d.name, err)
+		return nil, fmt.Errorf("usrloc: db_mode 3: read %s from %s: %w", aor, d.name, err)
 	}
 	for i := range cs {
 		cs[i].id = d.m.nextID()
@@ -57,7 +57,6 @@ func (d *Domain) updateDB(aor string, fn func(r *Record) error) error {
 	defer cancel()
 	old, err := d.readRecord(ctx, aor)
 	if err != nil {
-		d.m.log.Error("usrloc update failed: database error, nothing changed", "table", d.name, "aor", aor, "err", err)
 		return err
 	}
 	r := Record{d: d, aor: aor, now: d.m.now().Unix(), contacts: old}
@@ -72,8 +71,7 @@ func (d *Domain) updateDB(aor string, fn func(r *Record) error) error {
 		return nil
 	}
 	if err := d.m.be.Apply(ctx, d.name, compact(aor, ops, len(r.contacts) == 0)); err != nil {
-		d.m.log.Error("usrloc update failed: database error, nothing changed", "table", d.name, "aor", aor, "err", err)
-		return fmt.Errorf("usrloc: write %s to %s: %w", aor, d.name, err)
+		return fmt.Errorf("usrloc: db_mode 3: write %s to %s (nothing changed): %w", aor, d.name, err)
 	}
 	return nil
 }
@@ -97,7 +95,7 @@ func (d *Domain) snapshotDB(withExpired bool) ([]snapRecord, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("usrloc: read %s: %w", d.name, err)
+		return nil, fmt.Errorf("usrloc: db_mode 3: read %s: %w", d.name, err)
 	}
 	now := d.m.now().Unix()
 	byTime := d.m.descTimeOrder.Load()

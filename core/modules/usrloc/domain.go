@@ -151,19 +151,33 @@ func (d *Domain) Update(aor string, fn func(r *Record) error) error {
 		s.wmu.Lock()
 		defer s.wmu.Unlock()
 	}
+	ops, cleared, err := d.commit(s, aor, fn)
+	if err != nil {
+		return err
+	}
+	if mode == 1 && len(ops) > 0 {
+		d.writeThrough(s, aor, ops, cleared)
+	}
+	return nil
+}
+
+// commit is Update in memory: it runs fn under the shard's lock and
+// stores its changes. With a database it returns the writes the changes
+// need (db_mode 2: queued in the shard's dirty list) and whether the
+// record was left empty.
+func (d *Domain) commit(s *shard, aor string, fn func(r *Record) error) ([]Op, bool, error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	old := s.recs[aor]
 	r := Record{d: d, aor: aor, now: d.m.now().Unix()}
 	if old != nil {
 		r.contacts = old.contacts
 	}
 	if err := fn(&r); err != nil {
-		s.mu.Unlock()
-		return err
+		return nil, false, err
 	}
 	if !r.copied {
-		s.mu.Unlock()
-		return nil
+		return nil, false, nil
 	}
 	var oldCs []Contact
 	if old != nil {
@@ -172,7 +186,7 @@ func (d *Domain) Update(aor string, fn func(r *Record) error) error {
 	var ops []Op
 	if d.m.be != nil {
 		ops = d.changes(aor, oldCs, r.contacts)
-		if mode == 2 {
+		if d.m.cfg.DBMode == 2 {
 			s.markDirty(aor, ops)
 		}
 	}
@@ -188,11 +202,7 @@ func (d *Domain) Update(aor string, fn func(r *Record) error) error {
 	default:
 		old.contacts = r.contacts
 	}
-	s.mu.Unlock()
-	if mode == 1 && len(ops) > 0 {
-		d.writeThrough(s, aor, ops, len(r.contacts) == 0)
-	}
-	return nil
+	return ops, len(r.contacts) == 0, nil
 }
 
 // Put inserts c into aor's record, or replaces the contact with the same

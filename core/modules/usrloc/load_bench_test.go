@@ -22,7 +22,7 @@ var loadContacts = flag.Int("loadcontacts", 1_000_000, "rows in the location tab
 // User-Agents) into the location table of the database at path.
 func fillLocation(tb testing.TB, path string, n int) {
 	tb.Helper()
-	st, err := store.Open(context.Background(), "sqlite://"+path)
+	st, err := store.Open(context.Background(), "sqlite://"+path, store.WithLogger(quietLog))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func BenchmarkStartupLoad(b *testing.B) {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		b.StartTimer()
-		st, err := store.Open(context.Background(), "sqlite://"+path)
+		st, err := store.Open(context.Background(), "sqlite://"+path, store.WithLogger(quietLog))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -107,4 +107,47 @@ func BenchmarkStartupLoad(b *testing.B) {
 	b.ReportMetric(sec, "s/load")
 	b.ReportMetric(float64(n)/sec, "contacts/s")
 	b.ReportMetric(perContact, "heap-bytes/contact")
+}
+
+// BenchmarkSaveDB is one REGISTER refresh (an update of an existing
+// binding among 10,000) in each persistent db_mode: db_mode 1 writes the
+// row before returning, db_mode 2 only queues it, db_mode 3 reads the
+// record from the database and writes it back.
+func BenchmarkSaveDB(b *testing.B) {
+	for _, mode := range []int{1, 2, 3} {
+		b.Run("db_mode="+strconv.Itoa(mode), func(b *testing.B) {
+			dm := startDB(b, filepath.Join(b.TempDir(), "ser.db"), mode, []string{"location"})
+			d, _ := dm.m.Domain("location")
+			for i := 0; i < 10_000; i++ {
+				_ = d.Put("user"+strconv.Itoa(i), benchContact(i))
+			}
+			_ = dm.m.Flush()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				n := (i * 7919) % 10_000
+				c := benchContact(n)
+				c.CSeq = int32(i)
+				if err := d.Put("user"+strconv.Itoa(n), c); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkLookupDBOnly is a lookup in db_mode 3: one indexed query.
+func BenchmarkLookupDBOnly(b *testing.B) {
+	dm := startDB(b, filepath.Join(b.TempDir(), "ser.db"), 3, []string{"location"})
+	d, _ := dm.m.Domain("location")
+	for i := 0; i < 10_000; i++ {
+		_ = d.Put("user"+strconv.Itoa(i), benchContact(i))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if cs, ok, err := d.Lookup("user" + strconv.Itoa((i*7919)%10_000)); err != nil || !ok || len(cs) != 1 {
+			b.Fatal("lookup failed", err)
+		}
+	}
 }

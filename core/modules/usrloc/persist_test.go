@@ -79,11 +79,14 @@ func (f *flakyBackend) Count(ctx context.Context, table string) (int64, int64, e
 	return f.Backend.Count(ctx, table)
 }
 
+// quietLog discards the store's log lines.
+var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
+
 // openStore opens (creating) the SQLite database at path; it is closed
 // when the test ends.
 func openStore(t testing.TB, path string) *store.Store {
 	t.Helper()
-	st, err := store.Open(context.Background(), "sqlite://"+path)
+	st, err := store.Open(context.Background(), "sqlite://"+path, store.WithLogger(quietLog))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -576,5 +579,23 @@ func TestConcurrentWriteThrough(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFarExpires stores a contact expiring after year 9999 (the largest
+// DATETIME): it is kept as store.Forever and stays valid.
+func TestFarExpires(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ser.db")
+	a := startDB(t, path, 1, []string{"location"})
+	loc, _ := a.m.Domain("location")
+	_ = loc.Put("far", Contact{URI: "sip:far@h", Expires: 1 << 40})
+	if a.m.WriteFailures() != 0 {
+		t.Fatal("write failed")
+	}
+	a.m.Stop()
+	b := startDB(t, path, 3, []string{"location"})
+	cs, _, err := b.m.Register("location").Lookup("far")
+	if err != nil || len(cs) != 1 || cs[0].Expires != store.Forever.Unix() {
+		t.Fatalf("far contact after restart: %+v %v", cs, err)
 	}
 }

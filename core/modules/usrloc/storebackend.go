@@ -70,9 +70,13 @@ func qFromFloat(f float64) Q {
 // toRow converts a contact of aor to a table row.
 func (b *storeBackend) toRow(aor string, c *Contact) store.Contact {
 	user, domain := b.split(aor)
+	exp := time.Unix(c.Expires, 0)
+	if exp.After(store.Forever) {
+		exp = store.Forever // the largest DATETIME
+	}
 	r := store.Contact{
 		Username: user, Domain: domain, Contact: c.URI, Received: c.Received,
-		Expires: time.Unix(c.Expires, 0), Q: qToFloat(c.Q), CallID: c.CallID, CSeq: int(c.CSeq),
+		Expires: exp, Q: qToFloat(c.Q), CallID: c.CallID, CSeq: int(c.CSeq),
 		Replicate: int(c.Replicate), Flags: int(c.Flags), UserAgent: c.UserAgent,
 	}
 	if c.LastModified != 0 {

@@ -119,6 +119,7 @@ func (m *Module) init(env *module.Env) error {
 	mode := m.cfg.DBMode
 	switch mode {
 	case 0:
+		m.be = nil // memory only, whatever SetBackend said
 	case 1, 2, 3:
 		if m.cfg.Columns != defaultColumns {
 			return fmt.Errorf("usrloc: db_mode %d: the *_column parameters must keep SER's column names (username, domain, contact, …): the database layer does not support others", mode)
