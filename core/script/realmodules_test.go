@@ -9,6 +9,7 @@ import (
 	_ "ser/core/modules/auth"
 	_ "ser/core/modules/exec"
 	_ "ser/core/modules/group"
+	_ "ser/core/modules/lcr"
 	_ "ser/core/modules/maxfwd"
 	_ "ser/core/modules/mysql"
 	_ "ser/core/modules/registrar"

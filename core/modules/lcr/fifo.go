@@ -1,0 +1,61 @@
+package lcr
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"ser/core/rpc"
+	"ser/core/store"
+)
+
+// registerCommands adds lcr_reload and lcr_dump.
+func (l *LCR) registerCommands(r *rpc.Registry) error {
+	for _, c := range []rpc.Command{
+		{Name: "lcr_reload", Help: "re-read the gw, gw_cap, gw_grp and lcr tables", Handler: l.fifoReload},
+		{Name: "lcr_dump", Help: "print the gateways in memory", Handler: l.fifoDump},
+	} {
+		if err := r.Register(c); err != nil {
+			return fmt.Errorf("lcr: %w", err)
+		}
+	}
+	return nil
+}
+
+// fifoReload is lcr_reload: "200 OK" or "400 Reload of gateways failed"
+// (SER's lcr fifo.c texts).
+func (l *LCR) fifoReload(ctx context.Context, _ *rpc.Request) *rpc.Reply {
+	if err := l.Reload(ctx); err != nil {
+		l.log.Error("lcr: lcr_reload failed", "err", err)
+		return rpc.NewReply(400, "Reload of gateways failed", "")
+	}
+	return rpc.NewReply(200, "OK", "")
+}
+
+// fifoDump is lcr_dump: "200 OK", then one line per gateway, by name, in
+// SER's print_gws format: "sip:" or "sips:", the IP address, ":port" when
+// set, ":udp"/":tcp"/":tls" when a transport is set.
+func (l *LCR) fifoDump(_ context.Context, _ *rpc.Request) *rpc.Reply {
+	var b strings.Builder
+	for _, g := range l.tab.Load().gws {
+		if g.Scheme == store.SchemeSIPS {
+			b.WriteString("sips:")
+		} else {
+			b.WriteString("sip:")
+		}
+		b.WriteString(g.IP.String())
+		if g.Port != 0 {
+			fmt.Fprintf(&b, ":%d", g.Port)
+		}
+		switch g.Transport {
+		case store.TransportUDP:
+			b.WriteString(":udp")
+		case store.TransportTCP:
+			b.WriteString(":tcp")
+		case store.TransportTLS:
+			b.WriteString(":tls")
+		}
+		b.WriteByte('\n')
+	}
+	return rpc.NewReply(200, "OK", b.String())
+}
