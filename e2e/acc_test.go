@@ -97,7 +97,8 @@ func TestAccAccountingScript(t *testing.T) {
 }
 
 // TestAccDatabase accounts answered calls into acc and failed INVITEs
-// into missed_calls (db_flag / db_missed_flag), and logs the missed call.
+// into missed_calls (db_flag / db_missed_flag), and logs the missed call;
+// the missed-call flag is set in the failure route.
 func TestAccDatabase(t *testing.T) {
 	dbURL := "sqlite://" + filepath.Join(t.TempDir(), "acc.db")
 	srv := startSer(t, `
@@ -112,11 +113,15 @@ modparam("acc", "log_flag", 3)
 modparam("acc", "log_fmt", "mitdrs")
 route {
 	setflag(1);
-	setflag(2);
+	t_on_failure("1");
 	if (!t_relay()) {
 		sl_reply_error();
 		break;
 	};
+}
+# the missed-call flag set in a failure route counts
+failure_route[1] {
+	setflag(2);
 }
 `, func(o *core.Options) { o.Debug = 3 })
 	caller, callee := newUA(t), newUA(t)

@@ -119,3 +119,32 @@ Content-Length: 0
 		t.Fatalf("exec_user: %s", r)
 	}
 }
+
+// TestExecQuiz runs the admin guide's URI-rewriting quiz with the final
+// forward replaced by a redirect that shows the result: exec_uri gives
+// sip:2234@foo.bar, strip(2) leaves 34, which does not start with 2, so
+// prefix("1") makes sip:134@foo.bar.
+func TestExecQuiz(t *testing.T) {
+	b, err := os.ReadFile("../testdata/cfg/quiz.cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(b), "forward(uri:host, uri:port);", `sl_send_reply("302", "Moved");`, 1)
+	cfg = strings.Replace(cfg, `loadmodule "modules/exec/exec.so"`, `loadmodule "modules/exec/exec.so"`+"\n"+`loadmodule "modules/sl/sl.so"`, 1)
+	srv := startSer(t, cfg)
+	u := newUA(t)
+	u.send(srv.udpAddr(), fmt.Sprintf(`OPTIONS sip:quiz@%[1]s SIP/2.0
+Via: SIP/2.0/UDP %[2]s;branch=z9hG4bKquiz;rport
+Max-Forwards: 70
+From: <sip:alice@%[1]s>;tag=q1
+To: <sip:quiz@%[1]s>
+Call-ID: exec-quiz-1
+CSeq: 1 OPTIONS
+Content-Length: 0
+
+`, srv.addr(), u.hostport()))
+	r, _ := u.recv()
+	if firstLine(r) != "SIP/2.0 302 Moved" || header(r, "Contact") != "<sip:134@foo.bar>" {
+		t.Fatalf("quiz: %s", r)
+	}
+}
