@@ -8,9 +8,10 @@ import (
 	"ser/core"
 )
 
-// getoptSpec is SER 0.9's getopt string: letters followed by ':' take an
-// argument.
-const getoptSpec = "f:cp:m:b:l:n:rRvdDEVhw:t:u:g:P:i:"
+// getoptSpec is SER 0.9's getopt string (letters followed by ':' take an
+// argument) plus -H, the HTTP listener of the XML-RPC bridge and the web
+// console, which SER did not have.
+const getoptSpec = "f:cp:m:b:l:n:rRvdDEVhw:t:u:g:P:i:H:"
 
 // cmdline is the parsed command line.
 type cmdline struct {
@@ -23,6 +24,7 @@ type cmdline struct {
 	help       bool   // -h
 	pidFile    string // -P
 	fifo       string // -i
+	http       string // -H
 	workDir    string // -w
 	chroot     string // -t
 	user       string // -u
@@ -114,6 +116,8 @@ func (c *cmdline) apply(opt byte, val string, lastNoPort *int) error {
 		c.pidFile = val
 	case 'i':
 		c.fifo = val
+	case 'H':
+		c.http = val
 	case 'w':
 		c.workDir = val
 	case 't':
@@ -190,6 +194,9 @@ func (c *cmdline) options() *core.Options {
 	if c.set['i'] {
 		o.FIFO = c.fifo
 	}
+	if c.set['H'] {
+		o.HTTP = c.http
+	}
 	if c.set['r'] {
 		o.DNS = true
 	}
@@ -252,4 +259,10 @@ Options:
     -g gid       Change gid
     -P file      Create a pid file
     -i fifo_path Create a fifo (useful for monitoring ser)
+    -H addr      HTTP listener of the XML-RPC bridge (/xmlrpc) and the web
+                 console (default 127.0.0.1:5080; "off" disables it)
+
+Subcommands:
+    ser xmlrpc [flags]   the XML-RPC bridge alone, in front of a running
+                         ser's FIFO or unix socket (ser xmlrpc -h)
 `

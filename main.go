@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"os/signal"
 	"runtime"
@@ -14,11 +15,15 @@ import (
 
 	"ser/core"
 	_ "ser/core/modules" // every built-in module registers itself
+	"ser/internal/frontend"
 )
 
 func main() { os.Exit(run(os.Args[1:])) }
 
 func run(args []string) int {
+	if len(args) > 0 && args[0] == "xmlrpc" {
+		return runXMLRPC(args[1:])
+	}
 	c, err := parseArgs(args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ser: %v\n", err)
@@ -112,6 +117,14 @@ func serve(c *cmdline, inst *core.Instance) int {
 		return fail(err)
 	}
 	defer inst.Stop()
+	fo := httpOptions(opts, log)
+	if fo.Enabled() {
+		fe, err := frontend.Start(frontend.Local(inst.Server.RPC()), fo)
+		if err != nil {
+			return fail(err)
+		}
+		defer fe.Close()
+	}
 	if err := dropPrivileges(opts.User, opts.Group); err != nil {
 		return fail(err)
 	}
@@ -134,4 +147,12 @@ func serve(c *cmdline, inst *core.Instance) int {
 		log.Info("shutting down", "module", "core", "reason", "kill command")
 	}
 	return 0
+}
+
+// httpOptions maps the global options onto the HTTP listener's.
+func httpOptions(o *core.Options, log *slog.Logger) frontend.Options {
+	return frontend.Options{
+		Listen: o.HTTP, User: o.HTTPUser, Password: o.HTTPPassword, Allow: o.HTTPAllow,
+		CertFile: o.HTTPCert, KeyFile: o.HTTPKey, Log: log,
+	}
 }

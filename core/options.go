@@ -132,8 +132,17 @@ type Options struct {
 	DBURL string
 
 	// HTTP is the listener of the XML-RPC bridge and the web console
-	// (xmlrpc_listen / http_listen; "" or "off" disables it).
+	// (http_listen / xmlrpc_listen, -H; "" or "off" disables it).
 	HTTP string
+	// HTTPUser and HTTPPassword enable HTTP basic authentication on the
+	// XML-RPC bridge (xmlrpc_user, xmlrpc_password).
+	HTTPUser, HTTPPassword string
+	// HTTPAllow lists the client networks the bridge admits (xmlrpc_allow,
+	// repeatable; default loopback only).
+	HTTPAllow []string
+	// HTTPCert and HTTPKey turn the listener into HTTPS (http_cert,
+	// http_key).
+	HTTPCert, HTTPKey string
 
 	// Ignored lists options that were accepted but have no effect in this
 	// implementation, with the reason, so start-up can say so.
@@ -273,7 +282,15 @@ var optDefs = map[string]optDef{
 	"advertised_port":     intOpt(func(o *Options) *int { return &o.AdvPort }),
 	"xmlrpc_listen":       strOpt(func(o *Options) *string { return &o.HTTP }),
 	"db_url":              strOpt(func(o *Options) *string { return &o.DBURL }),
-	"http_listen":         strOpt(func(o *Options) *string { return &o.HTTP }),
+	"xmlrpc_user":         strOpt(func(o *Options) *string { return &o.HTTPUser }),
+	"xmlrpc_password":     strOpt(func(o *Options) *string { return &o.HTTPPassword }),
+	"http_cert":           strOpt(func(o *Options) *string { return &o.HTTPCert }),
+	"http_key":            strOpt(func(o *Options) *string { return &o.HTTPKey }),
+	"xmlrpc_allow": {kind: optAddr, set: func(o *Options, v OptValue) error {
+		o.HTTPAllow = append(o.HTTPAllow, v.Text)
+		return nil
+	}},
+	"http_listen": strOpt(func(o *Options) *string { return &o.HTTP }),
 	"listen": {kind: optAddr, set: func(o *Options, v OptValue) error {
 		l, err := ParseListen(v.Text)
 		if err == nil {

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"ser/core"
+	"ser/fifo"
+	"ser/internal/frontend"
+	"ser/xmlrpc"
+)
+
+// runXMLRPC runs the XML-RPC bridge stand-alone, in front of a running
+// ser's FIFO (or unix socket), as Granig's bridge ran beside SER:
+//
+//	ser xmlrpc -fifo /tmp/ser_fifo -listen 127.0.0.1:5080
+func runXMLRPC(args []string) int {
+	fs := flag.NewFlagSet("ser xmlrpc", flag.ContinueOnError)
+	fifoPath := fs.String("fifo", "/tmp/ser_fifo", "ser's FIFO")
+	replyDir := fs.String("fifo-dir", "/tmp/", "reply directory (ser's fifo_dir)")
+	unixPath := fs.String("unix", "", "use ser's unix socket (unix_sock) instead of the FIFO")
+	listen := fs.String("listen", "127.0.0.1:5080", "HTTP listen address")
+	user := fs.String("user", "", "basic-auth user name (with -password)")
+	password := fs.String("password", "", "basic-auth password")
+	allow := fs.String("allow", "", "admitted client networks, comma-separated (default loopback only)")
+	cert := fs.String("cert", "", "TLS certificate file (with -key)")
+	key := fs.String("key", "", "TLS key file")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 1
+	}
+	var exec xmlrpc.ExecFunc
+	if *unixPath != "" {
+		exec = fifo.NewUnixClient(*unixPath).Execute
+	} else {
+		c := fifo.NewClient(*fifoPath)
+		c.ReplyDir = *replyDir
+		exec = c.Execute
+	}
+	var allowList []string
+	if *allow != "" {
+		allowList = strings.Split(*allow, ",")
+	}
+	log := core.NewLogger(2, true)
+	fe, err := frontend.Start(xmlrpc.NewRemote(exec, nil), frontend.Options{
+		Listen: *listen, User: *user, Password: *password, Allow: allowList,
+		CertFile: *cert, KeyFile: *key, Log: log,
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ser xmlrpc: %v\n", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	select {
+	case <-ctx.Done():
+	case err := <-fe.Done():
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ser xmlrpc: %v\n", err)
+			return 1
+		}
+	}
+	fe.Close()
+	return 0
+}
