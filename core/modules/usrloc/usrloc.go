@@ -1,6 +1,9 @@
-// Package usrloc is SER's user location module: in-memory tables
-// ("location", "aliases", …) mapping addresses-of-record to their
-// registered contacts, an expiry timer, and the ul_* FIFO commands.
+// Package usrloc is SER's user location module: tables ("location",
+// "aliases", …) mapping addresses-of-record to their registered contacts,
+// an expiry timer, and the ul_* FIFO commands. The tables live in memory
+// (db_mode 0), in memory backed by the SQL database written through (1)
+// or back (2), or in the database only (3, Inode's cacheless usrloc-cl);
+// see Backend.
 //
 // Other modules (registrar, the web console, XML-RPC) use the Go API of a
 // *Module: Register or Domain to get a table, then Domain.Get,
