@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -188,7 +190,7 @@ func TestAliasesCfg(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = core.Load("aliases.cfg", raw, core.LoadOptions{})
+	_, err = core.Load("aliases.cfg", raw, core.LoadOptions{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err == nil || !strings.Contains(err.Error(), `usrloc: db_mode 1 needs a database: db_url "sql://ser:xxxxx@dbhost/ser"`) ||
 		!strings.Contains(err.Error(), "mysql support not built yet") || strings.Contains(err.Error(), "secret") {
 		t.Fatalf("aliases.cfg with its MySQL db_url: %v", err)
