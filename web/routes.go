@@ -1,0 +1,77 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+	"net/url"
+
+	"github.com/go-chi/chi/v5"
+
+	"ser/templates"
+)
+
+// Mount adds the console's routes to r: "/" and its pages, "/login",
+// "/logout", "/static/…", the user pages and "/admin/…". It leaves
+// "/xmlrpc" and the router's NotFound handler alone.
+func (a *App) Mount(r chi.Router) {
+	static, _ := fs.Sub(templates.FS, "static")
+	files := http.StripPrefix("/static/", http.FileServerFS(static))
+	r.Group(func(r chi.Router) {
+		r.Use(a.base, a.crossOrigin)
+		r.Get("/static/*", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "public, max-age=3600")
+			files.ServeHTTP(w, r)
+		})
+		r.Get("/", a.handleHome)
+		r.Get("/login", a.handleLoginForm)
+		r.Post("/login", a.handleLogin)
+		r.Group(func(r chi.Router) {
+			r.Use(a.needLogin, a.checkCSRF)
+			r.Post("/logout", a.handleLogout)
+			r.Get("/password", a.handlePasswordForm)
+			r.Post("/password", a.handlePassword)
+			r.Get("/account", a.handleAccount)
+			r.Post("/account/profile", a.handleProfile)
+			r.Post("/account/devices/delete", a.handleDeviceDelete)
+			r.Get("/phonebook", a.handlePhonebook)
+			r.Get("/phonebook/edit", a.handlePhonebookForm)
+			r.Post("/phonebook/save", a.handlePhonebookSave)
+			r.Post("/phonebook/delete", a.handlePhonebookDelete)
+			r.Get("/calls", a.handleCalls)
+			r.Get("/calls/export", a.handleCallsExport)
+			r.Get("/im", a.handleIMForm)
+			r.Post("/im", a.handleIM)
+			r.Route("/admin", func(r chi.Router) {
+				r.Use(a.needAdmin)
+				r.Get("/", a.handleStatus)
+				r.Get("/users", a.handleUsers)
+				r.Get("/users/new", a.handleUserNewForm)
+				r.Post("/users/new", a.handleUserNew)
+				r.Get("/users/edit", a.handleUserEditForm)
+				r.Post("/users/edit", a.handleUserEdit)
+				r.Post("/users/password", a.handleUserPassword)
+				r.Get("/users/delete", a.handleUserDeleteForm)
+				r.Post("/users/delete", a.handleUserDelete)
+				r.Get("/acl", a.handleACL)
+				r.Post("/acl/grant", a.handleACLGrant)
+				r.Post("/acl/revoke", a.handleACLRevoke)
+				r.Get("/aliases", a.handleAliases)
+				r.Post("/aliases/add", a.handleAliasAdd)
+				r.Post("/aliases/delete", a.handleAliasDelete)
+				r.Get("/online", a.handleOnline)
+				r.Post("/online/add", a.handleOnlineAdd)
+				r.Post("/online/delete", a.handleOnlineDelete)
+				r.Get("/acc", a.handleAcc)
+				r.Get("/acc/export", a.handleAccExport)
+				r.Get("/lcr", a.handleLCR)
+				r.Post("/lcr/{action}", a.handleLCRAction)
+				r.Get("/privileges", a.handlePrivileges)
+				r.Post("/privileges/grant", a.handlePrivilegeGrant)
+				r.Post("/privileges/revoke", a.handlePrivilegeRevoke)
+			})
+		})
+	})
+}
+
+// urlQuery escapes a query value.
+func urlQuery(s string) string { return url.QueryEscape(s) }

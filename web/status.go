@@ -1,0 +1,112 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"ser/web/internal/sercmd"
+)
+
+// slLabels are sl_stats' counters in SER's order.
+var slLabels = []string{"200", "202", "2xx", "300", "301", "302", "3xx", "400", "401", "403", "404", "407", "408",
+	"483", "4xx", "500", "5xx", "6xx", "xxx", "failures"}
+
+// statusRanges are the chart windows offered.
+var statusRanges = []struct {
+	Key string
+	D   time.Duration
+}{{"1h", time.Hour}, {"6h", 6 * time.Hour}, {"24h", 24 * time.Hour}}
+
+// counter is a labelled figure.
+type counter struct {
+	Label string
+	Value uint64
+}
+
+// statusData is the status page's content. Each *Err is set when that
+// command failed (module not loaded, server down).
+type statusData struct {
+	Version, VersionErr string
+	Uptime              sercmd.Uptime
+	UptimeErr           string
+	TM                  sercmd.TStats
+	TMErr               string
+	SL                  []counter
+	SLErr               string
+	UL                  []sercmd.ULStat
+	ULErr               string
+	Charts              []chart
+	Range               string
+	Ranges              []string
+	Interval            string
+}
+
+// cmdErrText describes a failed command for the status page.
+func cmdErrText(err error) string {
+	switch {
+	case sercmd.IsNotAvailable(err):
+		return "not available (module not loaded)"
+	case errors.Is(err, sercmd.ErrUnavailable):
+		return "the SIP server did not answer: " + err.Error()
+	}
+	return err.Error()
+}
+
+// handleStatus shows the server status: version, uptime, transaction,
+// stateless-reply and usrloc figures read now, and charts of the sampled
+// history.
+func (a *App) handleStatus(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	d := statusData{Range: "6h", Interval: humanDuration(int64(a.opts.SampleInterval.Seconds()))}
+	var span time.Duration
+	for _, rg := range statusRanges {
+		d.Ranges = append(d.Ranges, rg.Key)
+		if rg.Key == r.URL.Query().Get("range") {
+			d.Range = rg.Key
+		}
+		if rg.Key == d.Range {
+			span = rg.D
+		}
+	}
+	var err error
+	if d.Version, err = a.ser.Version(ctx); err != nil {
+		d.VersionErr = cmdErrText(err)
+	}
+	if d.Uptime, err = a.ser.Uptime(ctx); err != nil {
+		d.UptimeErr = cmdErrText(err)
+	}
+	if d.TM, err = a.ser.TStats(ctx); err != nil {
+		d.TMErr = cmdErrText(err)
+	}
+	if sl, err := a.ser.SLStats(ctx); err != nil {
+		d.SLErr = cmdErrText(err)
+	} else {
+		for _, l := range slLabels {
+			d.SL = append(d.SL, counter{l, sl[l]})
+		}
+	}
+	if d.UL, err = a.ser.ULStats(ctx); err != nil {
+		d.ULErr = cmdErrText(err)
+	}
+	to := a.now()
+	from := to.Add(-span)
+	samples := a.stats.since(from)
+	iv := a.opts.SampleInterval
+	hasT := func(s sample) bool { return s.HasT }
+	hasSL := func(s sample) bool { return s.HasSL }
+	d.Charts = []chart{
+		drawChart("Transactions in progress", gauge(samples, hasT, func(s sample) float64 { return float64(s.TM.Current) }),
+			from, to, iv, formatCount),
+		drawChart("New transactions per minute", rate(samples, hasT, func(s sample) uint64 { return s.TM.Total }),
+			from, to, iv, formatCount),
+		drawChart("Stateless replies per minute", rate(samples, hasSL, func(s sample) uint64 { return s.SLReplies }),
+			from, to, iv, formatCount),
+		drawChart("Registered users ("+a.opts.LocationTable+")",
+			gauge(samples, func(s sample) bool { return s.HasUL }, func(s sample) float64 { return float64(s.Registered) }),
+			from, to, iv, formatCount),
+	}
+	a.render(w, r, http.StatusOK, "admin_status", view{Title: "Server status", Section: "status", Data: d})
+}
