@@ -21,7 +21,7 @@ var gwNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._\-]*$`)
 // (gw_cap), gateway groups, routing rules, and the four forms.
 type lcrData struct {
 	store.LCRData
-	GroupNames                               map[int]string
+	GroupNames                             map[int]string
 	GwForm, TrunkForm, GroupForm, RuleForm *form
 }
 

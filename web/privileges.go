@@ -17,9 +17,9 @@ type privRow struct {
 
 // privilegesData is the admin privileges page's content.
 type privilegesData struct {
-	Rows   []privRow
-	Form   *form
-	Groups []string
+	Rows    []privRow
+	Form    *form
+	Groups  []string
 	CanEdit bool
 }
 

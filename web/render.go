@@ -36,11 +36,11 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05")
 	},
-	"duration": humanDuration,
-	"expires":  contactExpires,
-	"join":     strings.Join,
-	"query":    url.QueryEscape,
-	"add":      func(a, b int) int { return a + b },
+	"duration":   humanDuration,
+	"expires":    contactExpires,
+	"join":       strings.Join,
+	"query":      url.QueryEscape,
+	"add":        func(a, b int) int { return a + b },
 	"revokeArgs": revokeArgs,
 	"has": func(list []string, v string) bool {
 		for _, x := range list {
