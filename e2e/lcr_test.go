@@ -51,8 +51,10 @@ func startLCRGateway(t *testing.T, name, status string, hits chan<- lcrHit, wg *
 				continue // ACK of our negative reply
 			}
 			ruri := strings.Fields(firstLine(msg))[1]
-			c.WriteToUDP([]byte(replyTo(msg, g.status.Load().(string), "tag="+g.name)), from)
+			// Record the try before answering: the answer makes ser try
+			// the next gateway, whose hit must come after this one.
 			hits <- lcrHit{g.name, ruri}
+			c.WriteToUDP([]byte(replyTo(msg, g.status.Load().(string), "tag="+g.name)), from)
 		}
 	}()
 	return g
