@@ -89,7 +89,7 @@ func (a *App) handleDeviceDelete(w http.ResponseWriter, r *http.Request) {
 		a.errorPage(w, r, http.StatusBadRequest, "Bad request", "No contact given.")
 		return
 	}
-	if err := a.removeContact(w, r, reqCtx(r).me.AOR(), contact); err != nil {
+	if _, err := a.removeContact(w, r, reqCtx(r).me.AOR(), contact); err != nil {
 		return
 	}
 	redirect(w, r, "/account")

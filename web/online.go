@@ -55,7 +55,7 @@ func (a *App) onlinePage(w http.ResponseWriter, r *http.Request, status int, f *
 		}
 	}
 	slices.SortStableFunc(rows, func(x, y onlineRow) int { return strings.Compare(x.AOR, y.AOR) })
-	page, done := paging(r, onlinePerPage)
+	page, done := pagingClamped(r, onlinePerPage, len(rows))
 	d.Pager = done(len(rows))
 	lo := min(page.Offset, len(rows))
 	d.Rows = rows[lo:min(lo+page.Limit, len(rows))]
@@ -115,10 +115,13 @@ func (a *App) handleOnlineDelete(w http.ResponseWriter, r *http.Request) {
 		a.errorPage(w, r, http.StatusBadRequest, "Bad request", "No contact given.")
 		return
 	}
-	if err := a.removeContact(w, r, aor, contact); err != nil {
+	removed, err := a.removeContact(w, r, aor, contact)
+	if err != nil {
 		return
 	}
-	a.log.Info("contact removed", "aor", aor, "contact", contact, "by", reqCtx(r).me.AOR())
+	if removed {
+		a.log.Info("contact removed", "aor", aor, "contact", contact, "by", reqCtx(r).me.AOR())
+	}
 	back := "/admin/online"
 	if p := localPath(r.PostFormValue("back")); strings.HasPrefix(p, "/admin/") {
 		back = p
@@ -126,18 +129,19 @@ func (a *App) handleOnlineDelete(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, back)
 }
 
-// removeContact runs ul_rm_contact and sets the flash message; on a
-// failure it renders the error page and returns the error.
-func (a *App) removeContact(w http.ResponseWriter, r *http.Request, aor, contact string) error {
-	err := a.ser.RemoveContact(r.Context(), a.opts.LocationTable, aor, contact)
+// removeContact runs ul_rm_contact and sets the flash message; removed is
+// false when the contact was gone already. On a failure it renders the
+// error page and returns the error.
+func (a *App) removeContact(w http.ResponseWriter, r *http.Request, aor, contact string) (removed bool, err error) {
+	err = a.ser.RemoveContact(r.Context(), a.opts.LocationTable, aor, contact)
 	switch {
 	case sercmd.Code(err) == 404:
 		a.flash(r, "The contact "+contact+" was gone already.", false)
+		return false, nil
 	case err != nil:
 		a.fail(w, r, err)
-		return err
-	default:
-		a.flash(r, "Contact "+contact+" removed.", true)
+		return false, err
 	}
-	return nil
+	a.flash(r, "Contact "+contact+" removed.", true)
+	return true, nil
 }
