@@ -1,0 +1,244 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"ser/core/store"
+	"ser/internal/testutil"
+	"ser/web"
+)
+
+// webProxy is a registrar and stateful proxy with the aliases table and
+// tm for the console's t_uac_dlg.
+const webProxy = `
+debug=3
+fork=no
+log_stderror=yes
+alias="example.com"
+loadmodule "modules/sl/sl.so"
+loadmodule "modules/tm/tm.so"
+loadmodule "modules/maxfwd/maxfwd.so"
+loadmodule "modules/usrloc/usrloc.so"
+loadmodule "modules/registrar/registrar.so"
+modparam("usrloc", "db_mode", 0)
+
+route {
+	if (!mf_process_maxfwd_header("10")) {
+		sl_send_reply("483", "Too Many Hops");
+		break;
+	};
+	if (method=="REGISTER") {
+		save("location");
+		break;
+	};
+	lookup("aliases");
+	if (!lookup("location")) {
+		sl_send_reply("404", "Not Found");
+		break;
+	};
+	t_relay();
+}
+`
+
+// screenshotDir is where the browser test saves its screenshots:
+// $SER_SCREENSHOT_DIR, or ser-web-screenshots in the system's temporary
+// directory (kept after the run, replaced by the next one).
+func screenshotDir(t *testing.T) string {
+	dir := os.Getenv("SER_SCREENSHOT_DIR")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "ser-web-screenshots")
+		os.RemoveAll(dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+var oneTimePasswordRE = regexp.MustCompile(`user=admin@example\.com password=(\S+)`)
+
+// TestWebConsole drives the web console in headless Chromium against a
+// running ser: first-start admin login (one-time password, forced
+// change), a new user, an ACL group, an alias; then as that user a
+// phonebook entry for a SIPp-registered contact, its online status, and a
+// MESSAGE that a SIPp uas receives; the admin's online and status pages;
+// log out. Screenshots of the main pages go to screenshotDir.
+func TestWebConsole(t *testing.T) {
+	testutil.RequireTool(t, "sipp")
+	srv := startSer(t, webProxy)
+	ctx := context.Background()
+
+	weblog := &logBuffer{}
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "web.db"),
+		store.WithLogger(slog.New(slog.NewTextHandler(weblog, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	app, err := web.New(web.Options{
+		Store: st, Exec: web.NewLocal(srv.inst.Server.RPC()), Domain: "example.com",
+		OutboundProxy: "sip:" + srv.addr(), SampleInterval: time.Second,
+		Logger: slog.New(slog.NewTextHandler(weblog, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := oneTimePasswordRE.FindStringSubmatch(weblog.String())
+	if m == nil {
+		t.Fatalf("no one-time admin password in the log:\n%s", weblog.String())
+	}
+	oneTime := m[1]
+	if err := app.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(app.Stop)
+	r := chi.NewRouter()
+	app.Mount(r)
+	hs := httptest.NewServer(r)
+	t.Cleanup(hs.Close)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("web log:\n%s", weblog.String())
+		}
+	})
+
+	shots := screenshotDir(t)
+	t.Logf("screenshots in %s", shots)
+	b := startBrowser(t, shots)
+	u := func(p string) string { return hs.URL + p }
+
+	// First start: the admin logs in with the one-time password and must
+	// change it.
+	b.open(u("/"))
+	b.waitText("Log in", "SIP user name")
+	b.shot("login")
+	b.fill(`input[name=username]`, "admin")
+	b.fill(`input[name=password]`, oneTime)
+	b.click(`form[action="/login"] button[type=submit]`)
+	b.waitText("This is a one-time password")
+	b.fill(`#password-form input[name=password]`, oneTime)
+	b.fill(`#password-form input[name=new_password]`, "Adm1n-secret")
+	b.fill(`#password-form input[name=confirm_password]`, "Adm1n-secret")
+	b.click(`#password-form button[type=submit]`)
+	b.waitText("Your password was changed.")
+
+	// Create a user; mistyped passwords first: the form comes back with
+	// the error and the values typed (passwords excepted).
+	b.open(u("/admin/users/new"))
+	b.fill(`#user-form input[name=username]`, "carol")
+	b.fill(`#user-form input[name=password]`, "Car0l-secret")
+	b.fill(`#user-form input[name=confirm_password]`, "Car0l-secreT")
+	b.fill(`#user-form input[name=first_name]`, "Carol")
+	b.fill(`#user-form input[name=last_name]`, "Example")
+	b.fill(`#user-form input[name=email]`, "carol@example.com")
+	b.click(`#user-form button[type=submit]`)
+	b.waitText("the two passwords differ")
+	b.shot("admin-user-form-error")
+	b.fill(`#user-form input[name=password]`, "Car0l-secret")
+	b.fill(`#user-form input[name=confirm_password]`, "Car0l-secret")
+	b.click(`#user-form button[type=submit]`)
+	b.waitText("User carol@example.com created.")
+	b.shot("admin-user")
+	b.open(u("/admin/users"))
+	b.waitText("carol@example.com", "admin@example.com")
+	b.shot("admin-users")
+
+	// Grant an ACL group.
+	b.open(u("/admin/acl?group=ld"))
+	b.fill(`#grant-form input[name=user]`, "carol")
+	b.click(`#grant-form button[type=submit]`)
+	b.waitText("carol@example.com added to ld.")
+	b.shot("admin-acl")
+
+	// Add an alias.
+	b.open(u("/admin/aliases"))
+	b.fill(`#alias-form input[name=alias]`, "5551234")
+	b.fill(`#alias-form input[name=target]`, "sip:carol@example.com")
+	b.click(`#alias-form button[type=submit]`)
+	b.waitText("5551234", "sip:carol@example.com")
+	b.shot("admin-aliases")
+	b.click(`#logout`)
+	b.waitText("You are logged out.")
+
+	// SIPp registers "service" with the contact of a SIPp uas that waits
+	// for a MESSAGE.
+	uasPort := testutil.FreePort(t)
+	uas := testutil.StartSIPp(t, &testutil.SIPp{Scenario: sippScenario("message_uas.xml"), Port: uasPort, Calls: 1,
+		Timeout: 60 * time.Second, Dir: t.TempDir()})
+	out, code := testutil.RunSIPp(t, &testutil.SIPp{
+		Scenario: sippScenario("register.xml"), Remote: srv.addr(), Calls: 1,
+		Extra: []string{"-inf", usersCSV(t, []string{fmt.Sprintf("service;127.0.0.1:%d", uasPort)})},
+	})
+	if code != 0 {
+		t.Fatalf("register: sipp exit %d:\n%s", code, tail(out))
+	}
+
+	// Carol: her account, a phonebook entry showing "service" online, a
+	// message to it.
+	b.fill(`input[name=username]`, "carol")
+	b.fill(`input[name=password]`, "Car0l-secret")
+	b.click(`form[action="/login"] button[type=submit]`)
+	b.waitText("My account", "carol@example.com", "ld", "5551234")
+	b.shot("account")
+	b.open(u("/phonebook"))
+	b.click(`#pb-add`)
+	b.fill(`#pb-form input[name=fname]`, "Service")
+	b.fill(`#pb-form input[name=lname]`, "Desk")
+	b.fill(`#pb-form input[name=sip_uri]`, "sip:service@example.com")
+	b.click(`#pb-form button[type=submit]`)
+	b.waitText("Phonebook entry saved.", "Service Desk", "online")
+	b.shot("phonebook")
+	b.click(`#phonebook a.button[href^="/im"]`)
+	b.waitText("Send a message")
+	b.fill(`#im-form textarea[name=body]`, "hello from the web console\n.\nbye")
+	b.click(`#im-form button[type=submit]`)
+	b.waitText("Message delivered to sip:service@example.com (200 OK).")
+	b.shot("message-sent")
+	if c := uas.Wait(20 * time.Second); c != 0 {
+		t.Fatalf("SIPp uas exit %d:\n%s", c, tail(uas.Output()))
+	}
+	b.open(u("/calls"))
+	b.waitText("Missed calls")
+	b.click(`#logout`)
+	b.waitText("You are logged out.")
+
+	// The admin sees the registered contact and the load.
+	b.fill(`input[name=username]`, "admin")
+	b.fill(`input[name=password]`, "Adm1n-secret")
+	b.click(`form[action="/login"] button[type=submit]`)
+	b.waitText("Server status")
+	b.open(u("/admin/online"))
+	b.waitText("service", fmt.Sprintf("sip:service@127.0.0.1:%d", uasPort))
+	b.shot("admin-online")
+	time.Sleep(1500 * time.Millisecond) // one more statistics sample after the message
+	b.open(u("/admin/?range=1h"))
+	b.waitText("Load over time", "Transaction statistics", "Stateless replies", "User location", "Sip EXpress router")
+	b.shot("admin-status")
+	b.open(u("/admin/lcr"))
+	b.waitText("No gateway.")
+	b.shot("admin-lcr")
+	b.open(u("/admin/acc"))
+	b.waitText("Accounting")
+	b.open(u("/admin/privileges"))
+	b.waitText("admin@example.com")
+	b.shot("admin-privileges")
+	b.click(`#logout`)
+	b.waitText("You are logged out.")
+	if !strings.HasSuffix(b.currentURL(), "/login?bye=1") {
+		t.Errorf("after logout at %s", b.currentURL())
+	}
+	if strings.Contains(weblog.String(), "Car0l-secret") || strings.Contains(weblog.String(), "Adm1n-secret") {
+		t.Error("a password is in the log")
+	}
+}
