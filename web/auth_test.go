@@ -148,6 +148,11 @@ func TestLimiterPerAddress(t *testing.T) {
 	if len(l.user) > maxLimiterKeys {
 		t.Errorf("%d user windows kept", len(l.user))
 	}
+	huge := strings.Repeat("h", 60000)
+	l.fail("198.51.100.2", huge)
+	if _, ok := l.user[huge]; ok || l.user[huge[:maxLimiterKeyLen]] == nil {
+		t.Error("a huge user name is kept whole")
+	}
 }
 
 func TestSessionExpiry(t *testing.T) {

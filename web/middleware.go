@@ -49,9 +49,7 @@ func (a *App) base(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
-		if !strings.HasPrefix(r.URL.Path, "/static/") {
-			h.Set("Cache-Control", "no-store")
-		}
+		h.Set("Cache-Control", "no-store")
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 		}

@@ -18,6 +18,7 @@ const (
 	maxFailuresIP    = 20
 	maxFailuresUser  = 5
 	maxLimiterKeys   = 10000
+	maxLimiterKeyLen = 200
 	limiterPruneSize = maxLimiterKeys / 2
 )
 
@@ -50,7 +51,7 @@ func (l *limiter) blocked(ip, user string) (time.Duration, bool) {
 		m   map[string]*window
 		key string
 		max int
-	}{{l.ip, ip, maxFailuresIP}, {l.user, strings.ToLower(user), maxFailuresUser}} {
+	}{{l.ip, ip, maxFailuresIP}, {l.user, userKey(user), maxFailuresUser}} {
 		w := c.m[c.key]
 		if w == nil {
 			continue
@@ -74,7 +75,7 @@ func (l *limiter) fail(ip, user string) {
 	for _, c := range []struct {
 		m   map[string]*window
 		key string
-	}{{l.ip, ip}, {l.user, strings.ToLower(user)}} {
+	}{{l.ip, ip}, {l.user, userKey(user)}} {
 		w := c.m[c.key]
 		if w == nil || now.Sub(w.start) >= loginWindow {
 			if len(c.m) >= maxLimiterKeys {
@@ -91,7 +92,14 @@ func (l *limiter) fail(ip, user string) {
 func (l *limiter) success(user string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.user, strings.ToLower(user))
+	delete(l.user, userKey(user))
+}
+
+// userKey is the map key of a login name: lowercase, at most
+// maxLimiterKeyLen bytes (a name cannot be longer in the database, and a
+// flood of huge names must not cost memory).
+func userKey(user string) string {
+	return strings.ToLower(user[:min(len(user), maxLimiterKeyLen)])
 }
 
 // prune drops ended windows and, if that is not enough, the oldest ones,

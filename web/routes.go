@@ -16,12 +16,15 @@ import (
 func (a *App) Mount(r chi.Router) {
 	static, _ := fs.Sub(templates.FS, "static")
 	files := http.StripPrefix("/static/", http.FileServerFS(static))
+	r.Get("/static/*", func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "public, max-age=3600")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Content-Security-Policy", "default-src 'none'")
+		files.ServeHTTP(w, r)
+	})
 	r.Group(func(r chi.Router) {
 		r.Use(a.base, a.crossOrigin)
-		r.Get("/static/*", func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Cache-Control", "public, max-age=3600")
-			files.ServeHTTP(w, r)
-		})
 		r.Get("/", a.handleHome)
 		r.Get("/login", a.handleLoginForm)
 		r.Post("/login", a.handleLogin)
