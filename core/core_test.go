@@ -81,6 +81,13 @@ func (f routerFunc) HasRoute(kind module.Route, n int) bool          { return n 
 // newTestServer starts a server on 127.0.0.1 (UDP+TCP, free port).
 func newTestServer(t testing.TB, r Router, opts ...func(*Options)) *Server {
 	t.Helper()
+	return newTestServerFn(t, func(*Server) Router { return r }, opts...)
+}
+
+// newTestServerFn is newTestServer for routers that use the server: mk
+// gets it before the workers start.
+func newTestServerFn(t testing.TB, mk func(*Server) Router, opts ...func(*Options)) *Server {
+	t.Helper()
 	o := DefaultOptions()
 	o.Fork = false
 	o.Listen = []ListenAddr{{Host: "127.0.0.1", Port: 0, PortSet: true}}
@@ -91,7 +98,7 @@ func newTestServer(t testing.TB, r Router, opts ...func(*Options)) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.SetRouter(r)
+	s.SetRouter(mk(s))
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -148,18 +155,19 @@ func itoa(n int) string { return strconv.Itoa(n) }
 func TestStatelessRoundTrip(t *testing.T) {
 	uac, uas := udpPeer(t), udpPeer(t)
 	uasPort := uas.LocalAddr().(*net.UDPAddr).Port
-	var srv *Server
-	srv = newTestServer(t, routerFunc(func(m *sipmsg.Msg) int {
-		dst, err := srv.ResolveHost("127.0.0.1", uasPort, sipmsg.ProtoUDP)
-		if err != nil {
-			t.Error(err)
-			return -1
-		}
-		if err := srv.Forward(m, dst); err != nil {
-			t.Error(err)
-		}
-		return 1
-	}))
+	srv := newTestServerFn(t, func(srv *Server) Router {
+		return routerFunc(func(m *sipmsg.Msg) int {
+			dst, err := srv.ResolveHost("127.0.0.1", uasPort, sipmsg.ProtoUDP)
+			if err != nil {
+				t.Error(err)
+				return -1
+			}
+			if err := srv.Forward(m, dst); err != nil {
+				t.Error(err)
+			}
+			return 1
+		})
+	})
 	srvAddr := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port(srv, sipmsg.ProtoUDP)}
 	uacPort := uac.LocalAddr().(*net.UDPAddr).Port
 	req := invite(uacPort, "sip:bob@example.com")
@@ -212,14 +220,15 @@ func mustParam(v *sip.ViaHeader, k string) string { s, _ := v.Params.Get(k); ret
 // Warning headers, reply sent to the rport address.
 func TestLocalReply(t *testing.T) {
 	uac := udpPeer(t)
-	var srv *Server
-	srv = newTestServer(t, routerFunc(func(m *sipmsg.Msg) int {
-		resp := srv.BuildReply(m, 404, "Not Found", module.ReplyOpts{})
-		if err := srv.SendReply(m.Rcv, resp); err != nil {
-			t.Error(err)
-		}
-		return 1
-	}))
+	srv := newTestServerFn(t, func(srv *Server) Router {
+		return routerFunc(func(m *sipmsg.Msg) int {
+			resp := srv.BuildReply(m, 404, "Not Found", module.ReplyOpts{})
+			if err := srv.SendReply(m.Rcv, resp); err != nil {
+				t.Error(err)
+			}
+			return 1
+		})
+	})
 	srvAddr := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port(srv, sipmsg.ProtoUDP)}
 	// The Via names a port nobody listens on: rport must win.
 	req := strings.Replace(invite(9, "sip:bob@example.com"), "127.0.0.1:9;", "192.0.2.1:9;", 1)
@@ -263,11 +272,12 @@ func TestMalformed(t *testing.T) {
 // TestTCPReplyOnSameConnection sends a request over TCP and expects the
 // reply back on the same connection.
 func TestTCPReplyOnSameConnection(t *testing.T) {
-	var srv *Server
-	srv = newTestServer(t, routerFunc(func(m *sipmsg.Msg) int {
-		srv.SendReply(m.Rcv, srv.BuildReply(m, 200, "OK", module.ReplyOpts{}))
-		return 1
-	}))
+	srv := newTestServerFn(t, func(srv *Server) Router {
+		return routerFunc(func(m *sipmsg.Msg) int {
+			srv.SendReply(m.Rcv, srv.BuildReply(m, 200, "OK", module.ReplyOpts{}))
+			return 1
+		})
+	})
 	c, err := net.Dial("tcp", "127.0.0.1:"+itoa(port(srv, sipmsg.ProtoTCP)))
 	if err != nil {
 		t.Fatal(err)

@@ -3,27 +3,27 @@ package transport
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"ser/core/sipmsg"
 )
 
-// tcpConn is one TCP connection, accepted or dialled.
+// tcpConn is one TCP connection, accepted or dialled. Writes go through a
+// bounded queue drained by the connection's writer goroutine, so a slow or
+// stalled peer never blocks the goroutine that sends.
 type tcpConn struct {
 	id     uint64
 	conn   *net.TCPConn
 	remote netip.AddrPort
 	sock   *sipmsg.Socket // listening socket the connection belongs to
-	wmu    sync.Mutex
+	out    chan []byte
+	closed atomic.Bool
 	last   atomic.Int64 // unix nanos of the last activity
 }
 
@@ -45,18 +45,33 @@ func (t *Transport) acceptLoop(s *sipmsg.Socket, l *net.TCPListener) {
 	}
 }
 
-func (t *Transport) addConn(c *net.TCPConn, s *sipmsg.Socket) *tcpConn {
+// addConn registers a connection and starts its writer; pending are
+// messages queued while it was being dialled.
+func (t *Transport) addConn(c *net.TCPConn, s *sipmsg.Socket, pending ...[]byte) *tcpConn {
 	ap := c.RemoteAddr().(*net.TCPAddr).AddrPort()
-	tc := &tcpConn{id: t.nextID.Add(1), conn: c, remote: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), sock: s}
+	tc := &tcpConn{
+		id: t.nextID.Add(1), conn: c, remote: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), sock: s,
+		out: make(chan []byte, t.opts.TCPQueue),
+	}
 	tc.last.Store(time.Now().UnixNano())
+	for _, b := range pending {
+		tc.out <- b // the queue is at least as long as the dial backlog
+	}
 	t.connMu.Lock()
 	t.conns[tc.id] = tc
 	t.byAddr[tc.remote] = tc
 	t.connMu.Unlock()
+	t.wg.Add(1)
+	go t.writeLoop(tc)
 	return tc
 }
 
+// dropConn closes a connection once; its writer drains and counts what
+// was still queued.
 func (t *Transport) dropConn(tc *tcpConn) {
+	if !tc.closed.CompareAndSwap(false, true) {
+		return
+	}
 	tc.conn.Close()
 	t.connMu.Lock()
 	delete(t.conns, tc.id)
@@ -64,6 +79,7 @@ func (t *Transport) dropConn(tc *tcpConn) {
 		delete(t.byAddr, tc.remote)
 	}
 	t.connMu.Unlock()
+	close(tc.out)
 }
 
 // readLoop frames SIP messages on a stream by Content-Length (RFC 3261
@@ -77,7 +93,7 @@ func (t *Transport) readLoop(tc *tcpConn) {
 		if err != nil {
 			if errors.Is(err, errPing) {
 				// RFC 5626 keep-alive: answer a double CRLF with one CRLF.
-				t.writeConn(tc, []byte("\r\n"))
+				t.enqueue(tc, []byte("\r\n"))
 				continue
 			}
 			if errors.Is(err, errTooBig) {
@@ -171,64 +187,6 @@ func contentLength(line []byte) (int, bool) {
 		return 0, false
 	}
 	return n, true
-}
-
-// sendTCP writes data over the connection dst.ConnID names when it is
-// still open, else over a connection to dst.Addr (dialled if needed).
-func (t *Transport) sendTCP(dst sipmsg.Dest, data []byte) error {
-	var tc *tcpConn
-	t.connMu.Lock()
-	if dst.ConnID != 0 {
-		tc = t.conns[dst.ConnID]
-	}
-	if tc == nil {
-		tc = t.byAddr[dst.Addr]
-	}
-	t.connMu.Unlock()
-	if tc == nil {
-		var err error
-		if tc, err = t.dial(dst); err != nil {
-			return err
-		}
-	}
-	if err := t.writeConn(tc, data); err != nil {
-		t.dropConn(tc)
-		return fmt.Errorf("transport: send to %s: %w", dst, err)
-	}
-	return nil
-}
-
-func (t *Transport) writeConn(tc *tcpConn, data []byte) error {
-	tc.wmu.Lock()
-	defer tc.wmu.Unlock()
-	_ = tc.conn.SetWriteDeadline(time.Now().Add(t.opts.TCPWriteTimeout))
-	_, err := tc.conn.Write(data)
-	tc.last.Store(time.Now().UnixNano())
-	return err
-}
-
-func (t *Transport) dial(dst sipmsg.Dest) (*tcpConn, error) {
-	if t.closing.Load() {
-		return nil, fmt.Errorf("transport: send to %s: shutting down", dst)
-	}
-	s := t.SocketFor(sipmsg.Dest{Proto: sipmsg.ProtoTCP, Addr: dst.Addr, Sock: dst.Sock})
-	if s == nil {
-		return nil, fmt.Errorf("transport: send to %s: no tcp socket", dst)
-	}
-	d := net.Dialer{Timeout: t.opts.TCPConnectTimeout}
-	if !s.IP.IsUnspecified() {
-		d.LocalAddr = &net.TCPAddr{IP: s.IP.AsSlice()}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), t.opts.TCPConnectTimeout)
-	defer cancel()
-	c, err := d.DialContext(ctx, "tcp", dst.Addr.String())
-	if err != nil {
-		return nil, fmt.Errorf("transport: connect to %s: %w", dst, err)
-	}
-	tc := t.addConn(c.(*net.TCPConn), s)
-	t.wg.Add(1)
-	go t.readLoop(tc)
-	return tc, nil
 }
 
 // idleLoop closes connections idle for longer than TCPIdle.

@@ -36,7 +36,10 @@ type Options struct {
 	TCPWriteTimeout time.Duration
 	// MaxMsg is the largest TCP message accepted (default 256 KiB).
 	MaxMsg int
-	Log    *slog.Logger
+	// TCPQueue bounds the messages waiting to be written on one TCP
+	// connection (or to be sent once it is connected); default 1024.
+	TCPQueue int
+	Log      *slog.Logger
 }
 
 // Stats are the transport's counters.
@@ -45,6 +48,10 @@ type Stats struct {
 	Sent      atomic.Uint64
 	SendErr   atomic.Uint64
 	Oversized atomic.Uint64
+	// TCPDropped counts messages dropped by the asynchronous TCP sender:
+	// a full write queue, a peer that could not be reached, a connection
+	// that failed with messages still queued.
+	TCPDropped atomic.Uint64
 }
 
 // Transport is the set of listening sockets of one server.
@@ -60,6 +67,7 @@ type Transport struct {
 	connMu  sync.Mutex
 	conns   map[uint64]*tcpConn
 	byAddr  map[netip.AddrPort]*tcpConn
+	peers   map[netip.AddrPort]*peer
 	nextID  atomic.Uint64
 	closing atomic.Bool
 	done    chan struct{}
@@ -84,6 +92,9 @@ func Listen(socks []*sipmsg.Socket, h Handler, o Options) (*Transport, error) {
 	if o.MaxMsg == 0 {
 		o.MaxMsg = 4 * sipmsg.MaxMsgLen
 	}
+	if o.TCPQueue == 0 {
+		o.TCPQueue = 1024
+	}
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
@@ -93,6 +104,7 @@ func Listen(socks []*sipmsg.Socket, h Handler, o Options) (*Transport, error) {
 		tcp:    map[*sipmsg.Socket]*net.TCPListener{},
 		conns:  map[uint64]*tcpConn{},
 		byAddr: map[netip.AddrPort]*tcpConn{},
+		peers:  map[netip.AddrPort]*peer{},
 		done:   make(chan struct{}),
 	}
 	for attempt := 0; ; attempt++ {
@@ -209,10 +221,14 @@ func (t *Transport) Close() {
 	close(t.done)
 	t.closeListeners(false)
 	t.connMu.Lock()
+	conns := make([]*tcpConn, 0, len(t.conns))
 	for _, c := range t.conns {
-		c.conn.Close()
+		conns = append(conns, c)
 	}
 	t.connMu.Unlock()
+	for _, c := range conns {
+		t.dropConn(c)
+	}
 	t.wg.Wait()
 }
 
