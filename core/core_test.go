@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"net"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"ser/core/module"
+	"ser/core/rpc"
 	"ser/core/sipmsg"
 )
 
@@ -329,5 +331,21 @@ func TestHashCallID(t *testing.T) {
 	b := hashCallID([]byte("BYE x SIP/2.0\r\ni:  abc \r\n\r\n"))
 	if a != b || a == 0 {
 		t.Fatalf("compact and full Call-ID hash differently: %d %d", a, b)
+	}
+}
+
+// TestCoreStats checks the core_stats command's counters.
+func TestCoreStats(t *testing.T) {
+	srv := newTestServer(t, routerFunc(func(m *sipmsg.Msg) int { return 1 }))
+	reg := rpc.NewRegistry()
+	if err := srv.registerStats(reg); err != nil {
+		t.Fatal(err)
+	}
+	srv.process([]byte("garbage\r\n\r\n"), sipmsg.RcvInfo{Sock: srv.Sockets()[0], Proto: sipmsg.ProtoUDP})
+	out := reg.Execute(context.Background(), "core_stats", nil, rpc.FIFO).Text
+	for _, want := range []string{"200 ok\n", "malformed: 1\n", "dropped: 1\n", "tcp_dropped: 0\n", "tcp_connections: 0\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("core_stats lacks %q:\n%s", want, out)
+		}
 	}
 }

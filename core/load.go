@@ -77,6 +77,9 @@ func Load(name string, src []byte, lo LoadOptions) (*Instance, error) {
 	if err := corecmd.Register(srv.rpc, srv); err != nil {
 		errs = append(errs, cfg.Errorf(f.Position(), "%v", err))
 	}
+	if err := srv.registerStats(srv.rpc); err != nil {
+		errs = append(errs, cfg.Errorf(f.Position(), "%v", err))
+	}
 	newEnv := func(mod string) *module.Env {
 		return &module.Env{Log: log.With("module", mod), RPC: srv.rpc, Core: srv, Instance: mods.Instance, DB: srv.DB}
 	}

@@ -69,6 +69,7 @@ func (t *Transport) sendTCP(dst sipmsg.Dest, data []byte) error {
 		return nil
 	case time.Now().Before(p.downUntil):
 		t.Stats.TCPDropped.Add(1)
+		t.noteDrop(dst.Addr, ErrPeerDown)
 		return fmt.Errorf("transport: send to %s: %w (%v)", dst, ErrPeerDown, p.lastErr)
 	}
 	p.dialing = true
@@ -95,8 +96,20 @@ func (t *Transport) enqueue(tc *tcpConn, data []byte) (err error) {
 		return nil
 	default:
 		t.Stats.TCPDropped.Add(1)
+		t.noteDrop(tc.remote, ErrQueueFull)
 		return fmt.Errorf("transport: send to tcp:%s: %w", tc.remote, ErrQueueFull)
 	}
+}
+
+// noteDrop logs dropped TCP messages at most every five seconds, with the
+// total so far, so a stalled peer cannot flood the log.
+func (t *Transport) noteDrop(remote netip.AddrPort, why error) {
+	now := time.Now().UnixNano()
+	last := t.lastDropLog.Load()
+	if now-last < int64(5*time.Second) || !t.lastDropLog.CompareAndSwap(last, now) {
+		return
+	}
+	t.log.Warn("tcp messages dropped", "remote", remote.String(), "reason", why.Error(), "dropped_total", t.Stats.TCPDropped.Load())
 }
 
 // writeLoop writes a connection's queue; a write error or timeout closes

@@ -71,7 +71,9 @@ type Transport struct {
 	nextID  atomic.Uint64
 	closing atomic.Bool
 	done    chan struct{}
-	wg      sync.WaitGroup
+
+	lastDropLog atomic.Int64 // unix nanos of the last "dropped" log line
+	wg          sync.WaitGroup
 
 	Stats Stats
 }

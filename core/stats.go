@@ -1,0 +1,42 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"ser/core/rpc"
+)
+
+// registerStats adds the core_stats command (an extension of SER's
+// command set): the core's and the transport's counters, one "name: value"
+// per line, so operators and the web console can watch malformed input,
+// stateless forwarding and dropped TCP messages (replicas to a dead peer).
+func (s *Server) registerStats(reg *rpc.Registry) error {
+	return reg.Register(rpc.Command{
+		Name: "core_stats",
+		Help: "core and transport counters: requests, replies, malformed and dropped messages, stateless forwarding, TCP",
+		Handler: func(ctx context.Context, req *rpc.Request) *rpc.Reply {
+			var b strings.Builder
+			st := &s.Stats
+			line := func(name string, v uint64) { fmt.Fprintf(&b, "%s: %d\n", name, v) }
+			line("requests", st.Requests.Load())
+			line("replies", st.Replies.Load())
+			line("malformed", st.Malformed.Load())
+			line("dropped", st.Dropped.Load())
+			line("bad_replies", st.BadReplies.Load())
+			line("fwd_requests", st.FwdRequests.Load())
+			line("fwd_replies", st.FwdReplies.Load())
+			if s.tr != nil {
+				ts := &s.tr.Stats
+				line("received", ts.Received.Load())
+				line("sent", ts.Sent.Load())
+				line("send_errors", ts.SendErr.Load())
+				line("oversized", ts.Oversized.Load())
+				line("tcp_dropped", ts.TCPDropped.Load())
+				line("tcp_connections", uint64(s.tr.ConnCount()))
+			}
+			return rpc.NewReply(200, strings.TrimPrefix(req.OK(), "200 "), b.String())
+		},
+	})
+}
