@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,7 +24,13 @@ type tcpConn struct {
 	remote netip.AddrPort
 	sock   *sipmsg.Socket // listening socket the connection belongs to
 	out    chan []byte
-	closed atomic.Bool
+	// mu orders sends on out against closing: once closed is set (under
+	// the write lock) nothing more is queued, and done tells the writer
+	// to drain what is left.
+	mu     sync.RWMutex
+	closed bool
+	done   chan struct{}
+	dialed bool         // we opened it (undelivered messages go back to the peer queue)
 	last   atomic.Int64 // unix nanos of the last activity
 }
 
@@ -39,7 +46,7 @@ func (t *Transport) acceptLoop(s *sipmsg.Socket, l *net.TCPListener) {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		tc := t.addConn(c, s)
+		tc := t.addConn(c, s, false)
 		t.wg.Add(1)
 		go t.readLoop(tc)
 	}
@@ -47,31 +54,41 @@ func (t *Transport) acceptLoop(s *sipmsg.Socket, l *net.TCPListener) {
 
 // addConn registers a connection and starts its writer; pending are
 // messages queued while it was being dialled.
-func (t *Transport) addConn(c *net.TCPConn, s *sipmsg.Socket, pending ...[]byte) *tcpConn {
+func (t *Transport) addConn(c *net.TCPConn, s *sipmsg.Socket, dialed bool, pending ...[]byte) *tcpConn {
+	t.connMu.Lock()
+	tc := t.addConnLocked(c, s, dialed, pending...)
+	t.connMu.Unlock()
+	return tc
+}
+
+// addConnLocked is addConn with connMu held.
+func (t *Transport) addConnLocked(c *net.TCPConn, s *sipmsg.Socket, dialed bool, pending ...[]byte) *tcpConn {
 	ap := c.RemoteAddr().(*net.TCPAddr).AddrPort()
 	tc := &tcpConn{
 		id: t.nextID.Add(1), conn: c, remote: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), sock: s,
-		out: make(chan []byte, t.opts.TCPQueue),
+		out: make(chan []byte, t.opts.TCPQueue), done: make(chan struct{}), dialed: dialed,
 	}
 	tc.last.Store(time.Now().UnixNano())
 	for _, b := range pending {
-		tc.out <- b // the queue is at least as long as the dial backlog
+		tc.out <- b // the peer queue is bounded by TCPQueue too
 	}
-	t.connMu.Lock()
 	t.conns[tc.id] = tc
 	t.byAddr[tc.remote] = tc
-	t.connMu.Unlock()
 	t.wg.Add(1)
 	go t.writeLoop(tc)
 	return tc
 }
 
-// dropConn closes a connection once; its writer drains and counts what
-// was still queued.
+// dropConn closes a connection once; its writer then drains what was
+// still queued (back to the peer queue for connections we dialled).
 func (t *Transport) dropConn(tc *tcpConn) {
-	if !tc.closed.CompareAndSwap(false, true) {
+	tc.mu.Lock()
+	if tc.closed {
+		tc.mu.Unlock()
 		return
 	}
+	tc.closed = true
+	tc.mu.Unlock()
 	tc.conn.Close()
 	t.connMu.Lock()
 	delete(t.conns, tc.id)
@@ -79,7 +96,7 @@ func (t *Transport) dropConn(tc *tcpConn) {
 		delete(t.byAddr, tc.remote)
 	}
 	t.connMu.Unlock()
-	close(tc.out)
+	close(tc.done)
 }
 
 // readLoop frames SIP messages on a stream by Content-Length (RFC 3261

@@ -11,32 +11,38 @@ import (
 	"ser/core/sipmsg"
 )
 
-// Errors of asynchronous TCP sending.
-var (
-	// ErrQueueFull: the connection's write queue is full (a stalled peer);
-	// the message was dropped.
-	ErrQueueFull = errors.New("transport: tcp write queue full")
-	// ErrPeerDown: connecting to the peer failed recently; messages are
-	// dropped until the back-off ends.
-	ErrPeerDown = errors.New("transport: tcp peer down")
-)
+// ErrQueueFull reports a message dropped because the queue towards a TCP
+// peer is full (a stalled or long-unreachable peer).
+var ErrQueueFull = errors.New("transport: tcp queue full")
 
-// peer is an outgoing connection being set up (or recently failed) to one
-// address: messages wait in pending while the dial runs in the
-// background; after a failed dial, sends fail fast until downUntil.
+// queued is a message waiting for a connection.
+type queued struct {
+	data []byte
+	at   time.Time
+}
+
+// peer holds the messages for an address that has no connection yet (or
+// whose connection failed): a dial runs in the background; after a failed
+// dial the peer is retried with a back-off (1 s doubling to MaxBackoff)
+// while new messages keep queueing, up to TCPQueue messages no older than
+// TCPQueueLifetime. When the peer comes back, the queue is delivered in
+// order — a restarted replication peer catches up on what it missed.
 type peer struct {
+	addr      netip.AddrPort
+	sock      *sipmsg.Socket
+	pending   []queued
 	dialing   bool
-	pending   [][]byte
+	retry     *time.Timer
 	downUntil time.Time
 	backoff   time.Duration
 	lastErr   error
 }
 
 // sendTCP queues data on the connection dst.ConnID names when it is still
-// open, else on a connection to dst.Addr, dialling one in the background
-// when needed. It never blocks on the network: a full queue or a peer that
-// is down drops the message and returns an error (counted in
-// Stats.TCPDropped).
+// open, else on the connection to dst.Addr, else on the address's peer
+// queue (dialling in the background). It never blocks on the network; a
+// full queue drops the message and returns ErrQueueFull (counted in
+// Stats.TCPDropped and logged at most every few seconds).
 func (t *Transport) sendTCP(dst sipmsg.Dest, data []byte) error {
 	t.connMu.Lock()
 	var tc *tcpConn
@@ -56,49 +62,215 @@ func (t *Transport) sendTCP(dst sipmsg.Dest, data []byte) error {
 	}
 	p := t.peers[dst.Addr]
 	if p == nil {
-		p = &peer{}
+		p = &peer{addr: dst.Addr, sock: dst.Sock}
 		t.peers[dst.Addr] = p
 	}
-	switch {
-	case p.dialing:
-		if len(p.pending) >= t.opts.TCPQueue {
-			t.Stats.TCPDropped.Add(1)
-			return fmt.Errorf("transport: send to %s: %w", dst, ErrQueueFull)
-		}
-		p.pending = append(p.pending, data)
-		return nil
-	case time.Now().Before(p.downUntil):
+	t.expire(p)
+	if len(p.pending) >= t.opts.TCPQueue {
 		t.Stats.TCPDropped.Add(1)
-		t.noteDrop(dst.Addr, ErrPeerDown)
-		return fmt.Errorf("transport: send to %s: %w (%v)", dst, ErrPeerDown, p.lastErr)
+		t.noteDrop(dst.Addr, ErrQueueFull)
+		return fmt.Errorf("transport: send to %s: %w", dst, ErrQueueFull)
 	}
-	p.dialing = true
-	p.pending = append(p.pending[:0], data)
-	t.wg.Add(1)
-	go t.dial(dst, p)
+	p.pending = append(p.pending, queued{data: data, at: time.Now()})
+	t.schedule(p)
 	return nil
 }
 
-// enqueue hands data to a connection's writer without blocking.
-func (t *Transport) enqueue(tc *tcpConn, data []byte) (err error) {
-	defer func() {
-		if recover() != nil { // the writer closed the queue meanwhile
-			t.Stats.TCPDropped.Add(1)
-			err = fmt.Errorf("transport: send to tcp:%s: connection closed", tc.remote)
+// schedule starts a dial for p now, or when its back-off ends; connMu is
+// held.
+func (t *Transport) schedule(p *peer) {
+	if p.dialing || p.retry != nil || len(p.pending) == 0 {
+		return
+	}
+	if wait := time.Until(p.downUntil); wait > 0 {
+		p.retry = time.AfterFunc(wait, func() {
+			t.connMu.Lock()
+			defer t.connMu.Unlock()
+			p.retry = nil
+			if !t.closing.Load() && t.peers[p.addr] == p {
+				t.schedule(p)
+			}
+		})
+		return
+	}
+	p.dialing = true
+	t.wg.Add(1)
+	go t.dial(p)
+}
+
+// expire drops queued messages older than TCPQueueLifetime; connMu is
+// held.
+func (t *Transport) expire(p *peer) {
+	cut := time.Now().Add(-t.opts.TCPQueueLifetime)
+	n := 0
+	for n < len(p.pending) && p.pending[n].at.Before(cut) {
+		n++
+	}
+	if n > 0 {
+		p.pending = append(p.pending[:0], p.pending[n:]...)
+		t.Stats.TCPDropped.Add(uint64(n))
+		t.noteDrop(p.addr, fmt.Errorf("%d queued messages expired (peer unreachable: %v)", n, p.lastErr))
+	}
+}
+
+// dial connects to a peer in the background. On success the queue moves
+// to the new connection; on failure the peer backs off and is retried
+// while messages are queued.
+func (t *Transport) dial(p *peer) {
+	defer t.wg.Done()
+	c, s, err := t.connect(p.addr, p.sock)
+	t.connMu.Lock()
+	p.dialing = false
+	if err == nil && t.closing.Load() {
+		c.Close()
+		err = errors.New("shutting down")
+	}
+	if err != nil {
+		p.backoff = min(max(2*p.backoff, time.Second), t.opts.TCPMaxBackoff)
+		p.downUntil, p.lastErr = time.Now().Add(p.backoff), err
+		t.expire(p)
+		queued, backoff := len(p.pending), p.backoff
+		if !t.closing.Load() {
+			t.schedule(p)
 		}
-	}()
-	if tc.closed.Load() {
+		t.connMu.Unlock()
+		t.log.Warn("tcp connect failed; messages stay queued", "remote", p.addr.String(),
+			"queued", queued, "retry_in", backoff.String(), "err", err)
+		return
+	}
+	t.expire(p)
+	pending := make([][]byte, len(p.pending))
+	for i, q := range p.pending {
+		pending[i] = q.data
+	}
+	// Register the connection before the peer entry goes, under one lock,
+	// so that no send in between starts a second connection.
+	tc := t.addConnLocked(c, s, true, pending...)
+	delete(t.peers, p.addr)
+	wasDown := p.lastErr != nil
+	t.wg.Add(1)
+	t.connMu.Unlock()
+	if wasDown {
+		t.log.Info("tcp peer reachable again; delivering queued messages", "remote", p.addr.String(), "queued", len(pending))
+	}
+	go t.readLoop(tc)
+}
+
+// requeue puts messages a failed outgoing connection could not write back
+// in front of its peer's queue, so they are delivered once the peer is
+// reachable again.
+func (t *Transport) requeue(tc *tcpConn, msgs [][]byte) {
+	if len(msgs) == 0 {
+		return
+	}
+	t.connMu.Lock()
+	defer t.connMu.Unlock()
+	if t.closing.Load() {
+		t.Stats.TCPDropped.Add(uint64(len(msgs)))
+		return
+	}
+	p := t.peers[tc.remote]
+	if p == nil {
+		p = &peer{addr: tc.remote, sock: tc.sock, backoff: time.Second, downUntil: time.Now().Add(time.Second)}
+		t.peers[tc.remote] = p
+	}
+	now := time.Now()
+	front := make([]queued, 0, len(msgs)+len(p.pending))
+	for _, m := range msgs {
+		front = append(front, queued{data: m, at: now})
+	}
+	p.pending = append(front, p.pending...)
+	if over := len(p.pending) - t.opts.TCPQueue; over > 0 {
+		p.pending = p.pending[:t.opts.TCPQueue]
+		t.Stats.TCPDropped.Add(uint64(over))
+		t.noteDrop(tc.remote, ErrQueueFull)
+	}
+	t.schedule(p)
+}
+
+// enqueue hands data to a connection's writer without blocking.
+func (t *Transport) enqueue(tc *tcpConn, data []byte) error {
+	tc.mu.RLock()
+	if tc.closed {
+		tc.mu.RUnlock()
+		if tc.dialed {
+			t.requeue(tc, [][]byte{data})
+			return nil
+		}
 		t.Stats.TCPDropped.Add(1)
 		return fmt.Errorf("transport: send to tcp:%s: connection closed", tc.remote)
 	}
 	select {
 	case tc.out <- data:
+		tc.mu.RUnlock()
 		return nil
 	default:
+		tc.mu.RUnlock()
 		t.Stats.TCPDropped.Add(1)
 		t.noteDrop(tc.remote, ErrQueueFull)
 		return fmt.Errorf("transport: send to tcp:%s: %w", tc.remote, ErrQueueFull)
 	}
+}
+
+// writeLoop writes a connection's queue. A write error or timeout closes
+// the connection; for a connection we dialled, the unwritten messages go
+// back to the peer's queue, otherwise they are dropped (counted).
+func (t *Transport) writeLoop(tc *tcpConn) {
+	defer t.wg.Done()
+	var unsent [][]byte
+	for {
+		var b []byte
+		select {
+		case b = <-tc.out:
+		case <-tc.done:
+		}
+		if b == nil {
+			break // closed: nothing more will be queued
+		}
+		_ = tc.conn.SetWriteDeadline(time.Now().Add(t.opts.TCPWriteTimeout))
+		if _, err := tc.conn.Write(b); err != nil {
+			unsent = append(unsent, b)
+			t.log.Warn("tcp write failed, closing the connection", "remote", tc.remote.String(), "err", err)
+			t.dropConn(tc)
+			break
+		}
+		tc.last.Store(time.Now().UnixNano())
+	}
+	for {
+		select {
+		case b := <-tc.out:
+			unsent = append(unsent, b)
+			continue
+		default:
+		}
+		break
+	}
+	if len(unsent) > 0 {
+		if tc.dialed {
+			t.requeue(tc, unsent)
+		} else {
+			t.Stats.TCPDropped.Add(uint64(len(unsent)))
+		}
+	}
+}
+
+// connect opens a TCP connection from the socket's address.
+func (t *Transport) connect(addr netip.AddrPort, sock *sipmsg.Socket) (*net.TCPConn, *sipmsg.Socket, error) {
+	s := t.SocketFor(sipmsg.Dest{Proto: sipmsg.ProtoTCP, Addr: addr, Sock: sock})
+	if s == nil {
+		return nil, nil, fmt.Errorf("no tcp socket")
+	}
+	d := net.Dialer{Timeout: t.opts.TCPConnectTimeout}
+	if !s.IP.IsUnspecified() {
+		d.LocalAddr = &net.TCPAddr{IP: s.IP.AsSlice()}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), t.opts.TCPConnectTimeout)
+	defer cancel()
+	c, err := d.DialContext(ctx, "tcp", addr.String())
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.(*net.TCPConn), s, nil
 }
 
 // noteDrop logs dropped TCP messages at most every five seconds, with the
@@ -112,80 +284,21 @@ func (t *Transport) noteDrop(remote netip.AddrPort, why error) {
 	t.log.Warn("tcp messages dropped", "remote", remote.String(), "reason", why.Error(), "dropped_total", t.Stats.TCPDropped.Load())
 }
 
-// writeLoop writes a connection's queue; a write error or timeout closes
-// the connection and the rest of the queue is dropped (counted).
-func (t *Transport) writeLoop(tc *tcpConn) {
-	defer t.wg.Done()
-	for b := range tc.out {
-		if tc.closed.Load() {
-			t.Stats.TCPDropped.Add(1)
-			continue
-		}
-		_ = tc.conn.SetWriteDeadline(time.Now().Add(t.opts.TCPWriteTimeout))
-		if _, err := tc.conn.Write(b); err != nil {
-			t.Stats.TCPDropped.Add(1)
-			t.log.Warn("tcp write failed, closing the connection", "remote", tc.remote.String(), "err", err)
-			t.dropConn(tc)
-			continue
-		}
-		tc.last.Store(time.Now().UnixNano())
-	}
-}
-
-// dial connects to dst in the background; on success the pending messages
-// move to the new connection's queue, on failure they are dropped and the
-// peer is marked down for a back-off (1 s doubling to 30 s).
-func (t *Transport) dial(dst sipmsg.Dest, p *peer) {
-	defer t.wg.Done()
-	c, s, err := t.connect(dst)
-	t.connMu.Lock()
-	pending := p.pending
-	p.pending, p.dialing = nil, false
-	if err != nil || t.closing.Load() {
-		if err == nil {
-			c.Close()
-			err = errors.New("shutting down")
-		}
-		p.backoff = min(max(2*p.backoff, time.Second), 30*time.Second)
-		p.downUntil, p.lastErr = time.Now().Add(p.backoff), err
-		t.connMu.Unlock()
-		t.Stats.TCPDropped.Add(uint64(len(pending)))
-		t.Stats.SendErr.Add(uint64(len(pending)))
-		t.log.Warn("tcp connect failed; messages dropped, peer marked down", "remote", dst.Addr.String(),
-			"dropped", len(pending), "retry_in", p.backoff.String(), "err", err)
-		return
-	}
-	delete(t.peers, dst.Addr)
-	t.connMu.Unlock()
-	tc := t.addConn(c, s, pending...)
-	t.wg.Add(1)
-	go t.readLoop(tc)
-}
-
-// connect opens a TCP connection from the socket's address.
-func (t *Transport) connect(dst sipmsg.Dest) (*net.TCPConn, *sipmsg.Socket, error) {
-	s := t.SocketFor(sipmsg.Dest{Proto: sipmsg.ProtoTCP, Addr: dst.Addr, Sock: dst.Sock})
-	if s == nil {
-		return nil, nil, fmt.Errorf("no tcp socket")
-	}
-	d := net.Dialer{Timeout: t.opts.TCPConnectTimeout}
-	if !s.IP.IsUnspecified() {
-		d.LocalAddr = &net.TCPAddr{IP: s.IP.AsSlice()}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), t.opts.TCPConnectTimeout)
-	defer cancel()
-	c, err := d.DialContext(ctx, "tcp", dst.Addr.String())
-	if err != nil {
-		return nil, nil, err
-	}
-	return c.(*net.TCPConn), s, nil
-}
-
-// PeerDown reports whether sends to addr over TCP are currently failing
-// fast after a failed connection attempt.
+// PeerDown reports whether the last connection attempt to addr failed and
+// the peer is waiting for its next attempt.
 func (t *Transport) PeerDown(addr netip.AddrPort) bool {
 	t.connMu.Lock()
 	defer t.connMu.Unlock()
 	p := t.peers[addr]
-	return p != nil && !p.dialing && time.Now().Before(p.downUntil)
+	return p != nil && !p.dialing && p.lastErr != nil
+}
+
+// Queued returns the number of messages waiting for a connection to addr.
+func (t *Transport) Queued(addr netip.AddrPort) int {
+	t.connMu.Lock()
+	defer t.connMu.Unlock()
+	if p := t.peers[addr]; p != nil {
+		return len(p.pending)
+	}
+	return 0
 }

@@ -69,36 +69,79 @@ func TestTCPDeliveryInOrder(t *testing.T) {
 	}
 }
 
-// TestTCPPeerDownFailsFast sends to a port nobody listens on: the first
-// send is queued and dropped when the connect fails; later sends fail at
-// once while the peer is marked down.
-func TestTCPPeerDownFailsFast(t *testing.T) {
-	tr := newTestTransport(t, Options{})
+// TestTCPPeerCatchesUp sends to a port nobody listens on: the messages
+// wait in the peer's queue (sending never blocks), the peer is retried,
+// and when it listens again it gets every message in order — how a
+// restarted replication peer catches up. Beyond the queue's bound, sends
+// fail with ErrQueueFull.
+func TestTCPPeerCatchesUp(t *testing.T) {
+	tr := newTestTransport(t, Options{TCPQueue: 200, TCPMaxBackoff: 300 * time.Millisecond})
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := l.Addr().String()
 	l.Close()
 	dst := tcpDest(addr)
-	if err := tr.Send(dst, msg(1)); err != nil {
-		t.Fatalf("first send should be queued: %v", err)
+	start := time.Now()
+	for i := 0; i < 200; i++ {
+		if err := tr.Send(dst, msg(i)); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	if err := tr.Send(dst, msg(200)); !errors.Is(err, ErrQueueFull) {
+		t.Fatalf("send beyond the bound: %v", err)
+	}
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Fatalf("queueing for a down peer took %v", d)
+	}
+	waitDown := time.Now().Add(5 * time.Second)
 	for !tr.PeerDown(dst.Addr) {
-		if time.Now().After(deadline) {
+		if time.Now().After(waitDown) {
 			t.Fatal("peer never marked down")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	start := time.Now()
-	for i := 0; i < 1000; i++ {
-		if err := tr.Send(dst, msg(i)); !errors.Is(err, ErrPeerDown) {
-			t.Fatalf("send %d to a down peer: %v", i, err)
+	if q := tr.Queued(dst.Addr); q != 200 {
+		t.Fatalf("queued = %d, want 200", q)
+	}
+	// The peer comes back on the same port.
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	c, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	r := bufio.NewReader(c)
+	for i := 0; i < 200; i++ {
+		m, err := readMessage(r, 1<<16)
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if !strings.Contains(string(m), fmt.Sprintf("Call-ID: %d\r\n", i)) {
+			t.Fatalf("message %d out of order: %q", i, m)
 		}
 	}
-	if d := time.Since(start); d > 500*time.Millisecond {
-		t.Fatalf("1000 sends to a down peer took %v", d)
+}
+
+// TestTCPQueueLifetime drops messages that waited too long for a peer.
+func TestTCPQueueLifetime(t *testing.T) {
+	tr := newTestTransport(t, Options{TCPQueueLifetime: 100 * time.Millisecond, TCPMaxBackoff: 50 * time.Millisecond})
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	dst := tcpDest(addr)
+	for i := 0; i < 10; i++ {
+		tr.Send(dst, msg(i))
 	}
-	if n := tr.Stats.TCPDropped.Load(); n < 1001 {
-		t.Fatalf("TCPDropped = %d, want at least 1001", n)
+	deadline := time.Now().Add(5 * time.Second)
+	for tr.Queued(dst.Addr) != 0 || tr.Stats.TCPDropped.Load() < 10 {
+		if time.Now().After(deadline) {
+			t.Fatalf("queued=%d dropped=%d", tr.Queued(dst.Addr), tr.Stats.TCPDropped.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

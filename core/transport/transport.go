@@ -37,9 +37,15 @@ type Options struct {
 	// MaxMsg is the largest TCP message accepted (default 256 KiB).
 	MaxMsg int
 	// TCPQueue bounds the messages waiting to be written on one TCP
-	// connection (or to be sent once it is connected); default 1024.
+	// connection, or for a peer that is being (re)connected; default 4096.
 	TCPQueue int
-	Log      *slog.Logger
+	// TCPQueueLifetime drops messages that waited longer than this for an
+	// unreachable peer (default 60 s).
+	TCPQueueLifetime time.Duration
+	// TCPMaxBackoff caps the time between connection attempts to an
+	// unreachable peer (default 5 s).
+	TCPMaxBackoff time.Duration
+	Log           *slog.Logger
 }
 
 // Stats are the transport's counters.
@@ -49,8 +55,8 @@ type Stats struct {
 	SendErr   atomic.Uint64
 	Oversized atomic.Uint64
 	// TCPDropped counts messages dropped by the asynchronous TCP sender:
-	// a full write queue, a peer that could not be reached, a connection
-	// that failed with messages still queued.
+	// a full queue, messages that waited too long for an unreachable peer,
+	// unwritten replies on a failed incoming connection.
 	TCPDropped atomic.Uint64
 }
 
@@ -95,7 +101,13 @@ func Listen(socks []*sipmsg.Socket, h Handler, o Options) (*Transport, error) {
 		o.MaxMsg = 4 * sipmsg.MaxMsgLen
 	}
 	if o.TCPQueue == 0 {
-		o.TCPQueue = 1024
+		o.TCPQueue = 4096
+	}
+	if o.TCPQueueLifetime == 0 {
+		o.TCPQueueLifetime = time.Minute
+	}
+	if o.TCPMaxBackoff == 0 {
+		o.TCPMaxBackoff = 5 * time.Second
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
@@ -226,6 +238,13 @@ func (t *Transport) Close() {
 	conns := make([]*tcpConn, 0, len(t.conns))
 	for _, c := range t.conns {
 		conns = append(conns, c)
+	}
+	for _, p := range t.peers {
+		if p.retry != nil {
+			p.retry.Stop()
+		}
+		t.Stats.TCPDropped.Add(uint64(len(p.pending)))
+		p.pending = nil
 	}
 	t.connMu.Unlock()
 	for _, c := range conns {
