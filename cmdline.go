@@ -260,9 +260,11 @@ Options:
     -P file      Create a pid file
     -i fifo_path Create a fifo (useful for monitoring ser)
     -H addr      HTTP listener of the XML-RPC bridge (/xmlrpc) and the web
-                 console (default 127.0.0.1:5080; "off" disables it)
+                 console (/) (default 127.0.0.1:5080; "off" disables it)
 
 Subcommands:
     ser xmlrpc [flags]   the XML-RPC bridge alone, in front of a running
                          ser's FIFO or unix socket (ser xmlrpc -h)
+    ser web [flags]      the web console alone, in front of a running ser's
+                         FIFO and database (ser web -h)
 `

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -21,8 +22,13 @@ import (
 func main() { os.Exit(run(os.Args[1:])) }
 
 func run(args []string) int {
-	if len(args) > 0 && args[0] == "xmlrpc" {
-		return runXMLRPC(args[1:])
+	if len(args) > 0 {
+		switch args[0] {
+		case "xmlrpc":
+			return runXMLRPC(args[1:])
+		case "web":
+			return runWeb(args[1:])
+		}
 	}
 	c, err := parseArgs(args)
 	if err != nil {
@@ -119,6 +125,17 @@ func serve(c *cmdline, inst *core.Instance) int {
 	defer inst.Stop()
 	fo := httpOptions(opts, log)
 	if fo.Enabled() {
+		if opts.Web {
+			app, err := webConsole(inst)
+			if err != nil {
+				return fail(err)
+			}
+			if err := app.Start(context.Background()); err != nil {
+				return fail(err)
+			}
+			defer app.Stop()
+			fo.Mount = mountWeb(app)
+		}
 		fe, err := frontend.Start(frontend.Local(inst.Server.RPC()), fo)
 		if err != nil {
 			return fail(err)

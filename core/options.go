@@ -143,6 +143,12 @@ type Options struct {
 	// HTTPCert and HTTPKey turn the listener into HTTPS (http_cert,
 	// http_key).
 	HTTPCert, HTTPKey string
+	// Web turns the web console on the HTTP listener on or off (web,
+	// default on).
+	Web bool
+	// SIPDomain is the SIP domain of the web console's users (sip_domain;
+	// default: the first alias, else the host name).
+	SIPDomain string
 
 	// Ignored lists options that were accepted but have no effect in this
 	// implementation, with the reason, so start-up can say so.
@@ -155,7 +161,7 @@ func DefaultOptions() *Options {
 		Fork: true, Port: 5060, Children: 8, SynBranch: true, SipWarning: true,
 		ServerSig: true, MaxBuffer: 256 * 1024, FIFOMode: 0o660, FIFODir: "/tmp/",
 		UnixSockCh: 1, UnixTxTO: 2000, TCPConnLife: 600, TCPSendTO: 3, TCPConnTO: 3,
-		HTTP: "127.0.0.1:5080",
+		HTTP: "127.0.0.1:5080", Web: true,
 	}
 }
 
@@ -286,6 +292,8 @@ var optDefs = map[string]optDef{
 	"xmlrpc_password":     strOpt(func(o *Options) *string { return &o.HTTPPassword }),
 	"http_cert":           strOpt(func(o *Options) *string { return &o.HTTPCert }),
 	"http_key":            strOpt(func(o *Options) *string { return &o.HTTPKey }),
+	"web":                 boolOpt(func(o *Options) *bool { return &o.Web }),
+	"sip_domain":          strOpt(func(o *Options) *string { return &o.SIPDomain }),
 	"xmlrpc_allow": {kind: optAddr, set: func(o *Options, v OptValue) error {
 		o.HTTPAllow = append(o.HTTPAllow, v.Text)
 		return nil
