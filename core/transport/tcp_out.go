@@ -302,3 +302,15 @@ func (t *Transport) Queued(addr netip.AddrPort) int {
 	}
 	return 0
 }
+
+// QueuedTotal returns the number of messages waiting for connections to
+// any peer.
+func (t *Transport) QueuedTotal() int {
+	t.connMu.Lock()
+	defer t.connMu.Unlock()
+	n := 0
+	for _, p := range t.peers {
+		n += len(p.pending)
+	}
+	return n
+}

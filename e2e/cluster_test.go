@@ -1,0 +1,267 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"ser/core/store"
+	"ser/fifo"
+	"ser/internal/testutil"
+)
+
+// granigCfg is the registrar of Granig's mail (seed 000): REGISTERs from
+// the two peers (authenticated by source address) are saved without a
+// reply; REGISTERs from clients are authenticated, saved and replicated to
+// both peers with forward_tcp. Contacts are written through to the node's
+// database.
+const granigCfg = `
+fork=no
+log_stderror=yes
+fifo="%[1]s"
+fifo_dir="%[2]s"
+db_url="sqlite://%[3]s"
+loadmodule "modules/sl/sl.so"
+loadmodule "modules/tm/tm.so"
+loadmodule "modules/maxfwd/maxfwd.so"
+loadmodule "modules/usrloc/usrloc.so"
+loadmodule "modules/registrar/registrar.so"
+loadmodule "modules/auth/auth.so"
+modparam("usrloc", "db_mode", 1)
+
+route {
+   if(method == "REGISTER")
+   {
+     if(src_ip==%[4]s || src_ip==%[5]s)
+     {
+       save_noreply("location");
+     }
+     else
+     {
+       if(!www_authorize("example.com", "subscriber"))
+       {
+         www_challenge("example.com", "0");
+         break;
+       }
+       if(!check_to())
+       {
+         sl_send_reply("403", "Use To=username next time");
+         break;
+       }
+       if(!save("location")) { sl_reply_error(); break; }
+       forward_tcp("%[4]s", %[6]d);
+       forward_tcp("%[5]s", %[7]d);
+     }
+     break;
+   }
+   sl_send_reply("404", "Not here");
+}
+`
+
+// node is one ser process of a cluster, restartable on the same address
+// and database.
+type node struct {
+	t    *testing.T
+	ip   string
+	port int
+	dir  string
+	cfg  string
+	proc *testutil.Proc
+}
+
+func (n *node) addr() string { return fmt.Sprintf("%s:%d", n.ip, n.port) }
+func (n *node) fifo() string { return filepath.Join(n.dir, "ser_fifo") }
+
+func (n *node) udpAddr() *net.UDPAddr {
+	a, _ := net.ResolveUDPAddr("udp", n.addr())
+	return a
+}
+
+// start runs the node's ser binary and waits until its FIFO answers.
+func (n *node) start() {
+	n.t.Helper()
+	n.proc = testutil.Start(n.t, n.dir, serBin, "-f", n.cfg, "-D", "-E", "-l", n.addr(), "-H", "off")
+	c := fifo.NewClient(n.fifo())
+	c.ReplyDir = n.dir + "/"
+	waitFor(n.t, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		r, err := c.Execute(ctx, "version", nil)
+		return err == nil && r.Code == 200
+	})
+}
+
+// fifoCmd runs a FIFO command on the node.
+func (n *node) fifoCmd(cmd string, params ...string) string {
+	n.t.Helper()
+	c := fifo.NewClient(n.fifo())
+	c.ReplyDir = n.dir + "/"
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r, err := c.Execute(ctx, cmd, params)
+	if err != nil {
+		n.t.Fatalf("%s: %s: %v", n.addr(), cmd, err)
+	}
+	return r.Text
+}
+
+// has reports whether the node knows user's contact.
+func (n *node) has(user string) bool {
+	return strings.HasPrefix(n.fifoCmd("ul_show_contact", "location", user), "200 ")
+}
+
+// portFree reports whether a port is free on ip for UDP and TCP.
+func portFree(ip string, port int) bool {
+	u, err := net.ListenPacket("udp", fmt.Sprintf("%s:%d", ip, port))
+	if err != nil {
+		return false
+	}
+	l, err := net.Listen("tcp", fmt.Sprintf("%s:%d", ip, port))
+	u.Close()
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
+}
+
+// registerAuth registers user (contact at u) at n with digest
+// authentication: REGISTER, 401, REGISTER with credentials, 200.
+func registerAuth(t *testing.T, u *ua, n *node, user, password string) {
+	t.Helper()
+	req := func(cseq int, extra string) string {
+		if extra != "" {
+			extra += "\n"
+		}
+		return fmt.Sprintf(`REGISTER sip:%[1]s SIP/2.0
+Via: SIP/2.0/UDP %[2]s;branch=z9hG4bKg%[3]s-%[4]d;rport
+Max-Forwards: 70
+From: <sip:%[3]s@example.com>;tag=g%[4]d
+To: <sip:%[3]s@example.com>
+Call-ID: granig-%[3]s
+CSeq: %[4]d REGISTER
+Contact: <sip:%[3]s@%[2]s>
+Expires: 3600
+%[5]sContent-Length: 0
+
+`, n.addr(), u.hostport(), user, cseq, extra)
+	}
+	u.send(n.udpAddr(), req(1, ""))
+	ch, _ := u.recvFor("401")
+	u.send(n.udpAddr(), req(2, digestAnswer(t, challengeIn(t, ch), user, password, "REGISTER", "sip:"+n.addr())))
+	if r, _ := u.recv(); !strings.HasPrefix(r, "SIP/2.0 200") {
+		t.Fatalf("register %s at %s: %s", user, n.addr(), firstLine(r))
+	}
+}
+
+// TestGranigReplication runs Granig's three-registrar topology: REGISTERs
+// replicated with forward_tcp + save_noreply, authenticated by source
+// address, each node writing through to its own database. One peer is
+// killed (SIGKILL) while clients keep registering at the others — every
+// REGISTER is answered, nothing blocks — and restarted: it loads its
+// contacts from its database and catches up on the replicas queued for
+// it. Another peer hangs (SIGSTOP, the "forward_tcp blocks every SER
+// process" failure) and the others keep answering; resumed, it catches up
+// too. No AOR registered before a fault is lost after it.
+func TestGranigReplication(t *testing.T) {
+	var nodes [3]*node
+	ips := []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"}
+	for i, ip := range ips {
+		port := testutil.FreePort(t)
+		for !portFree(ip, port) {
+			port = testutil.FreePort(t)
+		}
+		nodes[i] = &node{t: t, ip: ip, port: port, dir: t.TempDir()}
+	}
+	const users = 300
+	for i, n := range nodes {
+		p1, p2 := nodes[(i+1)%3], nodes[(i+2)%3]
+		db := filepath.Join(n.dir, "ser.db")
+		cfg := fmt.Sprintf(granigCfg, n.fifo(), n.dir+"/", db, p1.ip, p2.ip, p1.port, p2.port)
+		n.cfg = filepath.Join(n.dir, "ser.cfg")
+		if err := os.WriteFile(n.cfg, []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// Every node has the subscribers (Granig replicated them with MySQL).
+		st, err := store.Open(context.Background(), "sqlite://"+db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for u := 0; u < users; u++ {
+			if err := st.AddSubscriber(context.Background(), store.Subscriber{Username: fmt.Sprintf("u%d", u), Domain: "example.com", Password: "pw" + strconv.Itoa(u)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st.Close()
+	}
+	for _, n := range nodes {
+		n.start()
+	}
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	client := newUA(t)
+	regRange := func(at *node, from, to int) {
+		t.Helper()
+		for u := from; u < to; u++ {
+			registerAuth(t, client, at, fmt.Sprintf("u%d", u), "pw"+strconv.Itoa(u))
+		}
+	}
+	waitAll := func(n *node, from, to int) {
+		t.Helper()
+		for end := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			missing := -1
+			for u := from; u < to; u++ {
+				if !n.has(fmt.Sprintf("u%d", u)) {
+					missing = u
+					break
+				}
+			}
+			if missing < 0 {
+				return
+			}
+			if time.Now().After(end) {
+				t.Fatalf("%s never got u%d\n%s", n.addr(), missing, tail(n.proc.Output()))
+			}
+		}
+	}
+
+	// Normal operation: registered at A, replicated to B and C.
+	regRange(a, 0, 100)
+	waitAll(b, 0, 100)
+	waitAll(c, 0, 100)
+
+	// C crashes. A and B keep answering; their replicas for C queue up.
+	c.proc.Cmd.Process.Kill()
+	c.proc.Wait(5 * time.Second)
+	regRange(a, 100, 150)
+	regRange(b, 150, 200)
+	waitAll(a, 150, 200)
+	waitAll(b, 100, 150)
+	if !strings.Contains(a.fifoCmd("core_stats"), "tcp_queued: ") {
+		t.Fatal("core_stats has no tcp_queued line")
+	}
+	// C restarts on the same address and database: it loads its contacts
+	// and receives what it missed.
+	c.start()
+	waitAll(c, 0, 200)
+
+	// B hangs: the TCP connections to it stay open, nobody reads them.
+	b.proc.Cmd.Process.Signal(syscall.SIGSTOP)
+	regRange(a, 200, 250)
+	regRange(c, 250, 300)
+	waitAll(c, 200, 250)
+	waitAll(a, 250, 300)
+	b.proc.Cmd.Process.Signal(syscall.SIGCONT)
+	waitAll(b, 0, users)
+	for _, n := range nodes {
+		if out := n.fifoCmd("ul_stats"); !strings.Contains(out, fmt.Sprintf("'location' %d 0", users)) {
+			t.Errorf("%s ul_stats:\n%s", n.addr(), out)
+		}
+	}
+}
