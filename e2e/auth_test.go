@@ -213,6 +213,11 @@ func TestAuthNonceAcrossServers(t *testing.T) {
 	if !registered(b, "alice") || registered(a, "alice") {
 		t.Fatalf("alice registered at a %v, b %v; want only b", registered(a, "alice"), registered(b, "alice"))
 	}
+	// Replay: the same credentials (nonce and nonce count) on a new request
+	// are refused.
+	if r := authRegister(u, b, "alice", "xs-replay", 7, answer); !strings.HasPrefix(r, "SIP/2.0 401") {
+		t.Fatalf("replayed credentials accepted:\n%s", r)
+	}
 
 	// Expired: a correct answer to a nonce older than nonce_expire.
 	old := auth.MakeNonce([]byte(authSecret), time.Now().Add(-time.Second))
