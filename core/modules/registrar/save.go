@@ -108,7 +108,7 @@ func (m *Module) register(msg *sipmsg.Msg, d *usrloc.Domain) ([]usrloc.Contact, 
 		cseq:      int32(cseq.SeqNo),
 		userAgent: ua,
 	}
-	if m.natFlag >= 0 && msg.IsFlagSet(m.natFlag) {
+	if m.natFlag >= 0 && msg.IsFlagSet(m.natFlag) || NATed(msg) {
 		b.nat, b.received = true, receivedURI(msg.Rcv)
 	}
 	var reported []usrloc.Contact
