@@ -100,6 +100,7 @@ func serve(c *cmdline, inst *core.Instance) int {
 	if !daemon && ready == nil && opts.Fork && !c.foreground {
 		return 0 // the parent of a daemon: the child reported success
 	}
+	startPprof(log)
 	fail := func(err error) int {
 		log.Error("start-up failed", "module", "core", "err", err)
 		if ready != nil {
