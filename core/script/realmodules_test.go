@@ -7,11 +7,13 @@ package script
 import (
 	_ "ser/core/modules/acc"
 	_ "ser/core/modules/auth"
+	_ "ser/core/modules/dispatcher"
 	_ "ser/core/modules/exec"
 	_ "ser/core/modules/group"
 	_ "ser/core/modules/lcr"
 	_ "ser/core/modules/maxfwd"
 	_ "ser/core/modules/mysql"
+	_ "ser/core/modules/nathelper"
 	_ "ser/core/modules/registrar"
 	_ "ser/core/modules/rr"
 	_ "ser/core/modules/sl"

@@ -1,0 +1,27 @@
+package nathelper
+
+import "ser/core/module"
+
+func init() { module.Register(Exports) }
+
+// Exports is the nathelper module's export table (SER 0.9's nathelper
+// without the RTP proxy, plus OpenSER's fix_nated_register and SIP
+// pinging parameters).
+var Exports = &module.Exports{
+	Name: "nathelper",
+	Params: []module.Param{
+		{Name: "natping_interval", Kind: module.Int, Set: setPingInterval},
+		{Name: "ping_nated_only", Kind: module.Int, Set: setPingNatedOnly},
+		{Name: "sipping_from", Kind: module.Str, Set: setSippingFrom},
+		{Name: "sipping_method", Kind: module.Str, Set: setSippingMethod},
+		{Name: "natping_tables", Kind: module.Str, Set: setPingTables},
+	},
+	Funcs: []module.Func{
+		{Name: "nat_uac_test", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: fixupUACTest},
+		{Name: "fix_nated_contact", MinArgs: 0, MaxArgs: 0, Routes: module.Request | module.OnReply, Fixup: fixupFixContact},
+		{Name: "fix_nated_register", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: fixupFixRegister},
+		{Name: "fix_nated_sdp", MinArgs: 1, MaxArgs: 1, Routes: module.Request | module.OnReply, Fixup: fixupFixSDP},
+	},
+	New:  func() any { return New() },
+	Init: initModule,
+}

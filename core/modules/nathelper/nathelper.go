@@ -1,0 +1,137 @@
+// Package nathelper is SER's nathelper module for ser: nat_uac_test(flags)
+// detects clients behind a NAT, fix_nated_contact() and fix_nated_sdp()
+// rewrite their private addresses to the address the message came from,
+// fix_nated_register() makes the registrar store that address as the
+// contact's received address, and the NAT pinger keeps the NAT bindings
+// of registered contacts open by sending them a keep-alive (or a SIP
+// OPTIONS request) every natping_interval seconds.
+package nathelper
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"ser/core/module"
+	"ser/core/modules/usrloc"
+)
+
+// NATHelper is one nathelper module instance.
+type NATHelper struct {
+	pingInterval  time.Duration
+	pingNatedOnly bool
+	sippingFrom   string
+	sippingMethod string
+	tables        []string
+
+	log  *slog.Logger
+	core module.Core
+	ul   *usrloc.Module
+
+	// enabled is nh_enable_ping's switch.
+	enabled atomic.Bool
+	stats   pingStats
+	// seq numbers SIP pings (Call-ID, branch).
+	seq atomic.Uint64
+
+	runMu  sync.Mutex
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// pingStats counts the pinger's work.
+type pingStats struct {
+	rounds, sent, errors, last atomic.Uint64
+}
+
+// New returns an instance with SER's defaults: pinging off, every contact
+// pinged when it is on, keep-alive packets rather than SIP requests.
+func New() *NATHelper {
+	n := &NATHelper{sippingMethod: "OPTIONS", log: slog.Default().With("module", "nathelper")}
+	n.enabled.Store(true)
+	return n
+}
+
+func setPingInterval(inst any, v module.Value) error {
+	s, err := v.Int()
+	if err != nil {
+		return err
+	}
+	if s < 0 {
+		return fmt.Errorf("nathelper: natping_interval must not be negative, not %d", s)
+	}
+	inst.(*NATHelper).pingInterval = time.Duration(s) * time.Second
+	return nil
+}
+
+func setPingNatedOnly(inst any, v module.Value) error {
+	s, err := v.Int()
+	if err != nil {
+		return err
+	}
+	inst.(*NATHelper).pingNatedOnly = s != 0
+	return nil
+}
+
+func setSippingFrom(inst any, v module.Value) error {
+	var u sip.Uri
+	if err := sip.ParseUri(v.String(), &u); err != nil || u.Host == "" || (u.Scheme != "sip" && u.Scheme != "sips") {
+		return fmt.Errorf("nathelper: sipping_from %q is not a SIP URI", v.String())
+	}
+	inst.(*NATHelper).sippingFrom = v.String()
+	return nil
+}
+
+func setSippingMethod(inst any, v module.Value) error {
+	s := v.String()
+	if s == "" || strings.ContainsAny(s, " \t\r\n:;") {
+		return fmt.Errorf("nathelper: sipping_method %q is not a SIP method", s)
+	}
+	inst.(*NATHelper).sippingMethod = s
+	return nil
+}
+
+// setPingTables takes the usrloc tables to ping, separated by commas,
+// semicolons or spaces.
+func setPingTables(inst any, v module.Value) error {
+	n := inst.(*NATHelper)
+	n.tables = nil
+	for _, t := range strings.FieldsFunc(v.String(), func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\t' }) {
+		n.tables = append(n.tables, t)
+	}
+	if len(n.tables) == 0 {
+		return fmt.Errorf("nathelper: natping_tables %q names no table", v.String())
+	}
+	return nil
+}
+
+func initModule(inst any, env *module.Env) error {
+	n := inst.(*NATHelper)
+	if env.Log != nil {
+		n.log = env.Log
+	}
+	n.core = env.Core
+	if n.pingInterval > 0 {
+		var ul any
+		if env.Instance != nil {
+			ul = env.Instance("usrloc")
+		}
+		u, ok := ul.(*usrloc.Module)
+		if !ok {
+			return fmt.Errorf("nathelper: NAT pinging (natping_interval) needs the usrloc module")
+		}
+		n.ul = u
+	} else if len(n.tables) > 0 {
+		return fmt.Errorf("nathelper: natping_tables is set but NAT pinging is off (natping_interval 0)")
+	}
+	if env.RPC != nil {
+		return n.registerCommands(env.RPC)
+	}
+	return nil
+}
