@@ -7,8 +7,14 @@ import (
 	"testing"
 )
 
-func TestCheckColumns(t *testing.T) {
-	s, _ := openTest(t)
+func TestCheckColumns(t *testing.T) { forEachEngine(t, testCheckColumns) }
+
+func testCheckColumns(t *testing.T, e engine) {
+	s, _ := e.open(t)
+	noTable := "no such table"
+	if s.d == MySQL {
+		noTable = "doesn't exist"
+	}
 	tests := []struct {
 		name    string
 		table   string
@@ -20,7 +26,7 @@ func TestCheckColumns(t *testing.T) {
 		{name: "case-insensitive", table: "grp", cols: []string{"USERNAME", "Grp"}},
 		{name: "no columns asked", table: "grp"},
 		{name: "missing columns", table: "subscriber", cols: []string{"username", "pw", "hash"}, err: ErrNotFound, errText: "no column pw, hash"},
-		{name: "missing table", table: "nosuch", cols: []string{"a"}, errText: "no such table"},
+		{name: "missing table", table: "nosuch", cols: []string{"a"}, errText: noTable},
 		{name: "bad table name", table: "a b", err: ErrInvalid},
 		{name: "bad column name", table: "grp", cols: []string{"grp;"}, err: ErrInvalid},
 	}

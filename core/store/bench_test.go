@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"ser/internal/mariadb"
 )
 
 // benchRows is the size of the location table the load benchmark reads.
@@ -57,6 +59,7 @@ func benchLocation(b *testing.B) string {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	mariadb.StopShared()
 	if benchDir != "" {
 		os.RemoveAll(benchDir)
 	}

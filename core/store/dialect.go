@@ -2,8 +2,10 @@ package store
 
 import (
 	"errors"
+	"slices"
 	"strings"
 
+	"github.com/go-sql-driver/mysql"
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
@@ -55,11 +57,10 @@ var SQLite = &Dialect{
 	},
 }
 
-// MySQL is the dialect of MySQL/MariaDB. The driver (go-sql-driver/mysql)
-// is not built in yet; the dialect is complete so that adding the driver is
-// a matter of Open. Tables are InnoDB (transactions, foreign keys) with a
-// binary collation so that comparisons are case-sensitive as in SQLite
-// (SIP user names are case-sensitive, RFC 3261 §19.1.4).
+// MySQL is the dialect of MySQL/MariaDB (go-sql-driver/mysql). Tables are
+// InnoDB (transactions, foreign keys) with a binary collation so that
+// comparisons are case-sensitive as in SQLite (SIP user names are
+// case-sensitive, RFC 3261 §19.1.4).
 var MySQL = &Dialect{
 	Name: "mysql",
 	tokens: map[string]string{
@@ -73,11 +74,31 @@ var MySQL = &Dialect{
 	length:       "CHAR_LENGTH",
 	tableExists:  "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
 	duplicate: func(err error) bool {
-		// go-sql-driver/mysql formats MySQLError as "Error 1062 (23000): …"
-		// (ER_DUP_ENTRY). Replace with errors.As on *mysql.MySQLError when
-		// the driver is added.
-		return err != nil && strings.HasPrefix(err.Error(), "Error 1062")
+		return mysqlErrorIn(err, erDupEntry, erDupEntryWithKeyName, erDupKey)
 	},
+}
+
+// MySQL server error numbers the store looks at.
+const (
+	erDupKey              = 1022 // ER_DUP_KEY
+	erDupFieldName        = 1060 // ER_DUP_FIELDNAME
+	erDupKeyName          = 1061 // ER_DUP_KEYNAME
+	erDupEntry            = 1062 // ER_DUP_ENTRY
+	erTableExists         = 1050 // ER_TABLE_EXISTS_ERROR
+	erCantDropFieldOrKey  = 1091 // ER_CANT_DROP_FIELD_OR_KEY
+	erNoSuchTable         = 1146 // ER_NO_SUCH_TABLE
+	erBadTable            = 1051 // ER_BAD_TABLE_ERROR (DROP TABLE of a missing table)
+	erDupEntryWithKeyName = 1586 // ER_DUP_ENTRY_WITH_KEY_NAME
+)
+
+// mysqlErrorIn reports whether err is a MySQL server error with one of
+// the numbers.
+func mysqlErrorIn(err error, numbers ...uint16) bool {
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) {
+		return false
+	}
+	return slices.Contains(numbers, me.Number)
 }
 
 // Expand replaces the migration tokens in a migration statement with this

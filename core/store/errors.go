@@ -17,6 +17,9 @@ var ErrExists = errors.New("already exists")
 // empty key, a value longer than its column.
 var ErrInvalid = errors.New("invalid argument")
 
-// ErrMySQLNotBuilt is returned by Open for mysql:// and SER's legacy sql://
-// URLs: the MySQL driver is not compiled in yet.
+// ErrMySQLNotBuilt was returned by Open for mysql:// and sql:// URLs before
+// the MySQL driver was built in.
+//
+// Deprecated: Open supports MySQL and never returns it; it is kept until
+// the tests that still name it are updated.
 var ErrMySQLNotBuilt = errors.New("store: mysql support not built yet")

@@ -7,9 +7,11 @@ import (
 	"testing"
 )
 
-func TestGroups(t *testing.T) {
+func TestGroups(t *testing.T) { forEachEngine(t, testGroups) }
+
+func testGroups(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := e.open(t)
 	for _, g := range []struct{ u, d, grp string }{
 		{"alice", "example.com", "ld"}, {"alice", "example.com", "local"}, {"bob", "example.com", "ld"},
 		{"alice", "example.org", "int"},
@@ -74,9 +76,11 @@ func TestGroups(t *testing.T) {
 	}
 }
 
-func TestPrivileges(t *testing.T) {
+func TestPrivileges(t *testing.T) { forEachEngine(t, testPrivileges) }
+
+func testPrivileges(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := e.open(t)
 	for _, p := range []Privilege{
 		{"admin", "example.com", PrivIsAdmin, "1"}, {"admin", "example.com", PrivChangePrivileges, "1"},
 		{"admin", "example.com", PrivACLControl, "ld"}, {"admin", "example.com", PrivACLControl, "local"},
@@ -115,9 +119,11 @@ func TestPrivileges(t *testing.T) {
 	}
 }
 
-func TestDomains(t *testing.T) {
+func TestDomains(t *testing.T) { forEachEngine(t, testDomains) }
+
+func testDomains(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := e.open(t)
 	for _, d := range []string{"b.example", "A.Example"} {
 		if err := s.AddDomain(ctx, d); err != nil {
 			t.Fatal(err)
@@ -144,9 +150,11 @@ func TestDomains(t *testing.T) {
 	}
 }
 
-func TestURIsAndReserved(t *testing.T) {
+func TestURIsAndReserved(t *testing.T) { forEachEngine(t, testURIsAndReserved) }
+
+func testURIsAndReserved(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := e.open(t)
 	if err := s.AddURI(ctx, "alice", "example.com", "0431"); err != nil {
 		t.Fatal(err)
 	}

@@ -82,9 +82,11 @@ func inodeLCR(t *testing.T, s *Store) {
 	}
 }
 
-func TestLoadLCR(t *testing.T) {
+func TestLoadLCR(t *testing.T) { forEachEngine(t, testLoadLCR) }
+
+func testLoadLCR(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := e.open(t)
 	inodeLCR(t, s)
 	d, err := s.LoadLCR(ctx)
 	if err != nil {
@@ -109,9 +111,11 @@ func TestLoadLCR(t *testing.T) {
 	}
 }
 
-func TestMatchGateways(t *testing.T) {
+func TestMatchGateways(t *testing.T) { forEachEngine(t, testMatchGateways) }
+
+func testMatchGateways(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := e.open(t)
 	inodeLCR(t, s)
 	describe := func(ms []GatewayMatch) string {
 		var out []string
@@ -157,9 +161,11 @@ func TestMatchGateways(t *testing.T) {
 	}
 }
 
-func TestLCRMaintenance(t *testing.T) {
+func TestLCRMaintenance(t *testing.T) { forEachEngine(t, testLCRMaintenance) }
+
+func testLCRMaintenance(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := e.open(t)
 	inodeLCR(t, s)
 	if err := s.AddGateway(ctx, Gateway{Name: "sipgw1", IP: netip.MustParseAddr("10.9.9.9")}); !errors.Is(err, ErrExists) {
 		t.Errorf("duplicate gateway: %v", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -77,6 +78,9 @@ func scanContact(sc interface{ Scan(...any) error }, c *Contact) error {
 	err := sc.Scan(&c.Username, &c.Domain, &c.Contact, &rcv, timeScan{&c.Expires}, &c.Q, &c.CallID, &c.CSeq,
 		timeScan{&c.LastModified}, &c.Replicate, &c.State, &c.Flags, &c.UserAgent)
 	c.Received = rcv.String
+	// q is FLOAT(10,2): MySQL's binary protocol hands over the float32
+	// (0.9 reads 0.8999999761…); keep the column's two decimals.
+	c.Q = math.Round(c.Q*100) / 100
 	return err
 }
 

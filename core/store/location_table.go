@@ -8,8 +8,9 @@ import (
 )
 
 // locationDDL creates a location-like table; %[1]s is the quoted table
-// name. It must stay identical to location in migrations/0001 (plus the
-// expires index of 0003); TestEnsureLocationTableMatchesLocation checks.
+// name, %[2]s extra clauses after the primary key. It must stay identical
+// to location in migrations/0001 (plus the expires index of 0003);
+// TestEnsureLocationTable checks.
 const locationDDL = `CREATE TABLE %[1]s (
   username VARCHAR(64) NOT NULL DEFAULT '',
   domain VARCHAR(128) NOT NULL DEFAULT '',
@@ -24,7 +25,7 @@ const locationDDL = `CREATE TABLE %[1]s (
   state TINYINT UNSIGNED NOT NULL DEFAULT 0,
   flags INT NOT NULL DEFAULT 0,
   user_agent VARCHAR(50) NOT NULL DEFAULT '',
-  PRIMARY KEY (username, domain, contact)
+  PRIMARY KEY (username, domain, contact)%[2]s
 ){{TABLE_OPTIONS}}`
 
 // TableExists reports whether a table named name exists.
@@ -40,7 +41,8 @@ func (s *Store) TableExists(ctx context.Context, name string) (bool, error) {
 // admin to create each table named in save()/lookup(); usrloc calls this
 // for its tables at start-up so that a fresh database just works. The
 // name must pass ValidIdent and be at most 56 characters (the index is
-// named <table>_expires).
+// named <table>_expires). Table names are case-insensitive with SQLite,
+// case-sensitive with MySQL on Linux.
 func (s *Store) EnsureLocationTable(ctx context.Context, table string) error {
 	qt, err := s.ident(table)
 	if err != nil {
@@ -48,6 +50,22 @@ func (s *Store) EnsureLocationTable(ctx context.Context, table string) error {
 	}
 	if len(table) > 56 {
 		return fmt.Errorf("store: location table name %q longer than 56 characters: %w", table, ErrInvalid)
+	}
+	idx := s.d.Quote(strings.ToLower(table) + "_expires")
+	if s.d == MySQL {
+		// DDL commits at once in MySQL: one statement creates the table
+		// with its index, and IF NOT EXISTS lets two nodes starting
+		// together both succeed. Looking first keeps a read-only replica
+		// working when the table is there.
+		ok, err := s.TableExists(ctx, table)
+		if err == nil && !ok {
+			ddl := strings.Replace(fmt.Sprintf(locationDDL, qt, ",\n  KEY "+idx+" (expires)"), "CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1)
+			_, err = s.w.ExecContext(ctx, s.d.Expand(ddl))
+		}
+		if err != nil {
+			return fmt.Errorf("store: create location table %s: %w", table, err)
+		}
+		return nil
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var one int
@@ -58,10 +76,9 @@ func (s *Store) EnsureLocationTable(ctx context.Context, table string) error {
 		default:
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.d.Expand(fmt.Sprintf(locationDDL, qt))); err != nil {
+		if _, err := tx.ExecContext(ctx, s.d.Expand(fmt.Sprintf(locationDDL, qt, ""))); err != nil {
 			return err
 		}
-		idx := s.d.Quote(strings.ToLower(table) + "_expires")
 		_, err := tx.ExecContext(ctx, "CREATE INDEX "+idx+" ON "+qt+" (expires)")
 		return err
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,9 +17,11 @@ func contact(user, uri string, expires time.Time) Contact {
 		CallID: "cid-" + uri, CSeq: 1, Flags: 0, UserAgent: "test-ua"}
 }
 
-func TestUpsertAndContacts(t *testing.T) {
+func TestUpsertAndContacts(t *testing.T) { forEachEngine(t, testUpsertAndContacts) }
+
+func testUpsertAndContacts(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, c := openTest(t)
+	s, c := e.open(t)
 	a := contact("alice", "sip:alice@10.0.0.1", t0.Add(time.Hour))
 	a.Received, a.Q = "sip:192.0.2.1:5060", 0.5
 	b := contact("alice", "sip:alice@10.0.0.2", t0.Add(2*time.Hour))
@@ -73,9 +76,11 @@ func TestUpsertAndContacts(t *testing.T) {
 	}
 }
 
-func TestContactErrors(t *testing.T) {
+func TestContactErrors(t *testing.T) { forEachEngine(t, testContactErrors) }
+
+func testContactErrors(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := e.open(t)
 	tests := []struct {
 		name string
 		err  error
@@ -104,9 +109,11 @@ func TestContactErrors(t *testing.T) {
 	}
 }
 
-func TestPermanentAndExpired(t *testing.T) {
+func TestPermanentAndExpired(t *testing.T) { forEachEngine(t, testPermanentAndExpired) }
+
+func testPermanentAndExpired(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := e.open(t)
 	perm := contact("alice", "sip:alice@gw", t0) // serctl ul add … 0 1.00 0 128
 	perm.Flags = FlagPermanent
 	old := contact("alice", "sip:alice@old", t0.Add(-time.Second))
@@ -131,7 +138,7 @@ func TestPermanentAndExpired(t *testing.T) {
 		}
 	}
 	var exp string
-	s.r.QueryRow("SELECT CAST(expires AS TEXT) FROM location WHERE contact = ?", perm.Contact).Scan(&exp)
+	s.r.QueryRow("SELECT CAST(expires AS CHAR) FROM location WHERE contact = ?", perm.Contact).Scan(&exp)
 	if exp != "9999-12-31 23:59:59" {
 		t.Errorf("permanent expires stored as %q", exp)
 	}
@@ -141,9 +148,11 @@ func TestPermanentAndExpired(t *testing.T) {
 	}
 }
 
-func TestDeleteContactAndAOR(t *testing.T) {
+func TestDeleteContactAndAOR(t *testing.T) { forEachEngine(t, testDeleteContactAndAOR) }
+
+func testDeleteContactAndAOR(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := e.open(t)
 	for _, ct := range []Contact{contact("alice", "sip:1", t0), contact("alice", "sip:2", t0), contact("bob", "sip:3", t0)} {
 		if err := s.UpsertContact(ctx, "aliases", ct); err != nil {
 			t.Fatal(err)
@@ -163,9 +172,11 @@ func TestDeleteContactAndAOR(t *testing.T) {
 	}
 }
 
-func TestFlushContacts(t *testing.T) {
+func TestFlushContacts(t *testing.T) { forEachEngine(t, testFlushContacts) }
+
+func testFlushContacts(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := e.open(t)
 	if err := s.UpsertContact(ctx, "location", contact("bob", "sip:b1", t0)); err != nil {
 		t.Fatal(err)
 	}
@@ -187,8 +198,7 @@ func TestFlushContacts(t *testing.T) {
 	}
 
 	// A failing op rolls the whole flush back.
-	mustExec(t, s, `CREATE TRIGGER fail_dave BEFORE INSERT ON location WHEN NEW.username = 'dave'
-BEGIN SELECT RAISE(ABORT, 'injected failure'); END`)
+	failTrigger(t, s, "fail_dave", "BEFORE INSERT", "location", "NEW.username = 'dave'")
 	bad := []ContactOp{
 		{OpDeleteAOR, Contact{Username: "alice", Domain: "example.com"}},
 		{OpUpsert, contact("erin", "sip:4", t0)},
@@ -207,9 +217,11 @@ BEGIN SELECT RAISE(ABORT, 'injected failure'); END`)
 	}
 }
 
-func TestLoadContactsStopsOnError(t *testing.T) {
+func TestLoadContactsStopsOnError(t *testing.T) { forEachEngine(t, testLoadContactsStopsOnError) }
+
+func testLoadContactsStopsOnError(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := e.open(t)
 	ops := make([]ContactOp, 10)
 	for i := range ops {
 		ops[i] = ContactOp{OpUpsert, contact(fmt.Sprint("u", i), "sip:x", t0)}
@@ -235,9 +247,11 @@ func TestLoadContactsStopsOnError(t *testing.T) {
 	}
 }
 
-func TestEnsureLocationTable(t *testing.T) {
+func TestEnsureLocationTable(t *testing.T) { forEachEngine(t, testEnsureLocationTable) }
+
+func testEnsureLocationTable(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := e.open(t)
 	if ok, _ := s.TableExists(ctx, "location_vip"); ok {
 		t.Fatal("location_vip exists before")
 	}
@@ -251,16 +265,28 @@ func TestEnsureLocationTable(t *testing.T) {
 	if !reflect.DeepEqual(cols, wantCols) || !reflect.DeepEqual(pk, wantPK) {
 		t.Errorf("location_vip %v %v, want %v %v", cols, pk, wantCols, wantPK)
 	}
-	var ddl, want string
-	s.r.QueryRow("SELECT sql FROM sqlite_master WHERE name = 'location_vip'").Scan(&ddl)
-	s.r.QueryRow("SELECT sql FROM sqlite_master WHERE name = 'location'").Scan(&want)
-	if ddl != "CREATE TABLE \"location_vip\""+want[len("CREATE TABLE location"):] {
-		t.Errorf("DDL differs from location's:\n%s\n%s", ddl, want)
-	}
-	var idx int
-	s.r.QueryRow("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'location_vip_expires'").Scan(&idx)
-	if idx != 1 {
-		t.Error("no expires index")
+	if s.d == MySQL {
+		// SHOW CREATE TABLE lists the columns, keys (the expires index
+		// included) and table options.
+		var name, ddl, want string
+		s.r.QueryRow("SHOW CREATE TABLE location_vip").Scan(&name, &ddl)
+		s.r.QueryRow("SHOW CREATE TABLE location").Scan(&name, &want)
+		want = strings.NewReplacer("`location`", "`location_vip`", "`location_expires`", "`location_vip_expires`").Replace(want)
+		if ddl != want || !strings.Contains(ddl, "KEY `location_vip_expires` (`expires`)") {
+			t.Errorf("DDL differs from location's:\n%s\n%s", ddl, want)
+		}
+	} else {
+		var ddl, want string
+		s.r.QueryRow("SELECT sql FROM sqlite_master WHERE name = 'location_vip'").Scan(&ddl)
+		s.r.QueryRow("SELECT sql FROM sqlite_master WHERE name = 'location'").Scan(&want)
+		if ddl != "CREATE TABLE \"location_vip\""+want[len("CREATE TABLE location"):] {
+			t.Errorf("DDL differs from location's:\n%s\n%s", ddl, want)
+		}
+		var idx int
+		s.r.QueryRow("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'location_vip_expires'").Scan(&idx)
+		if idx != 1 {
+			t.Error("no expires index")
+		}
 	}
 	if err := s.EnsureLocationTable(ctx, "location"); err != nil {
 		t.Errorf("EnsureLocationTable(location): %v", err)
@@ -279,9 +305,11 @@ func TestEnsureLocationTable(t *testing.T) {
 // TestConcurrentWriters runs 8 goroutines writing at once (usrloc
 // write-through from several workers plus web and serctl writes): no
 // "database is locked", every write lands.
-func TestConcurrentWriters(t *testing.T) {
+func TestConcurrentWriters(t *testing.T) { forEachEngine(t, testConcurrentWriters) }
+
+func testConcurrentWriters(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := e.open(t)
 	const workers, perWorker = 8, 50
 	var wg sync.WaitGroup
 	errs := make(chan error, workers*perWorker)
@@ -321,16 +349,14 @@ func TestConcurrentWriters(t *testing.T) {
 }
 
 // TestConcurrentStores has two Stores (two processes: ser and serctl) on
-// one file writing at once; SQLite's busy timeout and BEGIN IMMEDIATE
-// serialise them.
-func TestConcurrentStores(t *testing.T) {
+// one database writing at once; with SQLite, its busy timeout and BEGIN
+// IMMEDIATE serialise them.
+func TestConcurrentStores(t *testing.T) { forEachEngine(t, testConcurrentStores) }
+
+func testConcurrentStores(t *testing.T, e engine) {
 	ctx := context.Background()
-	s1, _ := openTest(t)
-	s2, err := Open(ctx, s1.Source().Path, WithLogger(quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	url := e.newURL(t)
+	s1, s2 := e.openURL(t, url), e.openURL(t, url)
 	var wg sync.WaitGroup
 	errs := make(chan error, 400)
 	for i, s := range []*Store{s1, s2, s1, s2} {

@@ -58,14 +58,18 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 }
 
 // migrate applies the migrations of fsys that schema_migrations does not
-// list yet, in version order, each in its own transaction together with
-// its schema_migrations row. The transaction re-checks that row after
-// taking the write lock, so two processes starting on one new database
-// apply each migration once.
+// list yet, in version order. With SQLite each runs in its own
+// transaction together with its schema_migrations row; the transaction
+// re-checks that row after taking the write lock, so two processes
+// starting on one new database apply each migration once. MySQL commits
+// DDL implicitly: see migrateMySQL.
 func (s *Store) migrate(ctx context.Context, fsys fs.FS) error {
 	ms, err := loadMigrations(fsys)
 	if err != nil {
 		return err
+	}
+	if s.d == MySQL {
+		return s.migrateMySQL(ctx, ms)
 	}
 	create := "CREATE TABLE IF NOT EXISTS " + migrationsTable + ` (
   version INTEGER NOT NULL PRIMARY KEY,
@@ -75,7 +79,7 @@ func (s *Store) migrate(ctx context.Context, fsys fs.FS) error {
 	if _, err := s.w.ExecContext(ctx, create); err != nil {
 		return fmt.Errorf("store: create %s: %w", migrationsTable, err)
 	}
-	applied, err := s.appliedMigrations(ctx)
+	applied, err := s.appliedMigrations(ctx, s.w)
 	if err != nil {
 		return err
 	}
@@ -120,9 +124,14 @@ func (s *Store) migrate(ctx context.Context, fsys fs.FS) error {
 	return nil
 }
 
+// queryer is *sql.DB, *sql.Conn or *sql.Tx.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // appliedMigrations returns the versions listed in schema_migrations.
-func (s *Store) appliedMigrations(ctx context.Context) (map[int]bool, error) {
-	rows, err := s.w.QueryContext(ctx, "SELECT version FROM "+migrationsTable)
+func (s *Store) appliedMigrations(ctx context.Context, db queryer) (map[int]bool, error) {
+	rows, err := db.QueryContext(ctx, "SELECT version FROM "+migrationsTable)
 	if err != nil {
 		return nil, fmt.Errorf("store: read %s: %w", migrationsTable, err)
 	}

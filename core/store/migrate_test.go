@@ -26,12 +26,17 @@ func migrationCount(t *testing.T) int {
 	return len(ms)
 }
 
-func TestMigrationsApplyOnce(t *testing.T) {
+func TestMigrationsApplyOnce(t *testing.T) { forEachEngine(t, testMigrationsApplyOnce) }
+
+func testMigrationsApplyOnce(t *testing.T, e engine) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "sub", "ser.db") // the directory is created too
+	url := e.newURL(t)
+	if e.name == "sqlite" {
+		url = "sqlite://" + filepath.Join(t.TempDir(), "sub", "ser.db") // the directory is created too
+	}
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	s, err := Open(ctx, "sqlite://"+path, WithLogger(logger), WithClock(func() time.Time { return t0 }))
+	s, err := Open(ctx, url, WithLogger(logger), WithClock(func() time.Time { return t0 }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +53,7 @@ func TestMigrationsApplyOnce(t *testing.T) {
 	s.Close()
 
 	logs.Reset()
-	s, err = Open(ctx, path, WithLogger(logger), WithClock(func() time.Time { return t0.Add(time.Hour) }))
+	s, err = Open(ctx, url, WithLogger(logger), WithClock(func() time.Time { return t0.Add(time.Hour) }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,6 +131,19 @@ var serTables = map[string]struct {
 // tableInfo returns a table's columns in order and its primary key.
 func tableInfo(t *testing.T, s *Store, table string) (cols, pk []string) {
 	t.Helper()
+	if s.d == MySQL {
+		var err error
+		cols, err = s.queryStrings(context.Background(), "columns", "SELECT column_name FROM information_schema.columns "+
+			"WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position", table)
+		if err == nil {
+			pk, err = s.queryStrings(context.Background(), "primary key", "SELECT column_name FROM information_schema.key_column_usage "+
+				"WHERE table_schema = DATABASE() AND table_name = ? AND constraint_name = 'PRIMARY' ORDER BY ordinal_position", table)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cols, pk
+	}
 	rows, err := s.r.Query("SELECT name, pk FROM pragma_table_info(?) ORDER BY cid", table)
 	if err != nil {
 		t.Fatal(err)
@@ -151,8 +169,10 @@ func tableInfo(t *testing.T, s *Store, table string) (cols, pk []string) {
 	return cols, pk
 }
 
-func TestSchemaMatchesSER(t *testing.T) {
-	s, _ := openTest(t)
+func TestSchemaMatchesSER(t *testing.T) { forEachEngine(t, testSchemaMatchesSER) }
+
+func testSchemaMatchesSER(t *testing.T, e engine) {
+	s, _ := e.open(t)
 	for table, want := range serTables {
 		t.Run(table, func(t *testing.T) {
 			cols, pk := tableInfo(t, s, table)
@@ -166,8 +186,10 @@ func TestSchemaMatchesSER(t *testing.T) {
 	}
 }
 
-func TestVersionTable(t *testing.T) {
-	s, _ := openTest(t)
+func TestVersionTable(t *testing.T) { forEachEngine(t, testVersionTable) }
+
+func testVersionTable(t *testing.T, e engine) {
+	s, _ := e.open(t)
 	got, err := s.TableVersions(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -255,9 +277,11 @@ func TestBadMigrationFiles(t *testing.T) {
 	}
 }
 
-func TestConcurrentOpenMigratesOnce(t *testing.T) {
+func TestConcurrentOpenMigratesOnce(t *testing.T) { forEachEngine(t, testConcurrentOpenMigratesOnce) }
+
+func testConcurrentOpenMigratesOnce(t *testing.T, e engine) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "race.db")
+	url := e.newURL(t)
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
 	stores := make([]*Store, 4)
@@ -265,7 +289,7 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			stores[i], errs[i] = Open(ctx, path, WithLogger(quiet))
+			stores[i], errs[i] = Open(ctx, url, WithLogger(quiet))
 		}()
 	}
 	wg.Wait()

@@ -8,9 +8,11 @@ import (
 	"time"
 )
 
-func TestUserContactsAndOnlineUsers(t *testing.T) {
+func TestUserContactsAndOnlineUsers(t *testing.T) { forEachEngine(t, testUserContactsAndOnlineUsers) }
+
+func testUserContactsAndOnlineUsers(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := e.open(t)
 	for _, u := range []Subscriber{
 		{Username: "alice", Domain: "example.com", Password: "a", Email: "alice@example.com"},
 		{Username: "alice", Domain: "other.org", Password: "a", Email: "alice@other.org"},

@@ -4,9 +4,11 @@
 // see Go types and the sentinel errors ErrNotFound, ErrExists and
 // ErrInvalid, never *sql.DB.
 //
-// SQLite (github.com/mattn/go-sqlite3) is the embedded engine; everything
-// that differs in MySQL is kept in Dialect so that a networked engine can be
-// added without touching the resource files.
+// Two engines: SQLite (github.com/mattn/go-sqlite3), the embedded
+// default, and MySQL/MariaDB (github.com/go-sql-driver/mysql), SER's own
+// database, shared by several ser nodes. Everything that differs between
+// them is kept in Dialect, the connection set-up and the migration runner;
+// the resource files are the same for both.
 package store
 
 import (
@@ -36,7 +38,7 @@ import (
 // With SQLite it holds two pools: one connection for writes (every write
 // and transaction, so writers queue in Go instead of spinning on SQLite's
 // lock) and several read-only connections, which WAL mode lets run
-// alongside the writer.
+// alongside the writer. With MySQL one pool serves both (w == r).
 type Store struct {
 	d   *Dialect
 	w   *sql.DB // writes and transactions
@@ -77,13 +79,17 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 func WithMigrations(fsys fs.FS) Option { return func(o *options) { o.migrations = fsys } }
 
 // WithReadConns sets the size of the SQLite read pool (default
-// max(4, GOMAXPROCS)).
+// max(4, GOMAXPROCS)), or of the MySQL connection pool (default
+// max(8, 2*GOMAXPROCS)).
 func WithReadConns(n int) Option { return func(o *options) { o.readConns = n } }
 
-// Open opens (creating it when missing) the database named by dbURL (see
-// ParseURL) and applies the pending migrations, each in its own
-// transaction. A failing migration is rolled back and Open returns its
-// error. mysql:// and sql:// URLs return ErrMySQLNotBuilt.
+// Open opens the database named by dbURL (see ParseURL) and applies the
+// pending migrations. An SQLite file is created when missing; each
+// migration runs in its own transaction and a failing one is rolled back.
+// A MySQL database must exist (CREATE DATABASE, with a user allowed to
+// create tables in it); the server must answer within the dial timeout,
+// and migrations resume where a failed one stopped (see migrateMySQL).
+// Open returns the migration's error.
 func Open(ctx context.Context, dbURL string, opts ...Option) (*Store, error) {
 	o := options{now: time.Now, migrations: migrations.FS}
 	for _, f := range opts {
@@ -92,18 +98,24 @@ func Open(ctx context.Context, dbURL string, opts ...Option) (*Store, error) {
 	if o.log == nil {
 		o.log = slog.Default().With("module", "store")
 	}
-	if o.readConns <= 0 {
-		o.readConns = max(4, runtime.GOMAXPROCS(0))
-	}
 	src, err := ParseURL(dbURL)
 	if err != nil {
 		return nil, err
 	}
-	if src.Engine == "mysql" {
-		return nil, ErrMySQLNotBuilt
-	}
 	s := &Store{d: SQLite, src: src, log: o.log, now: o.now, stmts: map[stmtKey]*sql.Stmt{}}
-	if err := s.openSQLite(ctx, o.readConns); err != nil {
+	if src.Engine == "mysql" {
+		s.d = MySQL
+		if o.readConns <= 0 {
+			o.readConns = max(8, 2*runtime.GOMAXPROCS(0))
+		}
+		err = s.openMySQL(ctx, o.readConns)
+	} else {
+		if o.readConns <= 0 {
+			o.readConns = max(4, runtime.GOMAXPROCS(0))
+		}
+		err = s.openSQLite(ctx, o.readConns)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if err := s.migrate(ctx, o.migrations); err != nil {
@@ -187,6 +199,13 @@ var uriEscaper = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 
 // describe names the database for error messages (never a password).
 func (s *Store) describe() string {
+	if s.src.Engine == "mysql" {
+		network, addr := mysqlAddress(s.src)
+		if network == "unix" {
+			addr = "unix(" + addr + ")"
+		}
+		return "mysql " + s.src.User + "@" + addr + "/" + s.src.Database
+	}
 	if s.src.Memory {
 		return "sqlite :memory:"
 	}
@@ -216,7 +235,7 @@ func (s *Store) Close() error {
 	}
 	s.mu.Unlock()
 	var errs []error
-	if s.r != nil {
+	if s.r != nil && s.r != s.w {
 		errs = append(errs, s.r.Close())
 	}
 	if s.w != nil {
@@ -273,6 +292,25 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error)
 		return err
 	}
 	return tx.Commit()
+}
+
+// serialize makes tx wait for (and then exclude) every other transaction
+// that serializes on the same name, so that a check followed by a write
+// ("is there an administrator yet?") is not raced by another process.
+// SQLite transactions are serial already (BEGIN IMMEDIATE takes the write
+// lock). With MySQL it locks the name's row of the version table
+// (SELECT … FOR UPDATE) until tx ends; InnoDB's plain reads after it see
+// what the transaction that held the lock committed.
+func (s *Store) serialize(ctx context.Context, tx *sql.Tx, name string) error {
+	if s.d != MySQL {
+		return nil
+	}
+	var v int
+	err := tx.QueryRowContext(ctx, "SELECT table_version FROM version WHERE table_name = ? FOR UPDATE", name).Scan(&v)
+	if err != nil && err != sql.ErrNoRows {
+		return fmt.Errorf("lock %s: %w", name, err)
+	}
+	return nil
 }
 
 // affected returns ErrNotFound (wrapped with what) when res changed no row.

@@ -19,9 +19,11 @@ func TestHA1(t *testing.T) {
 	}
 }
 
-func TestAddSubscriber(t *testing.T) {
+func TestAddSubscriber(t *testing.T) { forEachEngine(t, testAddSubscriber) }
+
+func testAddSubscriber(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := e.open(t)
 	err := s.AddSubscriber(ctx, Subscriber{Username: "alice", Domain: "example.com", Password: "secret",
 		Email: "alice@example.com", FirstName: "Alice", RPID: "sip:+431234@example.com"})
 	if err != nil {
@@ -78,9 +80,11 @@ func TestAddSubscriber(t *testing.T) {
 	}
 }
 
-func TestUpdateSubscriberAndPassword(t *testing.T) {
+func TestUpdateSubscriberAndPassword(t *testing.T) { forEachEngine(t, testUpdateSubscriberAndPassword) }
+
+func testUpdateSubscriberAndPassword(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, c := openTest(t)
+	s, c := e.open(t)
 	if err := s.AddSubscriber(ctx, Subscriber{Username: "alice", Domain: "example.com", Password: "secret"}); err != nil {
 		t.Fatal(err)
 	}
@@ -156,9 +160,11 @@ func rowCounts(t *testing.T, s *Store) string {
 	return strings.Join(out, " ")
 }
 
-func TestDeleteSubscriber(t *testing.T) {
+func TestDeleteSubscriber(t *testing.T) { forEachEngine(t, testDeleteSubscriber) }
+
+func testDeleteSubscriber(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := e.open(t)
 	seedUser(t, s)
 	if got := rowCounts(t, s); got != "subscriber=1 uri=2 grp=1 admin_privileges=1" {
 		t.Fatalf("seeded %s", got)
@@ -174,14 +180,15 @@ func TestDeleteSubscriber(t *testing.T) {
 	}
 }
 
-func TestDeleteSubscriberRollsBack(t *testing.T) {
+func TestDeleteSubscriberRollsBack(t *testing.T) { forEachEngine(t, testDeleteSubscriberRollsBack) }
+
+func testDeleteSubscriberRollsBack(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := e.open(t)
 	seedUser(t, s)
 	// Inject a failure into the last statement of the transaction: the
 	// subscriber, uri and grp deletions before it must be undone.
-	mustExec(t, s, `CREATE TRIGGER fail_priv BEFORE DELETE ON admin_privileges
-BEGIN SELECT RAISE(ABORT, 'injected failure'); END`)
+	failTrigger(t, s, "fail_priv", "BEFORE DELETE", "admin_privileges", "")
 	err := s.DeleteSubscriber(ctx, "alice", "example.com")
 	if err == nil || !strings.Contains(err.Error(), "injected failure") {
 		t.Fatalf("DeleteSubscriber = %v, want the injected failure", err)
@@ -196,11 +203,12 @@ BEGIN SELECT RAISE(ABORT, 'injected failure'); END`)
 	}
 }
 
-func TestAddSubscriberRollsBack(t *testing.T) {
+func TestAddSubscriberRollsBack(t *testing.T) { forEachEngine(t, testAddSubscriberRollsBack) }
+
+func testAddSubscriberRollsBack(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
-	mustExec(t, s, `CREATE TRIGGER fail_uri BEFORE INSERT ON uri
-BEGIN SELECT RAISE(ABORT, 'injected failure'); END`)
+	s, _ := e.open(t)
+	failTrigger(t, s, "fail_uri", "BEFORE INSERT", "uri", "")
 	if err := s.AddSubscriber(ctx, Subscriber{Username: "alice", Domain: "example.com"}); err == nil {
 		t.Fatal("AddSubscriber succeeded despite the failing uri insert")
 	}
@@ -209,9 +217,11 @@ BEGIN SELECT RAISE(ABORT, 'injected failure'); END`)
 	}
 }
 
-func TestListSubscribers(t *testing.T) {
+func TestListSubscribers(t *testing.T) { forEachEngine(t, testListSubscribers) }
+
+func testListSubscribers(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := e.open(t)
 	for i := range 25 {
 		dom := "a.example"
 		if i%5 == 0 {
@@ -262,9 +272,11 @@ func TestListSubscribers(t *testing.T) {
 	}
 }
 
-func TestCredentials(t *testing.T) {
+func TestCredentials(t *testing.T) { forEachEngine(t, testCredentials) }
+
+func testCredentials(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := e.open(t)
 	if err := s.AddSubscriber(ctx, Subscriber{Username: "alice", Domain: "example.com", Password: "secret", RPID: "sip:1@x", Email: "a@mail.example"}); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Source is a parsed database URL (SER's db_url).
@@ -16,10 +17,16 @@ type Source struct {
 	// Memory asks for a private in-memory SQLite database (tests).
 	Memory bool
 	// User, Password, Host, Port and Database are the MySQL connection
-	// parameters; Port is 0 when the URL has none (3306).
+	// parameters; Port is 0 when the URL has none (3306, or the Unix
+	// socket for host "localhost", as SER's MySQL client did).
 	User, Password, Host string
 	Port                 int
 	Database             string
+	// Socket is the Unix socket named by the URL's socket parameter.
+	Socket string
+	// Timeout, ReadTimeout and WriteTimeout are the URL's timeout,
+	// readTimeout and writeTimeout parameters (0: the store's defaults).
+	Timeout, ReadTimeout, WriteTimeout time.Duration
 }
 
 // ParseURL parses a database URL:
@@ -31,6 +38,11 @@ type Source struct {
 //	:memory:, sqlite::memory:, sqlite://:memory:   in-memory (tests)
 //	mysql://user:pass@host[:port]/db               MySQL/MariaDB
 //	sql://user:pass@host[:port]/db                 SER's legacy MySQL URL
+//
+// A MySQL URL may end in ?socket=/path (connect through that Unix socket),
+// timeout=, readTimeout= and writeTimeout= (Go durations: the dial
+// timeout and the I/O timeouts of each network read and write); other
+// parameters are refused.
 func ParseURL(raw string) (Source, error) {
 	if raw == "" {
 		return Source{}, fmt.Errorf("store: empty database url: %w", ErrInvalid)
@@ -91,6 +103,33 @@ func mysqlSource(raw string) (Source, error) {
 	}
 	if src.Host == "" || src.Database == "" {
 		return Source{}, fmt.Errorf("store: mysql url %q needs a host and a database: %w", u.Redacted(), ErrInvalid)
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return Source{}, fmt.Errorf("store: mysql url %q: bad parameters: %w", u.Redacted(), ErrInvalid)
+	}
+	for k, vs := range q {
+		v := vs[len(vs)-1]
+		var d *time.Duration
+		switch k {
+		case "socket":
+			if !strings.HasPrefix(v, "/") {
+				return Source{}, fmt.Errorf("store: mysql url: socket %q is not an absolute path: %w", v, ErrInvalid)
+			}
+			src.Socket = v
+			continue
+		case "timeout":
+			d = &src.Timeout
+		case "readTimeout":
+			d = &src.ReadTimeout
+		case "writeTimeout":
+			d = &src.WriteTimeout
+		default:
+			return Source{}, fmt.Errorf("store: mysql url: unknown parameter %q: %w", k, ErrInvalid)
+		}
+		if *d, err = time.ParseDuration(v); err != nil || *d <= 0 {
+			return Source{}, fmt.Errorf("store: mysql url: %s=%q is not a positive duration: %w", k, v, ErrInvalid)
+		}
 	}
 	return src, nil
 }

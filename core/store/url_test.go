@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 )
 
 func TestParseURL(t *testing.T) {
@@ -26,6 +27,14 @@ func TestParseURL(t *testing.T) {
 		{"mysql", "mysql://ser:heslo@localhost/ser", Source{Engine: "mysql", User: "ser", Password: "heslo", Host: "localhost", Database: "ser"}, nil},
 		{"mysql port", "mysql://ser:heslo@db.example.com:3307/ser", Source{Engine: "mysql", User: "ser", Password: "heslo", Host: "db.example.com", Port: 3307, Database: "ser"}, nil},
 		{"ser legacy", "sql://ser:heslo@localhost/ser", Source{Engine: "mysql", User: "ser", Password: "heslo", Host: "localhost", Database: "ser"}, nil},
+		{"mysql password escaped", "mysql://ser:p%40ss%2Fw@db/ser", Source{Engine: "mysql", User: "ser", Password: "p@ss/w", Host: "db", Database: "ser"}, nil},
+		{"mysql socket", "mysql://ser:heslo@localhost/ser?socket=/run/mysqld/mysqld.sock", Source{Engine: "mysql", User: "ser", Password: "heslo", Host: "localhost", Database: "ser", Socket: "/run/mysqld/mysqld.sock"}, nil},
+		{"mysql timeouts", "sql://ser:heslo@db/ser?timeout=2s&readTimeout=500ms&writeTimeout=1m", Source{Engine: "mysql", User: "ser", Password: "heslo", Host: "db", Database: "ser",
+			Timeout: 2 * time.Second, ReadTimeout: 500 * time.Millisecond, WriteTimeout: time.Minute}, nil},
+		{"mysql unknown parameter", "mysql://ser:heslo@db/ser?parseTime=false", Source{}, ErrInvalid},
+		{"mysql bad timeout", "mysql://ser:heslo@db/ser?timeout=soon", Source{}, ErrInvalid},
+		{"mysql zero timeout", "mysql://ser:heslo@db/ser?readTimeout=0s", Source{}, ErrInvalid},
+		{"mysql relative socket", "mysql://ser:heslo@db/ser?socket=mysqld.sock", Source{}, ErrInvalid},
 		{"empty", "", Source{}, ErrInvalid},
 		{"sqlite no path", "sqlite://", Source{}, ErrInvalid},
 		{"mysql no db", "mysql://ser:heslo@localhost/", Source{}, ErrInvalid},
@@ -42,15 +51,6 @@ func TestParseURL(t *testing.T) {
 				t.Errorf("ParseURL(%q) = %+v, want %+v", tc.url, got, tc.want)
 			}
 		})
-	}
-}
-
-func TestOpenMySQLNotBuilt(t *testing.T) {
-	for _, u := range []string{"mysql://ser:heslo@localhost/ser", "sql://ser:heslo@localhost/ser"} {
-		s, err := Open(context.Background(), u)
-		if !errors.Is(err, ErrMySQLNotBuilt) || err.Error() != "store: mysql support not built yet" {
-			t.Errorf("Open(%q) = %v, %v; want ErrMySQLNotBuilt", u, s, err)
-		}
 	}
 }
 

@@ -23,9 +23,11 @@ func countRows(t *testing.T, s *Store, tables ...string) string {
 	return strings.Join(out, " ")
 }
 
-func TestPurgeSubscriber(t *testing.T) {
+func TestPurgeSubscriber(t *testing.T) { forEachEngine(t, testPurgeSubscriber) }
+
+func testPurgeSubscriber(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := e.open(t)
 	seed := func() {
 		t.Helper()
 		for _, u := range []string{"alice", "bob"} {
@@ -55,7 +57,7 @@ func TestPurgeSubscriber(t *testing.T) {
 	seed()
 	tables := []string{"subscriber", "uri", "grp", "admin_privileges", "phonebook", "usr_preferences", "speed_dial", "acc"}
 	// A failure in the last statement undoes everything.
-	mustExec(t, s, `CREATE TRIGGER fail_event BEFORE DELETE ON event BEGIN SELECT RAISE(ABORT, 'injected failure'); END`)
+	failTrigger(t, s, "fail_event", "BEFORE DELETE", "event", "")
 	mustExec(t, s, "INSERT INTO event (username, domain, uri, description) VALUES ('alice', 'example.com', 'sip:a@b', 'x')")
 	if err := s.PurgeSubscriber(ctx, "alice", "example.com"); err == nil || !strings.Contains(err.Error(), "injected failure") {
 		t.Fatalf("PurgeSubscriber = %v, want the injected failure", err)
@@ -77,9 +79,11 @@ func TestPurgeSubscriber(t *testing.T) {
 	}
 }
 
-func TestBootstrapAdmin(t *testing.T) {
+func TestBootstrapAdmin(t *testing.T) { forEachEngine(t, testBootstrapAdmin) }
+
+func testBootstrapAdmin(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := e.open(t)
 	privs := []Privilege{{Name: PrivIsAdmin, Value: "1"}, {Name: PrivChangePrivileges, Value: "1"}}
 	prefs := []Preference{{Attribute: "must_change", Value: "1"}}
 	// The name is taken: ErrExists, nothing created.
@@ -123,9 +127,11 @@ func TestBootstrapAdmin(t *testing.T) {
 	}
 }
 
-func TestAllPrivilegesAndAccCounts(t *testing.T) {
+func TestAllPrivilegesAndAccCounts(t *testing.T) { forEachEngine(t, testAllPrivilegesAndAccCounts) }
+
+func testAllPrivilegesAndAccCounts(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, clk := openTest(t)
+	s, clk := e.open(t)
 	for _, p := range []Privilege{{"bob", "b.com", PrivIsAdmin, "1"}, {"alice", "a.com", PrivACLControl, "ld"}, {"alice", "a.com", PrivIsAdmin, "1"}} {
 		if err := s.GrantPrivilege(ctx, p.Username, p.Domain, p.Name, p.Value); err != nil {
 			t.Fatal(err)

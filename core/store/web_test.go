@@ -8,9 +8,11 @@ import (
 	"time"
 )
 
-func TestPhonebook(t *testing.T) {
+func TestPhonebook(t *testing.T) { forEachEngine(t, testPhonebook) }
+
+func testPhonebook(t *testing.T, eng engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := eng.open(t)
 	var ids []int64
 	for _, e := range []PhonebookEntry{
 		{Username: "alice", Domain: "example.com", FName: "Carol", LName: "Zed", SIPURI: "sip:carol@example.com"},
@@ -62,9 +64,11 @@ func TestPhonebook(t *testing.T) {
 	}
 }
 
-func TestSessions(t *testing.T) {
+func TestSessions(t *testing.T) { forEachEngine(t, testSessions) }
+
+func testSessions(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, c := openTest(t)
+	s, c := e.open(t)
 	if err := s.CreateSession(ctx, "ser_sess", "abc", "data1"); err != nil {
 		t.Fatal(err)
 	}
@@ -117,9 +121,11 @@ func TestSessions(t *testing.T) {
 	}
 }
 
-func TestAcc(t *testing.T) {
+func TestAcc(t *testing.T) { forEachEngine(t, testAcc) }
+
+func testAcc(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, c := openTest(t)
+	s, c := e.open(t)
 	for i := range 6 {
 		r := AccRecord{From: "<sip:alice@example.com>;tag=1", To: "<sip:bob@example.com>", Status: "200 OK",
 			Method: "INVITE", CallID: fmt.Sprintf("call-%d", i), Username: "alice", Domain: "example.com",
@@ -216,9 +222,11 @@ func TestCut(t *testing.T) {
 	}
 }
 
-func TestPreferences(t *testing.T) {
+func TestPreferences(t *testing.T) { forEachEngine(t, testPreferences) }
+
+func testPreferences(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, c := openTest(t)
+	s, c := e.open(t)
 	if err := s.SetPreferenceType(ctx, PreferenceType{Name: "fw_on_busy", RawType: 2, DefaultValue: "0"}); err != nil {
 		t.Fatal(err)
 	}
@@ -260,9 +268,11 @@ func TestPreferences(t *testing.T) {
 	}
 }
 
-func TestSpeedDial(t *testing.T) {
+func TestSpeedDial(t *testing.T) { forEachEngine(t, testSpeedDial) }
+
+func testSpeedDial(t *testing.T, eng engine) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := eng.open(t)
 	e := SpeedDial{Username: "alice", Domain: "example.com", SDUsername: "11", SDDomain: "example.com", NewURI: "sip:bob@example.com"}
 	if err := s.SetSpeedDial(ctx, e); err != nil {
 		t.Fatal(err)

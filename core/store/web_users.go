@@ -92,6 +92,9 @@ func (s *Store) BootstrapAdmin(ctx context.Context, u Subscriber, privs []Privil
 	created := false
 	now := dbTime(s.now())
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.serialize(ctx, tx, "admin_privileges"); err != nil {
+			return err
+		}
 		var one int
 		err := tx.QueryRowContext(ctx, "SELECT 1 FROM admin_privileges WHERE priv_name = ? AND priv_value = '1' LIMIT 1",
 			PrivIsAdmin).Scan(&one)

@@ -1,0 +1,341 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"ser/internal/mariadb"
+)
+
+func TestMySQLConfig(t *testing.T) {
+	src, err := ParseURL("sql://ser:heslo@db.example:3307/ser")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := mysqlConfig(src, quiet)
+	if cfg.User != "ser" || cfg.Passwd != "heslo" || cfg.Net != "tcp" || cfg.Addr != "db.example:3307" || cfg.DBName != "ser" {
+		t.Errorf("connection %s %s %s %s %s", cfg.User, cfg.Passwd, cfg.Net, cfg.Addr, cfg.DBName)
+	}
+	if !cfg.ParseTime || cfg.Loc != time.UTC || !cfg.ClientFoundRows || !cfg.InterpolateParams ||
+		cfg.Collation != "utf8mb4_bin" || cfg.Params["time_zone"] != "'+00:00'" {
+		t.Errorf("options %+v", cfg)
+	}
+	if cfg.Timeout != mysqlDialTimeout || cfg.ReadTimeout != mysqlIOTimeout || cfg.WriteTimeout != mysqlIOTimeout {
+		t.Errorf("default timeouts %v %v %v", cfg.Timeout, cfg.ReadTimeout, cfg.WriteTimeout)
+	}
+	src, _ = ParseURL("mysql://ser:heslo@db.example/ser?timeout=1s&readTimeout=2s&writeTimeout=3s")
+	if cfg := mysqlConfig(src, quiet); cfg.Timeout != time.Second || cfg.ReadTimeout != 2*time.Second ||
+		cfg.WriteTimeout != 3*time.Second || cfg.Addr != "db.example:3306" {
+		t.Errorf("URL timeouts %v %v %v, addr %s", cfg.Timeout, cfg.ReadTimeout, cfg.WriteTimeout, cfg.Addr)
+	}
+}
+
+// TestMySQLAddress: host "localhost" without a port is the Unix socket,
+// as with SER's MySQL client library.
+func TestMySQLAddress(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "mysqld.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	saved := defaultSockets
+	defer func() { defaultSockets = saved }()
+	defaultSockets = []string{filepath.Join(dir, "missing.sock"), sock}
+
+	tests := []struct {
+		name, url, env string
+		network, addr  string
+	}{
+		{"localhost is the socket", "sql://ser:heslo@localhost/ser", "", "unix", sock},
+		{"MYSQL_UNIX_PORT", "sql://ser:heslo@localhost/ser", "/run/other.sock", "unix", "/run/other.sock"},
+		{"a port means TCP", "sql://ser:heslo@localhost:3306/ser", "", "tcp", "localhost:3306"},
+		{"an address means TCP", "mysql://ser:heslo@127.0.0.1/ser", "", "tcp", "127.0.0.1:3306"},
+		{"socket parameter", "mysql://ser:heslo@db/ser?socket=/tmp/x.sock", "", "unix", "/tmp/x.sock"},
+		{"IPv6", "mysql://ser:heslo@[::1]:3307/ser", "", "tcp", "[::1]:3307"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("MYSQL_UNIX_PORT", tc.env)
+			src, err := ParseURL(tc.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, a := mysqlAddress(src); n != tc.network || a != tc.addr {
+				t.Errorf("mysqlAddress = %s %s, want %s %s", n, a, tc.network, tc.addr)
+			}
+		})
+	}
+	defaultSockets = []string{filepath.Join(dir, "missing.sock")}
+	src, _ := ParseURL("sql://ser:heslo@localhost/ser")
+	if n, a := mysqlAddress(src); n != "tcp" || a != "localhost:3306" {
+		t.Errorf("without a socket: %s %s, want TCP to localhost:3306", n, a)
+	}
+}
+
+// TestMySQLOpenErrors: a server that is not there fails Open at once,
+// naming the database but not the password; so do a wrong password and a
+// missing database.
+func TestMySQLOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close() // nothing listens there now: connection refused
+	start := time.Now()
+	_, err = Open(ctx, fmt.Sprintf("sql://ser:s3cret@127.0.0.1:%d/ser", port), WithLogger(quiet))
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("cannot connect to mysql ser@127.0.0.1:%d/ser", port)) ||
+		!strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("Open of a closed port: %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Open of a closed port took %v", d)
+	}
+
+	srv := mariadb.Shared(t)
+	for name, url := range map[string]string{
+		"wrong password":   fmt.Sprintf("mysql://ser:guess@%s/ser", srv.Addr()),
+		"missing database": fmt.Sprintf("mysql://ser:heslo@%s/nosuchdb", srv.Addr()),
+	} {
+		if _, err := Open(ctx, url, WithLogger(quiet)); err == nil || strings.Contains(err.Error(), "guess") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestMySQLURLForms opens one database through sql://, mysql:// and the
+// socket, and as the read-only user serro, who can read what ser wrote
+// (no migration is pending, so nothing needs DDL) and cannot write.
+func TestMySQLURLForms(t *testing.T) {
+	ctx := context.Background()
+	srv := mariadb.Shared(t)
+	db := srv.NewDatabase(t)
+	s := mariadbEngine.openURL(t, srv.SQLURL(db))
+	if s.Dialect() != MySQL || s.Source().Engine != "mysql" {
+		t.Fatalf("dialect %s", s.Dialect().Name)
+	}
+	if err := s.AddSubscriber(ctx, Subscriber{Username: "alice", Domain: "example.com", Password: "pw"}); err != nil {
+		t.Fatal(err)
+	}
+	for name, url := range map[string]string{
+		"mysql":  srv.URL(db),
+		"socket": fmt.Sprintf("mysql://ser:heslo@localhost/%s?socket=%s", db, srv.Socket),
+		"serro":  srv.ROURL(db),
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := mariadbEngine.openURL(t, url)
+			if u, err := s.Subscriber(ctx, "alice", "example.com"); err != nil || u.Password != "pw" {
+				t.Errorf("Subscriber = %+v, %v", u, err)
+			}
+			err := s.Grant(ctx, "alice", "example.com", name)
+			if (err != nil) != (name == "serro") {
+				t.Errorf("Grant as %s: %v", name, err)
+			}
+		})
+	}
+	t.Run("MYSQL_UNIX_PORT", func(t *testing.T) {
+		t.Setenv("MYSQL_UNIX_PORT", srv.Socket)
+		s := mariadbEngine.openURL(t, "sql://ser:heslo@localhost/"+db)
+		if !strings.Contains(s.describe(), "unix("+srv.Socket+")") {
+			t.Errorf("describe = %s", s.describe())
+		}
+		if ok, err := s.InGroup(ctx, GroupSchema{}, "alice", "", "mysql"); !ok || err != nil {
+			t.Errorf("InGroup = %v, %v", ok, err)
+		}
+	})
+}
+
+// TestMySQLReconnect kills the server under an open store: calls fail at
+// once with a clear error, and once the server is back the same store
+// works again (new connections, prepared statements prepared again).
+func TestMySQLReconnect(t *testing.T) {
+	ctx := context.Background()
+	srv := mariadb.Start(t)
+	var logs bytes.Buffer
+	s := mariadbEngine.openURL(t, srv.URL(srv.NewDatabase(t)), WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	save := func(user string) error {
+		return s.UpsertContact(ctx, "location", contact(user, "sip:"+user+"@10.0.0.1", t0.Add(time.Hour)))
+	}
+	if err := save("alice"); err != nil {
+		t.Fatal(err)
+	}
+	q := CredentialsQuery{Username: "alice", Columns: []string{"ha1"}}
+	if _, err := s.Credentials(ctx, q); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Credentials before: %v", err)
+	}
+
+	srv.Kill()
+	for i := range 3 {
+		start := time.Now()
+		err := save("bob")
+		if err == nil {
+			t.Fatal("a write succeeded with the server down")
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("write %d with the server down took %v", i, d)
+		}
+		if i > 0 && !strings.Contains(err.Error(), "cannot connect to mysql ser@"+srv.Addr()) {
+			t.Errorf("error with the server down: %v", err)
+		}
+	}
+	if _, err := s.Contacts(ctx, "location", "alice", "example.com"); err == nil {
+		t.Error("a read succeeded with the server down")
+	}
+
+	srv.Restart(t)
+	if err := save("bob"); err != nil {
+		t.Fatalf("write after the restart: %v", err)
+	}
+	if cs, err := s.Contacts(ctx, "location", "alice", "example.com"); err != nil || len(cs) != 1 {
+		t.Errorf("Contacts after the restart = %+v, %v", cs, err)
+	}
+	if _, err := s.Credentials(ctx, q); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Credentials after the restart: %v", err)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Error(err)
+	}
+	if !strings.Contains(logs.String(), "mysql driver: ") {
+		t.Errorf("the driver's messages are not in the store's log: %s", logs.String())
+	}
+}
+
+// TestMySQLHungServer: a server that stops answering (SIGSTOP) fails
+// calls after the URL's readTimeout, not after TCP's minutes.
+func TestMySQLHungServer(t *testing.T) {
+	ctx := context.Background()
+	srv := mariadb.Start(t)
+	s := mariadbEngine.openURL(t, srv.URL(srv.NewDatabase(t))+"?readTimeout=1s&writeTimeout=1s&timeout=1s")
+	if err := s.AddDomain(ctx, "example.com"); err != nil {
+		t.Fatal(err)
+	}
+	srv.Pause()
+	start := time.Now()
+	_, err := s.IsLocalDomain(ctx, "example.com")
+	if err == nil {
+		t.Fatal("a read succeeded from a hung server")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("a read from a hung server took %v", d)
+	}
+	srv.Resume()
+	if ok, err := s.IsLocalDomain(ctx, "example.com"); !ok || err != nil {
+		t.Errorf("after the server resumed: %v, %v", ok, err)
+	}
+}
+
+// TestMySQLMigrationResume: MySQL cannot roll back DDL, so a migration
+// that fails midway stays partly applied and the next Open resumes at the
+// failed statement; the statements already applied are not run twice.
+func TestMySQLMigrationResume(t *testing.T) {
+	ctx := context.Background()
+	srv := mariadb.Shared(t)
+	url := srv.URL(srv.NewDatabase(t))
+	m1 := fstest.MapFile{Data: []byte("CREATE TABLE a (x INT);\nINSERT INTO a VALUES (1);\n")}
+	bad := fstest.MapFS{
+		"0001_a.sql": &m1,
+		"0002_b.sql": {Data: []byte("CREATE TABLE b (y INT);\nINSERT INTO a VALUES (2);\nCREATE INDEX b_y ON b (y);\n\nINSERT INTO missing VALUES (1);\nINSERT INTO a VALUES (3);\n")},
+	}
+	_, err := Open(ctx, url, WithMigrations(bad), WithLogger(quiet))
+	if err == nil || !strings.Contains(err.Error(), "migration 0002_b.sql: line 5:") ||
+		!strings.Contains(err.Error(), "3 of 5 statements applied") {
+		t.Fatalf("Open with a bad migration = %v", err)
+	}
+	count := func(s *Store, q string) int {
+		t.Helper()
+		var n int
+		if err := s.r.QueryRow(q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	s := mariadbEngine.openURL(t, url, WithMigrations(fstest.MapFS{"0001_a.sql": &m1}))
+	if ok, _ := s.TableExists(ctx, "b"); !ok {
+		t.Error("table b of the failed migration's first statement is not there (DDL commits in MySQL)")
+	}
+	if n := count(s, "SELECT COUNT(*) FROM a"); n != 2 {
+		t.Errorf("table a has %d rows, want 2", n)
+	}
+	if ms, _ := s.Migrations(ctx); len(ms) != 1 {
+		t.Errorf("recorded migrations %+v, want only 0001", ms)
+	}
+
+	// The applied statements changed: refused.
+	changed := fstest.MapFS{"0001_a.sql": &m1, "0002_b.sql": {Data: []byte("CREATE TABLE b (y BIGINT);\nINSERT INTO a VALUES (2);\n")}}
+	if _, err := Open(ctx, url, WithMigrations(changed), WithLogger(quiet)); err == nil ||
+		!strings.Contains(err.Error(), "3 statements of an earlier version of the file were applied") {
+		t.Fatalf("Open with changed applied statements = %v", err)
+	}
+
+	// The failed statement corrected: resumed there.
+	var logs bytes.Buffer
+	fixed := fstest.MapFS{"0001_a.sql": &m1, "0002_b.sql": {Data: []byte("CREATE TABLE b (y INT);\nINSERT INTO a VALUES (2);\nCREATE INDEX b_y ON b (y);\n\nINSERT INTO a VALUES (10);\nINSERT INTO a VALUES (3);\n")}}
+	s = mariadbEngine.openURL(t, url, WithMigrations(fixed), WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if n := count(s, "SELECT COUNT(*) FROM a"); n != 4 {
+		t.Errorf("table a has %d rows after the resumed migration, want 4", n)
+	}
+	if !strings.Contains(logs.String(), "resuming migration") || !strings.Contains(logs.String(), "statement=4") {
+		t.Errorf("log: %s", logs.String())
+	}
+	if ms, _ := s.Migrations(ctx); len(ms) != 2 {
+		t.Errorf("recorded migrations %+v", ms)
+	}
+	if n := count(s, "SELECT COUNT(*) FROM "+migrationsPartial); n != 0 {
+		t.Errorf("%d progress rows left", n)
+	}
+
+	// A DDL statement that committed before its progress was recorded
+	// (the connection died in between) counts as done when it is
+	// found applied.
+	m3 := fstest.MapFS{"0001_a.sql": &m1, "0002_b.sql": fixed["0002_b.sql"],
+		"0003_c.sql": {Data: []byte("CREATE TABLE c (z INT);\nCREATE INDEX c_z ON c (z);\nINSERT INTO c VALUES (1);\n")}}
+	mustExec(t, s, "CREATE TABLE c (z INT)")
+	mustExec(t, s, "INSERT INTO "+migrationsPartial+" (version, name, statements, applied_sha256, updated_at) VALUES (3, '0003_c.sql', 0, ?, '2005-02-10 11:09:21')",
+		prefixHash(nil, 0))
+	logs.Reset()
+	s = mariadbEngine.openURL(t, url, WithMigrations(m3), WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if n := count(s, "SELECT COUNT(*) FROM c"); n != 1 {
+		t.Errorf("table c has %d rows, want 1", n)
+	}
+	if !strings.Contains(logs.String(), "applied before its progress was recorded") {
+		t.Errorf("log: %s", logs.String())
+	}
+}
+
+// TestMySQLReplica opens stores on a primary and on its read-only
+// replica (Inode's cacheless split: registrars write to the primary,
+// proxies read a replica): the replica's store opens without migrating
+// and sees the primary's writes once replicated.
+func TestMySQLReplica(t *testing.T) {
+	ctx := context.Background()
+	primary, replica := mariadb.StartReplicated(t)
+	db := primary.NewDatabase(t)
+	w := mariadbEngine.openURL(t, primary.URL(db))
+	c := contact("alice", "sip:alice@10.0.0.1", t0.Add(time.Hour))
+	if err := w.UpsertContact(ctx, "location", c); err != nil {
+		t.Fatal(err)
+	}
+	replica.CatchUp(t)
+	r := mariadbEngine.openURL(t, replica.URL(db))
+	if err := r.EnsureLocationTable(ctx, "location"); err != nil {
+		t.Errorf("EnsureLocationTable on the replica: %v", err)
+	}
+	if cs, err := r.Contacts(ctx, "location", "alice", "example.com"); err != nil || len(cs) != 1 || cs[0].Contact != c.Contact {
+		t.Errorf("replica Contacts = %+v, %v", cs, err)
+	}
+	if err := r.UpsertContact(ctx, "location", contact("bob", "sip:bob@x", t0)); err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Errorf("write on the replica: %v", err)
+	}
+}
