@@ -1,35 +1,40 @@
-// Command bench measures ser with SIPp on 127.0.0.1 and prints, per
-// scenario and offered rate, the achieved rate, failures,
-// retransmissions, SIPp's average response time and ser's CPU use.
+// Command bench measures ser — and, for comparison, Kamailio — with SIPp
+// on 127.0.0.1 and prints, per server, scenario and offered rate: the
+// achieved rate, failed calls, retransmissions, response time p50/p99
+// (SIPp's rtd), the server's CPU use and RSS; then the highest rate each
+// server sustained with < 0.5 % failed calls and no retransmissions, and
+// the ratios ser/Kamailio.
 //
-//	go run ./bench                         # all scenarios, default rates
+//	go run ./bench                                   # ser, every scenario
+//	go run ./bench -server both -ser-cpu 1 -sipp-cpu 0 -mode register,calls,ceiling
 //	go run ./bench -mode calls -rates 500,1000,2000 -duration 10s
-//	go run ./bench -ser-cpu 1 -sipp-cpu 0  # pin ser and SIPp (taskset)
 //
 // Scenarios:
 //
 //	register   REGISTER of distinct users, 200 expected (bench/register.xml)
-//	stateless  OPTIONS forwarded statelessly to a SIPp responder and its
-//	           200 routed back: 2 messages relayed per request
-//	calls      INVITE/100/180/200/ACK/BYE/200 through the Hello World
-//	           config (tm, record-routing) to a registered SIPp uas
+//	stateless  (ser only) OPTIONS forwarded statelessly to a SIPp responder
+//	           and its 200 routed back
+//	calls      INVITE/100/180/200/ACK/BYE/200 with record-routing through
+//	           the Hello World config (bench/helloworld.cfg for ser,
+//	           bench/kamailio.cfg for Kamailio) to a registered SIPp uas
+//	ceiling    the load generator alone: SIPp uac straight to SIPp uas
 //
-// The "max ok" line is the highest offered rate with < 0.5 % failed calls
-// and no retransmissions.
+// Both servers get the same pinning (-ser-cpu for the server, -sipp-cpu
+// for SIPp), so that on two cores the comparison is fair.
 package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/csv"
-	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -37,31 +42,34 @@ import (
 )
 
 var (
-	modeFlag = flag.String("mode", "register,stateless,calls", "scenarios to run (comma-separated)")
-	ratesReg = flag.String("rates-register", "2000,5000,10000,15000,20000,25000", "offered REGISTER/s steps")
-	ratesSL  = flag.String("rates-stateless", "2000,5000,10000,15000,20000", "offered requests/s steps (stateless)")
-	ratesCal = flag.String("rates-calls", "250,500,1000,1500,2000,2500,3000", "offered calls/s steps")
-	rates    = flag.String("rates", "", "override the steps of every selected scenario")
-	duration = flag.Duration("duration", 5*time.Second, "length of each step")
-	serCPU   = flag.String("ser-cpu", "", "pin ser to these CPUs (taskset list, e.g. 1)")
-	sippCPU  = flag.String("sipp-cpu", "", "pin SIPp to these CPUs (e.g. 0)")
-	port     = flag.Int("port", 5070, "ser's port on 127.0.0.1")
-	serBin   = flag.String("ser", "", "ser binary (default: build it)")
-	stopFail = flag.Bool("stop-on-failure", true, "stop stepping a scenario after the first step with failures")
-	keep     = flag.Bool("keep", false, "keep the work directory (logs, SIPp statistics) and print its path")
+	modeFlag   = flag.String("mode", "register,stateless,calls", "scenarios: register, stateless, calls, ceiling (comma-separated)")
+	serverFlag = flag.String("server", "ser", "server(s) to measure: ser, kamailio or both")
+	ratesReg   = flag.String("rates-register", "2000,5000,10000,15000,20000,25000,30000", "offered REGISTER/s steps")
+	ratesSL    = flag.String("rates-stateless", "2000,5000,10000,15000,20000", "offered requests/s steps (stateless)")
+	ratesCal   = flag.String("rates-calls", "500,1000,1500,2000,2500,3000,3500,4000,5000", "offered calls/s steps")
+	ratesCeil  = flag.String("rates-ceiling", "4000,8000,12000,16000", "offered calls/s steps (SIPp to SIPp)")
+	rates      = flag.String("rates", "", "override the steps of every selected scenario")
+	duration   = flag.Duration("duration", 5*time.Second, "length of each step")
+	serCPU     = flag.String("ser-cpu", "", "pin the server to these CPUs (taskset list, e.g. 1)")
+	sippCPU    = flag.String("sipp-cpu", "", "pin SIPp to these CPUs (e.g. 0)")
+	port       = flag.Int("port", 5070, "the server's port on 127.0.0.1 (SIPp uses the next ports)")
+	serBin     = flag.String("ser", "", "ser binary (default: build it)")
+	kamBin     = flag.String("kamailio", "kamailio", "kamailio binary")
+	stopFail   = flag.Bool("stop-on-failure", true, "stop stepping a scenario after the first step that is not ok")
+	keep       = flag.Bool("keep", false, "keep the work directory (logs, SIPp statistics) and print its path")
 )
 
 // step is the outcome of one rate step.
 type step struct {
-	Offered   int
-	Calls     int
-	Success   int
-	Failed    int
-	Retrans   int
-	Elapsed   time.Duration
-	RespAvgMS float64
-	CPU       float64 // ser's CPU use over the step, percent of one core
-	RSSMB     float64
+	Offered  int
+	Calls    int
+	Success  int
+	Failed   int
+	Retrans  int
+	Elapsed  time.Duration
+	P50, P99 float64 // response time, ms (SIPp's resolution is 1 ms)
+	CPU      float64 // the server's CPU use over the step, percent of one core
+	RSSMB    float64
 }
 
 func (s step) achieved() float64 {
@@ -75,6 +83,12 @@ func (s step) ok() bool {
 	return s.Calls > 0 && float64(s.Failed) < 0.005*float64(s.Calls) && s.Retrans == 0
 }
 
+// result is the best step of a server and scenario.
+type result struct {
+	server, mode string
+	best         step
+}
+
 func main() {
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "ser-bench")
@@ -85,71 +99,103 @@ func main() {
 		defer os.RemoveAll(dir)
 	}
 	here := benchDir()
+	if _, err := exec.LookPath("sipp"); err != nil {
+		fatalf("sipp is not installed (Debian package sip-tester)")
+	}
+	var servers []string
+	switch *serverFlag {
+	case "ser", "kamailio":
+		servers = []string{*serverFlag}
+	case "both":
+		servers = []string{"ser", "kamailio"}
+	default:
+		fatalf("unknown -server %q", *serverFlag)
+	}
 	bin := *serBin
-	if bin == "" {
+	if bin == "" && *serverFlag != "kamailio" {
 		bin = filepath.Join(dir, "ser")
 		out, err := exec.Command("go", "build", "-o", bin, filepath.Join(here, "..")).CombinedOutput()
 		if err != nil {
 			fatalf("building ser: %v\n%s", err, out)
 		}
 	}
-	if _, err := exec.LookPath("sipp"); err != nil {
-		fatalf("sipp is not installed (Debian package sip-tester)")
-	}
-	fmt.Printf("ser benchmark — %s, %d CPUs, %s/%s, step %v, ser pinned to %q, SIPp to %q\n",
-		cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, *duration, *serCPU, *sippCPU)
+	fmt.Printf("ser benchmark — %s, %d CPUs, %s/%s, %s, step %v, server pinned to %q, SIPp to %q\n",
+		cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, time.Now().Format("2006-01-02"), *duration, *serCPU, *sippCPU)
+	var results []result
 	for _, mode := range strings.Split(*modeFlag, ",") {
-		var steps []int
-		switch mode {
-		case "register":
-			steps = parseRates(*ratesReg)
-		case "stateless":
-			steps = parseRates(*ratesSL)
-		case "calls":
-			steps = parseRates(*ratesCal)
-		default:
-			fatalf("unknown mode %q", mode)
+		steps := stepsFor(mode)
+		if mode == "ceiling" {
+			results = append(results, result{"sipp", mode, runCeiling(steps, here, dir)})
+			continue
 		}
-		if *rates != "" {
-			steps = parseRates(*rates)
+		for _, srv := range servers {
+			if srv == "kamailio" && mode == "stateless" {
+				continue
+			}
+			results = append(results, result{srv, mode, runMode(srv, mode, steps, bin, here, dir)})
 		}
-		runMode(mode, steps, bin, here, dir)
 	}
+	summary(results)
 }
 
-func runMode(mode string, steps []int, bin, here, dir string) {
-	cfg := filepath.Join(here, "stateless.cfg")
-	if mode == "calls" {
-		cfg = filepath.Join(here, "helloworld.cfg")
+func stepsFor(mode string) []int {
+	if *rates != "" {
+		return parseRates(*rates)
 	}
-	ser := startSer(bin, cfg, dir)
-	defer ser.stop()
-	unit := map[string]string{"register": "REGISTER/s", "stateless": "req/s", "calls": "calls/s"}[mode]
-	fmt.Printf("\n== %s (%s, config %s)\n", mode, unit, filepath.Base(cfg))
-	fmt.Printf("%10s %10s %8s %8s %8s %10s %8s %8s\n", "offered", "achieved", "calls", "failed", "retrans", "resp avg", "ser CPU", "RSS MB")
+	switch mode {
+	case "register":
+		return parseRates(*ratesReg)
+	case "stateless":
+		return parseRates(*ratesSL)
+	case "calls":
+		return parseRates(*ratesCal)
+	case "ceiling":
+		return parseRates(*ratesCeil)
+	}
+	fatalf("unknown mode %q", mode)
+	return nil
+}
+
+var units = map[string]string{"register": "REGISTER/s", "stateless": "req/s", "calls": "calls/s", "ceiling": "calls/s"}
+
+func header(title string) {
+	fmt.Printf("\n== %s\n", title)
+	fmt.Printf("%10s %10s %8s %7s %8s %7s %7s %8s %8s\n", "offered", "achieved", "calls", "failed", "retrans", "p50 ms", "p99 ms", "CPU", "RSS MB")
+}
+
+func row(s step) {
+	fmt.Printf("%10d %10.0f %8d %7d %8d %7.0f %7.0f %7.0f%% %8.0f\n", s.Offered, s.achieved(), s.Calls, s.Failed, s.Retrans, s.P50, s.P99, s.CPU, s.RSSMB)
+}
+
+func runMode(srv, mode string, steps []int, bin, here, dir string) step {
+	var p *serverProc
+	switch {
+	case srv == "kamailio":
+		p = startKamailio(filepath.Join(here, "kamailio.cfg"), dir)
+	case mode == "stateless":
+		p = startSer(bin, filepath.Join(here, "stateless.cfg"), dir)
+	default:
+		p = startSer(bin, filepath.Join(here, "helloworld.cfg"), dir)
+	}
+	defer p.stop()
+	header(fmt.Sprintf("%s %s (%s, config %s)", srv, mode, units[mode], filepath.Base(p.cfg)))
 	var best step
 	for _, r := range steps {
 		var s step
 		switch mode {
 		case "register":
-			s = ser.measure(r, func(n int) []string {
-				return []string{"-sf", filepath.Join(here, "register.xml")}
-			})
+			s = p.measure(r, []string{"-sf", filepath.Join(here, "register.xml")})
 		case "stateless":
-			uas := startSIPp(dir, "options_uas", []string{"-sf", filepath.Join(here, "options_uas.xml"), "-p", strconv.Itoa(*port + 2)}, "")
-			s = ser.measure(r, func(n int) []string {
-				return []string{"-sf", filepath.Join(here, "options.xml"), "-key", "next_hop", fmt.Sprintf("127.0.0.1:%d", *port+2)}
-			})
+			uas := startSIPp(dir, "options_uas", []string{"-sf", filepath.Join(here, "options_uas.xml"), "-p", strconv.Itoa(*port + 2)})
+			s = p.measure(r, []string{"-sf", filepath.Join(here, "options.xml"), "-key", "next_hop", fmt.Sprintf("127.0.0.1:%d", *port+2)})
 			uas.kill()
 		case "calls":
-			uas := startSIPp(dir, "uas", []string{"-sf", filepath.Join(here, "uas_rr.xml"), "-p", strconv.Itoa(*port + 2)}, "")
+			uas := startSIPp(dir, "uas", []string{"-sf", filepath.Join(here, "uas_rr.xml"), "-p", strconv.Itoa(*port + 2)})
 			registerService(dir, here, *port+2)
-			s = ser.measure(r, func(n int) []string {
-				return []string{"-sf", filepath.Join(here, "uac_rr.xml"), "-s", "service"}
-			})
+			s = p.measure(r, []string{"-sf", filepath.Join(here, "uac_rr.xml"), "-s", "service"})
 			uas.kill()
 		}
-		fmt.Printf("%10d %10.0f %8d %8d %8d %8.2fms %7.0f%% %8.0f\n", r, s.achieved(), s.Calls, s.Failed, s.Retrans, s.RespAvgMS, s.CPU, s.RSSMB)
+		row(s)
 		if s.ok() && s.achieved() > best.achieved() {
 			best = s
 		}
@@ -157,92 +203,157 @@ func runMode(mode string, steps []int, bin, here, dir string) {
 			break
 		}
 	}
-	fmt.Printf("max ok: %.0f %s at %.0f%% of a core (offered %d)\n", best.achieved(), unit, best.CPU, best.Offered)
+	return best
 }
 
-// serProc is the ser process under test.
-type serProc struct {
+// runCeiling measures SIPp's own limit: uac straight to uas (builtin
+// scenarios), both pinned to -sipp-cpu.
+func runCeiling(steps []int, here, dir string) step {
+	header("ceiling: SIPp uac → SIPp uas, no server (calls/s)")
+	var best step
+	for _, r := range steps {
+		uas := startSIPp(dir, "uas", []string{"-sn", "uas", "-p", strconv.Itoa(*port + 2)})
+		n := r * int(duration.Seconds())
+		stf := filepath.Join(dir, fmt.Sprintf("stat-%d.csv", time.Now().UnixNano()))
+		t0 := time.Now()
+		uac := startSIPp(dir, "uac", []string{"-sn", "uac", "-m", strconv.Itoa(n), "-r", strconv.Itoa(r), "-l", strconv.Itoa(min(r*4, 15000)),
+			"-trace_stat", "-stf", stf, "-fd", "3600", "-trace_rtt", "-rtt_freq", "200",
+			"-p", strconv.Itoa(*port + 1), fmt.Sprintf("127.0.0.1:%d", *port+2)})
+		uac.wait(time.Duration(4*int(duration.Seconds())+20) * time.Second)
+		s := readStats(stf)
+		s.Elapsed, s.Offered, s.Calls = time.Since(t0), r, n
+		s.P50, s.P99 = rttPercentiles(dir, uac.pid())
+		uas.kill()
+		row(s)
+		if s.ok() && s.achieved() > best.achieved() {
+			best = s
+		}
+		if !s.ok() && *stopFail {
+			break
+		}
+	}
+	return best
+}
+
+// summary prints each server's best rate and the ratios ser/Kamailio.
+func summary(results []result) {
+	fmt.Printf("\n== summary: highest rate with < 0.5%% failed calls and no retransmissions\n")
+	fmt.Printf("%-10s %-10s %12s %8s %12s %7s\n", "server", "scenario", "rate", "CPU", "CPU ms/1k", "p99 ms")
+	best := map[string]step{}
+	for _, r := range results {
+		b := r.best
+		perK := 0.0 // ms of CPU per 1000 calls (or REGISTERs)
+		if b.achieved() > 0 {
+			perK = b.CPU / 100 / b.achieved() * 1e6
+		}
+		fmt.Printf("%-10s %-10s %8.0f %-3s %7.0f%% %12.1f %7.0f\n", r.server, r.mode, b.achieved(), shortUnit(r.mode), b.CPU, perK, b.P99)
+		best[r.server+"/"+r.mode] = b
+	}
+	for _, mode := range []string{"register", "calls"} {
+		s, k := best["ser/"+mode], best["kamailio/"+mode]
+		if s.achieved() == 0 || k.achieved() == 0 {
+			continue
+		}
+		cpuPer := func(x step) float64 { return x.CPU / x.achieved() }
+		fmt.Printf("ratio ser/kamailio %-8s rate %.2f×, CPU per call %.2f×\n", mode, s.achieved()/k.achieved(), cpuPer(s)/cpuPer(k))
+	}
+}
+
+func shortUnit(mode string) string {
+	if mode == "register" {
+		return "r/s"
+	}
+	return "c/s"
+}
+
+// serverProc is the server under test (ser, or Kamailio with its forked
+// children: CPU is summed over its process group).
+type serverProc struct {
 	cmd *exec.Cmd
 	dir string
+	cfg string
 }
 
-func startSer(bin, cfg, dir string) *serProc {
-	args := []string{"-f", cfg, "-D", "-E", "-l", fmt.Sprintf("127.0.0.1:%d", *port)}
+func startSer(bin, cfg, dir string) *serverProc {
+	return startServer(cfg, dir, "ser", bin, "-f", cfg, "-D", "-E", "-H", "off", "-l", fmt.Sprintf("127.0.0.1:%d", *port))
+}
+
+func startKamailio(cfg, dir string) *serverProc {
+	// -m/-M: 512 MB of shared memory (the default 64 MB runs out at a few
+	// thousand calls per second) and 16 MB of private memory per process.
+	return startServer(cfg, dir, "kamailio", *kamBin, "-f", cfg, "-DD", "-E", "-m", "512", "-M", "16", "-P", filepath.Join(dir, "kamailio.pid"),
+		"-l", fmt.Sprintf("udp:127.0.0.1:%d", *port), "-l", fmt.Sprintf("tcp:127.0.0.1:%d", *port))
+}
+
+func startServer(cfg, dir, name, bin string, args ...string) *serverProc {
 	cmd := pinned(*serCPU, bin, args...)
-	logf, err := os.Create(filepath.Join(dir, "ser.log"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	logf, err := os.Create(filepath.Join(dir, name+".log"))
 	check(err)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	check(cmd.Start())
-	// Wait until it answers on its UDP port.
 	for i := 0; i < 100; i++ {
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", *port)); err == nil {
 			c.Close()
-			return &serProc{cmd: cmd, dir: dir}
+			return &serverProc{cmd: cmd, dir: dir, cfg: cfg}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	fatalf("ser did not start; see its log")
+	fatalf("%s did not start; see %s", name, logf.Name())
 	return nil
 }
 
-func (p *serProc) stop() {
-	p.cmd.Process.Signal(syscall.SIGTERM)
+func (p *serverProc) stop() {
+	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() { p.cmd.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
-		p.cmd.Process.Kill()
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-done
 	}
+	time.Sleep(200 * time.Millisecond) // let the ports go
 }
 
 // measure runs one SIPp uac step at rate r and reads SIPp's statistics.
-func (p *serProc) measure(r int, args func(n int) []string) step {
+func (p *serverProc) measure(r int, scenario []string) step {
 	n := r * int(duration.Seconds())
 	stf := filepath.Join(p.dir, fmt.Sprintf("stat-%d.csv", time.Now().UnixNano()))
 	// SIPp refuses more simultaneous calls than open files (ulimit -n).
-	limit := min(r*4, 15000)
-	a := append(args(n), "-m", strconv.Itoa(n), "-r", strconv.Itoa(r), "-l", strconv.Itoa(limit),
-		"-trace_stat", "-stf", stf, "-fd", "3600", "-timeout", fmt.Sprintf("%ds", int(duration.Seconds())*4+10),
+	a := append(scenario, "-m", strconv.Itoa(n), "-r", strconv.Itoa(r), "-l", strconv.Itoa(min(r*4, 15000)),
+		"-trace_stat", "-stf", stf, "-fd", "3600", "-trace_rtt", "-rtt_freq", "200",
+		"-timeout", fmt.Sprintf("%ds", int(duration.Seconds())*4+10),
 		"-p", strconv.Itoa(*port+1), fmt.Sprintf("127.0.0.1:%d", *port))
-	cpu0, _ := procCPU(p.cmd.Process.Pid)
+	pg := p.cmd.Process.Pid
+	cpu0 := groupCPU(pg)
 	t0 := time.Now()
-	uac := startSIPp(p.dir, "uac", a, "")
+	uac := startSIPp(p.dir, "uac", a)
 	code := uac.wait(time.Duration(4*int(duration.Seconds())+20) * time.Second)
 	wall := time.Since(t0)
+	cpu1 := groupCPU(pg)
 	if code != 0 && code != 1 { // 1: some calls failed, reported below
 		logTail(filepath.Join(p.dir, "uac.log"), fmt.Sprintf("sipp uac exited %d", code))
 	}
-	cpu1, _ := procCPU(p.cmd.Process.Pid)
 	s := readStats(stf)
 	// SIPp's cumulative elapsed time has a one-second resolution: use the
 	// wall-clock time of the run instead.
-	s.Elapsed = wall
-	s.Offered, s.Calls = r, n
+	s.Elapsed, s.Offered, s.Calls = wall, r, n
 	s.CPU = 100 * (cpu1 - cpu0).Seconds() / wall.Seconds()
-	s.RSSMB = procRSSMB(p.cmd.Process.Pid)
+	s.RSSMB = groupRSSMB(pg)
+	s.P50, s.P99 = rttPercentiles(p.dir, uac.pid())
 	if s.Success == 0 {
 		logTail(filepath.Join(p.dir, "uac.log"), "no successful call in this step")
 	}
 	return s
 }
 
-// logTail prints the end of a log file to stderr with a reason.
-func logTail(path, why string) {
-	b, _ := os.ReadFile(path)
-	lines := strings.Split(string(b), "\n")
-	if len(lines) > 15 {
-		lines = lines[len(lines)-15:]
-	}
-	fmt.Fprintf(os.Stderr, "bench: %s; end of %s:\n%s\n", why, path, strings.Join(lines, "\n"))
-}
-
 // registerService registers the SIPp uas as user "service".
 func registerService(dir, here string, uasPort int) {
 	csvPath := filepath.Join(dir, "service.csv")
 	check(os.WriteFile(csvPath, []byte(fmt.Sprintf("SEQUENTIAL\nservice;127.0.0.1:%d\n", uasPort)), 0o644))
-	reg := startSIPp(dir, "reg", []string{"-sf", filepath.Join(benchDir(), "..", "e2e", "testdata", "sipp", "register.xml"),
-		"-inf", csvPath, "-m", "1", "-p", strconv.Itoa(*port + 3), fmt.Sprintf("127.0.0.1:%d", *port)}, "")
+	reg := startSIPp(dir, "reg", []string{"-sf", filepath.Join(here, "..", "e2e", "testdata", "sipp", "register.xml"),
+		"-inf", csvPath, "-m", "1", "-p", strconv.Itoa(*port + 3), fmt.Sprintf("127.0.0.1:%d", *port)})
 	if code := reg.wait(10 * time.Second); code != 0 {
 		fatalf("registering the uas failed (sipp exit %d)", code)
 	}
@@ -254,7 +365,7 @@ type sipp struct {
 	done chan struct{}
 }
 
-func startSIPp(dir, name string, args []string, _ string) *sipp {
+func startSIPp(dir, name string, args []string) *sipp {
 	args = append([]string{"-i", "127.0.0.1", "-nostdin", "-bind_local"}, args...)
 	cmd := pinned(*sippCPU, "sipp", args...)
 	cmd.Dir = dir
@@ -264,9 +375,11 @@ func startSIPp(dir, name string, args []string, _ string) *sipp {
 	check(cmd.Start())
 	s := &sipp{cmd: cmd, done: make(chan struct{})}
 	go func() { cmd.Wait(); close(s.done) }()
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(150 * time.Millisecond)
 	return s
 }
+
+func (s *sipp) pid() int { return s.cmd.Process.Pid }
 
 func (s *sipp) wait(d time.Duration) int {
 	select {
@@ -292,7 +405,7 @@ func (s *sipp) kill() {
 func pinned(cpus, name string, args ...string) *exec.Cmd {
 	if cpus != "" {
 		if _, err := exec.LookPath("taskset"); err == nil {
-			return exec.CommandContext(context.Background(), "taskset", append([]string{"-c", cpus, name}, args...)...)
+			return exec.Command("taskset", append([]string{"-c", cpus, name}, args...)...)
 		}
 		fmt.Fprintln(os.Stderr, "bench: taskset not found; not pinning")
 	}
@@ -323,67 +436,103 @@ func readStats(path string) step {
 		return ""
 	}
 	atoi := func(s string) int { n, _ := strconv.Atoi(strings.TrimSpace(s)); return n }
-	s := step{
+	return step{
 		Success: atoi(col("SuccessfulCall(C)")),
 		Failed:  atoi(col("FailedCall(C)")),
 		Retrans: atoi(col("Retransmissions(C)")),
 	}
-	if rt := col("ResponseTime1(C)"); rt != "" {
-		s.RespAvgMS = float64(parseSIPpDuration(rt)) / float64(time.Millisecond)
-	}
-	return s
 }
 
-// parseSIPpDuration parses "HH:MM:SS:uuuuuu" (SIPp's format).
-func parseSIPpDuration(s string) time.Duration {
-	p := strings.Split(strings.TrimSpace(s), ":")
-	if len(p) != 4 {
-		return 0
+// rttPercentiles reads SIPp's -trace_rtt file of a run (every response
+// time of rtd 1, in ms) and returns p50 and p99.
+func rttPercentiles(dir string, pid int) (p50, p99 float64) {
+	files, _ := filepath.Glob(filepath.Join(dir, fmt.Sprintf("*_%d_rtt.csv", pid)))
+	if len(files) == 0 {
+		return math.NaN(), math.NaN()
 	}
-	var v [4]int
-	for i := range p {
-		v[i], _ = strconv.Atoi(p[i])
-	}
-	return time.Duration(v[0])*time.Hour + time.Duration(v[1])*time.Minute + time.Duration(v[2])*time.Second + time.Duration(v[3])*time.Microsecond
-}
-
-// procCPU returns the user+system CPU time of a process (and its threads).
-func procCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	f, err := os.Open(files[0])
 	if err != nil {
-		return 0, err
+		return math.NaN(), math.NaN()
 	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, errors.New("bad stat")
-	}
-	f := strings.Fields(s[i+2:])
-	if len(f) < 13 {
-		return 0, errors.New("bad stat")
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	const hz = 100 // USER_HZ on Linux
-	return time.Duration(ut+st) * time.Second / hz, nil
-}
-
-// procRSSMB returns the resident set size in MB.
-func procRSSMB(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmRSS:") {
-			f := strings.Fields(l)
-			if len(f) >= 2 {
-				kb, _ := strconv.ParseFloat(f[1], 64)
-				return kb / 1024
-			}
+	defer f.Close()
+	var v []float64
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		parts := strings.Split(sc.Text(), ";")
+		if len(parts) < 2 {
+			continue
+		}
+		if x, err := strconv.ParseFloat(parts[1], 64); err == nil {
+			v = append(v, x)
 		}
 	}
-	return 0
+	if len(v) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	sort.Float64s(v)
+	at := func(q float64) float64 { return v[min(len(v)-1, int(q*float64(len(v))))] }
+	return at(0.50), at(0.99)
+}
+
+// groupCPU returns the user+system CPU time of every process in the
+// process group pg (Kamailio forks its workers).
+func groupCPU(pg int) time.Duration {
+	var total time.Duration
+	forGroup(pg, func(f []string) {
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		const hz = 100 // USER_HZ on Linux
+		total += time.Duration(ut+st) * time.Second / hz
+	})
+	return total
+}
+
+// groupRSSMB returns the summed RSS of the process group in MB (shared
+// pages are counted once per process, as ps does).
+func groupRSSMB(pg int) float64 {
+	var pages int64
+	forGroup(pg, func(f []string) {
+		n, _ := strconv.ParseInt(f[21], 10, 64)
+		pages += n
+	})
+	return float64(pages*int64(os.Getpagesize())) / (1 << 20)
+}
+
+// forGroup calls fn with the /proc/<pid>/stat fields (after the command
+// name) of every process whose process group is pg.
+func forGroup(pg int, fn func(fields []string)) {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+2:])
+		if len(f) < 22 {
+			continue
+		}
+		if g, _ := strconv.Atoi(f[2]); g == pg {
+			fn(f)
+		}
+	}
+}
+
+// logTail prints the end of a log file to stderr with a reason.
+func logTail(path, why string) {
+	b, _ := os.ReadFile(path)
+	lines := strings.Split(string(b), "\n")
+	if len(lines) > 15 {
+		lines = lines[len(lines)-15:]
+	}
+	fmt.Fprintf(os.Stderr, "bench: %s; end of %s:\n%s\n", why, path, strings.Join(lines, "\n"))
 }
 
 func cpuModel() string {
