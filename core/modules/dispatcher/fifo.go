@@ -73,7 +73,7 @@ func (d *Dispatcher) fifoList(_ context.Context, _ *rpc.Request) *rpc.Reply {
 
 // fifoSetState is ds_set_state. Parameters, Kamailio's order: state,
 // group, address; the order set, address, state is accepted too (told
-// apart by the first line: a state or a number).
+// apart by the second line: a group number or an address).
 func (d *Dispatcher) fifoSetState(_ context.Context, req *rpc.Request) *rpc.Reply {
 	var lines []string
 	for i := 0; i < 3; i++ {
@@ -92,7 +92,8 @@ func (d *Dispatcher) fifoSetState(_ context.Context, req *rpc.Request) *rpc.Repl
 		}
 	}
 	stateText, groupText, addr := lines[0], lines[1], lines[2]
-	if _, err := strconv.Atoi(lines[0]); err == nil {
+	if _, err := strconv.Atoi(lines[1]); err != nil {
+		// The second line is not a group: the order is set, address, state.
 		groupText, addr, stateText = lines[0], lines[1], lines[2]
 	}
 	state, err := parseState(stateText)

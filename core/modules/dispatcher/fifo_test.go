@@ -47,6 +47,8 @@ func TestFIFO(t *testing.T) {
 		{"bad group", []string{"a", "one", "sip:10.0.0.1:5060"}, "400 Bad parameter\n", "DX"},
 		{"missing address", []string{"a", "1"}, "400 Too few or too many arguments\n", "DX"},
 		{"empty line", []string{"a", "", "sip:10.0.0.1:5060"}, "400 Too few or too many arguments\n", "DX"},
+		{"kamailio 1.x digits", []string{"0", "1", "sip:10.0.0.1:5060"}, "200 OK\n", "IX"},
+		{"set first, digit state", []string{"1", "sip:10.0.0.1:5060", "1"}, "200 OK\n", "AX"},
 		{"active again", []string{"a", "1", "sip:10.0.0.1:5060"}, "200 OK\n", "AX"},
 	}
 	for _, tc := range tests {

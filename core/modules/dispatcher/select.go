@@ -194,9 +194,10 @@ func fixupMark(inst any, _ *module.Env, args []module.Value) (module.Handler, er
 	return func(m *sipmsg.Msg) (int, error) { return d.Mark(m, state), nil }, nil
 }
 
-// parseMarkState reads a ds_mark_dst state: a (active), i (inactive),
-// t (trying: counted against ds_probing_threshold), d (disabled), each
-// optionally followed by p (probing); a lone p is "ip" (Kamailio 1.x).
+// parseMarkState reads a ds_mark_dst state: a or 1 (active), i or 0
+// (inactive), t (trying: counted against ds_probing_threshold), d
+// (disabled), each optionally followed by p (probing); a lone p is "ip"
+// (Kamailio 1.x).
 func parseMarkState(s string) (uint32, error) {
 	if strings.EqualFold(s, "p") {
 		return StateInactive | StateProbing, nil
@@ -204,8 +205,8 @@ func parseMarkState(s string) (uint32, error) {
 	return parseState(s)
 }
 
-// parseState reads a state as ds_set_state takes it: a, i, t or d,
-// optionally followed by p.
+// parseState reads a state as ds_set_state takes it: a (or 1), i (or 0),
+// t or d, optionally followed by p.
 func parseState(s string) (uint32, error) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	if s == "" || len(s) > 2 || len(s) == 2 && s[1] != 'p' {
@@ -213,8 +214,8 @@ func parseState(s string) (uint32, error) {
 	}
 	var st uint32
 	switch s[0] {
-	case 'a':
-	case 'i':
+	case 'a', '1':
+	case 'i', '0':
 		st = StateInactive
 	case 't':
 		st = StateTrying

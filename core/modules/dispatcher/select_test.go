@@ -298,7 +298,8 @@ func TestMarkDst(t *testing.T) {
 	}{
 		{"a", 0, false}, {"i", StateInactive, false}, {"IP", StateInactive | StateProbing, false},
 		{"p", StateInactive | StateProbing, false}, {"t", StateTrying, false}, {"dp", StateDisabled | StateProbing, false},
-		{"x", 0, true}, {"ix", 0, true}, {"", 0, true}, {"aaa", 0, true},
+		{"0", StateInactive, false}, {"1", 0, false}, {"0p", StateInactive | StateProbing, false},
+		{"x", 0, true}, {"ix", 0, true}, {"", 0, true}, {"aaa", 0, true}, {"2", 0, true},
 	}
 	for _, tc := range tests {
 		got, err := parseMarkState(tc.arg)
