@@ -9,13 +9,20 @@ import (
 
 // Algorithms of ds_select_dst / ds_select_domain (Kamailio's numbers).
 const (
-	AlgCallID     = 0 // hash over the Call-ID
-	AlgFromURI    = 1 // hash over the From URI (user only with flags 1)
-	AlgToURI      = 2 // hash over the To URI (user only with flags 1)
-	AlgRURI       = 3 // hash over the Request-URI (user only with flags 1)
-	AlgRoundRobin = 4 // round-robin, one counter per set
-	AlgRandom     = 6 // random
-	AlgFirst      = 8 // the first destination (highest priority) that is up
+	// AlgCallID hashes the Call-ID.
+	AlgCallID = 0
+	// AlgFromURI hashes the From URI (the user only with flags 1).
+	AlgFromURI = 1
+	// AlgToURI hashes the To URI (the user only with flags 1).
+	AlgToURI = 2
+	// AlgRURI hashes the Request-URI (the user only with flags 1).
+	AlgRURI = 3
+	// AlgRoundRobin takes the destinations in turn, one counter per set.
+	AlgRoundRobin = 4
+	// AlgRandom picks a destination at random.
+	AlgRandom = 6
+	// AlgFirst takes the first destination (highest priority) that is up.
+	AlgFirst = 8
 )
 
 // validAlg reports whether ds_select_dst implements algorithm alg.

@@ -16,16 +16,17 @@ import (
 // Destination state bits (Kamailio's DS_*_DST): the list file's and the
 // table's flags column, ds_set_state and ds_mark_dst set them.
 const (
-	// StateInactive: the destination is down; selection skips it.
+	// StateInactive marks a destination that is down: selection skips it.
 	StateInactive uint32 = 1
-	// StateTrying: a probe or ds_mark_dst("t") failed, fewer than
-	// ds_probing_threshold times in a row; still selected.
+	// StateTrying marks a destination whose probes (or ds_mark_dst("t"))
+	// failed fewer than ds_probing_threshold times in a row; it is still
+	// selected.
 	StateTrying uint32 = 2
-	// StateDisabled: switched off by the administrator; skipped by
-	// selection and never probed.
+	// StateDisabled marks a destination switched off by the
+	// administrator: skipped by selection and never probed.
 	StateDisabled uint32 = 4
-	// StateProbing: the destination is probed (with ds_probing_mode 0
-	// only such destinations are).
+	// StateProbing marks a destination that is probed (with
+	// ds_probing_mode 0 only such destinations are).
 	StateProbing uint32 = 8
 
 	stateAll = StateInactive | StateTrying | StateDisabled | StateProbing

@@ -14,15 +14,19 @@ import (
 
 // nat_uac_test flag bits (SER 0.9's NAT_UAC_TEST_*).
 const (
-	// TestContact1918: the first Contact URI's host is an RFC 1918 address.
+	// TestContact1918 tests whether the first Contact URI's host is an
+	// RFC 1918 address.
 	TestContact1918 = 1
-	// TestReceived: the source IP differs from the top Via's host.
+	// TestReceived tests whether the source IP differs from the top
+	// Via's host.
 	TestReceived = 2
-	// TestVia1918: the top Via's host is an RFC 1918 address.
+	// TestVia1918 tests whether the top Via's host is an RFC 1918 address.
 	TestVia1918 = 4
-	// TestSDP1918: a c= line of an SDP body has an RFC 1918 address.
+	// TestSDP1918 tests whether a c= line of an SDP body has an RFC 1918
+	// address.
 	TestSDP1918 = 8
-	// TestRport: the source port differs from the top Via's port.
+	// TestRport tests whether the source port differs from the top Via's
+	// port.
 	TestRport = 16
 
 	testAll = TestContact1918 | TestReceived | TestVia1918 | TestSDP1918 | TestRport
