@@ -20,7 +20,11 @@ func TestDispatcherSchema(t *testing.T) {
 }
 
 func TestDispatcherDests(t *testing.T) {
-	s, _ := openTest(t)
+	forEachEngine(t, testDispatcherDests)
+}
+
+func testDispatcherDests(t *testing.T, e engine) {
+	s, _ := e.open(t)
 	ctx := context.Background()
 	add := func(d DispatcherDest) int {
 		t.Helper()
@@ -57,7 +61,11 @@ func TestDispatcherDests(t *testing.T) {
 }
 
 func TestDispatcherInvalid(t *testing.T) {
-	s, _ := openTest(t)
+	forEachEngine(t, testDispatcherInvalid)
+}
+
+func testDispatcherInvalid(t *testing.T, e engine) {
+	s, _ := e.open(t)
 	ctx := context.Background()
 	tests := []struct {
 		name  string
