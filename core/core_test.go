@@ -349,3 +349,25 @@ func TestCoreStats(t *testing.T) {
 		}
 	}
 }
+
+// TestForceRport: after force_rport() a reply goes to the source port even
+// though the client's Via has no rport parameter.
+func TestForceRport(t *testing.T) {
+	uac := udpPeer(t)
+	srv := newTestServerFn(t, func(srv *Server) Router {
+		return routerFunc(func(m *sipmsg.Msg) int {
+			m.SetForceRport()
+			srv.SendReply(m.Rcv, srv.BuildReply(m, 200, "OK", module.ReplyOpts{}))
+			return 1
+		})
+	})
+	srvAddr := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port(srv, sipmsg.ProtoUDP)}
+	// The Via names 10.0.0.5:5060 without rport (a client behind NAT).
+	req := strings.Replace(invite(9, "sip:bob@example.com"), "127.0.0.1:9;branch=z9hG4bKabc;rport", "10.0.0.5:5060;branch=z9hG4bKabc", 1)
+	uac.WriteToUDP([]byte(req), srvAddr)
+	got := readMsg(t, uac)
+	want := "rport=" + itoa(uac.LocalAddr().(*net.UDPAddr).Port)
+	if !strings.Contains(got, want) || !strings.Contains(got, "received=127.0.0.1") {
+		t.Fatalf("reply lacks %s / received:\n%s", want, got)
+	}
+}

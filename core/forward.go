@@ -84,7 +84,7 @@ func (s *Server) withVia(m *sipmsg.Msg, sock *sipmsg.Socket, branch string) []by
 	req := m.Req
 	orig := req.Via()
 	recv := orig.Clone()
-	setReceived(recv, m.Rcv, true)
+	setReceived(recv, m.Rcv, true, m.ForceRport())
 	req.ReplaceHeader(recv)
 	ours := &sip.ViaHeader{
 		ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: sock.Proto.ViaName(),

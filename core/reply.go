@@ -39,7 +39,7 @@ func (s *Server) BuildReply(m *sipmsg.Msg, code int, reason string, o module.Rep
 		}
 		if first {
 			v = v.Clone()
-			setReceived(v, m.Rcv, false)
+			setReceived(v, m.Rcv, false, m.ForceRport())
 			first = false
 		}
 		resp.AppendHeader(v)
@@ -153,9 +153,11 @@ func appendHeaderLine(msg sip.Message, line string) {
 }
 
 // setReceived adds received= (and fills rport) to the Via a request was
-// received with (RFC 3261 §18.2.1, RFC 3581). connID tags TCP
-// connections (i=) so a stateless reply can find its way back.
-func setReceived(v *sip.ViaHeader, rcv sipmsg.RcvInfo, tagConn bool) {
+// received with (RFC 3261 §18.2.1, RFC 3581). tagConn tags TCP
+// connections (i=) so a stateless reply can find its way back;
+// forceRport (the script's force_rport()) fills rport as if the client
+// had asked for it.
+func setReceived(v *sip.ViaHeader, rcv sipmsg.RcvInfo, tagConn, forceRport bool) {
 	src := rcv.Src.Addr().Unmap()
 	if !src.IsValid() {
 		return
@@ -164,6 +166,9 @@ func setReceived(v *sip.ViaHeader, rcv sipmsg.RcvInfo, tagConn bool) {
 		v.Params = sip.NewParams()
 	}
 	rp, hasRport := v.Params.Get("rport")
+	if forceRport && !hasRport {
+		rp, hasRport = "", true
+	}
 	if ip, err := netip.ParseAddr(strings.Trim(v.Host, "[]")); err != nil || ip.Unmap() != src || hasRport {
 		v.Params.Add("received", src.String())
 	}
