@@ -17,53 +17,34 @@ import (
 	"ser/internal/testutil"
 )
 
-// granigCfg is the registrar of Granig's mail (seed 000): REGISTERs from
-// the two peers (authenticated by source address) are saved without a
-// reply; REGISTERs from clients are authenticated, saved and replicated to
-// both peers with forward_tcp. Contacts are written through to the node's
-// database.
-const granigCfg = `
-fork=no
-log_stderror=yes
-fifo="%[1]s"
-fifo_dir="%[2]s"
-db_url="sqlite://%[3]s"
-loadmodule "modules/sl/sl.so"
-loadmodule "modules/tm/tm.so"
-loadmodule "modules/maxfwd/maxfwd.so"
-loadmodule "modules/usrloc/usrloc.so"
-loadmodule "modules/registrar/registrar.so"
-loadmodule "modules/auth/auth.so"
-modparam("usrloc", "db_mode", 1)
-
-route {
-   if(method == "REGISTER")
-   {
-     if(src_ip==%[4]s || src_ip==%[5]s)
-     {
-       save_noreply("location");
-     }
-     else
-     {
-       if(!www_authorize("example.com", "subscriber"))
-       {
-         www_challenge("example.com", "0");
-         break;
-       }
-       if(!check_to())
-       {
-         sl_send_reply("403", "Use To=username next time");
-         break;
-       }
-       if(!save("location")) { sl_reply_error(); break; }
-       forward_tcp("%[4]s", %[6]d);
-       forward_tcp("%[5]s", %[7]d);
-     }
-     break;
-   }
-   sl_send_reply("404", "Not here");
+// granigConfig returns examples/cluster/granig-registrar.cfg (Granig's
+// registrar of seed 000) for one node: its own address, its peers'
+// addresses and ports, its FIFO and database moved to test values;
+// everything else as shipped.
+func granigConfig(t *testing.T, self, p1, p2 *node, db string) string {
+	t.Helper()
+	b, err := os.ReadFile("../examples/cluster/granig-registrar.cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := strings.NewReplacer(
+		"listen=10.0.0.11\nport=5060", fmt.Sprintf("listen=%s", self.addr()),
+		"log_stderror=no", "log_stderror=yes",
+		`fifo="/tmp/ser_fifo"`, fmt.Sprintf("fifo=%q\nfifo_dir=%q", self.fifo(), self.dir+"/"),
+		`db_url="sqlite:///var/lib/ser/ser.db"`, fmt.Sprintf(`db_url="sqlite://%s"`, db),
+		"src_ip==10.0.0.12", "src_ip=="+p1.ip,
+		"src_ip==10.0.0.13", "src_ip=="+p2.ip,
+		`forward_tcp("10.0.0.12", 5060)`, fmt.Sprintf(`forward_tcp("%s", %d)`, p1.ip, p1.port),
+		`forward_tcp("10.0.0.13", 5060)`, fmt.Sprintf(`forward_tcp("%s", %d)`, p2.ip, p2.port),
+	)
+	cfg := r.Replace(string(b))
+	for _, want := range []string{self.addr(), db, "src_ip==" + p2.ip, fmt.Sprintf("%d)", p2.port)} {
+		if !strings.Contains(cfg, want) {
+			t.Fatalf("granig-registrar.cfg changed: %q not substituted", want)
+		}
+	}
+	return cfg
 }
-`
 
 // node is one ser process of a cluster, restartable on the same address
 // and database.
@@ -87,7 +68,7 @@ func (n *node) udpAddr() *net.UDPAddr {
 // start runs the node's ser binary and waits until its FIFO answers.
 func (n *node) start() {
 	n.t.Helper()
-	n.proc = testutil.Start(n.t, n.dir, serBin, "-f", n.cfg, "-D", "-E", "-l", n.addr(), "-H", "off")
+	n.proc = testutil.Start(n.t, n.dir, serBin, "-f", n.cfg, "-D", "-E", "-H", "off")
 	c := fifo.NewClient(n.fifo())
 	c.ReplyDir = n.dir + "/"
 	waitFor(n.t, func() bool {
@@ -161,7 +142,8 @@ Expires: 3600
 	}
 }
 
-// TestGranigReplication runs Granig's three-registrar topology: REGISTERs
+// TestGranigReplication runs Granig's three-registrar topology
+// (examples/cluster/granig-registrar.cfg): REGISTERs
 // replicated with forward_tcp + save_noreply, authenticated by source
 // address, each node writing through to its own database. One peer is
 // killed (SIGKILL) while clients keep registering at the others — every
@@ -184,7 +166,7 @@ func TestGranigReplication(t *testing.T) {
 	for i, n := range nodes {
 		p1, p2 := nodes[(i+1)%3], nodes[(i+2)%3]
 		db := filepath.Join(n.dir, "ser.db")
-		cfg := fmt.Sprintf(granigCfg, n.fifo(), n.dir+"/", db, p1.ip, p2.ip, p1.port, p2.port)
+		cfg := granigConfig(t, n, p1, p2, db)
 		n.cfg = filepath.Join(n.dir, "ser.cfg")
 		if err := os.WriteFile(n.cfg, []byte(cfg), 0o644); err != nil {
 			t.Fatal(err)
