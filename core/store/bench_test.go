@@ -36,25 +36,31 @@ func benchLocation(b *testing.B) string {
 			return
 		}
 		defer s.Close()
-		ops := make([]ContactOp, 0, 10_000)
-		for i := range benchRows {
-			c := Contact{Username: fmt.Sprintf("user%07d", i/10), Domain: "example.com",
-				Contact:  fmt.Sprintf("sip:user%07d@192.0.2.%d:5060;transport=udp;line=%d", i/10, i%250, i),
-				Received: "sip:198.51.100.7:32768", Expires: t0.Add(time.Hour), Q: 1,
-				CallID: fmt.Sprintf("%016x@192.0.2.1", i), CSeq: 101, UserAgent: "Linksys/PAP2T-3.1.15(LS)"}
-			ops = append(ops, ContactOp{Kind: OpUpsert, Contact: c})
-			if len(ops) == cap(ops) {
-				if benchErr = s.FlushContacts(context.Background(), "location", ops); benchErr != nil {
-					return
-				}
-				ops = ops[:0]
-			}
-		}
+		benchErr = fillLocation(s)
 	})
 	if benchErr != nil {
 		b.Fatal(benchErr)
 	}
 	return filepath.Join(benchDir, "bench.db")
+}
+
+// fillLocation writes benchRows contacts into s's location table.
+func fillLocation(s *Store) error {
+	ops := make([]ContactOp, 0, 10_000)
+	for i := range benchRows {
+		c := Contact{Username: fmt.Sprintf("user%07d", i/10), Domain: "example.com",
+			Contact:  fmt.Sprintf("sip:user%07d@192.0.2.%d:5060;transport=udp;line=%d", i/10, i%250, i),
+			Received: "sip:198.51.100.7:32768", Expires: t0.Add(time.Hour), Q: 1,
+			CallID: fmt.Sprintf("%016x@192.0.2.1", i), CSeq: 101, UserAgent: "Linksys/PAP2T-3.1.15(LS)"}
+		ops = append(ops, ContactOp{Kind: OpUpsert, Contact: c})
+		if len(ops) == cap(ops) {
+			if err := s.FlushContacts(context.Background(), "location", ops); err != nil {
+				return err
+			}
+			ops = ops[:0]
+		}
+	}
+	return nil
 }
 
 func TestMain(m *testing.M) {
@@ -75,6 +81,10 @@ func BenchmarkLoadContacts100k(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
+	benchLoad(b, s)
+}
+
+func benchLoad(b *testing.B, s *Store) {
 	b.ResetTimer()
 	start := time.Now()
 	for range b.N {
@@ -93,6 +103,10 @@ func BenchmarkLoadContacts100k(b *testing.B) {
 // write-back). Reported per flush.
 func BenchmarkFlushContacts(b *testing.B) {
 	s, _ := openTest(b)
+	benchFlush(b, s)
+}
+
+func benchFlush(b *testing.B, s *Store) {
 	ops := make([]ContactOp, 1000)
 	b.ResetTimer()
 	for n := range b.N {
@@ -109,6 +123,10 @@ func BenchmarkFlushContacts(b *testing.B) {
 // BenchmarkUpsertContact is one write-through REGISTER (db_mode 1).
 func BenchmarkUpsertContact(b *testing.B) {
 	s, _ := openTest(b)
+	benchUpsert(b, s)
+}
+
+func benchUpsert(b *testing.B, s *Store) {
 	b.ResetTimer()
 	for n := range b.N {
 		c := Contact{Username: fmt.Sprintf("u%d", n%1000), Domain: "example.com", Contact: "sip:u@192.0.2.1", Expires: t0, Q: 1, CSeq: n}
@@ -121,6 +139,10 @@ func BenchmarkUpsertContact(b *testing.B) {
 // BenchmarkCredentials is auth's per-request lookup.
 func BenchmarkCredentials(b *testing.B) {
 	s, _ := openTest(b)
+	benchCredentials(b, s)
+}
+
+func benchCredentials(b *testing.B, s *Store) {
 	ctx := context.Background()
 	for i := range 1000 {
 		if err := s.AddSubscriber(ctx, Subscriber{Username: fmt.Sprintf("u%d", i), Domain: "example.com", Password: "pw"}); err != nil {

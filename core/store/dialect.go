@@ -127,9 +127,22 @@ func (d *Dialect) InsertIgnore(table string, cols []string) string {
 // SQLite: ON CONFLICT (keys) DO UPDATE SET c = excluded.c;
 // MySQL: ON DUPLICATE KEY UPDATE c = VALUES(c).
 func (d *Dialect) Upsert(table string, cols, keys, update []string) string {
+	return d.UpsertRows(table, cols, keys, update, 1)
+}
+
+// UpsertRows is Upsert of rows rows in one statement (VALUES (…), (…)),
+// taking len(cols)*rows parameters, row after row. A key repeated among
+// the rows ends with the values of its last row in both engines.
+func (d *Dialect) UpsertRows(table string, cols, keys, update []string, rows int) string {
 	var b strings.Builder
-	b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") +
-		") VALUES (" + placeholders(len(cols)) + ")")
+	b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
+	row := "(" + placeholders(len(cols)) + ")"
+	for i := range max(rows, 1) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
 	if d.Name == "mysql" {
 		b.WriteString(" ON DUPLICATE KEY UPDATE ")
 		for i, c := range update {

@@ -364,7 +364,8 @@ func eachRow(ctx context.Context, tx *sql.Tx, query string, fn func(*sql.Rows) e
 
 // MatchGateways is SER's load_gws query done by the database: the
 // gateways of every lcr rule whose prefix starts ruriUser and whose
-// from_uri pattern matches fromURI (SQL LIKE). With caps != 0 only
+// from_uri pattern matches fromURI (SQL LIKE, case-insensitive in both
+// engines as in SER's MySQL tables). With caps != 0 only
 // gateways with a trunk sharing a bit with caps are returned, one match
 // per such trunk (Inode's capability extension). Matches are ordered by
 // rule prefix length (longest first), rule priority, trunk priority and
@@ -372,7 +373,7 @@ func eachRow(ctx context.Context, tx *sql.Tx, query string, fn func(*sql.Rows) e
 func (s *Store) MatchGateways(ctx context.Context, ruriUser, fromURI string, caps int) ([]GatewayMatch, error) {
 	query := "SELECT " + gwCols + ", lcr.prefix, lcr.priority"
 	from := " FROM lcr JOIN gw ON gw.grp_id = lcr.grp_id"
-	where := " WHERE ? LIKE " + s.d.Concat("lcr.prefix", "'%'") + " AND ? LIKE lcr.from_uri"
+	where := " WHERE ? LIKE " + s.d.Concat("lcr.prefix", "'%'") + " AND LOWER(?) LIKE LOWER(lcr.from_uri)"
 	order := " ORDER BY " + s.d.Length("lcr.prefix") + " DESC, lcr.priority"
 	args := []any{ruriUser, fromURI}
 	if caps != 0 {

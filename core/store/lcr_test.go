@@ -142,6 +142,8 @@ func testMatchGateways(t *testing.T, e engine) {
 			"gw-intl/3::1 sipgw2/2:02:1 sipgw6/2:02:1"},
 		{"from_uri pattern", "0049301234", "sip:vip@example.com", 2,
 			"sipgw2/2:02:1 sipgw6/2:02:1 gw-intl/3::1 sipgw2/2:02:1 sipgw6/2:02:1"},
+		{"from_uri pattern, other case", "0049301234", "SIP:VIP@example.com", 2,
+			"sipgw2/2:02:1 sipgw6/2:02:1 gw-intl/3::1 sipgw2/2:02:1 sipgw6/2:02:1"},
 		{"unknown capability", "0431234", "sip:alice@example.com", 8, ""},
 	}
 	for _, tc := range tests {

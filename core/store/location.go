@@ -4,8 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
+	"strconv"
 	"time"
+)
+
+// The range of MySQL's TIMESTAMP type.
+var (
+	mysqlTimestampMin = time.Date(1970, 1, 1, 0, 0, 1, 0, time.UTC)
+	mysqlTimestampMax = time.Date(2038, 1, 19, 3, 14, 7, 0, time.UTC)
 )
 
 // FlagPermanent is usrloc's FL_PERMANENT contact flag (serctl ul add …
@@ -68,19 +74,32 @@ func (s *Store) contactArgs(c *Contact) []any {
 	if lm.IsZero() {
 		lm = s.now()
 	}
+	if s.d == MySQL {
+		// last_modified is a TIMESTAMP there: 1970-01-01 00:00:01 to
+		// 2038-01-19 03:14:07 UTC. A time outside must not lose the
+		// registration.
+		if lm.Before(mysqlTimestampMin) {
+			lm = mysqlTimestampMin
+		} else if lm.After(mysqlTimestampMax) {
+			lm = mysqlTimestampMax
+		}
+	}
 	return []any{c.Username, c.Domain, c.Contact, nullString(c.Received), dbTime(exp), c.Q, c.CallID, c.CSeq,
 		dbTime(lm), c.Replicate, c.State, c.Flags, cut(c.UserAgent, 50)}
 }
 
 // scanContact scans a row selected with locSelect into c.
-func scanContact(sc interface{ Scan(...any) error }, c *Contact) error {
+func (s *Store) scanContact(sc interface{ Scan(...any) error }, c *Contact) error {
 	var rcv sql.NullString
 	err := sc.Scan(&c.Username, &c.Domain, &c.Contact, &rcv, timeScan{&c.Expires}, &c.Q, &c.CallID, &c.CSeq,
 		timeScan{&c.LastModified}, &c.Replicate, &c.State, &c.Flags, &c.UserAgent)
 	c.Received = rcv.String
-	// q is FLOAT(10,2): MySQL's binary protocol hands over the float32
-	// (0.9 reads 0.8999999761…); keep the column's two decimals.
-	c.Q = math.Round(c.Q*100) / 100
+	if s.d == MySQL {
+		// q is a FLOAT column, which MySQL's binary protocol hands over
+		// as a float32 (0.9 reads 0.8999999761…): take the shortest
+		// decimal that is the same float32, as the text protocol would.
+		c.Q, _ = strconv.ParseFloat(strconv.FormatFloat(c.Q, 'g', -1, 32), 64)
+	}
 	return err
 }
 
@@ -108,7 +127,7 @@ func (s *Store) LoadContacts(ctx context.Context, table string, fn func(Contact)
 	defer rows.Close()
 	var c Contact
 	for rows.Next() {
-		if err := scanContact(rows, &c); err != nil {
+		if err := s.scanContact(rows, &c); err != nil {
 			return fmt.Errorf("store: load %s: %w", table, err)
 		}
 		if err := fn(c); err != nil {
@@ -142,7 +161,7 @@ func (s *Store) Contacts(ctx context.Context, table, username, domain string) ([
 	var out []Contact
 	for rows.Next() {
 		var c Contact
-		if err := scanContact(rows, &c); err != nil {
+		if err := s.scanContact(rows, &c); err != nil {
 			return nil, fmt.Errorf("store: contacts of %s: %w", aor(username, domain), err)
 		}
 		out = append(out, c)
@@ -300,6 +319,9 @@ func (s *Store) FlushContacts(ctx context.Context, table string, ops []ContactOp
 		} else if err := checkContact(&ops[i].Contact); err != nil {
 			return err
 		}
+	}
+	if s.d == MySQL {
+		return s.flushMySQL(ctx, table, qt, ops)
 	}
 	queries := [...]string{OpUpsert: s.upsertQuery(qt), OpDelete: deleteQuery(qt), OpDeleteAOR: deleteAORQuery(qt)}
 	var stmts [len(queries)]*sql.Stmt

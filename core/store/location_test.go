@@ -380,3 +380,35 @@ func testConcurrentStores(t *testing.T, e engine) {
 		t.Errorf("%d rows, want 400", n)
 	}
 }
+
+// TestFlushContactsBatches flushes more upserts than one MySQL batch,
+// with a contact upserted twice (the last values win) and deletes in
+// between (they see the upserts before them).
+func TestFlushContactsBatches(t *testing.T) { forEachEngine(t, testFlushContactsBatches) }
+
+func testFlushContactsBatches(t *testing.T, e engine) {
+	ctx := context.Background()
+	s, _ := e.open(t)
+	var ops []ContactOp
+	for i := range 2*flushBatch + 50 {
+		ops = append(ops, ContactOp{OpUpsert, contact(fmt.Sprintf("u%03d", i), "sip:x", t0)})
+	}
+	again := contact("u007", "sip:x", t0)
+	again.CSeq, again.Q = 99, 0.5
+	ops = append(ops, ContactOp{OpUpsert, again}, ContactOp{OpDelete, contact("u001", "sip:x", t0)},
+		ContactOp{OpDeleteAOR, Contact{Username: "u002", Domain: "example.com"}}, ContactOp{OpUpsert, contact("u001", "sip:y", t0)})
+	if err := s.FlushContacts(ctx, "location", ops); err != nil {
+		t.Fatal(err)
+	}
+	if n, aors, err := s.CountContacts(ctx, "location"); err != nil || n != 2*flushBatch+49 || aors != n {
+		t.Errorf("CountContacts = %d, %d, %v", n, aors, err)
+	}
+	got, _ := s.Contacts(ctx, "location", "u007", "example.com")
+	if len(got) != 1 || got[0].CSeq != 99 || got[0].Q != 0.5 {
+		t.Errorf("u007 = %+v", got)
+	}
+	got, _ = s.Contacts(ctx, "location", "u001", "example.com")
+	if len(got) != 1 || got[0].Contact != "sip:y" {
+		t.Errorf("u001 = %+v", got)
+	}
+}

@@ -339,3 +339,36 @@ func TestMySQLReplica(t *testing.T) {
 		t.Errorf("write on the replica: %v", err)
 	}
 }
+
+// TestMySQLTimestampRange: location.last_modified is a TIMESTAMP in
+// MySQL (1970–2038); a contact with a time outside is stored with the
+// nearest one instead of failing the registration.
+func TestMySQLTimestampRange(t *testing.T) {
+	ctx := context.Background()
+	s, _ := mariadbEngine.open(t)
+	for _, tc := range []struct {
+		name     string
+		lm, want time.Time
+	}{
+		{"before 1970", time.Date(1969, 1, 1, 0, 0, 0, 0, time.UTC), mysqlTimestampMin},
+		{"after 2038", time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC), mysqlTimestampMax},
+		{"in range", t0, t0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := contact("u", "sip:"+tc.name, t0)
+			c.LastModified = tc.lm
+			if err := s.UpsertContact(ctx, "location", c); err != nil {
+				t.Fatal(err)
+			}
+			cs, err := s.Contacts(ctx, "location", "u", "example.com")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, got := range cs {
+				if got.Contact == c.Contact && !got.LastModified.Equal(tc.want) {
+					t.Errorf("last_modified %v, want %v", got.LastModified, tc.want)
+				}
+			}
+		})
+	}
+}

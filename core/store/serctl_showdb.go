@@ -23,7 +23,7 @@ func (s *Store) UserContacts(ctx context.Context, table, username string) ([]Con
 	var out []Contact
 	for rows.Next() {
 		var c Contact
-		if err := scanContact(rows, &c); err != nil {
+		if err := s.scanContact(rows, &c); err != nil {
 			return nil, fmt.Errorf("store: contacts of %s: %w", username, err)
 		}
 		out = append(out, c)
