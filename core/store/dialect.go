@@ -72,7 +72,10 @@ var MySQL = &Dialect{
 	quoteClose:   "`",
 	insertIgnore: "INSERT IGNORE INTO",
 	length:       "CHAR_LENGTH",
-	tableExists:  "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
+	// information_schema compares names case-insensitively; MySQL's
+	// table names are case-sensitive on Linux.
+	tableExists: "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() " +
+		"AND CAST(table_name AS BINARY) = CAST(? AS BINARY)",
 	duplicate: func(err error) bool {
 		return mysqlErrorIn(err, erDupEntry, erDupEntryWithKeyName, erDupKey)
 	},

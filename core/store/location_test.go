@@ -294,6 +294,15 @@ func testEnsureLocationTable(t *testing.T, e engine) {
 	if err := s.EnsureLocationTable(ctx, "Location"); err != nil {
 		t.Errorf("EnsureLocationTable(Location): %v", err)
 	}
+	// SQLite's table names are case-insensitive, MySQL's (on Linux) are
+	// not: there "Location" is a table of its own.
+	if err := s.UpsertContact(ctx, "Location", contact("a", "sip:A", t0)); err != nil {
+		t.Errorf("UpsertContact(Location): %v", err)
+	}
+	n, _, _ := s.CountContacts(ctx, "location")
+	if want := map[string]int{"sqlite": 1, "mariadb": 0}[e.name]; n != want {
+		t.Errorf("location has %d rows after writing to Location, want %d", n, want)
+	}
 	if err := s.UpsertContact(ctx, "location_vip", contact("a", "sip:a", t0)); err != nil {
 		t.Error(err)
 	}
