@@ -76,6 +76,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -160,14 +161,9 @@ func start(t testing.TB, id int, binlog bool) (*Server, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("copy the template data directory: %w", err)
 	}
-	if s.Port, err = freePort(); err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
 	s.args = append([]string{"--no-defaults",
 		"--datadir=" + filepath.Join(dir, "data"),
 		"--socket=" + s.Socket,
-		"--port=" + strconv.Itoa(s.Port),
 		"--bind-address=127.0.0.1",
 		"--pid-file=" + filepath.Join(dir, "mysqld.pid"),
 		"--log-error=" + filepath.Join(dir, "error.log"),
@@ -190,11 +186,24 @@ func start(t testing.TB, id int, binlog bool) (*Server, error) {
 	} else {
 		s.args = append(s.args, "--skip-log-bin")
 	}
-	if err := s.run(tl.mariadbd); err != nil {
-		s.remove()
-		return nil, err
+	// The free port may be taken by someone else before mariadbd binds
+	// it: try another one then.
+	base := s.args
+	for attempt := 1; ; attempt++ {
+		if s.Port, err = freePort(); err != nil {
+			s.remove()
+			return nil, err
+		}
+		s.args = append(slices.Clip(base), "--port="+strconv.Itoa(s.Port))
+		err = s.run(tl.mariadbd)
+		if err == nil {
+			return s, nil
+		}
+		if attempt == 3 || !strings.Contains(s.logTail(), "already in use") {
+			s.remove()
+			return nil, err
+		}
 	}
-	return s, nil
 }
 
 // run starts mariadbd with the server's arguments and waits until root
