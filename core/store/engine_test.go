@@ -32,6 +32,7 @@ var (
 // MariaDB one is skipped when mariadbd is not installed (a failure under
 // CI or SER_REQUIRE_TOOLS=1).
 func forEachEngine(t *testing.T, fn func(t *testing.T, e engine)) {
+	t.Parallel() // each test has a database of its own
 	for _, e := range []engine{sqliteEngine, mariadbEngine} {
 		t.Run(e.name, func(t *testing.T) { fn(t, e) })
 	}
