@@ -36,7 +36,8 @@
 //
 // mariadb-install-db runs once per machine and MariaDB version: the
 // initialised data directory, with the users above, is kept under
-// os.UserCacheDir()/ser-mariadb/<version> and copied (20 MB) for each
+// os.UserCacheDir()/ser-mariadb/<hash of the version and options> and
+// copied (20 MB) for each
 // server. A server starts in about 0.3 s. Servers run without fsync and
 // doublewrite buffer, with a small buffer pool and redo log; the redo log
 // is written to the operating system at each commit
@@ -64,7 +65,10 @@
 // not write there, as the proxies of Inode's cacheless set-up
 // (registrars write to the primary, proxies read a replica).
 // Replicas restart (Kill/Restart) and catch up; a restarted primary is
-// reconnected to within a second.
+// reconnected to within a second. A second replica: r2 := Start(t);
+// r2.ReplicateFrom(t, primary), before anything is written to the
+// primary (a replica starts from the primary's current position and must
+// hold the same data then).
 package mariadb
 
 import (
