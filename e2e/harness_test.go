@@ -80,6 +80,10 @@ func startSer(t testing.TB, config string, override ...func(*core.Options)) *ser
 				o.UnixSock = filepath.Join(s.dir, "ser.sock")
 			}
 			o.HTTP = ""
+			if o.DBURL == "" {
+				// Keep the default database out of the source tree.
+				o.DBURL = "sqlite://" + filepath.Join(s.dir, "ser.db")
+			}
 			for _, f := range override {
 				f(o)
 			}

@@ -492,13 +492,15 @@ var commandCases = []commandCase{
 
 	// The database location.
 	{
-		name: "mysql_not_built",
+		// SER's SQL_* variables make a MySQL URL; an unreachable server
+		// (port 1 refuses at once) is a clear error without the password.
+		name: "mysql_unreachable",
 		setup: func(e *testEnv) {
 			delete(e.env, "SER_DB_URL")
 			e.env["SER_DB_URL"] = ""
-			e.env["SQL_HOST"], e.env["SQL_USER"], e.env["PW"] = "dbhost", "ser", "heslo"
+			e.env["SQL_HOST"], e.env["SQL_USER"], e.env["PW"] = "127.0.0.1:1", "ser", "heslo"
 		},
-		runs: [][]string{{"acl", "show"}, {"-d", "mysql://ser:secret@db/ser", "passwd", "x", "y"}},
+		runs: [][]string{{"acl", "show"}, {"-d", "mysql://ser:secret@127.0.0.1:1/ser", "passwd", "x", "y"}},
 	},
 }
 

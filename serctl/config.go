@@ -129,8 +129,7 @@ func seconds(name, v string, def time.Duration) (time.Duration, error) {
 }
 
 // legacyMySQLURL builds a mysql:// URL from SER's SQL_HOST, SQL_USER, PW
-// and SQL_DB when SQL_HOST is set (the store refuses it until MySQL
-// support is built, with a clear error).
+// and SQL_DB when SQL_HOST is set.
 func legacyMySQLURL(getenv func(string) string) string {
 	host := getenv("SQL_HOST")
 	if host == "" {

@@ -16,10 +16,3 @@ var ErrExists = errors.New("already exists")
 // the database: a table or column name that is not a safe identifier, an
 // empty key, a value longer than its column.
 var ErrInvalid = errors.New("invalid argument")
-
-// ErrMySQLNotBuilt was returned by Open for mysql:// and sql:// URLs before
-// the MySQL driver was built in.
-//
-// Deprecated: Open supports MySQL and never returns it; it is kept until
-// the tests that still name it are updated.
-var ErrMySQLNotBuilt = errors.New("store: mysql support not built yet")

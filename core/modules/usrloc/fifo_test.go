@@ -217,7 +217,9 @@ func TestFIFOTranscripts(t *testing.T) {
 
 func TestInitDBModes(t *testing.T) {
 	okDB := func(string) (*store.Store, error) { return openStore(t, filepath.Join(t.TempDir(), "ser.db")), nil }
-	mysqlDB := func(string) (*store.Store, error) { return nil, fmt.Errorf("core: %w", store.ErrMySQLNotBuilt) }
+	mysqlDB := func(string) (*store.Store, error) {
+		return nil, fmt.Errorf("core: store: open: cannot connect to mysql ser@dbhost:3306/ser: connection refused")
+	}
 	tests := []struct {
 		name    string
 		dbMode  int
@@ -232,9 +234,9 @@ func TestInitDBModes(t *testing.T) {
 		{name: "db only", dbMode: 3, db: okDB},
 		{name: "no database layer", dbMode: 1, wantErr: "usrloc: db_mode 1 needs a database, but the server provides none"},
 		{name: "mysql url", dbMode: 1, db: mysqlDB, params: []string{"db_url", "sql://ser:secret@dbhost/ser"},
-			wantErr: `usrloc: db_mode 1 needs a database: db_url "sql://ser:xxxxx@dbhost/ser": core: store: mysql support not built yet`},
+			wantErr: `usrloc: db_mode 1 needs a database: db_url "sql://ser:xxxxx@dbhost/ser": core: store: open: cannot connect to mysql ser@dbhost:3306/ser: connection refused`},
 		{name: "default url", dbMode: 3, db: mysqlDB,
-			wantErr: `usrloc: db_mode 3 needs a database: db_url "" (the server's default database): core: store: mysql support not built yet`},
+			wantErr: `usrloc: db_mode 3 needs a database: db_url "" (the server's default database): core: store: open: cannot connect to mysql ser@dbhost:3306/ser: connection refused`},
 		{name: "custom column", dbMode: 2, db: okDB, params: []string{"contact_column", "c"},
 			wantErr: "usrloc: db_mode 2: the *_column parameters must keep SER's column names (username, domain, contact, …): the database layer does not support others"},
 	}
