@@ -268,7 +268,7 @@ func TestParamErrors(t *testing.T) {
 		wantErr     string
 	}{
 		{name: "db_mode too big", param: "db_mode", value: module.Value{N: 4, IsInt: true}, wantErr: "db_mode must be 0, 1, 2 or 3, not 4"},
-		{name: "timer zero", param: "timer_interval", value: module.Value{N: 0, IsInt: true}, wantErr: "timer_interval must be positive, not 0"},
+		{name: "timer negative", param: "timer_interval", value: module.Value{N: -1, IsInt: true}, wantErr: "timer_interval must not be negative, not -1"},
 		{name: "not a number", param: "use_domain", value: module.Value{S: "x"}, wantErr: `"x" is not a number`},
 		{name: "column", param: "contact_column", value: module.Value{S: "c"}},
 	}

@@ -22,8 +22,8 @@ var Exports = &module.Exports{
 		})},
 		{Name: "db_url", Kind: module.Str, Set: setStr(func(c *Config, s string) { c.DBURL = s })},
 		{Name: "timer_interval", Kind: module.Int, Set: setInt(func(c *Config, n int) error {
-			if n <= 0 {
-				return fmt.Errorf("timer_interval must be positive, not %d", n)
+			if n < 0 {
+				return fmt.Errorf("timer_interval must not be negative, not %d", n)
 			}
 			c.TimerInterval = n
 			return nil

@@ -1,9 +1,16 @@
 package usrloc
 
-import "ser/core/module"
+import (
+	"fmt"
+
+	"ser/core/module"
+)
 
 func initModule(inst any, env *module.Env) error {
 	m := inst.(*Module)
+	if m.cfg.TimerInterval == 0 && m.cfg.DBMode == 2 {
+		return fmt.Errorf("usrloc: db_mode 2 writes the database on its timer: timer_interval must be positive")
+	}
 	if err := m.init(env); err != nil {
 		return err
 	}

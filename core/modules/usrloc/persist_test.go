@@ -599,3 +599,19 @@ func TestFarExpires(t *testing.T) {
 		t.Fatalf("far contact after restart: %+v %v", cs, err)
 	}
 }
+
+// TestTimerOff: timer_interval 0 runs no timer (db_mode 0 and 3) and is
+// refused in db_mode 2, which writes on its timer.
+func TestTimerOff(t *testing.T) {
+	m := New()
+	m.cfg.TimerInterval = 0
+	if err := m.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m.Stop()
+	m2 := New()
+	m2.cfg.TimerInterval, m2.cfg.DBMode = 0, 2
+	if err := initModule(m2, &module.Env{}); err == nil || !strings.Contains(err.Error(), "timer_interval must be positive") {
+		t.Fatalf("db_mode 2 without a timer: %v", err)
+	}
+}

@@ -272,6 +272,12 @@ func (m *Module) Start(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	m.cancel, m.done = cancel, done
+	if every <= 0 {
+		// timer_interval 0: no timer. A db_mode 3 proxy reading a
+		// read-only replica leaves expiring rows to the registrars.
+		close(done)
+		return nil
+	}
 	go func() {
 		defer close(done)
 		t := time.NewTicker(every)
