@@ -221,6 +221,7 @@ func TestGranigReplication(t *testing.T) {
 	// C crashes. A and B keep answering; their replicas for C queue up.
 	c.proc.Cmd.Process.Kill()
 	c.proc.Wait(5 * time.Second)
+	sippRegisterStorm(t, a)
 	regRange(a, 100, 150)
 	regRange(b, 150, 200)
 	waitAll(a, 150, 200)
@@ -235,6 +236,7 @@ func TestGranigReplication(t *testing.T) {
 
 	// B hangs: the TCP connections to it stay open, nobody reads them.
 	b.proc.Cmd.Process.Signal(syscall.SIGSTOP)
+	sippRegisterStorm(t, a)
 	regRange(a, 200, 250)
 	regRange(c, 250, 300)
 	waitAll(c, 200, 250)
@@ -242,8 +244,28 @@ func TestGranigReplication(t *testing.T) {
 	b.proc.Cmd.Process.Signal(syscall.SIGCONT)
 	waitAll(b, 0, users)
 	for _, n := range nodes {
+		// The SIPp storms registered u0 with many contacts; every node has
+		// every AOR.
 		if out := n.fifoCmd("ul_stats"); !strings.Contains(out, fmt.Sprintf("'location' %d 0", users)) {
 			t.Errorf("%s ul_stats:\n%s", n.addr(), out)
 		}
+	}
+}
+
+// sippRegisterStorm has SIPp register 600 contacts of u0 at 200/s with
+// digest authentication at n: every REGISTER is answered (SIPp exits 0
+// only when no call failed) while a peer is dead or hangs.
+func sippRegisterStorm(t *testing.T, n *node) {
+	t.Helper()
+	var lines []string
+	for i := 0; i < 600; i++ {
+		lines = append(lines, fmt.Sprintf("u0;127.0.0.1:%d", 10000+i))
+	}
+	out, code := testutil.RunSIPp(t, &testutil.SIPp{
+		Scenario: sippScenario("auth_register.xml"), Remote: n.addr(), Calls: 600, Rate: 200,
+		Extra: []string{"-inf", usersCSV(t, lines), "-au", "u0", "-ap", "pw0"},
+	})
+	if code != 0 {
+		t.Fatalf("SIPp REGISTERs at %s failed (exit %d):\n%s", n.addr(), code, tail(out))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"ser/core"
 	"ser/core/store"
 	"ser/internal/mariadb"
+	"ser/internal/testutil"
 )
 
 // exampleCfg reads examples/cluster/<name> and applies replacements (old,
@@ -67,6 +68,9 @@ func TestInodeCachelessSplit(t *testing.T) {
 		if err := st.AddSubscriber(ctx, store.Subscriber{Username: fmt.Sprintf("u%d", i), Domain: "example.com", Password: fmt.Sprintf("pw%d", i)}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := st.AddSubscriber(ctx, store.Subscriber{Username: "service", Domain: "example.com", Password: "svcpw"}); err != nil {
+		t.Fatal(err)
 	}
 	st.Close()
 	replica.CatchUp(t)
@@ -153,6 +157,27 @@ Content-Length: 0
 	for i := 0; i < users/2; i++ {
 		call(fmt.Sprintf("u%d", i), fmt.Sprintf("inode-a-%d", i))
 	}
+	// SIPp traffic: a SIPp uas registers (digest, through the outbound
+	// proxy) and a SIPp uac calls it, INVITE to BYE, record-routed through
+	// a proxy.
+	uasPort := testutil.FreePort(t)
+	uas := testutil.StartSIPp(t, &testutil.SIPp{Scenario: sippScenario("uas_rr.xml"), Port: uasPort, Calls: 20})
+	out, code := testutil.RunSIPp(t, &testutil.SIPp{
+		Scenario: sippScenario("auth_register.xml"), Remote: lbAddr, Calls: 1,
+		Extra: []string{"-inf", usersCSV(t, []string{fmt.Sprintf("service;127.0.0.1:%d", uasPort)}), "-au", "service", "-ap", "svcpw"},
+	})
+	if code != 0 {
+		t.Fatalf("SIPp REGISTER through the outbound proxy (exit %d):\n%s", code, tail(out))
+	}
+	replica.CatchUp(t)
+	out, code = testutil.RunSIPp(t, &testutil.SIPp{Scenario: sippScenario("uac_rr.xml"), Remote: lbAddr, Calls: 20, Rate: 20})
+	if code != 0 {
+		t.Fatalf("SIPp calls through the cluster (exit %d):\n%s", code, tail(out))
+	}
+	if c := uas.Wait(15 * time.Second); c != 0 {
+		t.Fatalf("SIPp uas (exit %d):\n%s", c, tail(uas.Output()))
+	}
+
 	relayed := func(p *server) int {
 		return statsValue(strings.NewReplacer(",", " ").Replace(fifoCmd(t, p, "t_stats")), "2xx")
 	}
