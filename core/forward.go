@@ -92,11 +92,10 @@ func (s *Server) withVia(m *sipmsg.Msg, sock *sipmsg.Socket, branch string) []by
 	}
 	ours.Params.Add("branch", branch)
 	req.PrependHeader(ours)
-	var b bytesWriter
-	req.StringWrite(&b)
+	out := sipmsg.AppendRequest(make([]byte, 0, sipmsg.SizeHint(len(m.Raw))), req)
 	req.RemoveHeader("Via") // ours
 	req.ReplaceHeader(orig) // the previous hop's, unmodified
-	return b.buf
+	return out
 }
 
 // SendAsIs sends the current request to dst without adding a Via (SER's
@@ -138,9 +137,8 @@ func (s *Server) forwardReply(m *sipmsg.Msg) {
 	if dst.Proto == sock.Proto {
 		dst.Sock = sock
 	}
-	var b bytesWriter
-	resp.StringWrite(&b)
-	if err := s.tr.Send(dst, b.buf); err != nil {
+	out := sipmsg.AppendResponse(make([]byte, 0, sipmsg.SizeHint(len(m.Raw))), resp)
+	if err := s.tr.Send(dst, out); err != nil {
 		s.log.Warn("relaying reply failed", "module", "core", "dst", dst.String(), "err", err)
 		return
 	}

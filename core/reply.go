@@ -239,18 +239,8 @@ func (s *Server) SendReply(rcv sipmsg.RcvInfo, resp *sip.Response) error {
 	if err != nil {
 		return err
 	}
-	var b bytesWriter
-	resp.StringWrite(&b)
-	if err := s.tr.Send(dst, b.buf); err != nil {
+	if err := s.tr.Send(dst, sipmsg.AppendResponse(make([]byte, 0, 1024), resp)); err != nil {
 		return fmt.Errorf("core: send reply: %w", err)
 	}
 	return nil
-}
-
-// bytesWriter is an io.StringWriter over a byte slice.
-type bytesWriter struct{ buf []byte }
-
-func (b *bytesWriter) WriteString(s string) (int, error) {
-	b.buf = append(b.buf, s...)
-	return len(s), nil
 }

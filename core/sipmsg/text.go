@@ -24,9 +24,11 @@ func Parse(raw []byte) (sip.Message, error) { return parser.ParseSIP(raw) }
 // Bytes serialises the current message (all rewrites and added headers
 // applied).
 func (m *Msg) Bytes() []byte {
-	var b bytesBuilder
-	m.Message().StringWrite(&b)
-	return b.buf
+	buf := make([]byte, 0, SizeHint(len(m.Raw)))
+	if m.Req != nil {
+		return AppendRequest(buf, m.Req)
+	}
+	return AppendResponse(buf, m.Resp)
 }
 
 // ReplaceText re-parses the message from text after a textual edit
@@ -62,12 +64,4 @@ func (m *Msg) ReplaceText(text []byte) error {
 // the SIP status and reason it should answer with.
 func (m *Msg) SetError(code int, reason string) {
 	m.ErrCode, m.ErrReason = code, reason
-}
-
-// bytesBuilder is an io.StringWriter over a byte slice.
-type bytesBuilder struct{ buf []byte }
-
-func (b *bytesBuilder) WriteString(s string) (int, error) {
-	b.buf = append(b.buf, s...)
-	return len(s), nil
 }

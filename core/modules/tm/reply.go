@@ -150,6 +150,7 @@ func (t *TM) finalReply(x *txn, br *branch, resp *sip.Response, raw []byte) {
 		return
 	}
 	if wasLocal {
+		x.release()
 		return
 	}
 	if code >= 600 && x.invite {
@@ -158,6 +159,7 @@ func (t *TM) finalReply(x *txn, br *branch, resp *sip.Response, raw []byte) {
 		t.cancelPending(x)
 	}
 	t.checkFinal(x)
+	x.release()
 }
 
 // relayUp sends a downstream reply (our Via removed) to the previous hop.

@@ -345,6 +345,7 @@ func (t *TM) finalize(x *txn, code int, reason string, resp *sip.Response, local
 	}
 	t.cancelPending(x)
 	info := x.completeInfo(code, reason, resp, localReply)
+	x.release()
 	cbs := t.completeCallbacks()
 	done := x.uacDone
 	x.uacDone = nil
@@ -370,6 +371,34 @@ func (t *TM) cancelPending(x *txn) {
 	for _, br := range x.branches {
 		if br.finalCode == 0 {
 			t.cancelBranch(x, br)
+		}
+	}
+}
+
+// release drops what a completed transaction keeps only for decisions it
+// will not take any more (x locked): the request snapshot and the other
+// modules' values once the final outcome is decided, and for every branch
+// whose real final reply arrived the request copy (used to build its
+// CANCEL and ACK) and the parsed reply (used to pick the best one); a
+// branch finished locally (timeout, cancelled before ringing) keeps its
+// request until the downstream answer comes. What absorbing
+// retransmissions needs stays: the key, the last reply sent upstream, the
+// ACKs of negative replies, a CANCEL still being retransmitted. A
+// completed transaction spends its wait time (wt_timer) as this skeleton,
+// which keeps the live heap — and the garbage collector's marking, which
+// competes with the workers — small under load.
+func (x *txn) release() {
+	if x.final == 0 {
+		return
+	}
+	x.snap, x.vals = nil, nil
+	for _, br := range x.branches {
+		if !br.real {
+			continue
+		}
+		br.req, br.final, br.raw = nil, nil, nil
+		if br.cancelDone || !br.cancelSent {
+			br.cancelReq = nil
 		}
 	}
 }

@@ -173,6 +173,9 @@ func (t *TM) Release(m *sipmsg.Msg) int {
 // errNoTxn reports a transaction id that names no live transaction.
 var errNoTxn = errors.New("tm: no such transaction")
 
+// errAlreadyReplied reports a final reply to a completed transaction.
+var errAlreadyReplied = errors.New("tm: transaction already has a final reply")
+
 // ReplyTo replies to the transaction with the printable id bucket:label
 // (FIFO t_reply): the reply is built from the stored request with the
 // given To-tag, headers and body, and kept for retransmissions.
@@ -182,8 +185,17 @@ func (t *TM) ReplyTo(bucket, label uint32, code int, reason string, o module.Rep
 		return errNoTxn
 	}
 	x.mu.Lock()
+	if x.deleted {
+		x.unlockNoTimer()
+		return errNoTxn
+	}
+	if x.final != 0 && code >= 200 {
+		// Completed transactions no longer keep their request.
+		x.unlockNoTimer()
+		return errAlreadyReplied
+	}
 	m := t.template(x)
-	if x.deleted || m == nil {
+	if m == nil {
 		x.unlockNoTimer()
 		return errNoTxn
 	}

@@ -1,0 +1,99 @@
+package sipmsg
+
+import (
+	"net/netip"
+	"strconv"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// AppendRequest appends the wire form of req to b: the same text as
+// sipgo's Request.StringWrite, written without the intermediate strings
+// sipgo builds for the start line. Callers size b for the message (the
+// received length plus room for added headers), so forwarding a request
+// costs one allocation.
+func AppendRequest(b []byte, req *sip.Request) []byte {
+	w := byteWriter{b}
+	w.WriteString(string(req.Method))
+	w.WriteString(" ")
+	req.Recipient.StringWrite(&w)
+	w.WriteString(" ")
+	w.WriteString(req.SipVersion)
+	w.WriteString("\r\n")
+	return appendRest(w.b, req.Headers(), req.Body())
+}
+
+// AppendResponse appends the wire form of resp to b (see AppendRequest).
+func AppendResponse(b []byte, resp *sip.Response) []byte {
+	b = append(b, resp.SipVersion...)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(resp.StatusCode), 10)
+	b = append(b, ' ')
+	b = append(b, resp.Reason...)
+	b = append(b, "\r\n"...)
+	return appendRest(b, resp.Headers(), resp.Body())
+}
+
+// appendRest appends the header lines, the empty line and the body. The
+// headers whose sipgo StringWrite builds a temporary string (Via,
+// Max-Forwards, Content-Length) are written here directly, in the same
+// form.
+func appendRest(b []byte, hdrs []sip.Header, body []byte) []byte {
+	w := byteWriter{b}
+	for _, h := range hdrs {
+		switch v := h.(type) {
+		case *sip.ViaHeader:
+			w.appendVia(v)
+		case *sip.MaxForwardsHeader:
+			w.b = append(w.b, "Max-Forwards: "...)
+			w.b = strconv.AppendUint(w.b, uint64(*v), 10)
+		case *sip.ContentLengthHeader:
+			w.b = append(w.b, "Content-Length: "...)
+			w.b = strconv.AppendUint(w.b, uint64(*v), 10)
+		default:
+			h.StringWrite(&w)
+		}
+		w.WriteString("\r\n")
+	}
+	w.WriteString("\r\n")
+	return append(w.b, body...)
+}
+
+// appendVia writes a Via header as sipgo does: protocol, sent-by (IPv6
+// in brackets) and parameters.
+func (w *byteWriter) appendVia(v *sip.ViaHeader) {
+	w.b = append(w.b, "Via: "...)
+	w.b = append(w.b, v.ProtocolName...)
+	w.b = append(w.b, '/')
+	w.b = append(w.b, v.ProtocolVersion...)
+	w.b = append(w.b, '/')
+	w.b = append(w.b, v.Transport...)
+	w.b = append(w.b, ' ')
+	if a, err := netip.ParseAddr(v.Host); err == nil && a.Is6() && !a.Is4In6() {
+		w.b = append(w.b, '[')
+		w.b = append(w.b, v.Host...)
+		w.b = append(w.b, ']')
+	} else {
+		w.b = append(w.b, v.Host...)
+	}
+	if v.Port > 0 {
+		w.b = append(w.b, ':')
+		w.b = strconv.AppendInt(w.b, int64(v.Port), 10)
+	}
+	if len(v.Params) > 0 {
+		w.b = append(w.b, ';')
+		v.Params.ToStringWrite(';', w)
+	}
+}
+
+// SizeHint is a buffer capacity for serialising a message received with
+// n bytes after a few headers were added.
+func SizeHint(n int) int { return n + 512 }
+
+// byteWriter is an io.StringWriter over a byte slice.
+type byteWriter struct{ b []byte }
+
+func (w *byteWriter) WriteString(s string) (int, error) {
+	w.b = append(w.b, s...)
+	return len(s), nil
+}
