@@ -55,6 +55,8 @@ var (
 	port       = flag.Int("port", 5070, "the server's port on 127.0.0.1 (SIPp uses the next ports)")
 	serBin     = flag.String("ser", "", "ser binary (default: build it)")
 	kamBin     = flag.String("kamailio", "kamailio", "kamailio binary")
+	kamKids    = flag.Int("kamailio-children", 0, "Kamailio's UDP workers (-n; 0 keeps bench/kamailio.cfg's children=1)")
+	rcvBuf     = flag.Int("maxbuffer", 0, "UDP receive buffer for both servers (-b; 0 keeps their default, 256 KB)")
 	stopFail   = flag.Bool("stop-on-failure", true, "stop stepping a scenario after the first step that is not ok")
 	keep       = flag.Bool("keep", false, "keep the work directory (logs, SIPp statistics) and print its path")
 )
@@ -275,14 +277,25 @@ type serverProc struct {
 }
 
 func startSer(bin, cfg, dir string) *serverProc {
-	return startServer(cfg, dir, "ser", bin, "-f", cfg, "-D", "-E", "-H", "off", "-l", fmt.Sprintf("127.0.0.1:%d", *port))
+	args := []string{"-f", cfg, "-D", "-E", "-H", "off", "-l", fmt.Sprintf("127.0.0.1:%d", *port)}
+	if *rcvBuf > 0 {
+		args = append(args, "-b", strconv.Itoa(*rcvBuf))
+	}
+	return startServer(cfg, dir, "ser", bin, args...)
 }
 
 func startKamailio(cfg, dir string) *serverProc {
 	// -m/-M: 512 MB of shared memory (the default 64 MB runs out at a few
 	// thousand calls per second) and 16 MB of private memory per process.
-	return startServer(cfg, dir, "kamailio", *kamBin, "-f", cfg, "-DD", "-E", "-m", "512", "-M", "16", "-P", filepath.Join(dir, "kamailio.pid"),
-		"-l", fmt.Sprintf("udp:127.0.0.1:%d", *port), "-l", fmt.Sprintf("tcp:127.0.0.1:%d", *port))
+	args := []string{"-f", cfg, "-DD", "-E", "-m", "512", "-M", "16", "-P", filepath.Join(dir, "kamailio.pid"),
+		"-l", fmt.Sprintf("udp:127.0.0.1:%d", *port), "-l", fmt.Sprintf("tcp:127.0.0.1:%d", *port)}
+	if *kamKids > 0 {
+		args = append(args, "-n", strconv.Itoa(*kamKids))
+	}
+	if *rcvBuf > 0 {
+		args = append(args, "-b", strconv.Itoa(*rcvBuf))
+	}
+	return startServer(cfg, dir, "kamailio", *kamBin, args...)
 }
 
 func startServer(cfg, dir, name, bin string, args ...string) *serverProc {
@@ -366,7 +379,9 @@ type sipp struct {
 }
 
 func startSIPp(dir, name string, args []string) *sipp {
-	args = append([]string{"-i", "127.0.0.1", "-nostdin", "-bind_local"}, args...)
+	// 4 MB socket buffers: SIPp's default (64 KB) drops packets in bursts
+	// at these rates, and the retransmissions would be blamed on the server.
+	args = append([]string{"-i", "127.0.0.1", "-nostdin", "-bind_local", "-buff_size", "4194304"}, args...)
 	cmd := pinned(*sippCPU, "sipp", args...)
 	cmd.Dir = dir
 	logf, err := os.Create(filepath.Join(dir, name+".log"))

@@ -152,3 +152,30 @@ func BenchmarkRelayMessage(b *testing.B) {
 		tm.HandleReply(replyTo(b, m, 0, 200))
 	}
 }
+
+// BenchmarkRelayWithLiveTransactions relays and completes MESSAGE
+// transactions while 0, 10,000 or 100,000 other transactions (INVITEs
+// with no reply yet) are live in the table: the cost per transaction
+// must not grow with the table (issue 9: 100k concurrent transactions
+// without a throughput collapse).
+func BenchmarkRelayWithLiveTransactions(b *testing.B) {
+	for _, live := range []int{0, 10000, 100000} {
+		b.Run(fmt.Sprintf("live=%d", live), func(b *testing.B) {
+			tm, _, env := newCountTM(b)
+			tm.SetTimers(Timers{FR: time.Hour, FRInv: time.Hour, Wait: 50 * time.Millisecond, T1: time.Hour, T2: time.Hour})
+			relay := modtest.Bind(b, Exports, tm, env, "t_relay")
+			for i := 0; i < live; i++ {
+				relay(soakRequest(b, "INVITE", 1_000_000+i))
+			}
+			if got := tm.Stats().Current; got < uint64(live) {
+				b.Fatalf("%d live transactions, want %d", got, live)
+			}
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				m := soakRequest(b, "MESSAGE", i)
+				relay(m)
+				tm.HandleReply(replyTo(b, m, 0, 200))
+			}
+		})
+	}
+}
