@@ -89,7 +89,7 @@ func TestSignalShutdown(t *testing.T) {
 	port := testutil.FreePort(t)
 	cfg := writeFile(t, "ser.cfg", registrarProxy)
 	pid := filepath.Join(t.TempDir(), "ser.pid")
-	p := testutil.Start(t, "", serBin, "-f", cfg, "-D", "-E", "-l", fmt.Sprintf("127.0.0.1:%d", port), "-P", pid)
+	p := testutil.Start(t, t.TempDir(), serBin, "-f", cfg, "-D", "-E", "-H", "off", "-l", fmt.Sprintf("127.0.0.1:%d", port), "-P", pid)
 	waitFor(t, func() bool { _, err := os.Stat(pid); return err == nil })
 	if r := options(t, fmt.Sprintf("127.0.0.1:%d", port)); !strings.HasPrefix(r, "SIP/2.0 404") {
 		t.Fatalf("server does not answer:\n%s", r)
@@ -109,7 +109,7 @@ func TestDaemon(t *testing.T) {
 	port := testutil.FreePort(t)
 	cfg := writeFile(t, "ser.cfg", strings.Replace(registrarProxy, "fork=no", "fork=yes\nchildren=2", 1))
 	pidFile := filepath.Join(t.TempDir(), "ser.pid")
-	out, code := testutil.Run(t, 30*time.Second, "", serBin, "-f", cfg, "-l", fmt.Sprintf("127.0.0.1:%d", port), "-P", pidFile)
+	out, code := testutil.Run(t, 30*time.Second, t.TempDir(), serBin, "-f", cfg, "-H", "off", "-l", fmt.Sprintf("127.0.0.1:%d", port), "-P", pidFile)
 	if code != 0 || !strings.Contains(out, "running in the background") {
 		t.Fatalf("daemon start: exit %d\n%s", code, out)
 	}
@@ -126,7 +126,7 @@ func TestDaemon(t *testing.T) {
 	proc.Signal(syscall.SIGTERM)
 	waitFor(t, func() bool { return proc.Signal(syscall.Signal(0)) != nil })
 	// A daemon whose start fails reports the error and exits non-zero.
-	out, code = testutil.Run(t, 30*time.Second, "", serBin, "-f", cfg, "-l", "127.0.0.1:1", "-u", "no-such-user-xyz")
+	out, code = testutil.Run(t, 30*time.Second, t.TempDir(), serBin, "-f", cfg, "-H", "off", "-l", "127.0.0.1:1", "-u", "no-such-user-xyz")
 	if code == 0 {
 		t.Fatalf("failed daemon start reported success:\n%s", out)
 	}

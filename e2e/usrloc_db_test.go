@@ -236,7 +236,7 @@ type serProc struct {
 func startSerBin(t *testing.T, cfg string, port int) *serProc {
 	t.Helper()
 	path := writeFile(t, "ser.cfg", cfg)
-	p := testutil.Start(t, "", serBin, "-f", path, "-D", "-E", "-l", fmt.Sprintf("127.0.0.1:%d", port))
+	p := testutil.Start(t, t.TempDir(), serBin, "-f", path, "-D", "-E", "-H", "off", "-l", fmt.Sprintf("127.0.0.1:%d", port))
 	sp := &serProc{p: p, srv: &server{port: port}}
 	u := newUA(t)
 	for end := time.Now().Add(10 * time.Second); ; {
