@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -369,5 +370,88 @@ func TestForceRport(t *testing.T) {
 	want := "rport=" + itoa(uac.LocalAddr().(*net.UDPAddr).Port)
 	if !strings.Contains(got, want) || !strings.Contains(got, "received=127.0.0.1") {
 		t.Fatalf("reply lacks %s / received:\n%s", want, got)
+	}
+}
+
+// TestAdvertised forwards with advertised_address/advertised_port set: our
+// Via carries them, the server counts them as itself, and a reply to that
+// Via is relayed back.
+func TestAdvertised(t *testing.T) {
+	uac, uas := udpPeer(t), udpPeer(t)
+	uasPort := uas.LocalAddr().(*net.UDPAddr).Port
+	srv := newTestServerFn(t, func(srv *Server) Router {
+		return routerFunc(func(m *sipmsg.Msg) int {
+			dst, err := srv.ResolveHost("127.0.0.1", uasPort, sipmsg.ProtoUDP)
+			if err == nil {
+				err = srv.Forward(m, dst)
+			}
+			if err != nil {
+				t.Error(err)
+			}
+			return 1
+		})
+	}, func(o *Options) { o.Advertised = "proxy.example.net"; o.AdvPort = 5999 })
+	if !srv.IsMyself("proxy.example.net", 5999, sipmsg.ProtoUDP) || srv.IsMyself("proxy.example.net", 5998, sipmsg.ProtoUDP) {
+		t.Fatal("advertised address/port not recognised as myself")
+	}
+	srvAddr := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port(srv, sipmsg.ProtoUDP)}
+	uac.WriteToUDP([]byte(invite(uac.LocalAddr().(*net.UDPAddr).Port, "sip:bob@example.com")), srvAddr)
+	got := readMsg(t, uas)
+	if !strings.Contains(got, "Via: SIP/2.0/UDP proxy.example.net:5999;branch=") {
+		t.Fatalf("Via does not carry the advertised address and port:\n%s", got)
+	}
+	parsed, err := sipmsg.Parse([]byte(got))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := sip.NewResponseFromRequest(parsed.(*sip.Request), 183, "Session Progress", nil)
+	uas.WriteToUDP([]byte(resp.String()), srvAddr)
+	if back := readMsg(t, uac); !strings.HasPrefix(back, "SIP/2.0 183 ") {
+		t.Fatalf("reply to the advertised Via not relayed: %s", back)
+	}
+}
+
+// TestReceivedDNS checks the dns and rev_dns options: a Via naming the
+// sender by a host name that resolves to (or reverse-resolves from) the
+// source address gets no received= parameter; without the options it does.
+func TestReceivedDNS(t *testing.T) {
+	names, err := net.LookupAddr("127.0.0.1")
+	if err != nil || len(names) == 0 {
+		t.Skipf("127.0.0.1 has no reverse name here: %v", err)
+	}
+	ips, err := net.LookupHost("localhost")
+	if err != nil || !slices.Contains(ips, "127.0.0.1") {
+		t.Skipf("localhost does not resolve to 127.0.0.1 here: %v %v", ips, err)
+	}
+	revName := strings.TrimSuffix(names[0], ".")
+	for _, tc := range []struct {
+		name      string
+		via       string
+		dns, rev  bool
+		wantRecvd bool
+	}{
+		{"no checks", "localhost", false, false, true},
+		{"dns", "localhost", true, false, false},
+		{"dns mismatch", "example.invalid", true, false, true},
+		{"rev_dns", revName, false, true, false},
+		{"rev_dns mismatch", "other.invalid", false, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			uac := udpPeer(t)
+			srv := newTestServerFn(t, func(srv *Server) Router {
+				return routerFunc(func(m *sipmsg.Msg) int {
+					srv.SendReply(m.Rcv, srv.BuildReply(m, 404, "Not Found", module.ReplyOpts{}))
+					return 1
+				})
+			}, func(o *Options) { o.DNS, o.RevDNS = tc.dns, tc.rev })
+			p := uac.LocalAddr().(*net.UDPAddr).Port
+			req := strings.Replace(invite(p, "sip:bob@example.com"), "127.0.0.1:"+itoa(p)+";branch=z9hG4bKabc;rport",
+				tc.via+":"+itoa(p)+";branch=z9hG4bKabc", 1)
+			uac.WriteToUDP([]byte(req), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port(srv, sipmsg.ProtoUDP)})
+			resp := readMsg(t, uac)
+			if got := strings.Contains(resp, "received=127.0.0.1"); got != tc.wantRecvd {
+				t.Fatalf("received= present = %v, want %v:\n%s", got, tc.wantRecvd, resp)
+			}
+		})
 	}
 }

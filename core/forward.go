@@ -84,11 +84,11 @@ func (s *Server) withVia(m *sipmsg.Msg, sock *sipmsg.Socket, branch string) []by
 	req := m.Req
 	orig := req.Via()
 	recv := orig.Clone()
-	setReceived(recv, m.Rcv, true, m.ForceRport())
+	s.setReceived(recv, m.Rcv, true, m.ForceRport())
 	req.ReplaceHeader(recv)
 	ours := &sip.ViaHeader{
 		ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: sock.Proto.ViaName(),
-		Host: sock.Name, Port: sock.Port, Params: sip.NewParams(),
+		Host: sock.Name, Port: sock.ViaPort(), Params: sip.NewParams(),
 	}
 	ours.Params.Add("branch", branch)
 	req.PrependHeader(ours)
@@ -161,14 +161,12 @@ func (s *Server) ourVia(v *sip.ViaHeader) *sipmsg.Socket {
 	}
 	host := strings.Trim(v.Host, "[]")
 	for _, sk := range s.socks {
-		if sk.Port == port && (strings.EqualFold(host, sk.Name) || host == sk.IP.String()) {
-			if sk.Proto == proto {
-				return sk
-			}
+		if sk.Names(host, port) && sk.Proto == proto {
+			return sk
 		}
 	}
 	for _, sk := range s.socks {
-		if sk.Port == port && (strings.EqualFold(host, sk.Name) || host == sk.IP.String()) {
+		if sk.Names(host, port) {
 			return sk
 		}
 	}

@@ -19,7 +19,8 @@ func defaultPort(proto sipmsg.Proto) int {
 func (s *Server) Sockets() []*sipmsg.Socket { return s.socks }
 
 // IsMyself reports whether host:port names this server: a listen address
-// (a URI without port matches the default port only) or an alias (an
+// or the advertised address and port (a URI without port matches the
+// default port only) or an alias (an
 // alias without port matches every port). proto 0 matches any protocol.
 func (s *Server) IsMyself(host string, port int, proto sipmsg.Proto) bool {
 	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
@@ -31,10 +32,10 @@ func (s *Server) IsMyself(host string, port int, proto sipmsg.Proto) bool {
 		if proto != sipmsg.ProtoNone && sk.Proto != proto {
 			continue
 		}
-		if sk.Port != port {
-			continue
+		if ipErr == nil && ip.Unmap() == sk.IP && port == sk.Port {
+			return true
 		}
-		if (ipErr == nil && ip.Unmap() == sk.IP) || strings.EqualFold(host, sk.Name) {
+		if port == sk.ViaPort() && strings.EqualFold(host, strings.Trim(sk.Name, "[]")) {
 			return true
 		}
 	}

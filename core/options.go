@@ -98,7 +98,7 @@ type Options struct {
 	Children    int          // children (default 8)
 	DNS         bool         // dns: check Via host by DNS before adding received=
 	RevDNS      bool         // rev_dns: same with reverse DNS
-	CheckVia    bool         // check_via: check the Via host when forwarding replies
+	CheckVia    bool         // check_via: accepted; replies not for us are always dropped
 	SynBranch   bool         // syn_branch (default yes)
 	SipWarning  bool         // sip_warning (default yes)
 	ServerSig   bool         // server_signature (default yes)
@@ -240,9 +240,10 @@ var optDefs = map[string]optDef{
 	"children":     intOpt(func(o *Options) *int { return &o.Children }),
 	"dns":          boolOpt(func(o *Options) *bool { return &o.DNS }),
 	"rev_dns":      boolOpt(func(o *Options) *bool { return &o.RevDNS }),
-	"check_via":    boolOpt(func(o *Options) *bool { return &o.CheckVia }),
-	"syn_branch":   boolOpt(func(o *Options) *bool { return &o.SynBranch }),
-	"sip_warning":  boolOpt(func(o *Options) *bool { return &o.SipWarning }),
+	"check_via": {kind: optBool, ignored: "a reply whose top Via is not ours is always dropped (RFC 3261 §18.1.2), as check_via=yes does",
+		set: func(o *Options, v OptValue) error { b, err := v.bool(); o.CheckVia = b; return err }},
+	"syn_branch":  boolOpt(func(o *Options) *bool { return &o.SynBranch }),
+	"sip_warning": boolOpt(func(o *Options) *bool { return &o.SipWarning }),
 	"server_signature": boolOpt(func(o *Options) *bool {
 		return &o.ServerSig
 	}),
@@ -403,7 +404,7 @@ func (o *Options) listenSockets(hostIPs func(string) ([]netip.Addr, error)) ([]*
 				if o.Advertised != "" {
 					name = o.Advertised
 				}
-				socks = append(socks, &sipmsg.Socket{Proto: p, IP: ip, Port: port, Name: name, Index: len(socks)})
+				socks = append(socks, &sipmsg.Socket{Proto: p, IP: ip, Port: port, Name: name, AdvPort: o.AdvPort, Index: len(socks)})
 			}
 		}
 	}

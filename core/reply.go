@@ -1,13 +1,16 @@
 package core
 
 import (
+	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/netip"
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -39,7 +42,7 @@ func (s *Server) BuildReply(m *sipmsg.Msg, code int, reason string, o module.Rep
 		}
 		if first {
 			v = v.Clone()
-			setReceived(v, m.Rcv, false, m.ForceRport())
+			s.setReceived(v, m.Rcv, false, m.ForceRport())
 			first = false
 		}
 		resp.AppendHeader(v)
@@ -157,7 +160,7 @@ func appendHeaderLine(msg sip.Message, line string) {
 // connections (i=) so a stateless reply can find its way back;
 // forceRport (the script's force_rport()) fills rport as if the client
 // had asked for it.
-func setReceived(v *sip.ViaHeader, rcv sipmsg.RcvInfo, tagConn, forceRport bool) {
+func (s *Server) setReceived(v *sip.ViaHeader, rcv sipmsg.RcvInfo, tagConn, forceRport bool) {
 	src := rcv.Src.Addr().Unmap()
 	if !src.IsValid() {
 		return
@@ -169,7 +172,7 @@ func setReceived(v *sip.ViaHeader, rcv sipmsg.RcvInfo, tagConn, forceRport bool)
 	if forceRport && !hasRport {
 		rp, hasRport = "", true
 	}
-	if ip, err := netip.ParseAddr(strings.Trim(v.Host, "[]")); err != nil || ip.Unmap() != src || hasRport {
+	if hasRport || !s.viaHostIs(v.Host, src) {
 		v.Params.Add("received", src.String())
 	}
 	if hasRport && rp == "" {
@@ -178,6 +181,50 @@ func setReceived(v *sip.ViaHeader, rcv sipmsg.RcvInfo, tagConn, forceRport bool)
 	if tagConn && rcv.ConnID != 0 {
 		v.Params.Add("i", strconv.FormatUint(rcv.ConnID, 10))
 	}
+}
+
+// dnsTimeout bounds the lookups the dns and rev_dns options make.
+const dnsTimeout = 2 * time.Second
+
+// viaHostIs reports whether a Via sent-by host names src (SER's
+// check_ip_address): literally when it is an IP address; otherwise, with
+// dns=yes, when a forward lookup of the name yields src, and with
+// rev_dns=yes, when a reverse lookup of src yields the name. A lookup that
+// fails or times out counts as a mismatch, so received= is added.
+func (s *Server) viaHostIs(host string, src netip.Addr) bool {
+	host = strings.Trim(host, "[]")
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip.Unmap() == src
+	}
+	if !s.opts.DNS && !s.opts.RevDNS {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), dnsTimeout)
+	defer cancel()
+	if s.opts.DNS {
+		ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		if err != nil {
+			s.log.Debug("dns check of Via host failed", "module", "core", "host", host, "err", err)
+		}
+		for _, ip := range ips {
+			if ip.Unmap() == src {
+				return true
+			}
+		}
+	}
+	if s.opts.RevDNS {
+		names, err := net.DefaultResolver.LookupAddr(ctx, src.String())
+		if err != nil {
+			s.log.Debug("rev_dns check of Via host failed", "module", "core", "ip", src.String(), "err", err)
+		}
+		want := strings.TrimSuffix(host, ".")
+		for _, n := range names {
+			if strings.EqualFold(strings.TrimSuffix(n, "."), want) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // ReplyDest computes where a reply goes, given the Via of the request it

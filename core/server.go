@@ -208,7 +208,12 @@ func (s *Server) Start() error {
 	}
 	s.tr.Start()
 	for _, sk := range s.socks {
-		s.log.Info("listening", "module", "core", "socket", sk.String())
+		addr := netip.AddrPortFrom(sk.IP, uint16(sk.Port)).String()
+		if sk.Name != sk.IP.String() || sk.ViaPort() != sk.Port {
+			s.log.Info("listening", "module", "core", "socket", sk.Proto.String()+":"+addr, "advertised", sk.HostPort())
+		} else {
+			s.log.Info("listening", "module", "core", "socket", sk.String())
+		}
 	}
 	return nil
 }

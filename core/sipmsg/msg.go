@@ -61,16 +61,37 @@ type Socket struct {
 	Port  int
 	// Name is the host written into Via and Record-Route headers.
 	Name string
+	// AdvPort is the port written into Via and Record-Route headers
+	// (advertised_port); 0 means Port.
+	AdvPort int
 	// Index is the socket's position in the listen list (SER's sock=N).
 	Index int
 }
 
-// HostPort returns "name:port" for this socket.
+// ViaPort returns the port this socket advertises in headers.
+func (s *Socket) ViaPort() int {
+	if s.AdvPort != 0 {
+		return s.AdvPort
+	}
+	return s.Port
+}
+
+// Names reports whether host:port, as found in a Via or URI, designates
+// this socket: its advertised name and port, or its own address and port.
+func (s *Socket) Names(host string, port int) bool {
+	host = strings.Trim(host, "[]")
+	if port == s.ViaPort() && strings.EqualFold(host, strings.Trim(s.Name, "[]")) {
+		return true
+	}
+	return port == s.Port && host == s.IP.String()
+}
+
+// HostPort returns "name:port" for this socket, as advertised in headers.
 func (s *Socket) HostPort() string {
 	if s.IP.Is6() && !strings.HasPrefix(s.Name, "[") {
-		return fmt.Sprintf("[%s]:%d", s.Name, s.Port)
+		return fmt.Sprintf("[%s]:%d", s.Name, s.ViaPort())
 	}
-	return fmt.Sprintf("%s:%d", s.Name, s.Port)
+	return fmt.Sprintf("%s:%d", s.Name, s.ViaPort())
 }
 
 // String returns "proto:name:port".

@@ -335,7 +335,7 @@ func (c *Core) Forward(m *sipmsg.Msg, dst sipmsg.Dest) error {
 func (c *Core) RequestBytes(m *sipmsg.Msg, sock *sipmsg.Socket, branch string) []byte {
 	req := m.Req.Clone()
 	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: sock.Proto.ViaName(),
-		Host: sock.Name, Port: sock.Port, Params: sip.NewParams()}
+		Host: sock.Name, Port: sock.ViaPort(), Params: sip.NewParams()}
 	via.Params.Add("branch", branch)
 	req.PrependHeader(via)
 	return []byte(req.String())
