@@ -48,7 +48,7 @@ func runXMLRPC(args []string) int {
 	if *allow != "" {
 		allowList = strings.Split(*allow, ",")
 	}
-	log := core.NewLogger(2, true)
+	log := core.NewLogger(2, true, "")
 	fe, err := frontend.Start(xmlrpc.NewRemote(exec, nil), frontend.Options{
 		Listen: *listen, User: *user, Password: *password, Allow: allowList,
 		CertFile: *cert, KeyFile: *key, Log: log,

@@ -73,6 +73,19 @@ func TestOptions(t *testing.T) {
 	if len(o.Ignored) != 1 {
 		t.Fatalf("ignored options not reported: %v", o.Ignored)
 	}
+	must("log_facility", OptValue{Text: "LOG_LOCAL0"})
+	must("log_facility", OptValue{Text: "local7", Quoted: true})
+	if o.LogFacility != "local7" {
+		t.Fatalf("log_facility = %q", o.LogFacility)
+	}
+	if err := o.Set("log_facility", OptValue{Text: "LOG_NOWHERE"}); err == nil || !strings.Contains(err.Error(), "unknown syslog facility") {
+		t.Fatalf("bad facility accepted: %v", err)
+	}
+	must("advertised_port", OptValue{Text: "5999", IsNum: true, N: 5999})
+	must("syn_branch", OptValue{Text: "no", IsNum: true, N: 0})
+	if len(o.Ignored) != 2 || !strings.HasPrefix(o.Ignored[1], "syn_branch: ") {
+		t.Fatalf("syn_branch not reported as without effect: %v", o.Ignored)
+	}
 }
 
 // routerFunc adapts a function to Router.

@@ -10,6 +10,7 @@ import (
 
 	"ser/core/cfg"
 	"ser/core/corecmd"
+	"ser/core/dbfifo"
 	"ser/core/module"
 	"ser/core/rpc"
 	"ser/core/script"
@@ -63,7 +64,7 @@ func Load(name string, src []byte, lo LoadOptions) (*Instance, error) {
 	}
 	log := lo.Log
 	if log == nil {
-		log = NewLogger(opts.Debug, opts.LogStderr)
+		log = NewLogger(opts.Debug, opts.LogStderr, opts.LogFacility)
 	}
 	mods, merrs := script.LoadModules(f)
 	errs = append(errs, merrs...)
@@ -79,6 +80,20 @@ func Load(name string, src []byte, lo LoadOptions) (*Instance, error) {
 	}
 	if err := srv.registerStats(srv.rpc); err != nil {
 		errs = append(errs, cfg.Errorf(f.Position(), "%v", err))
+	}
+	if opts.FIFODBURL != "" {
+		// SER's init_db_fifo: the DB command exists only with fifo_db_url.
+		pos := f.Position()
+		for _, o := range f.Options {
+			if o.Name == "fifo_db_url" {
+				pos = o.Pos
+			}
+		}
+		if st, err := srv.DB(opts.FIFODBURL); err != nil {
+			errs = append(errs, cfg.Errorf(pos, "fifo_db_url: %v", err))
+		} else if err := srv.rpc.Register(dbfifo.Command(st)); err != nil {
+			errs = append(errs, cfg.Errorf(pos, "%v", err))
+		}
 	}
 	newEnv := func(mod string) *module.Env {
 		return &module.Env{Log: log.With("module", mod), RPC: srv.rpc, Core: srv, Instance: mods.Instance, DB: srv.DB}

@@ -88,10 +88,10 @@ func (l *ListenAddr) setPort(p, orig string) error {
 // Options are SER's global ("core") options, set by the config and the
 // command line. Defaults are the admin guide's.
 type Options struct {
-	Debug       int  // debug: log level 0..9 (default 0)
-	Fork        bool // fork: spawn children (yes) or process everything in one worker (no)
-	LogStderr   bool // log_stderror: log to stderr instead of syslog
-	LogFacility string
+	Debug       int          // debug: log level 0..9 (default 0)
+	Fork        bool         // fork: spawn children (yes) or process everything in one worker (no)
+	LogStderr   bool         // log_stderror: log to stderr instead of syslog
+	LogFacility string       // log_facility: syslog facility (default LOG_DAEMON)
 	Listen      []ListenAddr // listen (repeatable); empty = all IPv4 interfaces
 	Aliases     []ListenAddr // alias (repeatable)
 	Port        int          // port (default 5060)
@@ -235,14 +235,21 @@ var optDefs = map[string]optDef{
 	"debug":        intOpt(func(o *Options) *int { return &o.Debug }),
 	"fork":         boolOpt(func(o *Options) *bool { return &o.Fork }),
 	"log_stderror": boolOpt(func(o *Options) *bool { return &o.LogStderr }),
-	"log_facility": strOpt(func(o *Options) *string { return &o.LogFacility }),
-	"port":         intOpt(func(o *Options) *int { return &o.Port }),
-	"children":     intOpt(func(o *Options) *int { return &o.Children }),
-	"dns":          boolOpt(func(o *Options) *bool { return &o.DNS }),
-	"rev_dns":      boolOpt(func(o *Options) *bool { return &o.RevDNS }),
+	"log_facility": {kind: optStr, set: func(o *Options, v OptValue) error {
+		if _, err := ParseFacility(v.Text); err != nil {
+			return err
+		}
+		o.LogFacility = v.Text
+		return nil
+	}},
+	"port":     intOpt(func(o *Options) *int { return &o.Port }),
+	"children": intOpt(func(o *Options) *int { return &o.Children }),
+	"dns":      boolOpt(func(o *Options) *bool { return &o.DNS }),
+	"rev_dns":  boolOpt(func(o *Options) *bool { return &o.RevDNS }),
 	"check_via": {kind: optBool, ignored: "a reply whose top Via is not ours is always dropped (RFC 3261 §18.1.2), as check_via=yes does",
 		set: func(o *Options, v OptValue) error { b, err := v.bool(); o.CheckVia = b; return err }},
-	"syn_branch":  boolOpt(func(o *Options) *bool { return &o.SynBranch }),
+	"syn_branch": {kind: optBool, ignored: "branches are always derived from the transaction's identity (RFC 3261 §16.11), as syn_branch=no does",
+		set: func(o *Options, v OptValue) error { b, err := v.bool(); o.SynBranch = b; return err }},
 	"sip_warning": boolOpt(func(o *Options) *bool { return &o.SipWarning }),
 	"server_signature": boolOpt(func(o *Options) *bool {
 		return &o.ServerSig

@@ -222,6 +222,8 @@ func readReply(ctx context.Context, f *os.File) (string, error) {
 				return true
 			case len(out) > 0:
 				return true // EOF after the reply
+			case hungUp(int(fd)):
+				return true // the server opened and closed it: an empty reply (DB insert)
 			default:
 				return false // no writer yet
 			}
@@ -234,4 +236,13 @@ func readReply(ctx context.Context, f *os.File) (string, error) {
 		return "", ctxOr(ctx, err)
 	}
 	return string(out), nil
+}
+
+// hungUp reports whether a writer has opened the FIFO and closed it again.
+// A read of 0 bytes cannot tell that from "no writer yet"; Linux sets
+// POLLHUP only in the first case.
+func hungUp(fd int) bool {
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	n, err := unix.Poll(pfd, 0)
+	return err == nil && n > 0 && pfd[0].Revents&unix.POLLHUP != 0
 }

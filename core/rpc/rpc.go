@@ -61,6 +61,10 @@ func (r *Request) OK() string {
 type Reply struct {
 	Code int
 	Text string
+	// Bare marks a reply without a status line: SER's DB command printed
+	// only its results (or "ERROR: …"). Code is then 200 for success and
+	// 4xx/5xx for an error, and every line of Text is a body line.
+	Bare bool
 }
 
 // NewReply builds "code reason\n" followed by body (SER's usual layout).
@@ -69,15 +73,19 @@ func NewReply(code int, reason, body string) *Reply {
 }
 
 // Raw wraps an exact reply text (for SER replies that end without a
-// newline, such as "200 killing now..."). The code is read from the text.
+// newline, such as "200 killing now..."). The code is read from the text;
+// a text that does not start with one is a bare reply (see Reply.Bare):
+// 500 when it starts with "ERROR:", else 200.
 func Raw(text string) *Reply {
-	code := 500
 	if len(text) >= 3 {
-		if n, err := strconv.Atoi(text[:3]); err == nil {
-			code = n
+		if n, err := strconv.Atoi(text[:3]); err == nil && n >= 100 && n <= 999 && (len(text) == 3 || text[3] == ' ' || text[3] == '\n') {
+			return &Reply{Code: n, Text: text}
 		}
 	}
-	return &Reply{Code: code, Text: text}
+	if strings.HasPrefix(text, "ERROR:") {
+		return &Reply{Code: 500, Text: text, Bare: true}
+	}
+	return &Reply{Code: 200, Text: text, Bare: true}
 }
 
 // Errorf builds a status-line-only reply: "code reason\n".
@@ -87,6 +95,9 @@ func Errorf(code int, format string, a ...any) *Reply {
 
 // Reason returns the status line without the code.
 func (r *Reply) Reason() string {
+	if r.Bare {
+		return ""
+	}
 	line, _, _ := strings.Cut(r.Text, "\n")
 	if len(line) > 4 {
 		return line[4:]
@@ -97,7 +108,10 @@ func (r *Reply) Reason() string {
 // Lines returns the body lines (after the status line), without a trailing
 // empty line.
 func (r *Reply) Lines() []string {
-	_, body, found := strings.Cut(r.Text, "\n")
+	body, found := r.Text, true
+	if !r.Bare {
+		_, body, found = strings.Cut(r.Text, "\n")
+	}
 	if !found || body == "" {
 		return []string{}
 	}
