@@ -27,15 +27,8 @@ func (s *Server) IsMyself(host string, port int, proto sipmsg.Proto) bool {
 	if port == 0 {
 		port = defaultPort(proto)
 	}
-	ip, ipErr := netip.ParseAddr(host)
 	for _, sk := range s.socks {
-		if proto != sipmsg.ProtoNone && sk.Proto != proto {
-			continue
-		}
-		if ipErr == nil && ip.Unmap() == sk.IP && port == sk.Port {
-			return true
-		}
-		if port == sk.ViaPort() && strings.EqualFold(host, strings.Trim(sk.Name, "[]")) {
+		if (proto == sipmsg.ProtoNone || sk.Proto == proto) && sk.Names(host, port) {
 			return true
 		}
 	}

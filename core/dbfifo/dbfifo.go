@@ -347,18 +347,14 @@ func parseValue(s string) (store.Value, error) {
 		} else {
 			v.Kind = store.KindInt
 		}
+		var err error
 		if v.Kind == store.KindDouble {
-			f, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				return v, badRequest("Bad int/float value format (expected [+/-]nr[.nr])")
-			}
-			v.Double = f
+			v.Double, err = strconv.ParseFloat(s, 64)
 		} else {
-			n, err := strconv.ParseInt(s, 10, 64)
-			if err != nil {
-				return v, badRequest("Bad int/float value format (expected [+/-]nr[.nr])")
-			}
-			v.Int = n
+			v.Int, err = strconv.ParseInt(s, 10, 64)
+		}
+		if err != nil {
+			return v, badRequest("Bad int/float value format (expected [+/-]nr[.nr])")
 		}
 	case strings.EqualFold(s, "null"):
 		if !cast {

@@ -83,7 +83,11 @@ func (s *Socket) Names(host string, port int) bool {
 	if port == s.ViaPort() && strings.EqualFold(host, strings.Trim(s.Name, "[]")) {
 		return true
 	}
-	return port == s.Port && host == s.IP.String()
+	if port != s.Port {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap() == s.IP
 }
 
 // HostPort returns "name:port" for this socket, as advertised in headers.

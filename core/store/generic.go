@@ -143,7 +143,7 @@ func (s *Store) GenericSelect(ctx context.Context, table string, cols []string, 
 	if err != nil {
 		return nil, err
 	}
-	return s.query(ctx, "SELECT "+sel+" FROM "+t+w, args...)
+	return s.queryOn(ctx, s.r, "SELECT "+sel+" FROM "+t+w, args...)
 }
 
 // GenericInsert inserts one row: the conditions are column = value pairs.
@@ -243,11 +243,7 @@ func (s *Store) RawQuery(ctx context.Context, stmt string) (*Result, error) {
 	return s.queryOn(ctx, s.w, stmt)
 }
 
-// query runs a read on the read pool.
-func (s *Store) query(ctx context.Context, q string, args ...any) (*Result, error) {
-	return s.queryOn(ctx, s.r, q, args...)
-}
-
+// queryOn runs q on db and returns its rows as a Result.
 func (s *Store) queryOn(ctx context.Context, db *sql.DB, q string, args ...any) (*Result, error) {
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 
 	"ser/core/module"
 	"ser/core/sipmsg"
-	"ser/core/store"
 )
 
 // allLogFmt lists the log_fmt letters SER 0.9 knows (acc/defs.h
@@ -89,18 +88,6 @@ func setDBFlag(field func(*Acc) *int) func(any, module.Value) error {
 	}
 }
 
-// setBool adapts a 0/1 modparam to module.Param.Set.
-func setBool(field func(*Acc) *bool) func(any, module.Value) error {
-	return func(inst any, v module.Value) error {
-		n, err := v.Int()
-		if err != nil {
-			return fmt.Errorf("acc: %w", err)
-		}
-		*field(inst.(*Acc)) = n != 0
-		return nil
-	}
-}
-
 // setUnsupported accepts only 0 for a SER parameter whose feature the
 // transaction layer cannot deliver, and refuses anything else at load time
 // rather than silently ignoring it.
@@ -123,16 +110,4 @@ func setDBURL(inst any, v module.Value) error {
 	a.dbURL = v.String()
 	a.dbOn = true
 	return nil
-}
-
-// setTable adapts a table-name modparam to module.Param.Set.
-func setTable(field func(*Acc) *string) func(any, module.Value) error {
-	return func(inst any, v module.Value) error {
-		t := v.String()
-		if !store.ValidIdent(t) {
-			return fmt.Errorf("acc: invalid table name %q", t)
-		}
-		*field(inst.(*Acc)) = t
-		return nil
-	}
 }

@@ -8,15 +8,15 @@ func init() { module.Register(Exports) }
 var Exports = &module.Exports{
 	Name: "auth",
 	Params: []module.Param{
-		{Name: "db_url", Kind: module.Str, Set: setStr(func(c *Config, s string) { c.DBURL = s })},
-		{Name: "secret", Kind: module.Str, Set: setStr(func(c *Config, s string) { c.Secret = s })},
+		{Name: "db_url", Kind: module.Str, Set: module.StrParam(func(m *Module, s string) { m.cfg.DBURL = s })},
+		{Name: "secret", Kind: module.Str, Set: module.StrParam(func(m *Module, s string) { m.cfg.Secret = s })},
 		{Name: "nonce_expire", Kind: module.Int, Set: setNonceExpire},
-		{Name: "calculate_ha1", Kind: module.Int, Set: setBool(func(c *Config, b bool) { c.CalculateHA1 = b })},
-		{Name: "password_column", Kind: module.Str, Set: setColumn(func(c *Config, s string) { c.PasswordColumn, c.passwordColumnSet = s, true })},
-		{Name: "password_column_2", Kind: module.Str, Set: setColumn(func(c *Config, s string) { c.PasswordColumn2 = s })},
-		{Name: "user_column", Kind: module.Str, Set: setColumn(func(c *Config, s string) { c.UserColumn = s })},
-		{Name: "domain_column", Kind: module.Str, Set: setColumn(func(c *Config, s string) { c.DomainColumn = s })},
-		{Name: "use_domain", Kind: module.Int, Set: setBool(func(c *Config, b bool) { c.UseDomain = b })},
+		{Name: "calculate_ha1", Kind: module.Int, Set: module.BoolParam(func(m *Module, b bool) { m.cfg.CalculateHA1 = b })},
+		{Name: "password_column", Kind: module.Str, Set: module.IdentParam("column", func(m *Module, s string) { m.cfg.PasswordColumn, m.cfg.passwordColumnSet = s, true })},
+		{Name: "password_column_2", Kind: module.Str, Set: module.IdentParam("column", func(m *Module, s string) { m.cfg.PasswordColumn2 = s })},
+		{Name: "user_column", Kind: module.Str, Set: module.IdentParam("column", func(m *Module, s string) { m.cfg.UserColumn = s })},
+		{Name: "domain_column", Kind: module.Str, Set: module.IdentParam("column", func(m *Module, s string) { m.cfg.DomainColumn = s })},
+		{Name: "use_domain", Kind: module.Int, Set: module.BoolParam(func(m *Module, b bool) { m.cfg.UseDomain = b })},
 	},
 	Funcs: []module.Func{
 		{Name: "www_authorize", MinArgs: 2, MaxArgs: 2, Routes: module.Request, Fixup: fixupAuthorize(www)},

@@ -115,25 +115,6 @@ func setDBURL(inst any, v module.Value) error {
 	return nil
 }
 
-func setTableName(inst any, v module.Value) error {
-	if !store.ValidIdent(v.String()) {
-		return fmt.Errorf("dispatcher: table_name %q is not a valid table name", v.String())
-	}
-	inst.(*Dispatcher).tableName = v.String()
-	return nil
-}
-
-// fixedName accepts a column modparam only with Kamailio's default value:
-// the store reads the standard columns.
-func fixedName(param, def string) func(any, module.Value) error {
-	return func(_ any, v module.Value) error {
-		if v.String() != def {
-			return fmt.Errorf("dispatcher: %s %q is not supported: only the standard column (%q) is read", param, v.String(), def)
-		}
-		return nil
-	}
-}
-
 func setFlags(inst any, v module.Value) error {
 	n, err := v.Int()
 	if err != nil {
@@ -144,17 +125,6 @@ func setFlags(inst any, v module.Value) error {
 	}
 	inst.(*Dispatcher).flags = n
 	return nil
-}
-
-func setBool(f func(d *Dispatcher, on bool)) func(any, module.Value) error {
-	return func(inst any, v module.Value) error {
-		n, err := v.Int()
-		if err != nil {
-			return err
-		}
-		f(inst.(*Dispatcher), n != 0)
-		return nil
-	}
 }
 
 func setPingMethod(inst any, v module.Value) error {

@@ -105,26 +105,6 @@ func setDBURL(inst any, v module.Value) error {
 	return nil
 }
 
-func setIdent(set func(*Config, string)) func(any, module.Value) error {
-	return func(inst any, v module.Value) error {
-		s := v.String()
-		if !store.ValidIdent(s) {
-			return fmt.Errorf("%q is not a valid table or column name", s)
-		}
-		set(&inst.(*Module).cfg, s)
-		return nil
-	}
-}
-
-func setUseDomain(inst any, v module.Value) error {
-	n, err := v.Int()
-	if err != nil {
-		return err
-	}
-	inst.(*Module).cfg.UseDomain = n != 0
-	return nil
-}
-
 func initModule(inst any, env *module.Env) error {
 	g := inst.(*Module)
 	if env.Log != nil {

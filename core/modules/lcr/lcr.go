@@ -57,18 +57,6 @@ func setDBURL(inst any, v module.Value) error {
 	return nil
 }
 
-// fixedName accepts a table/column modparam only with SER's default value:
-// the store reads the standard schema (gw, gw_cap, gw_grp, lcr), so any
-// other name is refused at load time instead of being ignored.
-func fixedName(param, def string) func(any, module.Value) error {
-	return func(_ any, v module.Value) error {
-		if v.String() != def {
-			return fmt.Errorf("lcr: %s %q is not supported: only the standard schema (%q) is read", param, v.String(), def)
-		}
-		return nil
-	}
-}
-
 func initModule(inst any, env *module.Env) error {
 	l := inst.(*LCR)
 	if env.Log != nil {

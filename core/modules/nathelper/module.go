@@ -11,7 +11,7 @@ var Exports = &module.Exports{
 	Name: "nathelper",
 	Params: []module.Param{
 		{Name: "natping_interval", Kind: module.Int, Set: setPingInterval},
-		{Name: "ping_nated_only", Kind: module.Int, Set: setPingNatedOnly},
+		{Name: "ping_nated_only", Kind: module.Int, Set: module.BoolParam(func(n *NATHelper, on bool) { n.pingNatedOnly = on })},
 		{Name: "sipping_from", Kind: module.Str, Set: setSippingFrom},
 		{Name: "sipping_method", Kind: module.Str, Set: setSippingMethod},
 		{Name: "natping_tables", Kind: module.Str, Set: setPingTables},

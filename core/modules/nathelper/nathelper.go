@@ -70,15 +70,6 @@ func setPingInterval(inst any, v module.Value) error {
 	return nil
 }
 
-func setPingNatedOnly(inst any, v module.Value) error {
-	s, err := v.Int()
-	if err != nil {
-		return err
-	}
-	inst.(*NATHelper).pingNatedOnly = s != 0
-	return nil
-}
-
 func setSippingFrom(inst any, v module.Value) error {
 	var u sip.Uri
 	if err := sip.ParseUri(v.String(), &u); err != nil || u.Host == "" || (u.Scheme != "sip" && u.Scheme != "sips") {

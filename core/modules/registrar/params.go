@@ -87,15 +87,3 @@ func setNATFlag(inst any, v module.Value) error {
 	inst.(*Module).natFlag = n
 	return nil
 }
-
-// setBool adapts an on/off modparam setter to module.Param.Set.
-func setBool(f func(m *Module, on bool)) func(any, module.Value) error {
-	return func(inst any, v module.Value) error {
-		n, err := v.Int()
-		if err != nil {
-			return err
-		}
-		f(inst.(*Module), n != 0)
-		return nil
-	}
-}

@@ -19,22 +19,3 @@ func initModule(inst any, env *module.Env) error {
 	}
 	return nil
 }
-
-// setInt adapts an integer modparam setter to module.Param.Set.
-func setInt(f func(c *Config, n int) error) func(any, module.Value) error {
-	return func(inst any, v module.Value) error {
-		n, err := v.Int()
-		if err != nil {
-			return err
-		}
-		return f(&inst.(*Module).cfg, n)
-	}
-}
-
-// setStr adapts a string modparam setter to module.Param.Set.
-func setStr(f func(c *Config, s string)) func(any, module.Value) error {
-	return func(inst any, v module.Value) error {
-		f(&inst.(*Module).cfg, v.String())
-		return nil
-	}
-}
