@@ -272,10 +272,18 @@ type streamParams struct {
 	revoked bool
 	last    time.Time // of the last read
 	tooBig  bool
+	// done is closed by DoneReading.
+	done     chan struct{}
+	doneOnce sync.Once
 }
 
 func newStreamParams(fr *framer) *streamParams {
-	return &streamParams{fr: fr, last: time.Now()}
+	return &streamParams{fr: fr, last: time.Now(), done: make(chan struct{})}
+}
+
+// DoneReading implements rpc.DoneReading: the command reads no more lines.
+func (p *streamParams) DoneReading() {
+	p.doneOnce.Do(func() { close(p.done) })
 }
 
 // next returns the next trimmed line. With final set, an empty line that

@@ -86,6 +86,23 @@ func testRegistry(release <-chan struct{}) *rpc.Registry {
 				return rpc.Errorf(500, "cancelled")
 			}
 		}},
+		// waiter reads its one line, says so, and waits like t_uac_dlg.
+		rpc.Command{Name: "waiter", Handler: func(ctx context.Context, req *rpc.Request) *rpc.Reply {
+			l, _ := req.Params.Line()
+			rpc.DoneReading(req.Params)
+			select {
+			case <-release:
+				return rpc.NewReply(200, "ok", l+" done\n")
+			case <-ctx.Done():
+				return rpc.Errorf(500, "cancelled")
+			}
+		}},
+		// lazy is a command starved of CPU before it reads its line.
+		rpc.Command{Name: "lazy", Handler: func(_ context.Context, req *rpc.Request) *rpc.Reply {
+			time.Sleep(300 * time.Millisecond)
+			l, ok := req.Params.Line()
+			return rpc.NewReply(200, "ok", fmt.Sprintf("%q %v\n", l, ok))
+		}},
 		rpc.Command{Name: "boom", Handler: func(context.Context, *rpc.Request) *rpc.Reply {
 			panic("boom")
 		}},

@@ -22,7 +22,7 @@ const (
 	DefaultReplyRetries = 4
 	DefaultReplyWait    = 80 * time.Millisecond
 	DefaultReplyTimeout = 10 * time.Second
-	DefaultSyncWait     = 100 * time.Millisecond
+	DefaultSyncWait     = 2 * time.Second
 	DefaultMaxRunning   = 64
 	DefaultMaxRequest   = 1 << 20
 )
@@ -53,10 +53,12 @@ type Config struct {
 	ReplyTimeout time.Duration
 	// SyncWait bounds the reader's wait for a command (which reads its
 	// parameter lines from the stream): the reader waits until the command
-	// has finished and its reply is written, or until it has not asked
-	// for a line for SyncWait; a slower command (t_uac_dlg waiting for its transaction)
-	// then goes on in the background. Commands that finish within it run
-	// in arrival order, as in SER.
+	// has finished and its reply is written, or has said it reads no more
+	// lines (rpc.DoneReading, as t_uac_dlg does before waiting for its
+	// transaction), or has not asked for a line for SyncWait — a safety
+	// net for a slow command that does not say so, long enough that a
+	// command starved of CPU on a loaded machine is not cut off from its
+	// parameters. Commands run in arrival order, as in SER.
 	SyncWait time.Duration
 	// MaxRunning bounds the commands running at once; the reader waits
 	// when the bound is reached.
@@ -259,9 +261,9 @@ func (s *Server) stopped(err error) {
 
 // dispatch runs req on its own goroutine. The command reads its parameter
 // lines from the stream through p, so the reader waits until the command
-// is done (reply written) or has not read a line for SyncWait; a slower
-// command goes on in the background with p revoked. dispatch returns
-// false when the server is closing.
+// is done (reply written), has called rpc.DoneReading, or has not read a
+// line for SyncWait; a slower command goes on in the background with p
+// revoked. dispatch returns false when the server is closing.
 func (s *Server) dispatch(req *Request, p *streamParams) bool {
 	select {
 	case s.running <- struct{}{}:
@@ -289,6 +291,9 @@ func (s *Server) dispatch(req *Request, p *streamParams) bool {
 		t := time.NewTimer(wait)
 		select {
 		case <-finished:
+			t.Stop()
+			return true
+		case <-p.done:
 			t.Stop()
 			return true
 		case <-t.C:

@@ -214,6 +214,42 @@ func TestSlowCommandDoesNotBlock(t *testing.T) {
 	}
 }
 
+// TestDoneReadingReleasesReader: a command that has read its parameters
+// and says so (rpc.DoneReading) lets the reader go on at once, however
+// long SyncWait is.
+func TestDoneReadingReleasesReader(t *testing.T) {
+	release := make(chan struct{})
+	s, dir, _ := startFIFO(t, testRegistry(release), func(c *fifo.Config) { c.SyncWait = time.Hour })
+	slow := replyReader(t, filepath.Join(dir, "slowreply"))
+	fast := replyReader(t, filepath.Join(dir, "fastreply"))
+	writeFIFO(t, s.Path(), ":waiter:slowreply\nmessage\n\n")
+	writeFIFO(t, s.Path(), ":echo:fastreply\nquick\n\n")
+	if got := fast(3 * time.Second); got != "200 ok\nquick\n" {
+		t.Fatalf("fast reply %q", got)
+	}
+	close(release)
+	if got := slow(3 * time.Second); got != "200 ok\nmessage done\n" {
+		t.Fatalf("slow reply %q", got)
+	}
+}
+
+// TestLateReaderGetsItsLines: a command that reads its line only after a
+// pause (a goroutine starved of CPU on a loaded machine) still gets it
+// with the default SyncWait, and the request after it is not mixed in.
+func TestLateReaderGetsItsLines(t *testing.T) {
+	s, dir, _ := startFIFO(t, testRegistry(nil), nil)
+	lazy := replyReader(t, filepath.Join(dir, "lazyreply"))
+	next := replyReader(t, filepath.Join(dir, "nextreply"))
+	writeFIFO(t, s.Path(), ":lazy:lazyreply\nhello\n\n")
+	writeFIFO(t, s.Path(), ":echo:nextreply\nafter\n\n")
+	if got := lazy(3 * time.Second); got != "200 ok\n\"hello\" true\n" {
+		t.Fatalf("lazy reply %q", got)
+	}
+	if got := next(3 * time.Second); got != "200 ok\nafter\n" {
+		t.Fatalf("next reply %q", got)
+	}
+}
+
 // TestCloseCancelsRunningCommands: Close cancels the context of a running
 // command, delivers its reply and removes the FIFO.
 func TestCloseCancelsRunningCommands(t *testing.T) {

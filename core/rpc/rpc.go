@@ -41,6 +41,17 @@ type Params interface {
 	Body() (lines []string, ok bool)
 }
 
+// DoneReading tells the transport that the command has read all the
+// parameters it will read. A command that then waits (t_uac_dlg for its
+// transaction) calls it first, so that the FIFO reader, which serves the
+// parameter lines from the stream, moves on to the next request at once.
+// Transports that hold the parameters in memory ignore it.
+func DoneReading(p Params) {
+	if d, ok := p.(interface{ DoneReading() }); ok {
+		d.DoneReading()
+	}
+}
+
 // Request is one command invocation.
 type Request struct {
 	Name   string

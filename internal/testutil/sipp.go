@@ -2,6 +2,8 @@ package testutil
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -61,4 +63,21 @@ func RunSIPp(t testing.TB, s *SIPp) (string, int) {
 	bin := RequireTool(t, "sipp")
 	args := s.args(t)
 	return Run(t, s.Timeout+10*time.Second, s.Dir, bin, args...)
+}
+
+var sippCount = regexp.MustCompile(`(?m)^\s*(Successful|Failed) call\s*\|[^|]*\|\s*(\d+)`)
+
+// SIPpCalls returns the cumulative successful and failed call counts of
+// SIPp's final statistics screen in out; found is false when out has none.
+func SIPpCalls(out string) (ok, failed int, found bool) {
+	var seen [2]bool
+	for _, m := range sippCount.FindAllStringSubmatch(out, -1) {
+		n, _ := strconv.Atoi(m[2])
+		if m[1] == "Successful" {
+			ok, seen[0] = n, true
+		} else {
+			failed, seen[1] = n, true
+		}
+	}
+	return ok, failed, seen[0] && seen[1]
 }

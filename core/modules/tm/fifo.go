@@ -80,6 +80,7 @@ func (t *TM) cmdUACDlg(ctx context.Context, req *rpc.Request) *rpc.Reply {
 		return uacError(400, msg)
 	}
 	r.From, r.To, r.CallID, r.CSeq = hf.from, hf.to, hf.callID, hf.cseq
+	rpc.DoneReading(p)
 	res, err := t.Request(ctx, r)
 	if err != nil {
 		code, reason := uacErrorStatus(err)
@@ -352,6 +353,7 @@ func (t *TM) cmdUACFrom(ctx context.Context, req *rpc.Request) *rpc.Reply {
 		from = DefaultUACFrom
 	}
 	r := UACRequest{Method: method, RURI: dst, From: from, To: dst, Headers: hdrs, Body: joinBody(body)}
+	rpc.DoneReading(p)
 	res, err := t.Request(ctx, r)
 	if err != nil {
 		code, reason := uacErrorStatus(err)
