@@ -196,40 +196,33 @@ func TestFramingRobustness(t *testing.T) {
 	}
 }
 
-// TestSlowCommandDoesNotBlock: a command still running after SyncWait
-// goes on in the background; later requests are answered meanwhile.
+// TestSlowCommandDoesNotBlock: a command still running after SyncWait, or
+// one that has read its parameters and says so (rpc.DoneReading) however
+// long SyncWait is, goes on in the background; later requests are
+// answered meanwhile.
 func TestSlowCommandDoesNotBlock(t *testing.T) {
-	release := make(chan struct{})
-	s, dir, _ := startFIFO(t, testRegistry(release), func(c *fifo.Config) { c.SyncWait = 20 * time.Millisecond })
-	slow := replyReader(t, filepath.Join(dir, "slowreply"))
-	fast := replyReader(t, filepath.Join(dir, "fastreply"))
-	writeFIFO(t, s.Path(), ":slow:slowreply\n\n")
-	writeFIFO(t, s.Path(), ":echo:fastreply\nquick\n\n")
-	if got := fast(3 * time.Second); got != "200 ok\nquick\n" {
-		t.Fatalf("fast reply %q", got)
-	}
-	close(release)
-	if got := slow(3 * time.Second); got != "200 ok\nslow done\n" {
-		t.Fatalf("slow reply %q", got)
-	}
-}
-
-// TestDoneReadingReleasesReader: a command that has read its parameters
-// and says so (rpc.DoneReading) lets the reader go on at once, however
-// long SyncWait is.
-func TestDoneReadingReleasesReader(t *testing.T) {
-	release := make(chan struct{})
-	s, dir, _ := startFIFO(t, testRegistry(release), func(c *fifo.Config) { c.SyncWait = time.Hour })
-	slow := replyReader(t, filepath.Join(dir, "slowreply"))
-	fast := replyReader(t, filepath.Join(dir, "fastreply"))
-	writeFIFO(t, s.Path(), ":waiter:slowreply\nmessage\n\n")
-	writeFIFO(t, s.Path(), ":echo:fastreply\nquick\n\n")
-	if got := fast(3 * time.Second); got != "200 ok\nquick\n" {
-		t.Fatalf("fast reply %q", got)
-	}
-	close(release)
-	if got := slow(3 * time.Second); got != "200 ok\nmessage done\n" {
-		t.Fatalf("slow reply %q", got)
+	for _, tc := range []struct {
+		name, req, want string
+		syncWait        time.Duration
+	}{
+		{"sync wait over", ":slow:slowreply\n\n", "200 ok\nslow done\n", 20 * time.Millisecond},
+		{"done reading", ":waiter:slowreply\nmessage\n\n", "200 ok\nmessage done\n", time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			release := make(chan struct{})
+			s, dir, _ := startFIFO(t, testRegistry(release), func(c *fifo.Config) { c.SyncWait = tc.syncWait })
+			slow := replyReader(t, filepath.Join(dir, "slowreply"))
+			fast := replyReader(t, filepath.Join(dir, "fastreply"))
+			writeFIFO(t, s.Path(), tc.req)
+			writeFIFO(t, s.Path(), ":echo:fastreply\nquick\n\n")
+			if got := fast(3 * time.Second); got != "200 ok\nquick\n" {
+				t.Fatalf("fast reply %q", got)
+			}
+			close(release)
+			if got := slow(3 * time.Second); got != tc.want {
+				t.Fatalf("slow reply %q", got)
+			}
+		})
 	}
 }
 
