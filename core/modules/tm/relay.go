@@ -176,22 +176,19 @@ func (t *TM) newTxn(m *sipmsg.Msg, key string, h uint64, upstream bool) *txn {
 // retransmission answers a retransmitted request with the last reply.
 func (t *TM) retransmission(x *txn) {
 	x.mu.Lock()
-	if !x.deleted && x.upstream && x.lastResp != nil {
-		if err := t.core.SendReply(x.rcv, x.lastResp); err != nil {
-			t.log.Debug("tm: retransmitting reply failed", "err", err)
-		}
+	if !x.deleted && x.upstream && x.lastWire != nil {
+		t.send(x.lastDst, x.lastWire)
 	}
 	x.unlockNoTimer()
 }
 
 func (t *TM) sendTrying(x *txn, m *sipmsg.Msg) {
 	resp := t.core.BuildReply(m, 100, trying, module.ReplyOpts{})
-	if err := t.core.SendReply(x.rcv, resp); err != nil {
+	if err := t.sendUp(x, resp); err != nil {
 		t.log.Debug("tm: sending 100 failed", "err", err)
 		return
 	}
 	x.status = 100
-	x.lastResp = resp
 }
 
 // relayACK absorbs an ACK to a negative reply of ours and forwards any

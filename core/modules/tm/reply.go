@@ -105,14 +105,13 @@ func (t *TM) provisional(x *txn, br *branch, code int, resp *sip.Response) {
 	if resp == nil || code == 100 || !x.upstream || x.status >= 200 {
 		return
 	}
-	if err := t.core.SendReply(x.rcv, resp); err != nil {
+	if err := t.sendUp(x, resp); err != nil {
 		t.log.Debug("tm: relaying provisional reply failed", "err", err)
 		return
 	}
 	if code > x.status {
 		x.status = code
 	}
-	x.lastResp = resp
 }
 
 // finalReply handles a final reply of a branch.
@@ -164,14 +163,13 @@ func (t *TM) finalReply(x *txn, br *branch, resp *sip.Response, raw []byte) {
 
 // relayUp sends a downstream reply (our Via removed) to the previous hop.
 func (t *TM) relayUp(x *txn, resp *sip.Response) {
-	if err := t.core.SendReply(x.rcv, resp); err != nil {
+	if err := t.sendUp(x, resp); err != nil {
 		t.log.Warn("tm: relaying reply failed", "code", resp.StatusCode, "err", err)
 		return
 	}
 	if resp.StatusCode > x.status || x.status < 200 {
 		x.status = resp.StatusCode
 	}
-	x.lastResp = resp
 }
 
 // checkFinal completes the transaction when no branch is pending: the

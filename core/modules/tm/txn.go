@@ -1,6 +1,7 @@
 package tm
 
 import (
+	"errors"
 	"strconv"
 	"sync"
 	"time"
@@ -45,8 +46,12 @@ type txn struct {
 	onReply    int
 
 	// Server side.
-	status   int           // highest status sent upstream
-	lastResp *sip.Response // last reply sent upstream (for retransmissions)
+	status int // highest status sent upstream
+	// lastWire is the last reply sent upstream as sent, to lastDst (for
+	// retransmissions). Bytes rather than the parsed reply: a completed
+	// transaction keeps no pointers the garbage collector must mark.
+	lastWire []byte
+	lastDst  sipmsg.Dest
 	acked    bool
 	gAt      time.Time // Timer G: next retransmission of a negative reply
 	gIv      time.Duration
@@ -271,10 +276,8 @@ func (t *TM) onTimer(x *txn, now time.Time) {
 			}
 		}
 	}
-	if !x.gAt.IsZero() && !now.Before(x.gAt) && x.lastResp != nil {
-		if err := t.core.SendReply(x.rcv, x.lastResp); err != nil {
-			t.log.Debug("retransmitting reply failed", "err", err)
-		}
+	if !x.gAt.IsZero() && !now.Before(x.gAt) && x.lastWire != nil {
+		t.send(x.lastDst, x.lastWire)
 		x.gIv *= 2
 		if x.gIv > tt.T2 {
 			x.gIv = tt.T2
@@ -297,6 +300,26 @@ func (t *TM) onTimer(x *txn, now time.Time) {
 }
 
 // send transmits data, logging failures (retransmissions, ACK, CANCEL).
+// sendUp sends resp to the previous hop (core.SendReply's path: the Via's
+// received/rport address, the connection or socket the request came on)
+// and keeps the bytes sent for retransmissions (x locked).
+func (t *TM) sendUp(x *txn, resp *sip.Response) error {
+	via := resp.Via()
+	if via == nil {
+		return errors.New("tm: reply without Via")
+	}
+	dst, err := t.core.ReplyDest(x.rcv, via)
+	if err != nil {
+		return err
+	}
+	wire := sipmsg.AppendResponse(make([]byte, 0, 1024), resp)
+	if err := t.core.Send(dst, wire); err != nil {
+		return err
+	}
+	x.lastWire, x.lastDst = wire, dst
+	return nil
+}
+
 func (t *TM) send(dst sipmsg.Dest, data []byte) {
 	if err := t.core.Send(dst, data); err != nil {
 		t.log.Debug("tm: send failed", "dst", dst.String(), "err", err)

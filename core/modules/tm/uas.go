@@ -113,11 +113,10 @@ func (t *TM) replyLocked(x *txn, m *sipmsg.Msg, code int, reason string, o modul
 		o.Headers = append(sl.ContactLines(m), o.Headers...)
 	}
 	resp := t.core.BuildReply(m, code, reason, o)
-	if err := t.core.SendReply(x.rcv, resp); err != nil {
+	if err := t.sendUp(x, resp); err != nil {
 		return fmt.Errorf("tm: reply %d: %w", code, err)
 	}
 	x.status = code
-	x.lastResp = resp
 	if code < 200 {
 		if x.invite && !x.uasUntil.IsZero() {
 			x.uasUntil = time.Now().Add(t.timers.Load().FRInv)
@@ -139,9 +138,9 @@ func (t *TM) RetransmitReply(m *sipmsg.Msg) int {
 	if !st.failure {
 		x.mu.Lock()
 	}
-	ok := !x.deleted && x.upstream && x.lastResp != nil
+	ok := !x.deleted && x.upstream && x.lastWire != nil
 	if ok {
-		if err := t.core.SendReply(x.rcv, x.lastResp); err != nil {
+		if err := t.core.Send(x.lastDst, x.lastWire); err != nil {
 			ok = false
 		}
 	}
