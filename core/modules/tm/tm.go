@@ -96,6 +96,7 @@ type TM struct {
 	noisy bool
 
 	table  table
+	tq     timerQueue
 	stats  counters
 	closed atomic.Bool
 
@@ -114,6 +115,7 @@ func New() *TM {
 	d := DefaultTimers()
 	t.timers.Store(&d)
 	t.table.init()
+	t.tq.init()
 	return t
 }
 
@@ -184,11 +186,9 @@ func (t *TM) Stop() {
 	if t.closed.Swap(true) {
 		return
 	}
+	t.tq.close()
 	for _, x := range t.table.all() {
 		x.mu.Lock()
-		if x.timer != nil {
-			x.timer.Stop()
-		}
 		pending := x.local && x.final == 0
 		if pending {
 			t.finalize(x, 408, "Request Timeout", nil, true)

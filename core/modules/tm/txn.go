@@ -69,11 +69,12 @@ type txn struct {
 	final int
 
 	// Lifecycle.
-	timer   *time.Timer
-	timerAt time.Time
-	fires   int       // timer callbacks run (tests watch for busy loops)
-	waitAt  time.Time // delete then (when every branch is final)
-	waiting bool      // counted in the "waiting" statistic
+	timerAt time.Time     // the deadline x is queued for (zero: none)
+	qAt     time.Duration // timerQueue's copy of it and x's heap index + 1
+	qIdx    int           // (both guarded by the queue's lock)
+	fires   int           // timer callbacks run (tests watch for busy loops)
+	waitAt  time.Time     // delete then (when every branch is final)
+	waiting bool          // counted in the "waiting" statistic
 	deleted bool
 
 	// uacDone receives the outcome of a local UAC transaction.
@@ -131,7 +132,7 @@ func (x *txn) unlock() {
 		if x.deletable(now) {
 			x.remove()
 		} else {
-			x.reschedule(now)
+			x.reschedule()
 		}
 	}
 	x.unlockNoTimer()
@@ -174,9 +175,7 @@ func (x *txn) putOnWait(d time.Duration) {
 
 func (x *txn) remove() {
 	x.deleted = true
-	if x.timer != nil {
-		x.timer.Stop()
-	}
+	x.tm.tq.cancel(x)
 	x.tm.table.remove(x)
 	if x.waiting {
 		x.tm.stats.waiting.Add(-1)
@@ -213,32 +212,25 @@ func (x *txn) nextDeadline() time.Time {
 	return next
 }
 
-// reschedule arms the timer for the next deadline. A timer armed for a
-// later time is moved forward; one armed earlier fires and re-arms.
-func (x *txn) reschedule(now time.Time) {
+// reschedule queues x for its next deadline (or takes it off the timer
+// queue when it has none).
+func (x *txn) reschedule() {
 	if x.tm.closed.Load() {
 		return
 	}
 	next := x.nextDeadline()
-	if next.IsZero() {
+	if next.Equal(x.timerAt) {
 		return
-	}
-	if !x.timerAt.IsZero() && !next.Before(x.timerAt) {
-		return
-	}
-	d := next.Sub(now)
-	if d < 0 {
-		d = 0
 	}
 	x.timerAt = next
-	if x.timer == nil {
-		x.timer = time.AfterFunc(d, x.fire)
+	if next.IsZero() {
+		x.tm.tq.cancel(x)
 		return
 	}
-	x.timer.Reset(d)
+	x.tm.tq.schedule(x, next)
 }
 
-// fire is the timer callback.
+// fire is the timer callback (on the timer queue's goroutine).
 func (x *txn) fire() {
 	x.mu.Lock()
 	if x.deleted || x.tm.closed.Load() {
