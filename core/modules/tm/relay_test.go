@@ -409,3 +409,62 @@ func TestSerialForkingFailureRoute(t *testing.T) {
 }
 
 func routeKey(kind module.Route, n int) modtestRouteKey { return modtestRouteKey{Kind: kind, N: n} }
+
+// TestSlowFailureRouteDoesNotStallTimers: a failure route that blocks
+// (a database or exec call) on one transaction's timeout does not hold up
+// the timers of the others: a second silent call still gets its INVITE
+// retransmissions and its own 408 meanwhile.
+func TestSlowFailureRouteDoesNotStallTimers(t *testing.T) {
+	nc := newNetCore(t, nil)
+	caller, callee := newUA(t, "caller"), newUA(t, "callee")
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	nc.Routes[routeKey(module.Failure, 1)] = func(m *sipmsg.Msg) int {
+		entered <- struct{}{}
+		<-release
+		return 1
+	}
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	relay, onNeg := nc.bind("t_relay"), nc.bind("t_on_negative", "1")
+	nc.setScript(func(m *sipmsg.Msg) {
+		if m.Req.CallID().Value() == "slow-1" {
+			onNeg(m)
+		}
+		relay(m)
+	})
+	first := call{method: "INVITE", ruri: callee.uri("bob"), callID: "slow-1", branch: "z9hG4bKs1", from: caller}
+	caller.send(nc.addr(), first.text())
+	caller.expectReply(100, wait)
+	time.Sleep(testTimers.FR / 2)
+	second := call{method: "INVITE", ruri: callee.uri("bob"), callID: "slow-2", branch: "z9hG4bKs2", from: caller}
+	caller.send(nc.addr(), second.text())
+	select {
+	case <-entered:
+	case <-time.After(wait):
+		t.Fatal("the first call's failure route never ran")
+	}
+	// The first call's failure route now blocks; the second call's timers
+	// go on: its INVITE is retransmitted and it times out with a 408.
+	callee.expect("retransmitted second INVITE", wait, func(m sip.Message) bool {
+		r, ok := m.(*sip.Request)
+		return ok && r.CallID().Value() == "slow-2"
+	})
+	r := caller.expect("408 of the second call", wait, func(m sip.Message) bool {
+		r, ok := m.(*sip.Response)
+		return ok && r.StatusCode == 408 && r.CallID().Value() == "slow-2"
+	})
+	if r == nil {
+		t.Fatal("no 408")
+	}
+	close(release)
+	caller.expect("408 of the first call", wait, func(m sip.Message) bool {
+		r, ok := m.(*sip.Response)
+		return ok && r.StatusCode == 408 && r.CallID().Value() == "slow-1"
+	})
+}

@@ -231,16 +231,42 @@ func (x *txn) reschedule() {
 }
 
 // fire is the timer callback (on the timer queue's goroutine).
-func (x *txn) fire() {
+// Retransmissions and deletions run on it; a deadline that ends a branch
+// or the transaction goes on a goroutine of its own, because the failure
+// route and the completion callbacks (acc's database writes) then run and
+// must not hold up the timers of every other transaction.
+func (x *txn) fire() { x.fireOn(false) }
+
+func (x *txn) fireOn(own bool) {
 	x.mu.Lock()
 	if x.deleted || x.tm.closed.Load() {
 		x.unlockNoTimer()
 		return
 	}
+	now := time.Now()
+	if !own && x.endsDue(now) {
+		x.mu.Unlock()
+		go x.fireOn(true)
+		return
+	}
 	x.timerAt = time.Time{}
 	x.fires++
-	x.tm.onTimer(x, time.Now())
+	x.tm.onTimer(x, now)
 	x.unlock()
+}
+
+// endsDue reports whether a deadline that passed ends a branch (its final
+// response timer) or the transaction (an unanswered t_newtran) (x locked).
+func (x *txn) endsDue(now time.Time) bool {
+	if !x.uasUntil.IsZero() && !now.Before(x.uasUntil) {
+		return true
+	}
+	for _, br := range x.branches {
+		if br.finalCode == 0 && !br.frAt.IsZero() && !now.Before(br.frAt) {
+			return true
+		}
+	}
+	return false
 }
 
 // onTimer handles every deadline that passed: retransmissions, final
