@@ -177,10 +177,3 @@ func (q *timerQueue) removeAt(i int) {
 		q.fix(i)
 	}
 }
-
-// queued returns the number of queued transactions (tests).
-func (q *timerQueue) queued() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return len(q.h)
-}
