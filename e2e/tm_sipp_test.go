@@ -74,14 +74,29 @@ func sippReport(out string) string {
 	return strings.Join(ev, "\n") + "\n" + tail(out)
 }
 
-// wantStats checks t_stats for each of the given fragments.
+// wantStats checks t_stats for each of the given fragments. tm counts a
+// 2xx-completed transaction just after relaying the 2xx, so the SIPp
+// peers may be done a moment before the counters are: it polls for up to
+// two seconds before failing.
 func wantStats(t *testing.T, srv *server, want ...string) {
 	t.Helper()
-	st := fifoCmd(t, srv, "t_stats")
-	for _, w := range want {
-		if !strings.Contains(st, w) {
-			t.Errorf("t_stats lacks %q:\n%s", w, st)
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		st := fifoCmd(t, srv, "t_stats")
+		var missing []string
+		for _, w := range want {
+			if !strings.Contains(st, w) {
+				missing = append(missing, w)
+			}
 		}
+		if len(missing) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("t_stats lacks %q:\n%s", missing, st)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
