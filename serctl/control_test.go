@@ -176,3 +176,27 @@ func deadPID(t *testing.T) int {
 	}
 	return p.Pid
 }
+
+// TestAlive: a running process is alive; an exited one is not, still a
+// zombie or reaped.
+func TestAlive(t *testing.T) {
+	p, err := os.StartProcess("/bin/sleep", []string{"sleep", "60"}, &os.ProcAttr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !alive(p.Pid) {
+		t.Fatal("running process not alive")
+	}
+	p.Signal(syscall.SIGTERM)
+	deadline := time.Now().Add(5 * time.Second)
+	for alive(p.Pid) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if alive(p.Pid) {
+		t.Fatal("zombie counted as alive")
+	}
+	p.Wait()
+	if alive(p.Pid) {
+		t.Fatal("reaped process counted as alive")
+	}
+}
