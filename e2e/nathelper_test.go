@@ -212,9 +212,14 @@ Content-Length: 0
 	if r := fifoCmd(t, srv, "nh_enable_ping", "0"); r != "200 OK\n" {
 		t.Fatalf("nh_enable_ping: %q", r)
 	}
-	time.Sleep(100 * time.Millisecond) // a ping already on its way
-	nat.conn.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
-	nat.conn.ReadFromUDP(make([]byte, 100))
+	// The reply came after any round in progress finished: drain the
+	// pings already sent, then nothing more arrives.
+	for {
+		nat.conn.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		if _, _, err := nat.conn.ReadFromUDP(make([]byte, 100)); err != nil {
+			break
+		}
+	}
 	nat.silent(1500 * time.Millisecond)
 }
 

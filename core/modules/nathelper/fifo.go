@@ -36,6 +36,12 @@ func (n *NATHelper) fifoEnable(_ context.Context, req *rpc.Request) *rpc.Reply {
 		return rpc.NewReply(400, "Bad parameter", "")
 	}
 	n.enabled.Store(v > 0)
+	if v <= 0 {
+		// A round already running finishes first: once this answers, no
+		// more pings leave.
+		n.roundMu.Lock()
+		n.roundMu.Unlock()
+	}
 	n.log.Info("nathelper: NAT pinging switched", "on", v > 0)
 	return rpc.NewReply(200, "OK", "")
 }

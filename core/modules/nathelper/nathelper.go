@@ -34,8 +34,10 @@ type NATHelper struct {
 	core module.Core
 	ul   *usrloc.Module
 
-	// enabled is nh_enable_ping's switch.
+	// enabled is nh_enable_ping's switch; roundMu is held for a whole
+	// round, so that switching pings off can wait for one in progress.
 	enabled atomic.Bool
+	roundMu sync.Mutex
 	stats   pingStats
 	// seq numbers SIP pings (Call-ID, branch).
 	seq atomic.Uint64

@@ -75,6 +75,8 @@ func (n *NATHelper) Stop() {
 // keep their own binding). An address shared by several contacts is
 // pinged once per round. It returns the number of packets sent.
 func (n *NATHelper) PingAll() int {
+	n.roundMu.Lock()
+	defer n.roundMu.Unlock()
 	if !n.enabled.Load() || n.ul == nil {
 		return 0
 	}

@@ -207,3 +207,47 @@ func TestInitErrors(t *testing.T) {
 		})
 	}
 }
+
+// gateCore holds every Send until release is closed.
+type gateCore struct {
+	*modtest.Core
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *gateCore) Send(dst sipmsg.Dest, data []byte) error {
+	select {
+	case g.entered <- struct{}{}:
+	default:
+	}
+	<-g.release
+	return g.Core.Send(dst, data)
+}
+
+// TestSwitchOffWaitsForRound: nh_enable_ping 0 answers only once a round
+// in progress has sent its last ping, so nothing leaves after the answer.
+func TestSwitchOffWaitsForRound(t *testing.T) {
+	f := newPingFixture(t, nil)
+	f.contacts(t)
+	g := &gateCore{Core: f.core, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	f.n.core = g
+	round := make(chan int, 1)
+	go func() { round <- f.n.PingAll() }()
+	<-g.entered
+	replied := make(chan string, 1)
+	go func() {
+		replied <- f.env.RPC.Execute(context.Background(), "nh_enable_ping", rpc.Lines([]string{"0"}), rpc.FIFO).Text
+	}()
+	select {
+	case r := <-replied:
+		t.Fatalf("nh_enable_ping 0 answered %q while a round was sending", r)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(g.release)
+	if r := <-replied; r != "200 OK\n" {
+		t.Fatalf("nh_enable_ping 0: %q", r)
+	}
+	if n := <-round; n != 3 || len(f.core.Packets()) != 3 {
+		t.Fatalf("round sent %d, %d packets", n, len(f.core.Packets()))
+	}
+}
