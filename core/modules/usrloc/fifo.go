@@ -60,6 +60,27 @@ func readLine(p rpc.Params, max int) (string, bool) {
 	return l, true
 }
 
+// readTableAOR reads the table and user lines every ul_* command starts
+// with and applies use_domain to the user; on a missing or malformed line
+// it returns SER's 400 reply for cmd, whose wording for the user line
+// (userWord: "aor name", "user name") and the AOR check (aorWord:
+// "username@domain", "user@domain") differs between commands.
+func (m *Module) readTableAOR(p rpc.Params, cmd, userWord, aorWord string) (table, aor, shown string, bad *rpc.Reply) {
+	table, ok := readLine(p, maxTable)
+	if !ok {
+		return "", "", "", rpc.Raw("400 " + cmd + ": table name expected\n")
+	}
+	user, ok := readLine(p, maxUser)
+	if !ok {
+		return "", "", "", rpc.Raw("400 " + cmd + ": " + userWord + " expected\n")
+	}
+	aor, shown, ok = m.fifoAOR(user)
+	if !ok {
+		return "", "", "", rpc.Raw("400 " + cmd + ": " + aorWord + " expected\n")
+	}
+	return table, aor, shown, nil
+}
+
 // fifoAOR applies use_domain to an AOR line as SER's FIFO commands did: the
 // key is the user part (or all of user@domain with use_domain) in lower
 // case; shown is the line as SER printed it afterwards — lower-cased in
@@ -145,17 +166,9 @@ func (m *Module) cmdFlush(_ context.Context, req *rpc.Request) *rpc.Reply {
 
 func (m *Module) cmdAdd(_ context.Context, req *rpc.Request) *rpc.Reply {
 	p := req.Params
-	table, ok := readLine(p, maxTable)
-	if !ok {
-		return rpc.Raw("400 ul_add: table name expected\n")
-	}
-	user, ok := readLine(p, maxUser)
-	if !ok {
-		return rpc.Raw("400 ul_add: aor name expected\n")
-	}
-	aor, _, ok := m.fifoAOR(user)
-	if !ok {
-		return rpc.Raw("400 ul_add: username@domain expected\n")
+	table, aor, _, bad := m.readTableAOR(p, "ul_add", "aor name", "username@domain")
+	if bad != nil {
+		return bad
 	}
 	contact, ok := readLine(p, maxContact)
 	if !ok {
@@ -235,17 +248,9 @@ func (m *Module) fifoAdd(d *Domain, aor, uri string, expires int64, q Q, rep int
 
 func (m *Module) cmdRm(_ context.Context, req *rpc.Request) *rpc.Reply {
 	p := req.Params
-	table, ok := readLine(p, maxTable)
-	if !ok {
-		return rpc.Raw("400 ul_rm: table name expected\n")
-	}
-	user, ok := readLine(p, maxUser)
-	if !ok {
-		return rpc.Raw("400 ul_rm: user name expected\n")
-	}
-	aor, shown, ok := m.fifoAOR(user)
-	if !ok {
-		return rpc.Raw("400 ul_rm: username@domain expected\n")
+	table, aor, shown, bad := m.readTableAOR(p, "ul_rm", "user name", "username@domain")
+	if bad != nil {
+		return bad
 	}
 	d, found := m.Domain(table)
 	if !found {
@@ -261,17 +266,9 @@ func (m *Module) cmdRm(_ context.Context, req *rpc.Request) *rpc.Reply {
 
 func (m *Module) cmdRmContact(_ context.Context, req *rpc.Request) *rpc.Reply {
 	p := req.Params
-	table, ok := readLine(p, maxTable)
-	if !ok {
-		return rpc.Raw("400 ul_rm_contact: table name expected\n")
-	}
-	user, ok := readLine(p, maxUser)
-	if !ok {
-		return rpc.Raw("400 ul_rm_contact: user name expected\n")
-	}
-	aor, shown, ok := m.fifoAOR(user)
-	if !ok {
-		return rpc.Raw("400 ul_rm_contact: user@domain expected\n")
+	table, aor, shown, bad := m.readTableAOR(p, "ul_rm_contact", "user name", "user@domain")
+	if bad != nil {
+		return bad
 	}
 	contact, ok := readLine(p, maxContact)
 	if !ok {
@@ -295,17 +292,9 @@ func (m *Module) cmdRmContact(_ context.Context, req *rpc.Request) *rpc.Reply {
 
 func (m *Module) cmdShowContact(_ context.Context, req *rpc.Request) *rpc.Reply {
 	p := req.Params
-	table, ok := readLine(p, maxTable)
-	if !ok {
-		return rpc.Raw("400 ul_show_contact: table name expected\n")
-	}
-	user, ok := readLine(p, maxUser)
-	if !ok {
-		return rpc.Raw("400 ul_show_contact: user name expected\n")
-	}
-	aor, shown, ok := m.fifoAOR(user)
-	if !ok {
-		return rpc.Raw("400 ul_show_contact: user@domain expected\n")
+	table, aor, shown, bad := m.readTableAOR(p, "ul_show_contact", "user name", "user@domain")
+	if bad != nil {
+		return bad
 	}
 	d, found := m.Domain(table)
 	if !found {
