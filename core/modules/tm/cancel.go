@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -92,7 +91,7 @@ func (t *TM) cancelBranch(x *txn, br *branch) {
 		return
 	}
 	br.finalCode, br.local = 487, true
-	br.retrAt, br.frAt = time.Time{}, time.Time{}
+	br.retrAt, br.frAt = 0, 0
 }
 
 // sendCancel sends the CANCEL of a branch and starts its retransmission
@@ -107,7 +106,7 @@ func (t *TM) sendCancel(x *txn, br *branch) {
 		return
 	}
 	tt := t.timers.Load()
-	now := time.Now()
+	now := clockNow()
 	br.cancelReq = req
 	br.cancelSent = true
 	br.cancelUntil = now.Add(tt.timerH())

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -154,7 +153,7 @@ func (t *TM) twice(m *sipmsg.Msg) {
 func (t *TM) newTxn(m *sipmsg.Msg, key string, h uint64, upstream bool) *txn {
 	x := &txn{
 		tm: t, key: key, hash: h, method: m.Method(), invite: m.Req.IsInvite(),
-		upstream: upstream, created: time.Now(), rcv: m.Rcv, flags: m.Flags,
+		upstream: upstream, created: clockNow(), rcv: m.Rcv, flags: m.Flags,
 		force: m.ForceSocket, callID: m.CallID(),
 	}
 	if cs := m.Req.CSeq(); cs != nil {
@@ -221,7 +220,7 @@ func (t *TM) absorbACK(m *sipmsg.Msg) bool {
 	absorbed := !x.deleted && x.upstream && x.status >= 300
 	if absorbed {
 		x.acked = true
-		x.gAt, x.hAt = time.Time{}, time.Time{}
+		x.gAt, x.hAt = 0, 0
 		x.putOnWait(t.timers.Load().Wait)
 	}
 	x.unlock()
@@ -312,7 +311,7 @@ func branchBytes(core module.Core, m *sipmsg.Msg, uri string, sock *sipmsg.Socke
 // chosen as the best reply while another exists.
 func (t *TM) launch(x *txn, m *sipmsg.Msg, brs []*branch) int {
 	tt := t.timers.Load()
-	now := time.Now()
+	now := clockNow()
 	sent := 0
 	for _, br := range brs {
 		x.branches = append(x.branches, br)

@@ -1,8 +1,6 @@
 package tm
 
 import (
-	"time"
-
 	"github.com/emiago/sipgo/sip"
 
 	"ser/core/module"
@@ -48,7 +46,7 @@ func (t *TM) HandleReply(m *sipmsg.Msg) bool {
 		if resp.StatusCode >= 200 {
 			br.cancelDone = true
 		} else {
-			br.cancelAt = time.Time{}
+			br.cancelAt = 0
 		}
 	case method != x.method:
 		// Not a reply to this request (a broken peer): absorbed.
@@ -92,12 +90,12 @@ func (t *TM) provisional(x *txn, br *branch, code int, resp *sip.Response) {
 		return
 	}
 	tt := t.timers.Load()
-	now := time.Now()
+	now := clockNow()
 	if code > br.status {
 		br.status = code
 	}
 	if x.invite {
-		br.retrAt = time.Time{}
+		br.retrAt = 0
 		br.frAt = now.Add(tt.FRInv)
 	} else if !br.retrAt.IsZero() {
 		br.retrAt = now.Add(tt.T2)
@@ -130,7 +128,7 @@ func (t *TM) finalReply(x *txn, br *branch, resp *sip.Response, raw []byte) {
 	}
 	wasLocal := br.finalCode != 0
 	br.real, br.final, br.raw, br.finalCode, br.local = true, resp, raw, code, false
-	br.retrAt, br.frAt = time.Time{}, time.Time{}
+	br.retrAt, br.frAt = 0, 0
 	if x.invite && code >= 300 {
 		br.ack = ackFor(br, resp)
 		if br.ack != nil {
@@ -286,7 +284,7 @@ func mergeChallenges(resp *sip.Response, chosen *branch, brs []*branch) {
 // 408 (an INVITE branch that rang is cancelled), or with noisy_ctimer off
 // the silent release of a lone ringing INVITE branch (x locked).
 func (t *TM) branchTimeout(x *txn, br *branch) {
-	br.retrAt, br.frAt = time.Time{}, time.Time{}
+	br.retrAt, br.frAt = 0, 0
 	if x.invite && br.status > 0 && !t.noisy && !x.local && len(x.branches) == 1 && x.onNegative == 0 {
 		t.log.Debug("tm: transaction silently released (noisy_ctimer off)", "id", x.TransID())
 		br.finalCode, br.local = 408, true

@@ -179,3 +179,32 @@ func BenchmarkRelayWithLiveTransactions(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGCWithWaitingTransactions measures a full garbage collection
+// while 30,000 completed INVITE transactions wait out the wait timer —
+// the live heap at 3,000 calls/s (two transactions a call, 5 s wait):
+// what the collector must mark, on the core the workers need, every
+// cycle under load (issue 9's p99).
+func BenchmarkGCWithWaitingTransactions(b *testing.B) {
+	var before, ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	tm, _, env := newCountTM(b)
+	tm.SetTimers(Timers{FR: time.Hour, FRInv: time.Hour, Wait: time.Hour, T1: time.Hour, T2: time.Hour})
+	relay := modtest.Bind(b, Exports, tm, env, "t_relay")
+	const n = 30000
+	for i := 0; i < n; i++ {
+		m := soakRequest(b, "INVITE", i)
+		relay(m)
+		tm.HandleReply(replyTo(b, m, 0, 200))
+	}
+	if got := tm.Stats().Waiting; got != n {
+		b.Fatalf("%d waiting transactions, want %d", got, n)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	for b.Loop() {
+		runtime.GC()
+	}
+	b.ReportMetric(float64(ms.HeapAlloc-before.HeapAlloc)/n, "heap-B/txn")
+}

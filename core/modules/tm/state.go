@@ -113,7 +113,7 @@ func (x *txn) completeInfo(code int, reason string, resp *sip.Response, localRep
 	info := CompleteInfo{
 		TransID: x.TransID(), Method: x.method, Code: code, Reason: reason,
 		snap: x.snap, Reply: resp, LocalReply: localReply, Local: x.local,
-		Upstream: x.upstream, Flags: x.flags, Start: x.created,
+		Upstream: x.upstream, Flags: x.flags, Start: x.created.Time(),
 	}
 	if resp != nil {
 		for _, br := range x.branches {

@@ -11,9 +11,8 @@ import (
 // cost a goroutine for every expiry — four per proxied call, competing with
 // the workers for the core — and tens of thousands of live runtime timers.
 type timerQueue struct {
-	mu   sync.Mutex
-	base time.Time // deadlines are offsets from it (monotonic)
-	h    []*txn    // min-heap by txn.qAt; txn.qIdx is the index + 1
+	mu sync.Mutex
+	h  []*txn // min-heap by txn.qAt; txn.qIdx is the index + 1
 
 	start   sync.Once
 	wake    chan struct{}
@@ -23,22 +22,20 @@ type timerQueue struct {
 }
 
 func (q *timerQueue) init() {
-	q.base = time.Now()
 	q.wake = make(chan struct{}, 1)
 	q.stop = make(chan struct{})
 	q.done = make(chan struct{})
 }
 
 // schedule sets x's deadline to at, queueing x or moving its entry.
-func (q *timerQueue) schedule(x *txn, at time.Time) {
+func (q *timerQueue) schedule(x *txn, at instant) {
 	q.start.Do(func() { go q.run() })
-	d := at.Sub(q.base)
 	q.mu.Lock()
 	if q.stopped {
 		q.mu.Unlock()
 		return
 	}
-	x.qAt = d
+	x.qAt = at
 	if x.qIdx == 0 {
 		q.h = append(q.h, x)
 		x.qIdx = len(q.h)
@@ -86,7 +83,7 @@ func (q *timerQueue) run() {
 	defer t.Stop()
 	var due []*txn
 	for {
-		now := time.Since(q.base)
+		now := clockNow()
 		wait := time.Hour
 		q.mu.Lock()
 		for len(q.h) > 0 && q.h[0].qAt <= now {
@@ -94,7 +91,7 @@ func (q *timerQueue) run() {
 			q.removeAt(0)
 		}
 		if len(q.h) > 0 {
-			wait = q.h[0].qAt - now
+			wait = time.Duration(q.h[0].qAt - now)
 		}
 		q.mu.Unlock()
 		if len(due) > 0 {

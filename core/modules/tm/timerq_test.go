@@ -19,7 +19,7 @@ func TestTimerQueueHeap(t *testing.T) {
 		txns[i] = &txn{}
 	}
 	queued := map[*txn]bool{}
-	base := time.Now().Add(time.Hour)
+	base := clockNow().Add(time.Hour)
 	for step := 0; step < 5000; step++ {
 		x := txns[rng.Intn(len(txns))]
 		if rng.Intn(3) == 0 {

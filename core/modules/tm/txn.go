@@ -31,7 +31,7 @@ type txn struct {
 	// upstream is true when replies go back to a previous hop (false for
 	// local UAC and t_replicate transactions).
 	upstream bool
-	created  time.Time
+	created  instant
 
 	// snap is the request when the transaction was created (for local
 	// replies and failure routes); nil for local transactions.
@@ -53,10 +53,10 @@ type txn struct {
 	lastWire []byte
 	lastDst  sipmsg.Dest
 	acked    bool
-	gAt      time.Time // Timer G: next retransmission of a negative reply
+	gAt      instant // Timer G: next retransmission of a negative reply
 	gIv      time.Duration
-	hAt      time.Time // Timer H: give up waiting for the ACK
-	uasUntil time.Time // a UAS transaction nobody replied to is released then
+	hAt      instant // Timer H: give up waiting for the ACK
+	uasUntil instant // a UAS transaction nobody replied to is released then
 
 	// Client side.
 	branches []*branch
@@ -69,12 +69,12 @@ type txn struct {
 	final int
 
 	// Lifecycle.
-	timerAt time.Time     // the deadline x is queued for (zero: none)
-	qAt     time.Duration // timerQueue's copy of it and x's heap index + 1
-	qIdx    int           // (both guarded by the queue's lock)
-	fires   int           // timer callbacks run (tests watch for busy loops)
-	waitAt  time.Time     // delete then (when every branch is final)
-	waiting bool          // counted in the "waiting" statistic
+	timerAt instant // the deadline x is queued for (zero: none)
+	qAt     instant // timerQueue's copy of it and x's heap index + 1
+	qIdx    int     // (both guarded by the queue's lock)
+	fires   int     // timer callbacks run (tests watch for busy loops)
+	waitAt  instant // delete then (when every branch is final)
+	waiting bool    // counted in the "waiting" statistic
 	deleted bool
 
 	// uacDone receives the outcome of a local UAC transaction.
@@ -93,8 +93,8 @@ type branch struct {
 	req []byte // the request as sent
 
 	retrN  int
-	retrAt time.Time // next retransmission (UDP, before a reply)
-	frAt   time.Time // final response timer
+	retrAt instant // next retransmission (UDP, before a reply)
+	frAt   instant // final response timer
 
 	status    int           // highest provisional received
 	finalCode int           // 0 while pending
@@ -109,8 +109,8 @@ type branch struct {
 	cancelDone   bool
 	cancelReq    []byte
 	cancelN      int
-	cancelAt     time.Time
-	cancelUntil  time.Time
+	cancelAt     instant
+	cancelUntil  instant
 
 	ack []byte // ACK for the negative final reply (resent on retransmissions)
 }
@@ -128,7 +128,7 @@ func (x *txn) defer_(f func()) { x.after = append(x.after, f) }
 // and runs the deferred callbacks.
 func (x *txn) unlock() {
 	if !x.deleted {
-		now := time.Now()
+		now := clockNow()
 		if x.deletable(now) {
 			x.remove()
 		} else {
@@ -149,7 +149,7 @@ func (x *txn) unlockNoTimer() {
 
 // deletable reports whether the wait time is over and no branch is still
 // pending.
-func (x *txn) deletable(now time.Time) bool {
+func (x *txn) deletable(now instant) bool {
 	if x.waitAt.IsZero() || now.Before(x.waitAt) {
 		return false
 	}
@@ -163,7 +163,7 @@ func (x *txn) deletable(now time.Time) bool {
 
 // putOnWait schedules the deletion d from now (or keeps an earlier one).
 func (x *txn) putOnWait(d time.Duration) {
-	at := time.Now().Add(d)
+	at := clockNow().Add(d)
 	if x.waitAt.IsZero() || at.Before(x.waitAt) {
 		x.waitAt = at
 	}
@@ -184,9 +184,9 @@ func (x *txn) remove() {
 }
 
 // nextDeadline is the earliest time the timer must handle something.
-func (x *txn) nextDeadline() time.Time {
-	var next time.Time
-	take := func(t time.Time) {
+func (x *txn) nextDeadline() instant {
+	var next instant
+	take := func(t instant) {
 		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
 			next = t
 		}
@@ -219,7 +219,7 @@ func (x *txn) reschedule() {
 		return
 	}
 	next := x.nextDeadline()
-	if next.Equal(x.timerAt) {
+	if next == x.timerAt {
 		return
 	}
 	x.timerAt = next
@@ -243,13 +243,13 @@ func (x *txn) fireOn(own bool) {
 		x.unlockNoTimer()
 		return
 	}
-	now := time.Now()
+	now := clockNow()
 	if !own && x.endsDue(now) {
 		x.mu.Unlock()
 		go x.fireOn(true)
 		return
 	}
-	x.timerAt = time.Time{}
+	x.timerAt = 0
 	x.fires++
 	x.tm.onTimer(x, now)
 	x.unlock()
@@ -257,7 +257,7 @@ func (x *txn) fireOn(own bool) {
 
 // endsDue reports whether a deadline that passed ends a branch (its final
 // response timer) or the transaction (an unanswered t_newtran) (x locked).
-func (x *txn) endsDue(now time.Time) bool {
+func (x *txn) endsDue(now instant) bool {
 	if !x.uasUntil.IsZero() && !now.Before(x.uasUntil) {
 		return true
 	}
@@ -271,7 +271,7 @@ func (x *txn) endsDue(now time.Time) bool {
 
 // onTimer handles every deadline that passed: retransmissions, final
 // response timers, Timer G/H, the release of unanswered UAS transactions.
-func (t *TM) onTimer(x *txn, now time.Time) {
+func (t *TM) onTimer(x *txn, now instant) {
 	tt := t.timers.Load()
 	for _, br := range x.branches {
 		if br.finalCode == 0 {
@@ -304,11 +304,11 @@ func (t *TM) onTimer(x *txn, now time.Time) {
 	}
 	if !x.hAt.IsZero() && !now.Before(x.hAt) {
 		// Timer H: the ACK never came.
-		x.gAt, x.hAt = time.Time{}, time.Time{}
+		x.gAt, x.hAt = 0, 0
 		x.waitAt = now
 	}
 	if !x.uasUntil.IsZero() && !now.Before(x.uasUntil) {
-		x.uasUntil = time.Time{}
+		x.uasUntil = 0
 		if x.final == 0 {
 			t.log.Warn("tm: transaction released without a final reply", "id", x.TransID(), "method", x.method)
 			x.noNew = true
@@ -363,13 +363,13 @@ func (t *TM) finalize(x *txn, code int, reason string, resp *sip.Response, local
 	}
 	x.final = code
 	x.noNew = true
-	x.uasUntil = time.Time{}
+	x.uasUntil = 0
 	t.stats.complete(code)
 	if localReply && x.upstream {
 		t.stats.repliedLocally.Add(1)
 	}
 	tt := t.timers.Load()
-	now := time.Now()
+	now := clockNow()
 	switch {
 	case x.upstream && x.invite && code >= 300 && !x.acked:
 		if x.rcv.Proto == sipmsg.ProtoUDP || x.rcv.Proto == sipmsg.ProtoNone {

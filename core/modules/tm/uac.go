@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -129,7 +128,7 @@ func (t *TM) Originate(r UACRequest, done func(UACResult)) (string, error) {
 	h := hashKey(key)
 	x := &txn{
 		tm: t, key: key, hash: h, method: r.Method, invite: r.Method == "INVITE",
-		local: true, created: time.Now(), callID: r.CallID, cseq: uint32(r.CSeq),
+		local: true, created: clockNow(), callID: r.CallID, cseq: uint32(r.CSeq),
 		uacDone: done,
 	}
 	if old := t.table.insert(x); old != nil {

@@ -3,7 +3,6 @@ package tm
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"ser/core/module"
 	"ser/core/modules/sl"
@@ -46,7 +45,7 @@ func (t *TM) NewTran(m *sipmsg.Msg) int {
 	if x.invite {
 		release = tt.FRInv
 	}
-	x.uasUntil = time.Now().Add(release)
+	x.uasUntil = clockNow().Add(release)
 	x.unlock()
 	return 1
 }
@@ -119,7 +118,7 @@ func (t *TM) replyLocked(x *txn, m *sipmsg.Msg, code int, reason string, o modul
 	x.status = code
 	if code < 200 {
 		if x.invite && !x.uasUntil.IsZero() {
-			x.uasUntil = time.Now().Add(t.timers.Load().FRInv)
+			x.uasUntil = clockNow().Add(t.timers.Load().FRInv)
 		}
 		return nil
 	}
@@ -162,7 +161,7 @@ func (t *TM) Release(m *sipmsg.Msg) int {
 	}
 	x := st.txn
 	x.mu.Lock()
-	x.uasUntil = time.Time{}
+	x.uasUntil = 0
 	x.noNew = true
 	x.putOnWait(t.timers.Load().Wait)
 	x.unlock()
