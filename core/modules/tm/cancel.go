@@ -102,7 +102,7 @@ func (t *TM) sendCancel(x *txn, br *branch) {
 	}
 	req := buildHopRequest(br.req, "CANCEL", nil)
 	if req == nil {
-		t.log.Error("tm: cannot build CANCEL", "branch", br.id)
+		t.log.Error("tm: cannot build CANCEL", "branch", branchID(x.hash, br.idx))
 		return
 	}
 	tt := t.timers.Load()

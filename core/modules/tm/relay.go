@@ -2,7 +2,6 @@ package tm
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 
 	"github.com/emiago/sipgo/sip"
@@ -168,7 +167,6 @@ func (t *TM) newTxn(m *sipmsg.Msg, key string, h uint64, upstream bool) *txn {
 			x.vals[k] = v
 		}
 	}
-	x.toTag = fmt.Sprintf("%s-%08x", t.tagPrefix, uint32(h>>32))
 	return x
 }
 
@@ -284,7 +282,7 @@ func (t *TM) prepare(x *txn, m *sipmsg.Msg, tgs []target, nh *hop) []*branch {
 			m.SetError(479, reasonBadURI)
 			continue
 		}
-		out = append(out, &branch{idx: idx, uri: tg.uri, dst: dst, id: id, req: data})
+		out = append(out, &branch{idx: idx, uri: tg.uri, dst: dst, req: data})
 	}
 	return out
 }

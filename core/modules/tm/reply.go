@@ -244,7 +244,7 @@ func (t *TM) sendBest(x *txn, br *branch) {
 	if !br.real {
 		reason := errorText(code)
 		if m := t.template(x); x.upstream && m != nil {
-			resp := t.core.BuildReply(m, code, reason, module.ReplyOpts{ToTag: x.toTag})
+			resp := t.core.BuildReply(m, code, reason, module.ReplyOpts{ToTag: x.localToTag()})
 			t.relayUp(x, resp)
 		}
 		t.finalize(x, code, reason, nil, true)

@@ -2,6 +2,7 @@ package tm
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -39,7 +40,6 @@ type txn struct {
 	rcv   sipmsg.RcvInfo
 	flags sipmsg.Flags
 	vals  *[sipmsg.MaxKeys]any // other modules' per-message values, when any
-	toTag string
 	force *sipmsg.Socket
 
 	onNegative int
@@ -89,8 +89,7 @@ type branch struct {
 	idx int
 	uri string // Request-URI of the branch
 	dst sipmsg.Dest
-	id  string // Via branch
-	req []byte // the request as sent
+	req []byte // the request as sent (its Via branch is branchID(hash, idx))
 
 	retrN  int
 	retrAt instant // next retransmission (UDP, before a reply)
@@ -113,6 +112,12 @@ type branch struct {
 	cancelUntil  instant
 
 	ack []byte // ACK for the negative final reply (resent on retransmissions)
+}
+
+// localToTag is the To-tag of the replies this server generates for x
+// (derived on demand rather than kept in every transaction).
+func (x *txn) localToTag() string {
+	return fmt.Sprintf("%s-%08x", x.tm.tagPrefix, uint32(x.hash>>32))
 }
 
 // TransID returns the printable id "hash:label" of the transaction, as

@@ -137,7 +137,7 @@ func (t *TM) Originate(r UACRequest, done func(UACResult)) (string, error) {
 	t.stats.total.Add(1)
 	t.stats.local.Add(1)
 	id := branchID(h, 0)
-	br := &branch{idx: 0, uri: r.RURI, dst: dst, id: id, req: t.uacBytes(r, sock, id)}
+	br := &branch{idx: 0, uri: r.RURI, dst: dst, req: t.uacBytes(r, sock, id)}
 	x.mu.Lock()
 	if t.launch(x, nil, []*branch{br}) == 0 {
 		x.uacDone = nil

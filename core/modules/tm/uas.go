@@ -106,7 +106,7 @@ func (t *TM) replyLocked(x *txn, m *sipmsg.Msg, code int, reason string, o modul
 		x.flags = m.Flags // flags set in the failure route count for accounting
 	}
 	if o.ToTag == "" {
-		o.ToTag = x.toTag
+		o.ToTag = x.localToTag()
 	}
 	if code >= 300 && code < 400 {
 		o.Headers = append(sl.ContactLines(m), o.Headers...)
