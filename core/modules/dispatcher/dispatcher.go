@@ -15,7 +15,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -74,9 +73,7 @@ type Dispatcher struct {
 	// rnd draws the random algorithm's choice; tests replace it.
 	rnd func() uint64
 
-	runMu  sync.Mutex
-	cancel context.CancelFunc
-	done   chan struct{}
+	prober module.Periodic
 }
 
 // New returns an instance with Kamailio's defaults, except

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"ser/core/modules/tm"
 )
@@ -69,42 +68,16 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	if d.uac == nil {
 		return fmt.Errorf("dispatcher: probing needs the tm module")
 	}
-	d.runMu.Lock()
-	defer d.runMu.Unlock()
-	if d.cancel != nil {
-		return fmt.Errorf("dispatcher: prober already started")
+	if err := d.prober.Start(ctx, d.pingInterval, func() { d.ProbeAll() }); err != nil {
+		return fmt.Errorf("dispatcher: prober: %w", err)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	d.cancel, d.done = cancel, done
-	go func() {
-		defer close(done)
-		t := time.NewTicker(d.pingInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				d.ProbeAll()
-			}
-		}
-	}()
 	return nil
 }
 
 // Stop ends the prober and waits for it. Probes still pending complete in
 // tm; their results are applied when they arrive. It implements
 // module.Stopper.
-func (d *Dispatcher) Stop() {
-	d.runMu.Lock()
-	defer d.runMu.Unlock()
-	if d.cancel != nil {
-		d.cancel()
-		<-d.done
-		d.cancel, d.done = nil, nil
-	}
-}
+func (d *Dispatcher) Stop() { d.prober.Stop() }
 
 // ProbeAll sends one probe to every destination due (see Start); a
 // destination whose previous probe is still pending is skipped. It

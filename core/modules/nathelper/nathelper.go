@@ -8,7 +8,6 @@
 package nathelper
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -42,9 +41,7 @@ type NATHelper struct {
 	// seq numbers SIP pings (Call-ID, branch).
 	seq atomic.Uint64
 
-	runMu  sync.Mutex
-	cancel context.CancelFunc
-	done   chan struct{}
+	pinger module.Periodic
 }
 
 // pingStats counts the pinger's work.

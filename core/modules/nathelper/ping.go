@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -29,43 +28,17 @@ func (n *NATHelper) Start(ctx context.Context) error {
 	if n.ul == nil || n.core == nil {
 		return fmt.Errorf("nathelper: NAT pinging needs the usrloc module and the core")
 	}
-	n.runMu.Lock()
-	defer n.runMu.Unlock()
-	if n.cancel != nil {
-		return fmt.Errorf("nathelper: pinger already started")
-	}
 	for _, t := range n.tables {
 		n.ul.Register(t)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	n.cancel, n.done = cancel, done
-	go func() {
-		defer close(done)
-		t := time.NewTicker(n.pingInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				n.PingAll()
-			}
-		}
-	}()
+	if err := n.pinger.Start(ctx, n.pingInterval, func() { n.PingAll() }); err != nil {
+		return fmt.Errorf("nathelper: pinger: %w", err)
+	}
 	return nil
 }
 
 // Stop ends the pinger and waits for it. It implements module.Stopper.
-func (n *NATHelper) Stop() {
-	n.runMu.Lock()
-	defer n.runMu.Unlock()
-	if n.cancel != nil {
-		n.cancel()
-		<-n.done
-		n.cancel, n.done = nil, nil
-	}
-}
+func (n *NATHelper) Stop() { n.pinger.Stop() }
 
 // PingAll is one round of NAT pings (when nh_enable_ping has not switched
 // them off): every valid contact of the usrloc tables (natping_tables, or

@@ -47,9 +47,7 @@ type Module struct {
 	// writeFailures counts failed write-through writes (db_mode 1).
 	writeFailures atomic.Int64
 
-	runMu  sync.Mutex
-	cancel context.CancelFunc
-	done   chan struct{}
+	timer module.Periodic
 	// tick overrides timer_interval (tests).
 	tick time.Duration
 }
@@ -249,11 +247,6 @@ func (m *Module) Sync() error {
 // loads them into memory in db_mode 1 and 2, and launches the timer: every
 // timer_interval seconds Sync runs. It implements module.Starter.
 func (m *Module) Start(ctx context.Context) error {
-	m.runMu.Lock()
-	defer m.runMu.Unlock()
-	if m.cancel != nil {
-		return fmt.Errorf("usrloc: timer already started")
-	}
 	if m.be != nil && !m.prepared.Load() {
 		lctx, cancel := context.WithTimeout(ctx, bulkTimeout)
 		for _, d := range m.Domains() {
@@ -269,28 +262,11 @@ func (m *Module) Start(ctx context.Context) error {
 	if every <= 0 {
 		every = time.Duration(m.cfg.TimerInterval) * time.Second
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	m.cancel, m.done = cancel, done
-	if every <= 0 {
-		// timer_interval 0: no timer. A db_mode 3 proxy reading a
-		// read-only replica leaves expiring rows to the registrars.
-		close(done)
-		return nil
+	// timer_interval 0: no timer. A db_mode 3 proxy reading a read-only
+	// replica leaves expiring rows to the registrars.
+	if err := m.timer.Start(ctx, every, func() { _ = m.Sync() }); err != nil { // Flush logs errors
+		return fmt.Errorf("usrloc: timer: %w", err)
 	}
-	go func() {
-		defer close(done)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				_ = m.Sync() // errors are logged by Flush
-			}
-		}
-	}()
 	return nil
 }
 
@@ -298,13 +274,7 @@ func (m *Module) Start(ctx context.Context) error {
 // the changes not yet in the database, so that a clean shutdown loses
 // nothing. It implements module.Stopper.
 func (m *Module) Stop() {
-	m.runMu.Lock()
-	defer m.runMu.Unlock()
-	if m.cancel != nil {
-		m.cancel()
-		<-m.done
-		m.cancel, m.done = nil, nil
-	}
+	m.timer.Stop()
 	if err := m.Flush(); err != nil {
 		m.log.Error("usrloc: changes lost at shutdown: database error", "err", err)
 	}
