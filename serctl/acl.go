@@ -161,10 +161,7 @@ func (a *app) cmdShowDB(ctx context.Context, args []string) error {
 			return err
 		}
 		u, err := st.Subscriber(ctx, user, dom)
-		if errors.Is(err, store.ErrNotFound) {
-			return errNoUser
-		}
-		if err != nil {
+		if err = noUser(err); err != nil {
 			return err
 		}
 		t := newTable("email_address")

@@ -15,6 +15,14 @@ import (
 // errNoUser is SER's "non-existent user".
 var errNoUser = errors.New("non-existent user")
 
+// noUser turns the store's "not found" into SER's "non-existent user".
+func noUser(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return errNoUser
+	}
+	return err
+}
+
 // setUser is SER 0.9's set_user: "user" or "user@domain"; the domain
 // defaults to SIP_DOMAIN and is the digest realm of the user's
 // credentials.
@@ -149,11 +157,7 @@ func (a *app) cmdRm(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	err = st.DeleteSubscriber(ctx, user, dom)
-	if errors.Is(err, store.ErrNotFound) {
-		return errNoUser
-	}
-	if err != nil {
+	if err := noUser(st.DeleteSubscriber(ctx, user, dom)); err != nil {
 		return err
 	}
 	if _, err := a.fifoCmd(ctx, "ul_rm", a.cfg.ulTable, user+"@"+dom); err != nil && !errors.Is(err, errFIFOUnavailable) {
@@ -178,10 +182,7 @@ func (a *app) cmdMail(ctx context.Context, args []string) error {
 		return err
 	}
 	u, err := st.Subscriber(ctx, user, dom)
-	if errors.Is(err, store.ErrNotFound) {
-		return errNoUser
-	}
-	if err != nil {
+	if err = noUser(err); err != nil {
 		return err
 	}
 	if u.Email == "" {
@@ -234,10 +235,7 @@ func (a *app) cmdRPID(ctx context.Context, args []string) error {
 				return err
 			}
 			u, err := st.Subscriber(ctx, user, dom)
-			if errors.Is(err, store.ErrNotFound) {
-				return errNoUser
-			}
-			if err != nil {
+			if err = noUser(err); err != nil {
 				return err
 			}
 			subs = []store.Subscriber{u}
@@ -266,11 +264,7 @@ func (a *app) cmdRPID(ctx context.Context, args []string) error {
 				return usagef("rpid add: empty rpid (use rpid rm)")
 			}
 		}
-		err = st.SetRPID(ctx, user, dom, rpid)
-		if errors.Is(err, store.ErrNotFound) {
-			return errNoUser
-		}
-		if err != nil {
+		if err := noUser(st.SetRPID(ctx, user, dom, rpid)); err != nil {
 			return err
 		}
 		return a.cmdRPID(ctx, []string{"show", user + "@" + dom})
