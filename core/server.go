@@ -277,6 +277,12 @@ func (s *Server) process(raw []byte, rcv sipmsg.RcvInfo) {
 			s.log.Error("message processing panicked; message dropped", "module", "core", "panic", r, "src", rcv.Src.String(), "stack", string(debug.Stack()))
 		}
 	}()
+	// Strict framing first: a repeated or non-numeric Content-Length
+	// (sipgo would take the last one) is answered 400, never forwarded.
+	if _, _, err := transport.ContentLength(raw); err != nil {
+		s.malformed(raw, rcv, err)
+		return
+	}
 	msg, err := sipmsg.Parse(raw)
 	if err != nil {
 		s.malformed(raw, rcv, err)

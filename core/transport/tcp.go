@@ -4,10 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +32,9 @@ type tcpConn struct {
 	done   chan struct{}
 	dialed bool         // we opened it (undelivered messages go back to the peer queue)
 	last   atomic.Int64 // unix nanos of the last activity
+	// lingering: reading stopped after a framing error; the connection
+	// closes after its next write (the 400).
+	lingering atomic.Bool
 }
 
 func (t *Transport) acceptLoop(s *sipmsg.Socket, l *net.TCPListener) {
@@ -103,7 +106,11 @@ func (t *Transport) dropConn(tc *tcpConn) {
 // §18.3) and hands each one to the handler.
 func (t *Transport) readLoop(tc *tcpConn) {
 	defer t.wg.Done()
-	defer t.dropConn(tc)
+	defer func() {
+		if !tc.lingering.Load() {
+			t.dropConn(tc)
+		}
+	}()
 	r := bufio.NewReaderSize(tc.conn, 64<<10)
 	for {
 		raw, err := readMessage(r, t.opts.MaxMsg)
@@ -112,6 +119,18 @@ func (t *Transport) readLoop(tc *tcpConn) {
 				// RFC 5626 keep-alive: answer a double CRLF with one CRLF.
 				t.enqueue(tc, []byte("\r\n"))
 				continue
+			}
+			var fe *FramingError
+			if errors.As(err, &fe) {
+				t.Stats.BadFraming.Add(1)
+				if errors.Is(err, errTooBig) {
+					t.Stats.Oversized.Add(1)
+				}
+				t.log.Warn("tcp message without a usable Content-Length; answering and closing the connection",
+					"remote", tc.remote.String(), "err", err)
+				t.closeAfterAnswer(tc)
+				t.handler(raw, sipmsg.RcvInfo{Src: tc.remote, Sock: tc.sock, Proto: sipmsg.ProtoTCP, ConnID: tc.id})
+				return
 			}
 			if errors.Is(err, errTooBig) {
 				t.Stats.Oversized.Add(1)
@@ -125,6 +144,19 @@ func (t *Transport) readLoop(tc *tcpConn) {
 		t.Stats.Received.Add(1)
 		t.handler(raw, sipmsg.RcvInfo{Src: tc.remote, Sock: tc.sock, Proto: sipmsg.ProtoTCP, ConnID: tc.id})
 	}
+}
+
+// answerLinger is how long a connection whose framing was lost stays
+// open for the 400 that answers it.
+const answerLinger = 2 * time.Second
+
+// closeAfterAnswer stops reading tc (its framing is lost) and closes it
+// after the next message written on it — the 400 core sends for the bad
+// message — or after answerLinger.
+func (t *Transport) closeAfterAnswer(tc *tcpConn) {
+	tc.lingering.Store(true)
+	_ = tc.conn.CloseRead()
+	time.AfterFunc(answerLinger, func() { t.dropConn(tc) })
 }
 
 var (
@@ -154,7 +186,6 @@ func readMessage(r *bufio.Reader, max int) ([]byte, error) {
 		r.UnreadByte()
 		break
 	}
-	clen := -1
 	for {
 		line, err := r.ReadSlice('\n')
 		if err != nil {
@@ -167,19 +198,16 @@ func readMessage(r *bufio.Reader, max int) ([]byte, error) {
 		if len(buf) > max {
 			return nil, errTooBig
 		}
-		trim := bytes.TrimRight(line, "\r\n")
-		if len(trim) == 0 {
+		if len(bytes.TrimRight(line, "\r\n")) == 0 {
 			break
 		}
-		if n, ok := contentLength(trim); ok {
-			clen = n
-		}
 	}
-	if clen < 0 {
-		clen = 0
+	clen, _, err := ContentLength(buf)
+	if err != nil {
+		return buf, &FramingError{Err: err}
 	}
 	if clen > max-len(buf) {
-		return nil, errTooBig
+		return buf, &FramingError{Err: fmt.Errorf("%w: %d bytes, over the %d-byte limit", errTooBig, clen, max)}
 	}
 	start := len(buf)
 	buf = append(buf, make([]byte, clen)...)
@@ -189,22 +217,14 @@ func readMessage(r *bufio.Reader, max int) ([]byte, error) {
 	return buf, nil
 }
 
-// contentLength parses a "Content-Length:" or compact "l:" header line.
-func contentLength(line []byte) (int, bool) {
-	colon := bytes.IndexByte(line, ':')
-	if colon < 0 {
-		return 0, false
-	}
-	name := bytes.TrimSpace(line[:colon])
-	if !bytes.EqualFold(name, []byte("content-length")) && !bytes.EqualFold(name, []byte("l")) {
-		return 0, false
-	}
-	n, err := strconv.Atoi(string(bytes.TrimSpace(line[colon+1:])))
-	if err != nil || n < 0 {
-		return 0, false
-	}
-	return n, true
-}
+// FramingError is a message on a stream whose end cannot be found (bad or
+// repeated Content-Length, or a body over the limit): the header block is
+// handed on (core answers it 400) and the connection is closed once that
+// answer is written, since the stream's framing is lost.
+type FramingError struct{ Err error }
+
+func (e *FramingError) Error() string { return "tcp framing: " + e.Err.Error() }
+func (e *FramingError) Unwrap() error { return e.Err }
 
 // idleLoop closes connections idle for longer than TCPIdle.
 func (t *Transport) idleLoop() {

@@ -235,6 +235,9 @@ func (t *Transport) writeLoop(tc *tcpConn) {
 			break
 		}
 		tc.last.Store(time.Now().UnixNano())
+		if tc.lingering.Load() {
+			t.dropConn(tc)
+		}
 	}
 	for {
 		select {

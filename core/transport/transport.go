@@ -54,6 +54,9 @@ type Stats struct {
 	Sent      atomic.Uint64
 	SendErr   atomic.Uint64
 	Oversized atomic.Uint64
+	// BadFraming counts TCP messages whose Content-Length was missing its
+	// digits, repeated or over the limit (answered 400, connection closed).
+	BadFraming atomic.Uint64
 	// TCPDropped counts messages dropped by the asynchronous TCP sender:
 	// a full queue, messages that waited too long for an unreachable peer,
 	// unwritten replies on a failed incoming connection.
