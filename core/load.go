@@ -112,11 +112,11 @@ func Load(name string, src []byte, lo LoadOptions) (*Instance, error) {
 		return nil, sorted(errs)
 	}
 	srv.SetRouter(prog)
-	for _, name := range mods.Names() {
-		if h, ok := mods.Instance(name).(ReplyHandler); ok {
+	for _, inst := range mods.Instances() {
+		if h, ok := inst.(ReplyHandler); ok {
 			srv.AddReplyHandler(h)
 		}
-		if f, ok := mods.Instance(name).(RequestFilter); ok {
+		if f, ok := inst.(RequestFilter); ok {
 			srv.AddRequestFilter(f)
 		}
 	}

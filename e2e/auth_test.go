@@ -440,8 +440,10 @@ func TestAuthGatewayACL(t *testing.T) {
 		}
 		cfg = strings.Replace(cfg, r[0], r[1], 1)
 	}
-	// group has no db_url in the script: it uses the server's database.
-	srv := startSer(t, cfg, func(o *core.Options) { o.DBURL = db })
+	// is_user_in and is_in_group are SER 0.8's auth functions here (no
+	// group module is loaded): they use auth's db_url, as 0.8's auth
+	// did, not the server's default database.
+	srv := startSer(t, cfg)
 
 	// No credentials: 407 with a realm="gateway" challenge, no qop.
 	r := sendRecv(caller, srv, gwInvite(caller, srv, "000123", "gw-1", 1, ""), "407")

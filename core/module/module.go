@@ -148,6 +148,62 @@ type Exports struct {
 	Init func(inst any, env *Env) error
 	// Deps names modules this one needs loaded (and initialised) first.
 	Deps []string
+	// Also lists further loadmodule names under which this implementation
+	// is loaded, each with its own export table: SER split and regrouped
+	// modules between releases (0.8's auth held what 0.9 put in auth_db,
+	// group and uri_db), so one implementation answers to the names of
+	// both generations. A name may gather tables from several
+	// implementations (SER 0.8's "auth" is auth's own table plus parts
+	// of group's and uri's). Every table's functions and params get the
+	// implementation's instance; a config that loads several names of one
+	// implementation gets one instance, shared.
+	Also []Table
+}
+
+// Table is one loadmodule name's share of an implementation: the
+// functions and modparams that name had in SER.
+type Table struct {
+	Name   string
+	Params []Param
+	Funcs  []Func
+}
+
+// Part is what one implementation contributes to a loadmodule name.
+type Part struct {
+	Impl   *Exports
+	Params []Param
+	Funcs  []Func
+}
+
+// Name is what a loadmodule directive loads: the tables registered under
+// one name, the implementation whose own name it is first.
+type Name struct {
+	Name  string
+	Parts []Part
+}
+
+// FindFunc returns the function called name and the part it belongs to.
+func (n *Name) FindFunc(name string) (*Func, *Part, bool) {
+	for i := range n.Parts {
+		for j := range n.Parts[i].Funcs {
+			if n.Parts[i].Funcs[j].Name == name {
+				return &n.Parts[i].Funcs[j], &n.Parts[i], true
+			}
+		}
+	}
+	return nil, nil, false
+}
+
+// HasParam reports whether any part of the name has the modparam.
+func (n *Name) HasParam(name string) bool {
+	for _, p := range n.Parts {
+		for _, q := range p.Params {
+			if q.Name == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Starter is implemented by instances with background work (timers).
@@ -163,11 +219,14 @@ type Stopper interface {
 
 var (
 	regMu    sync.RWMutex
-	registry = map[string]*Exports{}
+	registry = map[string]*Exports{} // by implementation name
+	names    = map[string]*Name{}    // by loadmodule name
 )
 
-// Register makes a module available to loadmodule. It panics on a duplicate
-// name or a malformed export table, as database/sql.Register does.
+// Register makes a module available to loadmodule, under its own name and
+// the names of e.Also. It panics on a duplicate implementation name, a
+// malformed export table, or a function name that a name already has from
+// another table, as database/sql.Register does.
 func Register(e *Exports) {
 	regMu.Lock()
 	defer regMu.Unlock()
@@ -177,17 +236,41 @@ func Register(e *Exports) {
 	if _, dup := registry[e.Name]; dup {
 		panic("module: Register called twice for " + e.Name)
 	}
-	seen := map[string]bool{}
-	for _, f := range e.Funcs {
-		if seen[f.Name] || f.Fixup == nil || f.Routes == 0 || f.MaxArgs < f.MinArgs {
-			panic("module: " + e.Name + ": bad or duplicate function " + f.Name)
+	tables := append([]Table{{Name: e.Name, Params: e.Params, Funcs: e.Funcs}}, e.Also...)
+	for _, t := range tables {
+		if t.Name == "" {
+			panic("module: " + e.Name + ": table without a name")
 		}
-		seen[f.Name] = true
+		n := names[t.Name]
+		if n == nil {
+			n = &Name{Name: t.Name}
+		}
+		seen := map[string]bool{}
+		for _, f := range t.Funcs {
+			_, _, other := n.FindFunc(f.Name)
+			if seen[f.Name] || other || f.Fixup == nil || f.Routes == 0 || f.MaxArgs < f.MinArgs {
+				panic("module: " + e.Name + ": bad or duplicate function " + f.Name + " in " + t.Name)
+			}
+			seen[f.Name] = true
+		}
+		for _, p := range t.Params {
+			if p.Set == nil {
+				panic("module: " + e.Name + ": parameter " + p.Name + " in " + t.Name + " has no setter")
+			}
+		}
+		part := Part{Impl: e, Params: t.Params, Funcs: t.Funcs}
+		if t.Name == e.Name {
+			// The implementation whose own name it is comes first.
+			n.Parts = append([]Part{part}, n.Parts...)
+		} else {
+			n.Parts = append(n.Parts, part)
+		}
+		names[t.Name] = n
 	}
 	registry[e.Name] = e
 }
 
-// Lookup returns the module registered under name.
+// Lookup returns the implementation registered under name.
 func Lookup(name string) (*Exports, bool) {
 	regMu.RLock()
 	defer regMu.RUnlock()
@@ -195,16 +278,25 @@ func Lookup(name string) (*Exports, bool) {
 	return e, ok
 }
 
-// Names lists the registered modules, sorted.
+// LookupName returns what loadmodule loads under name: the tables of one
+// or more implementations.
+func LookupName(name string) (*Name, bool) {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	n, ok := names[name]
+	return n, ok
+}
+
+// Names lists the loadmodule names, sorted.
 func Names() []string {
 	regMu.RLock()
 	defer regMu.RUnlock()
-	names := make([]string, 0, len(registry))
-	for n := range registry {
-		names = append(names, n)
+	out := make([]string, 0, len(names))
+	for n := range names {
+		out = append(out, n)
 	}
-	sort.Strings(names)
-	return names
+	sort.Strings(out)
+	return out
 }
 
 // Aliases maps loadmodule base names that differ from the module name
@@ -227,21 +319,58 @@ func BaseName(path string) string {
 	return path
 }
 
-// FindFunc returns the exported function called name.
+// Tables returns the implementation's export tables: its own name's
+// first, then Also's.
+func (e *Exports) Tables() []Table {
+	return append([]Table{{Name: e.Name, Params: e.Params, Funcs: e.Funcs}}, e.Also...)
+}
+
+// Table returns the implementation's table for the loadmodule name.
+func (e *Exports) Table(name string) (Table, bool) {
+	for _, t := range e.Tables() {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Table{}, false
+}
+
+// FindFunc returns the function called name: from the implementation's
+// own table, else from the first of Also's that has it.
 func (e *Exports) FindFunc(name string) (*Func, bool) {
-	for i := range e.Funcs {
-		if e.Funcs[i].Name == name {
-			return &e.Funcs[i], true
+	for _, t := range e.Tables() {
+		if f, ok := t.FindFunc(name); ok {
+			return f, true
 		}
 	}
 	return nil, false
 }
 
-// FindParam returns the modparam called name.
+// FindParam returns the modparam called name, searched as FindFunc.
 func (e *Exports) FindParam(name string) (*Param, bool) {
-	for i := range e.Params {
-		if e.Params[i].Name == name {
-			return &e.Params[i], true
+	for _, t := range e.Tables() {
+		if p, ok := t.FindParam(name); ok {
+			return p, true
+		}
+	}
+	return nil, false
+}
+
+// FindFunc returns the table's function called name.
+func (t Table) FindFunc(name string) (*Func, bool) {
+	for i := range t.Funcs {
+		if t.Funcs[i].Name == name {
+			return &t.Funcs[i], true
+		}
+	}
+	return nil, false
+}
+
+// FindParam returns the table's modparam called name.
+func (t Table) FindParam(name string) (*Param, bool) {
+	for i := range t.Params {
+		if t.Params[i].Name == name {
+			return &t.Params[i], true
 		}
 	}
 	return nil, false

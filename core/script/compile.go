@@ -34,7 +34,7 @@ type compiler struct {
 // Core.RunRoute runs its blocks.
 func Compile(f *cfg.File, ms *Modules, core module.Core, newEnv func(name string) *module.Env) (*Program, cfg.ErrorList) {
 	if ms == nil {
-		ms = &Modules{byName: map[string]*loaded{}}
+		ms = &Modules{}
 	}
 	c := &compiler{
 		f: f, ms: ms, core: core, newEnv: newEnv,
@@ -379,9 +379,9 @@ func (c *compiler) resolve(call *cfg.Call) *callee {
 		found *loaded
 		fn    *module.Func
 	)
-	for _, l := range c.ms.list {
-		f, ok := l.exp.FindFunc(call.Name)
-		if !ok {
+	for _, ln := range c.ms.names {
+		f, l := ln.findFunc(call.Name)
+		if f == nil {
 			continue
 		}
 		if found == nil {

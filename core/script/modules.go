@@ -12,20 +12,44 @@ import (
 	"ser/core/module"
 )
 
-// loaded is one module instance of a configuration.
+// loaded is one module instance of a configuration: one implementation,
+// whichever names loaded it.
 type loaded struct {
-	name string
+	name string // the implementation's name
 	exp  *module.Exports
 	inst any
-	pos  cfg.Pos // of its loadmodule directive
+	pos  cfg.Pos // of the first loadmodule directive that needed it
 	env  *module.Env
 	init bool // Init ran
 }
 
+// loadedName is one loadmodule directive's name and the instances its
+// tables bind to.
+type loadedName struct {
+	name  string
+	pos   cfg.Pos
+	def   *module.Name
+	insts []*loaded // insts[i] runs def.Parts[i]
+}
+
+// findFunc returns the function called fn, with the instance it runs on.
+func (ln *loadedName) findFunc(fn string) (*module.Func, *loaded) {
+	for i, p := range ln.def.Parts {
+		for j := range p.Funcs {
+			if p.Funcs[j].Name == fn {
+				return &p.Funcs[j], ln.insts[i]
+			}
+		}
+	}
+	return nil, nil
+}
+
 // Modules are the instances of the modules one config loads.
 type Modules struct {
-	list    []*loaded // load order
+	list    []*loaded // implementations, load order
 	byName  map[string]*loaded
+	names   []*loadedName // loadmodule names, load order
+	byLoad  map[string]*loadedName
 	order   []*loaded // init order (dependencies first)
 	started []*loaded
 	halted  map[*loaded]bool // Stop already called on the instance
@@ -39,6 +63,12 @@ type Modules struct {
 // loaded, an unknown parameter, a value of the wrong type, or a value the
 // module refuses.
 //
+// A name may be one of several names of one implementation (SER 0.9's
+// auth_db and auth are one here; SER 0.8's auth also holds group's and
+// uri's functions): a config that loads several of them gets one instance
+// of the implementation, and a modparam set under any of the names
+// reaches it (module.Exports.Also).
+//
 // Types: an integer parameter accepts numbers, yes/no/on/off/true/false
 // and quoted strings holding a number ("10"); a string parameter accepts a
 // number too and gets its text (SER 0.9 refused both mismatches). A module
@@ -46,23 +76,32 @@ type Modules struct {
 // over the loaded modules' names, as SER 0.9 did ("usrloc|registrar").
 // Loading a module twice is a warning; the second directive is ignored.
 func LoadModules(f *cfg.File) (*Modules, cfg.ErrorList) {
-	ms := &Modules{byName: map[string]*loaded{}}
+	ms := &Modules{byName: map[string]*loaded{}, byLoad: map[string]*loadedName{}}
 	var errs cfg.ErrorList
 	for _, lm := range f.LoadModules {
 		name := module.BaseName(lm.Path.Text)
-		if prev, dup := ms.byName[name]; dup {
+		if prev, dup := ms.byLoad[name]; dup {
 			slog.Warn("module already loaded, directive ignored", "module", "script",
 				"name", name, "pos", lm.Pos.String(), "first", prev.pos.String())
 			continue
 		}
-		exp, ok := module.Lookup(name)
+		def, ok := module.LookupName(name)
 		if !ok {
 			errs.Addf(lm.Path.Pos, "loadmodule: unknown module '%s' (from %q)", name, lm.Path.Text)
 			continue
 		}
-		l := &loaded{name: name, exp: exp, inst: exp.New(), pos: lm.Pos}
-		ms.list = append(ms.list, l)
-		ms.byName[name] = l
+		ln := &loadedName{name: name, pos: lm.Pos, def: def}
+		for _, p := range def.Parts {
+			l := ms.byName[p.Impl.Name]
+			if l == nil {
+				l = &loaded{name: p.Impl.Name, exp: p.Impl, inst: p.Impl.New(), pos: lm.Pos}
+				ms.list = append(ms.list, l)
+				ms.byName[l.name] = l
+			}
+			ln.insts = append(ln.insts, l)
+		}
+		ms.names = append(ms.names, ln)
+		ms.byLoad[name] = ln
 	}
 	for _, mp := range f.ModParams {
 		errs.Append(ms.modparam(mp))
@@ -75,20 +114,18 @@ func LoadModules(f *cfg.File) (*Modules, cfg.ErrorList) {
 func (ms *Modules) modparam(mp *cfg.ModParam) cfg.ErrorList {
 	var errs cfg.ErrorList
 	modName, param := mp.Module.Text, mp.Param.Text
-	targets := []*loaded{}
-	if l, ok := ms.byName[modName]; ok {
-		targets = append(targets, l)
+	targets := []*loadedName{}
+	if ln, ok := ms.byLoad[modName]; ok {
+		targets = append(targets, ln)
 	} else if strings.ContainsAny(modName, "|*.?+[]()^$\\") {
 		re, err := regexp.Compile("^(" + modName + ")$")
 		if err != nil {
 			errs.Addf(mp.Module.Pos, "modparam: bad module name pattern %q: %v", modName, err)
 			return errs
 		}
-		for _, l := range ms.list {
-			if re.MatchString(l.name) {
-				if _, ok := l.exp.FindParam(param); ok {
-					targets = append(targets, l)
-				}
+		for _, ln := range ms.names {
+			if re.MatchString(ln.name) && ln.def.HasParam(param) {
+				targets = append(targets, ln)
 			}
 		}
 		if len(targets) == 0 {
@@ -96,26 +133,34 @@ func (ms *Modules) modparam(mp *cfg.ModParam) cfg.ErrorList {
 			return errs
 		}
 	} else {
-		if _, known := module.Lookup(module.BaseName(modName)); known {
+		if _, known := module.LookupName(module.BaseName(modName)); known {
 			errs.Addf(mp.Module.Pos, "modparam: module '%s' not loaded (missing loadmodule?)", modName)
 		} else {
 			errs.Addf(mp.Module.Pos, "modparam: module '%s' not loaded", modName)
 		}
 		return errs
 	}
-	for _, l := range targets {
-		p, ok := l.exp.FindParam(param)
-		if !ok {
-			errs.Addf(mp.Param.Pos, "modparam: module '%s' has no parameter '%s'", l.name, param)
+	for _, ln := range targets {
+		if !ln.def.HasParam(param) {
+			errs.Addf(mp.Param.Pos, "modparam: module '%s' has no parameter '%s'", ln.name, param)
 			continue
 		}
-		v, err := paramValue(p.Kind, mp.Value)
-		if err != nil {
-			errs.Addf(mp.Value.Pos, "modparam: %s: %s: %v", l.name, param, err)
-			continue
-		}
-		if err := p.Set(l.inst, v); err != nil {
-			errs.Addf(mp.Value.Pos, "modparam: %s: %s: %v", l.name, param, err)
+		// A name whose tables come from several implementations may
+		// have the parameter in more than one (SER 0.8's auth db_url
+		// served authentication and groups): each gets the value.
+		for i, part := range ln.def.Parts {
+			for _, p := range part.Params {
+				if p.Name != param {
+					continue
+				}
+				v, err := paramValue(p.Kind, mp.Value)
+				if err == nil {
+					err = p.Set(ln.insts[i].inst, v)
+				}
+				if err != nil {
+					errs.Addf(mp.Value.Pos, "modparam: %s: %s: %v", ln.name, param, err)
+				}
+			}
 		}
 	}
 	return errs
@@ -141,19 +186,35 @@ func paramValue(kind module.Kind, v cfg.Value) (module.Value, error) {
 	}
 }
 
-// Names returns the loaded modules' names in load order.
+// Names returns the loaded modules' names (as loadmodule named them) in
+// load order.
 func (ms *Modules) Names() []string {
-	names := make([]string, len(ms.list))
-	for i, l := range ms.list {
-		names[i] = l.name
+	names := make([]string, len(ms.names))
+	for i, ln := range ms.names {
+		names[i] = ln.name
 	}
 	return names
 }
 
-// Instance returns the instance of a loaded module, or nil.
+// Instances returns every module instance once, in load order (a config
+// that loads auth and auth_db has one auth instance).
+func (ms *Modules) Instances() []any {
+	out := make([]any, len(ms.list))
+	for i, l := range ms.list {
+		out[i] = l.inst
+	}
+	return out
+}
+
+// Instance returns the instance of a loaded module, or nil. name is an
+// implementation's name ("auth") or any name it was loaded under
+// ("auth_db").
 func (ms *Modules) Instance(name string) any {
 	if l, ok := ms.byName[name]; ok {
 		return l.inst
+	}
+	if ln, ok := ms.byLoad[name]; ok && len(ln.insts) > 0 {
+		return ln.insts[0].inst
 	}
 	return nil
 }

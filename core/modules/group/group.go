@@ -44,6 +44,10 @@ const (
 	To                            // "To": the To header's URI
 	From                          // "From": the From header's URI
 	Credentials                   // "Credentials": the authorized digest username
+
+	// digestUsername is SER 0.8's "Credentials": the whole digest
+	// username as sent ("alice" or "alice@example.com"), no domain.
+	digestUsername
 )
 
 // ParseSource converts is_user_in's first argument (any case).
@@ -70,7 +74,7 @@ func (s Source) String() string {
 		return "To"
 	case From:
 		return "From"
-	case Credentials:
+	case Credentials, digestUsername:
 		return "Credentials"
 	}
 	return fmt.Sprintf("Source(%d)", int(s))
@@ -150,24 +154,33 @@ func (g *Module) schema() store.GroupSchema {
 		GroupColumn: c.GroupColumn, UseDomain: c.UseDomain}
 }
 
-func fixupIsUserIn(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
-	g := inst.(*Module)
-	src, err := ParseSource(args[0].String())
-	if err != nil {
-		return nil, fmt.Errorf("is_user_in: %w", err)
+// fixupIsUserIn binds is_user_in; v08 is SER 0.8's auth version, whose
+// "Credentials" is the whole digest username.
+func fixupIsUserIn(v08 bool) func(any, *module.Env, []module.Value) (module.Handler, error) {
+	return func(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+		g := inst.(*Module)
+		src, err := ParseSource(args[0].String())
+		if err != nil {
+			return nil, fmt.Errorf("is_user_in: %w", err)
+		}
+		if v08 && src == Credentials {
+			src = digestUsername
+		}
+		return g.bind("is_user_in", env, src, args[1].String())
 	}
-	return g.bind("is_user_in", env, src, args[1].String())
 }
 
+// fixupIsInGroup binds SER 0.8's is_in_group(group): is the whole digest
+// username of the authorized credentials in the group.
 func fixupIsInGroup(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
-	return inst.(*Module).bind("is_in_group", env, Credentials, args[0].String())
+	return inst.(*Module).bind("is_in_group", env, digestUsername, args[0].String())
 }
 
 func (g *Module) bind(fn string, env *module.Env, src Source, grp string) (module.Handler, error) {
 	if grp == "" {
 		return nil, fmt.Errorf("%s: empty group name", fn)
 	}
-	if src == Credentials && (env.Instance == nil || env.Instance("auth") == nil) {
+	if (src == Credentials || src == digestUsername) && (env.Instance == nil || env.Instance("auth") == nil) {
 		return nil, fmt.Errorf("%s: the authenticated user needs the auth module (loadmodule \"auth.so\")", fn)
 	}
 	g.used = true
@@ -179,6 +192,11 @@ func (g *Module) bind(fn string, env *module.Env, src Source, grp string) (modul
 // for Credentials: a script error, logged), or on a database error
 // (logged).
 func (g *Module) IsUserIn(m *sipmsg.Msg, src Source, grp string) int {
+	if src == digestUsername && g.cfg.UseDomain {
+		// use_domain only exists in the group module's table: with
+		// it, SER 0.9's rule (user part, domain or realm).
+		src = Credentials
+	}
 	user, domain, err := userOf(m, src)
 	if err != nil {
 		g.log.Error("group: cannot get the user", "source", src.String(), "err", err)
@@ -225,10 +243,13 @@ func userOf(m *sipmsg.Msg, src Source) (string, string, error) {
 		if h := m.Req.From(); h != nil {
 			uri = &h.Address
 		}
-	case Credentials:
+	case Credentials, digestUsername:
 		c := auth.Authorized(m)
 		if c == nil {
 			return "", "", errors.New("no authorized credentials found (error in script): call www_authorize or proxy_authorize first")
+		}
+		if src == digestUsername {
+			return c.Username, "", nil
 		}
 		if c.Domain != "" {
 			return c.User, c.Domain, nil

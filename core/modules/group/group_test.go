@@ -172,7 +172,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "empty group", fn: "is_user_in", args: []any{"From", ""}, errText: "empty group name"},
 		{name: "is_in_group needs auth", fn: "is_in_group", args: []any{"g"}, noAuth: true, errText: "needs the auth module"},
 		{name: "credentials need auth", fn: "is_user_in", args: []any{"credentials", "g"}, noAuth: true, errText: "needs the auth module"},
-		{name: "bad table", params: map[string]any{"table": "grp x"}, errText: "not a valid table or column name"},
+		{name: "bad table", params: map[string]any{"table": "grp x"}, errText: "not a valid table name"},
 		{name: "bad use_domain", params: map[string]any{"use_domain": "maybe"}, errText: "not a number"},
 	}
 	for _, tc := range tests {

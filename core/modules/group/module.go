@@ -4,21 +4,43 @@ import "ser/core/module"
 
 func init() { module.Register(Exports) }
 
-// Exports is the group module's export table.
+var pDBURL = module.Param{Name: "db_url", Kind: module.Str, Set: setDBURL}
+
+// Exports is the group implementation, loaded under two names:
+//
+//   - "group": SER 0.9's group module (is_user_in and the group table's
+//     parameters);
+//   - "auth": what SER 0.8's auth module had of it (is_in_group,
+//     is_user_in, and the group table's parameters under their 0.8
+//     names; auth's db_url serves both, as 0.8's one connection did).
+//     The credentials are then the whole digest username, without a
+//     domain (0.8's rule).
 var Exports = &module.Exports{
 	Name: "group",
 	Params: []module.Param{
-		{Name: "db_url", Kind: module.Str, Set: setDBURL},
-		{Name: "table", Kind: module.Str, Set: module.IdentParam("table or column", func(m *Module, s string) { m.cfg.Table = s })},
-		{Name: "user_column", Kind: module.Str, Set: module.IdentParam("table or column", func(m *Module, s string) { m.cfg.UserColumn = s })},
-		{Name: "domain_column", Kind: module.Str, Set: module.IdentParam("table or column", func(m *Module, s string) { m.cfg.DomainColumn = s })},
-		{Name: "group_column", Kind: module.Str, Set: module.IdentParam("table or column", func(m *Module, s string) { m.cfg.GroupColumn = s })},
+		pDBURL,
+		{Name: "table", Kind: module.Str, Set: module.IdentParam("table", func(m *Module, s string) { m.cfg.Table = s })},
+		{Name: "user_column", Kind: module.Str, Set: module.IdentParam("column", func(m *Module, s string) { m.cfg.UserColumn = s })},
+		{Name: "domain_column", Kind: module.Str, Set: module.IdentParam("column", func(m *Module, s string) { m.cfg.DomainColumn = s })},
+		{Name: "group_column", Kind: module.Str, Set: module.IdentParam("column", func(m *Module, s string) { m.cfg.GroupColumn = s })},
 		{Name: "use_domain", Kind: module.Int, Set: module.BoolParam(func(m *Module, on bool) { m.cfg.UseDomain = on })},
 	},
 	Funcs: []module.Func{
-		{Name: "is_user_in", MinArgs: 2, MaxArgs: 2, Routes: module.Request | module.Failure, Fixup: fixupIsUserIn},
-		{Name: "is_in_group", MinArgs: 1, MaxArgs: 1, Routes: module.Request, Fixup: fixupIsInGroup},
+		{Name: "is_user_in", MinArgs: 2, MaxArgs: 2, Routes: module.Request | module.Failure, Fixup: fixupIsUserIn(false)},
 	},
+	Also: []module.Table{{
+		Name: "auth",
+		Params: []module.Param{
+			pDBURL,
+			{Name: "group_table", Kind: module.Str, Set: module.IdentParam("table", func(m *Module, s string) { m.cfg.Table = s })},
+			{Name: "group_user_column", Kind: module.Str, Set: module.IdentParam("column", func(m *Module, s string) { m.cfg.UserColumn = s })},
+			{Name: "group_group_column", Kind: module.Str, Set: module.IdentParam("column", func(m *Module, s string) { m.cfg.GroupColumn = s })},
+		},
+		Funcs: []module.Func{
+			{Name: "is_user_in", MinArgs: 2, MaxArgs: 2, Routes: module.Request, Fixup: fixupIsUserIn(true)},
+			{Name: "is_in_group", MinArgs: 1, MaxArgs: 1, Routes: module.Request, Fixup: fixupIsInGroup},
+		},
+	}},
 	New:  func() any { return New() },
 	Init: initModule,
 }
