@@ -24,31 +24,6 @@ CREATE TABLE version (
   UNIQUE (table_name)
 ){{TABLE_OPTIONS}};
 
-INSERT INTO version (table_name, table_version) VALUES ('subscriber', 5);
-INSERT INTO version (table_name, table_version) VALUES ('reserved', 1);
-INSERT INTO version (table_name, table_version) VALUES ('phonebook', 1);
-INSERT INTO version (table_name, table_version) VALUES ('pending', 4);
-INSERT INTO version (table_name, table_version) VALUES ('missed_calls', 2);
-INSERT INTO version (table_name, table_version) VALUES ('location', 6);
-INSERT INTO version (table_name, table_version) VALUES ('grp', 2);
-INSERT INTO version (table_name, table_version) VALUES ('event', 1);
-INSERT INTO version (table_name, table_version) VALUES ('aliases', 6);
-INSERT INTO version (table_name, table_version) VALUES ('active_sessions', 1);
-INSERT INTO version (table_name, table_version) VALUES ('admin_privileges', 1);
-INSERT INTO version (table_name, table_version) VALUES ('speed_dial', 2);
-INSERT INTO version (table_name, table_version) VALUES ('acc', 2);
-INSERT INTO version (table_name, table_version) VALUES ('config', 1);
-INSERT INTO version (table_name, table_version) VALUES ('silo', 3);
-INSERT INTO version (table_name, table_version) VALUES ('realm', 1);
-INSERT INTO version (table_name, table_version) VALUES ('domain', 1);
-INSERT INTO version (table_name, table_version) VALUES ('uri', 1);
-INSERT INTO version (table_name, table_version) VALUES ('server_monitoring', 1);
-INSERT INTO version (table_name, table_version) VALUES ('server_monitoring_agg', 1);
-INSERT INTO version (table_name, table_version) VALUES ('trusted', 1);
-INSERT INTO version (table_name, table_version) VALUES ('usr_preferences', 2);
-INSERT INTO version (table_name, table_version) VALUES ('preferences_types', 1);
-INSERT INTO version (table_name, table_version) VALUES ('calls_forwarding', 1);
-
 -- acc: accounted calls (acc module, serweb "accounting").
 CREATE TABLE acc (
   sip_from VARCHAR(128) NOT NULL DEFAULT '',
@@ -366,3 +341,34 @@ CREATE TABLE usr_preferences (
   PRIMARY KEY (attribute, username, domain)
 ){{TABLE_OPTIONS}};
 CREATE INDEX usr_preferences_user ON usr_preferences (username, domain);
+
+-- SER 0.9.6's table versions, each added only when the version table has
+-- no row for its table yet: an adopted SER database keeps its own rows.
+INSERT INTO version (table_name, table_version)
+SELECT t.table_name, t.table_version FROM (
+  SELECT 'subscriber' AS table_name, 5 AS table_version
+  UNION ALL SELECT 'reserved', 1
+  UNION ALL SELECT 'phonebook', 1
+  UNION ALL SELECT 'pending', 4
+  UNION ALL SELECT 'missed_calls', 2
+  UNION ALL SELECT 'location', 6
+  UNION ALL SELECT 'grp', 2
+  UNION ALL SELECT 'event', 1
+  UNION ALL SELECT 'aliases', 6
+  UNION ALL SELECT 'active_sessions', 1
+  UNION ALL SELECT 'admin_privileges', 1
+  UNION ALL SELECT 'speed_dial', 2
+  UNION ALL SELECT 'acc', 2
+  UNION ALL SELECT 'config', 1
+  UNION ALL SELECT 'silo', 3
+  UNION ALL SELECT 'realm', 1
+  UNION ALL SELECT 'domain', 1
+  UNION ALL SELECT 'uri', 1
+  UNION ALL SELECT 'server_monitoring', 1
+  UNION ALL SELECT 'server_monitoring_agg', 1
+  UNION ALL SELECT 'trusted', 1
+  UNION ALL SELECT 'usr_preferences', 2
+  UNION ALL SELECT 'preferences_types', 1
+  UNION ALL SELECT 'calls_forwarding', 1
+) AS t
+WHERE NOT EXISTS (SELECT 1 FROM version AS v WHERE v.table_name = t.table_name);

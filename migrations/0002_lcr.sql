@@ -8,11 +8,6 @@
 -- uri_scheme: NULL or 1 = sip, 2 = sips. transport: NULL, 1 udp, 2 tcp,
 -- 3 tls.
 
-INSERT INTO version (table_name, table_version) VALUES ('gw', 3);
-INSERT INTO version (table_name, table_version) VALUES ('gw_grp', 1);
-INSERT INTO version (table_name, table_version) VALUES ('lcr', 1);
-INSERT INTO version (table_name, table_version) VALUES ('gw_cap', 1);
-
 CREATE TABLE gw (
   gw_name VARCHAR(128) NOT NULL,
   grp_id INT UNSIGNED NOT NULL,
@@ -52,3 +47,14 @@ CREATE TABLE gw_cap (
   PRIMARY KEY (gw_name, cap),
   FOREIGN KEY (gw_name) REFERENCES gw (gw_name) ON DELETE CASCADE ON UPDATE CASCADE
 ){{TABLE_OPTIONS}};
+
+-- SER 0.9.6's table versions, each added only when the version table has
+-- no row for its table yet: an adopted SER database keeps its own rows.
+INSERT INTO version (table_name, table_version)
+SELECT t.table_name, t.table_version FROM (
+  SELECT 'gw' AS table_name, 3 AS table_version
+  UNION ALL SELECT 'gw_grp', 1
+  UNION ALL SELECT 'lcr', 1
+  UNION ALL SELECT 'gw_cap', 1
+) AS t
+WHERE NOT EXISTS (SELECT 1 FROM version AS v WHERE v.table_name = t.table_name);

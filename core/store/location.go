@@ -94,6 +94,11 @@ func (s *Store) scanContact(sc interface{ Scan(...any) error }, c *Contact) erro
 	err := sc.Scan(&c.Username, &c.Domain, &c.Contact, &rcv, timeScan{&c.Expires}, &c.Q, &c.CallID, &c.CSeq,
 		timeScan{&c.LastModified}, &c.Replicate, &c.State, &c.Flags, &c.UserAgent)
 	c.Received = rcv.String
+	if c.Permanent() {
+		// Whatever the row says: SER's usrloc wrote a permanent
+		// contact's expires as 0 (1970-01-01 in its local time).
+		c.Expires = Forever
+	}
 	if s.d == MySQL {
 		// q is a FLOAT column, which MySQL's binary protocol hands over
 		// as a float32 (0.9 reads 0.8999999761…): take the shortest

@@ -263,7 +263,10 @@ func TestBadMigrationFiles(t *testing.T) {
 		want string
 	}{
 		{"bad name", fstest.MapFS{"create.sql": {Data: []byte("SELECT 1;")}}, "NNNN_description.sql"},
-		{"duplicate version", fstest.MapFS{"0001_a.sql": {Data: []byte("SELECT 1;")}, "001_b.sql": {Data: []byte("SELECT 1;")}}, "share version 1"},
+		{"duplicate version", fstest.MapFS{"0001_a.sql": {Data: []byte("CREATE TABLE a (x INT);")}, "001_b.sql": {Data: []byte("CREATE TABLE b (x INT);")}}, "share version 1"},
+		{"unchecked statement", fstest.MapFS{"0001_a.sql": {Data: []byte("CREATE TABLE a (x INT);\nDROP TABLE a;")}}, "line 2: DROP statements are not allowed"},
+		{"unchecked alter", fstest.MapFS{"0001_a.sql": {Data: []byte("ALTER TABLE a MODIFY x BIGINT;")}}, "ALTER statements are not allowed"},
+		{"schema after data", fstest.MapFS{"0001_a.sql": {Data: []byte("CREATE TABLE a (x INT);\nINSERT INTO a VALUES (1);\n\nCREATE INDEX a_x ON a (x);")}}, "line 4: schema statement after the data statement of line 2"},
 		{"unknown token", fstest.MapFS{"0001_a.sql": {Data: []byte("CREATE TABLE a (x {{NOPE}});")}}, "unknown token"},
 		{"unterminated quote", fstest.MapFS{"0001_a.sql": {Data: []byte("INSERT INTO a VALUES ('x);")}}, "unterminated quote"},
 	}
