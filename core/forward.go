@@ -79,7 +79,10 @@ func (s *Server) RequestBytes(m *sipmsg.Msg, sock *sipmsg.Socket, branch string)
 }
 
 // withVia serialises the request with the previous hop's Via completed
-// (received/rport/i) and our Via on top, without changing m.
+// (received/rport/i) and our Via on top, without changing m. A request
+// record-routed with enable_double_rr that leaves through another socket
+// than it came in on gets its two Record-Route headers here, where the
+// outgoing socket is known (sipmsg.RecordRoute).
 func (s *Server) withVia(m *sipmsg.Msg, sock *sipmsg.Socket, branch string) []byte {
 	req := m.Req
 	orig := req.Via()
@@ -92,7 +95,7 @@ func (s *Server) withVia(m *sipmsg.Msg, sock *sipmsg.Socket, branch string) []by
 	}
 	ours.Params.Add("branch", branch)
 	req.PrependHeader(ours)
-	out := sipmsg.AppendRequest(make([]byte, 0, sipmsg.SizeHint(len(m.Raw))), req)
+	out := sipmsg.AppendRequestFrom(make([]byte, 0, sipmsg.SizeHint(len(m.Raw))), m, sock)
 	req.RemoveHeader("Via") // ours
 	req.ReplaceHeader(orig) // the previous hop's, unmodified
 	return out

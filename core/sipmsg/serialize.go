@@ -14,13 +14,17 @@ import (
 // costs one allocation.
 func AppendRequest(b []byte, req *sip.Request) []byte {
 	w := byteWriter{b}
+	writeRequestLine(&w, req)
+	return appendRest(w.b, req.Headers(), req.Body())
+}
+
+func writeRequestLine(w *byteWriter, req *sip.Request) {
 	w.WriteString(string(req.Method))
 	w.WriteString(" ")
-	req.Recipient.StringWrite(&w)
+	req.Recipient.StringWrite(w)
 	w.WriteString(" ")
 	w.WriteString(req.SipVersion)
 	w.WriteString("\r\n")
-	return appendRest(w.b, req.Headers(), req.Body())
 }
 
 // AppendResponse appends the wire form of resp to b (see AppendRequest).
@@ -39,8 +43,20 @@ func AppendResponse(b []byte, resp *sip.Response) []byte {
 // Max-Forwards, Content-Length) are written here directly, in the same
 // form.
 func appendRest(b []byte, hdrs []sip.Header, body []byte) []byte {
+	return appendRestWith(b, hdrs, body, nil)
+}
+
+// appendRestWith is appendRest with the first header d replaces written
+// as d's lines (double record-routing); d may be nil.
+func appendRestWith(b []byte, hdrs []sip.Header, body []byte, d *doubleRR) []byte {
 	w := byteWriter{b}
 	for _, h := range hdrs {
+		if d != nil && d.replaces(h) {
+			w.WriteString(d.lines)
+			w.WriteString("\r\n")
+			d = nil
+			continue
+		}
 		switch v := h.(type) {
 		case *sip.ViaHeader:
 			w.appendVia(v)

@@ -48,23 +48,32 @@ func (m *Module) LooseRoute(msg *sipmsg.Msg) int {
 	ruriMe := m.isMyself(&req.Recipient)
 	topMe := m.isMyself(&rs[0].Address)
 	if ruriMe {
+		inDialog := hasToTag(req)
+		if inDialog {
+			return afterStrict(msg, topMe)
+		}
 		if topMe {
 			return m.afterLoose(msg, true, true)
 		}
-		if !hasToTag(req) {
-			m.log.Warn("loose_route: pre-loaded strict routing?!", "ruri", msg.URIString())
-			return -1
-		}
-		return afterStrict(msg)
+		m.log.Warn("loose_route: pre-loaded strict routing?!", "ruri", msg.URIString())
+		return -1
 	}
 	return m.afterLoose(msg, topMe, false)
 }
 
 // afterStrict recovers from a strict router on the previous hop: the
 // Request-URI holds our Record-Route, the remote target is the last Route.
-func afterStrict(msg *sipmsg.Msg) int {
+// When the top Route is ours as well (topMe) it is the other half of a
+// double Record-Route and is removed first, as SER did.
+func afterStrict(msg *sipmsg.Msg, topMe bool) int {
 	req := msg.Req
+	if topMe {
+		removeRoute(req, 0)
+	}
 	rs := routes(req)
+	if len(rs) == 0 {
+		return -1
+	}
 	top := rs[0]
 	if isStrict(&top.Address) {
 		// The next hop is a strict router too: behave like one.
@@ -80,16 +89,24 @@ func afterStrict(msg *sipmsg.Msg) int {
 }
 
 // afterLoose handles a request from a loose router: it drops our own
-// Route (routeMe) and sends the request to the next one.
+// Route (routeMe) — and, with enable_double_rr, the one below it when ours
+// carries ";r2" (the two headers of a double Record-Route) — and sends the
+// request to the next one.
 func (m *Module) afterLoose(msg *sipmsg.Msg, routeMe, ruriMe bool) int {
 	req := msg.Req
 	if routeMe {
-		removeRoute(req, 0)
-		if len(routes(req)) == 0 {
-			if ruriMe {
-				return -1
+		n := 1
+		if m.DoubleRR && hasParam(&routes(req)[0].Address, "r2") {
+			n = 2
+		}
+		for ; n > 0; n-- {
+			removeRoute(req, 0)
+			if len(routes(req)) == 0 {
+				if ruriMe {
+					return -1
+				}
+				return 1
 			}
-			return 1
 		}
 	}
 	next := routes(req)[0]
@@ -142,13 +159,16 @@ func (m *Module) isMyself(u *sip.Uri) bool {
 
 // isStrict reports whether a route URI lacks the lr parameter (an RFC
 // 2543 strict router). Any value of lr counts (;lr=on).
-func isStrict(u *sip.Uri) bool {
+func isStrict(u *sip.Uri) bool { return !hasParam(u, "lr") }
+
+// hasParam reports whether u has the URI parameter name, with any value.
+func hasParam(u *sip.Uri, name string) bool {
 	for _, kv := range u.UriParams {
-		if strings.EqualFold(kv.K, "lr") {
-			return false
+		if strings.EqualFold(kv.K, name) {
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 func hasToTag(req *sip.Request) bool {

@@ -1,6 +1,7 @@
 package rr
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -122,6 +123,29 @@ func TestLooseRoute(t *testing.T) {
 			wantRts: []string{"<sip:127.0.0.1;transport=tls;lr>"},
 		},
 		{
+			name: "double record-route: both of ours go", uri: caller, to: withTo,
+			routes: []string{"<sip:bob@127.0.0.1;transport=tcp;r2=on;ftag=1;lr>", "<sip:bob@127.0.0.1;r2=on;ftag=1;lr>", "<sip:p2.example.com;lr>"},
+			want:   1, wantURI: caller, wantDst: "sip:p2.example.com;lr",
+			wantRts: []string{"<sip:p2.example.com;lr>"},
+		},
+		{
+			name: "double record-route, nothing after it", uri: caller, to: withTo,
+			routes: []string{"<sip:[::1]:5070;r2=on;lr>", "<sip:127.0.0.1;r2=on;lr>"},
+			want:   1, wantURI: caller,
+		},
+		{
+			name: "double record-route in one header", uri: caller, to: withTo,
+			routes: []string{"<sip:127.0.0.1;transport=tcp;r2=on;lr>,<sip:127.0.0.1;r2=on;lr>,<sip:p2.example.com;lr>"},
+			want:   1, wantURI: caller, wantDst: "sip:p2.example.com;lr",
+			wantRts: []string{"<sip:p2.example.com;lr>"},
+		},
+		{
+			name: "double record-route after a strict router", uri: "sip:bob@127.0.0.1;r2=on;ftag=1;lr", to: withTo,
+			routes: []string{"<sip:bob@127.0.0.1;transport=tcp;r2=on;ftag=1;lr>", "<sip:p2.example.com;lr>", "<" + caller + ">"},
+			want:   1, wantURI: caller, wantDst: "sip:p2.example.com;lr",
+			wantRts: []string{"<sip:p2.example.com;lr>"},
+		},
+		{
 			name: "other port on our address is not ours", uri: caller, to: withTo,
 			routes: []string{"<sip:127.0.0.1:5070;lr>"},
 			want:   1, wantURI: caller, wantDst: "sip:127.0.0.1:5070;lr",
@@ -136,6 +160,7 @@ func TestLooseRoute(t *testing.T) {
 			}
 			msg := modtest.Request{Method: "BYE", URI: tc.uri, To: tc.to, Headers: hs}.Msg(t)
 			core := modtest.NewCore()
+			core.Socks = append(core.Socks, &sipmsg.Socket{Proto: sipmsg.ProtoUDP, IP: netip.MustParseAddr("::1"), Port: 5070, Name: "::1"})
 			core.Aliases = []string{"ser.example.com"}
 			ret := call(t, core, nil, msg, "loose_route")
 			if ret != tc.want {
@@ -230,7 +255,7 @@ Content-Length: 0
 		t.Fatalf("record_route returned %d", ret)
 	}
 	rr := invite.Req.RecordRoute().Value()
-	if rr != "<sip:bob@127.0.0.1:5060;ftag=1928301774;lr>" {
+	if rr != "<sip:bob@127.0.0.1;ftag=1928301774;lr>" {
 		t.Fatalf("Record-Route = %s", rr)
 	}
 
@@ -319,5 +344,18 @@ Content-Length: 0
 				t.Errorf("our route left in the request:\n%s", msg.Bytes())
 			}
 		})
+	}
+}
+
+// TestLooseRouteR2Off: with enable_double_rr 0, ;r2 means nothing and only
+// the top Route is removed (SER's condition).
+func TestLooseRouteR2Off(t *testing.T) {
+	msg := modtest.Request{Method: "BYE", URI: "sip:alice@192.0.2.10", To: "<sip:bob@example.com>;tag=1",
+		Headers: []string{"Route: <sip:127.0.0.1;r2=on;lr>", "Route: <sip:127.0.0.1;transport=tcp;r2=on;lr>"}}.Msg(t)
+	if ret := call(t, modtest.NewCore(), map[string]any{"enable_double_rr": 0}, msg, "loose_route"); ret != 1 {
+		t.Fatalf("returned %d", ret)
+	}
+	if got := routeValues(msg); len(got) != 1 || got[0] != "<sip:127.0.0.1;transport=tcp;r2=on;lr>" {
+		t.Errorf("Routes = %q", got)
 	}
 }

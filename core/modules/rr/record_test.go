@@ -44,56 +44,56 @@ func TestRecordRoute(t *testing.T) {
 	}{
 		{
 			name: "udp",
-			want: []string{"Record-Route: <sip:bob@127.0.0.1:5060;ftag=1928301774;lr>"},
+			want: []string{"Record-Route: <sip:bob@127.0.0.1;ftag=1928301774;lr>"},
 		},
 		{
 			name: "tcp adds transport",
 			opts: []modtest.Option{modtest.OverTCP()},
-			want: []string{"Record-Route: <sip:bob@127.0.0.1:5060;transport=tcp;ftag=1928301774;lr>"},
+			want: []string{"Record-Route: <sip:bob@127.0.0.1;transport=tcp;ftag=1928301774;lr>"},
 		},
 		{
 			name:   "enable_full_lr",
 			params: map[string]any{"enable_full_lr": 1},
-			want:   []string{"Record-Route: <sip:bob@127.0.0.1:5060;ftag=1928301774;lr=on>"},
+			want:   []string{"Record-Route: <sip:bob@127.0.0.1;ftag=1928301774;lr=on>"},
 		},
 		{
 			name:   "append_fromtag off",
 			params: map[string]any{"append_fromtag": 0},
-			want:   []string{"Record-Route: <sip:bob@127.0.0.1:5060;lr>"},
+			want:   []string{"Record-Route: <sip:bob@127.0.0.1;lr>"},
 		},
 		{
 			name: "no from tag",
 			req:  modtest.Request{From: "<sip:alice@example.com>"},
-			want: []string{"Record-Route: <sip:bob@127.0.0.1:5060;lr>"},
+			want: []string{"Record-Route: <sip:bob@127.0.0.1;lr>"},
 		},
 		{
 			name: "no user in request uri",
 			req:  modtest.Request{URI: "sip:example.com"},
-			want: []string{"Record-Route: <sip:127.0.0.1:5060;ftag=1928301774;lr>"},
+			want: []string{"Record-Route: <sip:127.0.0.1;ftag=1928301774;lr>"},
 		},
 		{
 			name:    "user from rewritten uri when the original has none",
 			req:     modtest.Request{URI: "sip:example.com"},
 			rewrite: "sip:carol@192.0.2.30",
-			want:    []string{"Record-Route: <sip:carol@127.0.0.1:5060;ftag=1928301774;lr>"},
+			want:    []string{"Record-Route: <sip:carol@127.0.0.1;ftag=1928301774;lr>"},
 		},
 		{
 			name:    "original user wins over rewritten",
 			rewrite: "sip:carol@192.0.2.30",
-			want:    []string{"Record-Route: <sip:bob@127.0.0.1:5060;ftag=1928301774;lr>"},
+			want:    []string{"Record-Route: <sip:bob@127.0.0.1;ftag=1928301774;lr>"},
 		},
 		{
 			name: "goes on top of existing record-routes",
 			req:  modtest.Request{Headers: []string{"Record-Route: <sip:p1.example.com;lr>"}},
 			want: []string{
-				"Record-Route: <sip:bob@127.0.0.1:5060;ftag=1928301774;lr>",
+				"Record-Route: <sip:bob@127.0.0.1;ftag=1928301774;lr>",
 				"Record-Route: <sip:p1.example.com;lr>",
 			},
 		},
 		{
 			name: "ipv6 socket",
 			opts: []modtest.Option{modtest.On(v6)},
-			want: []string{"Record-Route: <sip:bob@[2001:db8::1]:5060;ftag=1928301774;lr>"},
+			want: []string{"Record-Route: <sip:bob@[2001:db8::1];ftag=1928301774;lr>"},
 		},
 	}
 	for _, tc := range tests {
@@ -184,7 +184,8 @@ func TestParams(t *testing.T) {
 		{name: "full lr", params: map[string]any{"enable_full_lr": 1}},
 		{name: "fromtag off", params: map[string]any{"append_fromtag": "no"}},
 		{name: "double rr off", params: map[string]any{"enable_double_rr": 0}},
-		{name: "double rr on", params: map[string]any{"enable_double_rr": 1}, wantErr: true},
+		{name: "double rr on", params: map[string]any{"enable_double_rr": 1}},
+		{name: "double rr not a number", params: map[string]any{"enable_double_rr": "x"}, wantErr: true},
 		{name: "not a number", params: map[string]any{"enable_full_lr": "maybe"}, wantErr: true},
 	}
 	for _, tc := range tests {
@@ -192,6 +193,66 @@ func TestParams(t *testing.T) {
 			_, err := modtest.LoadEnv(Exports, modtest.Env(t, modtest.NewCore(), nil), tc.params)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("error = %v, wantErr %v", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestDoubleRecordRoute checks the request as the core sends it: one
+// Record-Route when it leaves through the socket it came in on, two marked
+// ;r2=on (the outgoing socket's on top) when the protocol, address family
+// or socket differs, none of that with enable_double_rr off.
+func TestDoubleRecordRoute(t *testing.T) {
+	v6 := &sipmsg.Socket{Proto: sipmsg.ProtoUDP, IP: netip.MustParseAddr("::1"), Port: 5070, Name: "::1"}
+	other := &sipmsg.Socket{Proto: sipmsg.ProtoUDP, IP: netip.MustParseAddr("127.0.0.1"), Port: 5080, Name: "127.0.0.1"}
+	tests := []struct {
+		name   string
+		params map[string]any
+		opts   []modtest.Option
+		out    *sipmsg.Socket
+		want   []string
+	}{
+		{name: "same socket", out: modtest.UDPSocket,
+			want: []string{"Record-Route: <sip:bob@127.0.0.1;ftag=1928301774;lr>"}},
+		{name: "udp in, tcp out", out: modtest.TCPSocket, want: []string{
+			"Record-Route: <sip:bob@127.0.0.1;transport=tcp;r2=on;ftag=1928301774;lr>",
+			"Record-Route: <sip:bob@127.0.0.1;r2=on;ftag=1928301774;lr>",
+		}},
+		{name: "tcp in, udp out", opts: []modtest.Option{modtest.OverTCP()}, out: modtest.UDPSocket, want: []string{
+			"Record-Route: <sip:bob@127.0.0.1;r2=on;ftag=1928301774;lr>",
+			"Record-Route: <sip:bob@127.0.0.1;transport=tcp;r2=on;ftag=1928301774;lr>",
+		}},
+		{name: "ipv4 in, ipv6 out", out: v6, params: map[string]any{"enable_full_lr": 1}, want: []string{
+			"Record-Route: <sip:bob@[::1]:5070;r2=on;ftag=1928301774;lr=on>",
+			"Record-Route: <sip:bob@127.0.0.1;r2=on;ftag=1928301774;lr=on>",
+		}},
+		{name: "another port", out: other, want: []string{
+			"Record-Route: <sip:bob@127.0.0.1:5080;r2=on;ftag=1928301774;lr>",
+			"Record-Route: <sip:bob@127.0.0.1;r2=on;ftag=1928301774;lr>",
+		}},
+		{name: "double rr off", params: map[string]any{"enable_double_rr": 0}, out: modtest.TCPSocket,
+			want: []string{"Record-Route: <sip:bob@127.0.0.1;ftag=1928301774;lr>"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			core := modtest.NewCore()
+			msg := modtest.Request{Headers: []string{"Record-Route: <sip:p0.example.com;lr>"}}.Msg(t, tc.opts...)
+			if ret := call(t, core, tc.params, msg, "record_route"); ret != 1 {
+				t.Fatalf("returned %d", ret)
+			}
+			var got []string
+			for _, l := range strings.Split(string(core.RequestBytes(msg, tc.out, "z9hG4bK1")), "\r\n") {
+				if strings.HasPrefix(l, "Record-Route: ") {
+					got = append(got, l)
+				}
+			}
+			want := append(tc.want, "Record-Route: <sip:p0.example.com;lr>")
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("sent:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			// The message itself keeps the single header.
+			if n := len(headerLines(msg, "Record-Route")); n != 2 {
+				t.Errorf("message has %d Record-Route headers, want 2", n)
 			}
 		})
 	}

@@ -8,7 +8,6 @@ package rr
 import (
 	"fmt"
 	"log/slog"
-	"strings"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -24,16 +23,17 @@ type Module struct {
 	// AppendFromTag adds ";ftag=<From tag>" to Record-Route
 	// (append_fromtag, default on).
 	AppendFromTag bool
+	// DoubleRR is enable_double_rr (default on, as SER): a request that
+	// leaves through another socket than it came in on gets two
+	// Record-Route headers marked ";r2=on", and loose_route removes both.
+	DoubleRR bool
 
 	core module.Core
 	log  *slog.Logger
 }
 
-// recorded marks a message that record_route already handled.
-var recorded = sipmsg.NewKey()
-
 // New returns an instance with SER 0.9's defaults.
-func New() *Module { return &Module{AppendFromTag: true, log: slog.Default()} }
+func New() *Module { return &Module{AppendFromTag: true, DoubleRR: true, log: slog.Default()} }
 
 func boolParam(name string, v module.Value) (bool, error) {
 	n, err := v.Int()
@@ -53,17 +53,9 @@ func setAppendFromTag(inst any, v module.Value) (err error) {
 	return err
 }
 
-// setDoubleRR accepts only 0: double record-routing (two Record-Routes
-// when the request leaves through another socket) is not implemented.
-func setDoubleRR(inst any, v module.Value) error {
-	on, err := boolParam("enable_double_rr", v)
-	if err != nil {
-		return err
-	}
-	if on {
-		return fmt.Errorf("enable_double_rr: double record-routing is not supported; set it to 0")
-	}
-	return nil
+func setDoubleRR(inst any, v module.Value) (err error) {
+	inst.(*Module).DoubleRR, err = boolParam("enable_double_rr", v)
+	return err
 }
 
 func initModule(inst any, env *module.Env) error {
@@ -102,34 +94,29 @@ func fixupRecordRoutePreset(inst any, env *module.Env, args []module.Value) (mod
 }
 
 // RecordRoute inserts this proxy's Record-Route header in front of the
-// request's others: <sip:[user@]addr:port[;transport=tcp][;ftag=tag];lr>
-// with the address and port of the socket the request arrived on, the
-// user part of the Request-URI (SER's get_username), the transport when
-// it is not UDP and the From tag when append_fromtag is on. It refuses a
-// second call for the same message.
+// request's others: <sip:[user@]addr[:port][;transport=tcp][;ftag=tag];lr>
+// with the address of the socket the request arrived on (sipmsg.RouteAddr),
+// the user part of the Request-URI (SER's get_username) and the From tag
+// when append_fromtag is on. With enable_double_rr the core turns it into
+// two headers when the request leaves through another socket
+// (sipmsg.RecordRoute). It refuses a second call for the same message.
 func (m *Module) RecordRoute(msg *sipmsg.Msg) error {
 	if msg.Req == nil {
 		return fmt.Errorf("rr: record_route: not a request")
 	}
-	if msg.Get(recorded) != nil {
+	if msg.RecordRouted() != nil {
 		return fmt.Errorf("rr: record_route: double attempt to record-route")
 	}
 	sock := msg.Rcv.Sock
 	if sock == nil {
 		return fmt.Errorf("rr: record_route: unknown receiving socket")
 	}
-	addr := sock.HostPort()
-	proto := msg.Rcv.Proto
-	if proto == sipmsg.ProtoNone {
-		proto = sock.Proto
-	}
-	if proto != sipmsg.ProtoUDP && proto != sipmsg.ProtoNone {
-		addr += ";transport=" + proto.String()
-	}
-	if err := m.insert(msg, addr); err != nil {
+	prefix, suffix := m.affixes(msg)
+	uri, err := insert(msg, prefix, sipmsg.RouteAddr(sock, msg.Rcv.Proto), suffix)
+	if err != nil {
 		return err
 	}
-	msg.Set(recorded, true)
+	msg.SetRecordRoute(&sipmsg.RecordRoute{URI: uri, Prefix: prefix, Suffix: suffix, Double: m.DoubleRR})
 	return nil
 }
 
@@ -139,37 +126,43 @@ func (m *Module) RecordRoutePreset(msg *sipmsg.Msg, data string) error {
 	if msg.Req == nil {
 		return fmt.Errorf("rr: record_route_preset: not a request")
 	}
-	return m.insert(msg, data)
+	prefix, suffix := m.affixes(msg)
+	_, err := insert(msg, prefix, data, suffix)
+	return err
 }
 
-// insert builds the Record-Route URI around addr and prepends the header.
-func (m *Module) insert(msg *sipmsg.Msg, addr string) error {
-	var b strings.Builder
-	b.WriteString("sip:")
+// affixes returns what goes before the address in a Record-Route URI
+// ("sip:user@") and after it (";ftag=tag;lr").
+func (m *Module) affixes(msg *sipmsg.Msg) (prefix, suffix string) {
+	prefix = "sip:"
 	if u := username(msg); u != "" {
-		b.WriteString(u)
-		b.WriteByte('@')
+		prefix += u + "@"
 	}
-	b.WriteString(addr)
 	if m.AppendFromTag {
 		if f := msg.Req.From(); f != nil {
 			if tag, _ := f.Params.Get("tag"); tag != "" {
-				b.WriteString(";ftag=")
-				b.WriteString(tag)
+				suffix = ";ftag=" + tag
 			}
 		}
 	}
 	if m.FullLR {
-		b.WriteString(";lr=on")
+		suffix += ";lr=on"
 	} else {
-		b.WriteString(";lr")
+		suffix += ";lr"
 	}
+	return prefix, suffix
+}
+
+// insert prepends the header "Record-Route: <prefix addr suffix>" and
+// returns its URI as serialised.
+func insert(msg *sipmsg.Msg, prefix, addr, suffix string) (string, error) {
+	text := prefix + addr + suffix
 	var u sip.Uri
-	if err := sip.ParseUri(b.String(), &u); err != nil {
-		return fmt.Errorf("rr: record-route uri %q: %w", b.String(), err)
+	if err := sip.ParseUri(text, &u); err != nil {
+		return "", fmt.Errorf("rr: record-route uri %q: %w", text, err)
 	}
 	msg.Req.PrependHeader(&sip.RecordRouteHeader{Address: u})
-	return nil
+	return u.String(), nil
 }
 
 // username is the user part of the Request-URI as received, or of the

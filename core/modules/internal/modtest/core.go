@@ -338,7 +338,9 @@ func (c *Core) RequestBytes(m *sipmsg.Msg, sock *sipmsg.Socket, branch string) [
 		Host: sock.Name, Port: sock.ViaPort(), Params: sip.NewParams()}
 	via.Params.Add("branch", branch)
 	req.PrependHeader(via)
-	return []byte(req.String())
+	cp := *m
+	cp.Req = req
+	return sipmsg.AppendRequestFrom(nil, &cp, sock)
 }
 
 // SendAsIs records the request like Forward, with AsIs set.

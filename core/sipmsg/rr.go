@@ -1,0 +1,125 @@
+package sipmsg
+
+import (
+	"strconv"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// recordRouteKey is the per-message slot of what record_route() inserted
+// (module rr): it marks the message as record-routed and, with double
+// record-routing, tells the core how to complete the header once the
+// outgoing socket is known.
+var recordRouteKey = NewKey()
+
+// RecordRoute describes the Record-Route header record_route() put on a
+// request: "Record-Route: <" + Prefix + address + Suffix + ">", where the
+// address is that of the socket the request arrived on (RouteAddr).
+//
+// With Double set (rr's enable_double_rr), a request that leaves through
+// another socket than it came in on — another protocol, address family,
+// address or port — is sent with two Record-Route headers instead, as
+// SER's rr module wrote them: the outgoing socket's on top and the
+// incoming socket's below it, both marked ";r2=on" after the address, so
+// that loose_route can remove both when the dialog's requests come back
+// from either side.
+type RecordRoute struct {
+	// URI is the inserted header's URI (Prefix + address + Suffix); the
+	// header is found again by it, also after a re-parse of the message.
+	URI    string
+	Prefix string // "sip:" and "user@" when the request had a user
+	Suffix string // ";ftag=…" and ";lr" or ";lr=on"
+	Double bool
+}
+
+// SetRecordRoute records what record_route() inserted.
+func (m *Msg) SetRecordRoute(r *RecordRoute) { m.Set(recordRouteKey, r) }
+
+// RecordRouted returns what record_route() inserted, or nil.
+func (m *Msg) RecordRouted() *RecordRoute {
+	r, _ := m.Get(recordRouteKey).(*RecordRoute)
+	return r
+}
+
+// RouteAddr is a socket's address as SER wrote it into Record-Route
+// headers: the advertised host ([v6] in brackets), ":port" unless the port
+// is 5060, and ";transport=tcp" (tls) for a protocol other than UDP.
+func RouteAddr(s *Socket, proto Proto) string {
+	b := make([]byte, 0, 64)
+	if s.IP.Is6() && (len(s.Name) == 0 || s.Name[0] != '[') {
+		b = append(b, '[')
+		b = append(b, s.Name...)
+		b = append(b, ']')
+	} else {
+		b = append(b, s.Name...)
+	}
+	if p := s.ViaPort(); p != 5060 {
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(p), 10)
+	}
+	if proto == ProtoNone {
+		proto = s.Proto
+	}
+	if proto != ProtoUDP && proto != ProtoNone {
+		b = append(b, ";transport="...)
+		b = append(b, proto.String()...)
+	}
+	return string(b)
+}
+
+// SameRealm reports whether a request received on in and sent from out
+// stays in one "realm" (SER's COND_IF_DIFF_REALMS is false): same
+// address, port and protocol.
+func SameRealm(in, out *Socket) bool {
+	if in == nil || out == nil {
+		return false
+	}
+	return in == out || in.Proto == out.Proto && in.Port == out.Port && in.IP == out.IP
+}
+
+// needsDouble reports whether the request in m, sent from out, goes with
+// two Record-Route headers.
+func (m *Msg) needsDouble(out *Socket) *RecordRoute {
+	r := m.RecordRouted()
+	if r == nil || !r.Double || SameRealm(m.Rcv.Sock, out) {
+		return nil
+	}
+	return r
+}
+
+// doubleRR is the replacement of the inserted Record-Route header when
+// the request leaves through another socket.
+type doubleRR struct {
+	uri   string
+	lines string
+}
+
+func (r *RecordRoute) double(in *Socket, inProto Proto, out *Socket) *doubleRR {
+	line := func(addr string) string {
+		return "Record-Route: <" + r.Prefix + addr + ";r2=on" + r.Suffix + ">"
+	}
+	return &doubleRR{
+		uri:   r.URI,
+		lines: line(RouteAddr(out, out.Proto)) + "\r\n" + line(RouteAddr(in, inProto)),
+	}
+}
+
+// replaces reports whether h is the header the double Record-Route
+// replaces.
+func (d *doubleRR) replaces(h sip.Header) bool {
+	rr, ok := h.(*sip.RecordRouteHeader)
+	return ok && rr.Address.String() == d.uri
+}
+
+// AppendRequestFrom is AppendRequest for the request in m as sent from
+// socket out: with double record-routing (see RecordRoute) the
+// Record-Route header record_route() inserted becomes two.
+func AppendRequestFrom(b []byte, m *Msg, out *Socket) []byte {
+	r := m.needsDouble(out)
+	if r == nil {
+		return AppendRequest(b, m.Req)
+	}
+	w := byteWriter{b}
+	writeRequestLine(&w, m.Req)
+	return appendRestWith(w.b, m.Req.Headers(), m.Req.Body(), r.double(m.Rcv.Sock, m.Rcv.Proto, out))
+}
