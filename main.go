@@ -171,6 +171,6 @@ func serve(c *cmdline, inst *core.Instance) int {
 func httpOptions(o *core.Options, log *slog.Logger) frontend.Options {
 	return frontend.Options{
 		Listen: o.HTTP, User: o.HTTPUser, Password: o.HTTPPassword, Allow: o.HTTPAllow,
-		CertFile: o.HTTPCert, KeyFile: o.HTTPKey, Log: log,
+		Hosts: o.HTTPHosts, CertFile: o.HTTPCert, KeyFile: o.HTTPKey, Log: log,
 	}
 }

@@ -28,6 +28,7 @@ func runXMLRPC(args []string) int {
 	user := fs.String("user", "", "basic-auth user name (with -password)")
 	password := fs.String("password", "", "basic-auth password")
 	allow := fs.String("allow", "", "admitted client networks, comma-separated (default loopback only)")
+	hosts := fs.String("host", "", "more names the Host header may carry, comma-separated (\"*\": no Host check)")
 	cert := fs.String("cert", "", "TLS certificate file (with -key)")
 	key := fs.String("key", "", "TLS key file")
 	if err := fs.Parse(args); err != nil {
@@ -48,10 +49,14 @@ func runXMLRPC(args []string) int {
 	if *allow != "" {
 		allowList = strings.Split(*allow, ",")
 	}
+	var hostList []string
+	if *hosts != "" {
+		hostList = strings.Split(*hosts, ",")
+	}
 	log := core.NewLogger(2, true, "")
 	fe, err := frontend.Start(xmlrpc.NewRemote(exec, nil), frontend.Options{
 		Listen: *listen, User: *user, Password: *password, Allow: allowList,
-		CertFile: *cert, KeyFile: *key, Log: log,
+		Hosts: hostList, CertFile: *cert, KeyFile: *key, Log: log,
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ser xmlrpc: %v\n", err)

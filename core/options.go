@@ -140,6 +140,10 @@ type Options struct {
 	// HTTPAllow lists the client networks the bridge admits (xmlrpc_allow,
 	// repeatable; default loopback only).
 	HTTPAllow []string
+	// HTTPHosts are more names the bridge's Host header check accepts
+	// (xmlrpc_host, repeatable: "name" or "name:port"; "*" turns the check
+	// off).
+	HTTPHosts []string
 	// HTTPCert and HTTPKey turn the listener into HTTPS (http_cert,
 	// http_key).
 	HTTPCert, HTTPKey string
@@ -304,6 +308,10 @@ var optDefs = map[string]optDef{
 	"sip_domain":          strOpt(func(o *Options) *string { return &o.SIPDomain }),
 	"xmlrpc_allow": {kind: optAddr, set: func(o *Options, v OptValue) error {
 		o.HTTPAllow = append(o.HTTPAllow, v.Text)
+		return nil
+	}},
+	"xmlrpc_host": {kind: optAddr, set: func(o *Options, v OptValue) error {
+		o.HTTPHosts = append(o.HTTPHosts, v.Text)
 		return nil
 	}},
 	"http_listen": strOpt(func(o *Options) *string { return &o.HTTP }),

@@ -36,9 +36,10 @@ type browserSession struct {
 }
 
 // startBrowser starts chromedriver on a free port in its own process
-// group, opens a session of headless Chromium with a fresh profile, and
+// group, opens a session of headless Chromium with a fresh profile (and
+// extraArgs on its command line), and
 // at the end of the test closes the session and kills both.
-func startBrowser(t *testing.T, shots string) *browserSession {
+func startBrowser(t *testing.T, shots string, extraArgs ...string) *browserSession {
 	t.Helper()
 	driver := testutil.RequireTool(t, "chromedriver")
 	chromium := testutil.RequireTool(t, "chromium")
@@ -83,9 +84,9 @@ func startBrowser(t *testing.T, shots string) *browserSession {
 		"browserName": "chrome",
 		"goog:chromeOptions": map[string]any{
 			"binary": chromium,
-			"args": []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+			"args": append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 				"--disable-background-networking", "--disable-component-update", "--disable-sync",
-				"--disable-dev-shm-usage", "--disable-crash-reporter", "--disable-breakpad", "--window-size=1280,1000", "--user-data-dir=" + t.TempDir()},
+				"--disable-dev-shm-usage", "--disable-crash-reporter", "--disable-breakpad", "--window-size=1280,1000", "--user-data-dir=" + t.TempDir()}, extraArgs...),
 		},
 	}}}
 	var sess struct {

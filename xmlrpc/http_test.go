@@ -189,6 +189,7 @@ func TestAdmitAddresses(t *testing.T) {
 	} {
 		r := httptest.NewRequest(http.MethodPost, "/xmlrpc", nil)
 		r.RemoteAddr = addr
+		r.Host = "127.0.0.1:5080"
 		if got, _ := s.admit(r); got != want {
 			t.Errorf("admit(%q) = %d, want %d", addr, got, want)
 		}

@@ -46,6 +46,14 @@ type Options struct {
 	// only (127.0.0.0/8 and ::1); use 0.0.0.0/0 and ::/0 to admit anyone.
 	Allow []netip.Prefix
 
+	// Hosts lists more names the Host header may carry (anti DNS
+	// rebinding): "name" (any port) or "name:port". The listener's own
+	// names are always accepted: localhost, loopback addresses and the
+	// address the client connected to, each with the listener's port.
+	// "*" turns the Host check off (e.g. behind a reverse proxy that
+	// rewrites Host).
+	Hosts []string
+
 	// MaxBodyBytes bounds a request body (default 1 MiB); a larger one
 	// gets HTTP 413 with a FaultTooLarge fault and is not decoded.
 	MaxBodyBytes int64
@@ -110,6 +118,10 @@ type Server struct {
 	opts  Options
 	log   *slog.Logger
 	slots chan struct{}
+	// hosts are Options.Hosts parsed; anyHost is "*".
+	hosts   []hostName
+	anyHost bool
+	cop     *http.CrossOriginProtection
 	// methods holds the built-in methods (tests add an echo method).
 	methods map[string]method
 }
@@ -172,6 +184,19 @@ func New(exec Executor, opts Options) (*Server, error) {
 		log:   log.With("module", "xmlrpc"),
 		slots: make(chan struct{}, opts.MaxInFlight),
 	}
+	for _, h := range opts.Hosts {
+		h = strings.TrimSpace(h)
+		if h == "*" {
+			s.anyHost = true
+			continue
+		}
+		hn, err := parseHostName(h)
+		if err != nil {
+			return nil, err
+		}
+		s.hosts = append(s.hosts, hn)
+	}
+	s.cop = http.NewCrossOriginProtection()
 	s.methods = s.builtins()
 	return s, nil
 }
@@ -204,6 +229,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "405 method not allowed: XML-RPC takes a POST of a text/xml methodCall", http.StatusMethodNotAllowed)
+		return
+	}
+	if why := contentTypeRefused(r); why != "" {
+		s.log.Warn("request refused", "remote", r.RemoteAddr, "status", http.StatusUnsupportedMediaType, "reason", why)
+		http.Error(w, "415 "+why, http.StatusUnsupportedMediaType)
 		return
 	}
 	body, err := s.readBody(w, r)
@@ -266,7 +296,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 }
 
-// admit applies the allow-list and basic authentication; it returns 0 when
+// admit applies the allow-list, the Host check (anti DNS rebinding), the
+// cross-origin check (Sec-Fetch-Site / Origin, as the web console's) and
+// basic authentication; it returns 0 when
 // the request may proceed, else the HTTP status and a reason.
 func (s *Server) admit(r *http.Request) (int, string) {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
@@ -283,6 +315,12 @@ func (s *Server) admit(r *http.Request) (int, string) {
 	}
 	if !allowed {
 		return http.StatusForbidden, "forbidden: client address not allowed"
+	}
+	if !s.hostAllowed(r) {
+		return http.StatusForbidden, fmt.Sprintf("forbidden: Host %q is not a name of this server (see xmlrpc_host)", r.Host)
+	}
+	if err := s.cop.Check(r); err != nil {
+		return http.StatusForbidden, "forbidden: cross-origin request from a web page"
 	}
 	if len(s.opts.Users) == 0 && s.opts.Authenticate == nil {
 		return 0, ""

@@ -27,6 +27,10 @@ type Options struct {
 	User, Password string
 	// Allow lists the admitted client networks (default loopback only).
 	Allow []string
+	// Hosts are more names the Host header may carry (xmlrpc_host; "*"
+	// turns the check off). The listener's own names are always accepted,
+	// and so is the host name of Listen.
+	Hosts []string
 	// CertFile and KeyFile switch to HTTPS.
 	CertFile, KeyFile string
 	Log               *slog.Logger
@@ -59,7 +63,11 @@ func Start(exec xmlrpc.Executor, o Options) (*Frontend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("frontend: %w", err)
 	}
-	xo := xmlrpc.Options{Allow: allow, CertFile: o.CertFile, KeyFile: o.KeyFile, Logger: o.Log}
+	hosts := o.Hosts
+	if h, _, err := net.SplitHostPort(o.Listen); err == nil && h != "" {
+		hosts = append(hosts[:len(hosts):len(hosts)], h)
+	}
+	xo := xmlrpc.Options{Allow: allow, Hosts: hosts, CertFile: o.CertFile, KeyFile: o.KeyFile, Logger: o.Log}
 	if o.User != "" {
 		xo.Users = map[string]string{o.User: o.Password}
 	}
