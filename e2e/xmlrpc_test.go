@@ -29,6 +29,13 @@ type serProcess struct {
 // port, the FIFO and the HTTP listener (XML-RPC) enabled.
 func startSerBinary(t *testing.T, config string) *serProcess {
 	t.Helper()
+	return startSerBinaryDB(t, config, "")
+}
+
+// startSerBinaryDB is startSerBinary with db_url set to dbURL (an SQLite
+// file in the process's directory when "").
+func startSerBinaryDB(t *testing.T, config, dbURL string) *serProcess {
+	t.Helper()
 	dir := t.TempDir()
 	sipPort, httpPort := testutil.FreePort(t), testutil.FreePort(t)
 	cfgPath := filepath.Join(dir, "ser.cfg")
@@ -37,12 +44,23 @@ func startSerBinary(t *testing.T, config string) *serProcess {
 		fifo: filepath.Join(dir, "ser_fifo"), dir: dir,
 	}
 	config = strings.NewReplacer("listen=127.0.0.1", "", "port=5060", "").Replace(config)
-	config = fmt.Sprintf("fifo=%q\nfifo_dir=%q\ndb_url=\"sqlite://%s/ser.db\"\n", p.fifo, dir+"/", dir) + config
+	if dbURL == "" {
+		dbURL = "sqlite://" + dir + "/ser.db"
+	}
+	config = fmt.Sprintf("fifo=%q\nfifo_dir=%q\ndb_url=%q\n", p.fifo, dir+"/", dbURL) + config
 	config = strings.Replace(config, `fifo="/tmp/ser_fifo"`, "", 1)
 	if err := os.WriteFile(cfgPath, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p.proc = testutil.Start(t, dir, serBin, "-f", cfgPath, "-D", "-E", "-l", p.sipAddr, "-H", p.httpAddr)
+	p.start(t)
+	return p
+}
+
+// start runs the ser binary on p's configuration and waits until its HTTP
+// listener accepts connections.
+func (p *serProcess) start(t *testing.T) {
+	t.Helper()
+	p.proc = testutil.Start(t, p.dir, serBin, "-f", filepath.Join(p.dir, "ser.cfg"), "-D", "-E", "-l", p.sipAddr, "-H", p.httpAddr)
 	waitFor(t, func() bool {
 		c, err := net.Dial("tcp", p.httpAddr)
 		if err == nil {
@@ -56,7 +74,6 @@ func startSerBinary(t *testing.T, config string) *serProcess {
 			t.Logf("ser output:\n%s", tail(p.proc.Output()))
 		}
 	})
-	return p
 }
 
 func (p *serProcess) udpAddr() *net.UDPAddr {
