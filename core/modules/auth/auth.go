@@ -63,6 +63,14 @@ type Config struct {
 	// domain (the username's domain part, else the realm), not only by
 	// username.
 	UseDomain bool
+	// CheckDigestURI is check_digest_uri: the digest uri must name the
+	// Request-URI as received (else 400).
+	CheckDigestURI bool
+	// OneTimeNonce is one_time_nonce: an answer without qop is accepted
+	// for one request per nonce (the next one gets a stale challenge).
+	OneTimeNonce bool
+	// Throttle are the guessing limits (throttle_*).
+	Throttle ThrottleConfig
 }
 
 // Module is one server's auth instance.
@@ -78,6 +86,7 @@ type Module struct {
 	tables map[string]bool
 	secret []byte
 	nc     *ncTracker
+	guard  *guard // nil with throttle off
 	now    func() time.Time
 	// dbTimeout bounds one credentials lookup.
 	dbTimeout time.Duration
@@ -92,6 +101,9 @@ func New() *Module {
 			PasswordColumn2: DefaultPasswordColumn2,
 			UserColumn:      DefaultUserColumn,
 			DomainColumn:    DefaultDomainColumn,
+			CheckDigestURI:  true,
+			OneTimeNonce:    true,
+			Throttle:        defaultThrottle(),
 		},
 		log:       slog.Default(),
 		tables:    map[string]bool{},
@@ -116,6 +128,9 @@ func initModule(inst any, env *module.Env) error {
 	}
 	if a.cfg.CalculateHA1 && !a.cfg.passwordColumnSet {
 		a.cfg.PasswordColumn = DefaultPlainColumn
+	}
+	if a.cfg.Throttle.On {
+		a.guard = newGuard(a.cfg.Throttle)
 	}
 	if a.cfg.Secret != "" {
 		a.secret = []byte(a.cfg.Secret)

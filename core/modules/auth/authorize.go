@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -83,6 +85,13 @@ func (a *Module) authorize(m *sipmsg.Msg, realm, table string, k kind) int {
 		return -1
 	}
 	log := a.log.With("username", c.Username, "realm", c.Realm, "src", m.Rcv.Src.String())
+	if a.cfg.CheckDigestURI {
+		if ruri := receivedURI(m); !digestURIMatches(c.URI, ruri) {
+			log.Warn("auth: digest uri does not match the Request-URI", "uri", c.URI, "ruri", ruri)
+			a.reply(m, 400, "Bad Request", "")
+			return 0
+		}
+	}
 	if !c.SupportedAlgorithm() {
 		log.Info("auth: unsupported digest algorithm", "algorithm", c.Algorithm)
 		return -1
@@ -92,10 +101,21 @@ func (a *Module) authorize(m *sipmsg.Msg, realm, table string, k kind) int {
 		log.Info("auth: invalid nonce value received")
 		return -1
 	}
+	now := a.now()
+	var keys throttleKeys
+	if a.guard != nil {
+		keys = keysOf(c, m.Rcv.Src)
+		if ok, why := a.guard.allow(keys, now); !ok {
+			log.Debug("auth: refused without checking the response", "why", why)
+			return -1
+		}
+		defer a.guard.done(keys)
+	}
 	ha1s, err := a.ha1s(c, table)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		log.Info("auth: user not found", "table", table)
+		a.failed(keys, now, log)
 		return -1
 	case errors.Is(err, errStoredHA1):
 		log.Error("auth: refusing credentials", "err", err)
@@ -113,21 +133,33 @@ func (a *Module) authorize(m *sipmsg.Msg, realm, table string, k kind) int {
 	}
 	if !matched {
 		log.Info("auth: invalid password")
+		a.failed(keys, now, log)
 		return -1
 	}
-	now := a.now()
 	if now.After(expires) {
 		log.Debug("auth: response is OK, but nonce is stale")
 		st.stale[k] = true
 		return -1
 	}
-	if c.QOP != "" {
+	switch {
+	case c.QOP != "":
 		nc, _ := strconv.ParseUint(c.NC, 16, 32) // Check made sure it is 8 hex digits
-		if !a.nc.use(c.Nonce, uint32(nc), txnKey(m), expires, now) {
+		if !a.nc.use(c.Nonce, uint32(nc), requestKey(m), expires, now) {
 			log.Info("auth: nonce count replayed", "nc", c.NC)
 			st.stale[k] = true
 			return -1
 		}
+	case a.cfg.OneTimeNonce:
+		// Without qop nothing but the nonce changes between requests:
+		// each nonce answers one request (and its retransmissions).
+		if !a.nc.use(c.Nonce, 0, requestKey(m), expires, now) {
+			log.Info("auth: nonce already used by another request (no qop)")
+			st.stale[k] = true
+			return -1
+		}
+	}
+	if a.guard != nil {
+		a.guard.succeed(keys)
 	}
 	st.cred = c
 	log.Debug("auth: authorized")
@@ -210,14 +242,11 @@ func (a *Module) ha1s(c *Credentials, table string) ([]string, error) {
 // errStoredHA1: the hash column of a user does not hold an MD5 hash.
 var errStoredHA1 = errors.New("stored HA1 is not 32 hex digits")
 
-// txnKey identifies the transaction of m (Call-ID and CSeq) so that a
-// retransmission with the same nonce count is recognised.
-func txnKey(m *sipmsg.Msg) string {
-	cseq := ""
-	if h := m.Req.CSeq(); h != nil {
-		cseq = h.Value()
+// failed counts a wrong answer for the guessing limits.
+func (a *Module) failed(k throttleKeys, now time.Time, log *slog.Logger) {
+	if a.guard != nil {
+		a.guard.fail(k, now, log)
 	}
-	return m.CallID() + "\x00" + cseq
 }
 
 // reply sends a reply to m through sl (so that sl_stats count it and the

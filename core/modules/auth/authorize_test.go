@@ -288,12 +288,43 @@ func TestNonceCountReplay(t *testing.T) {
 			t.Errorf("%s: %d, want %d", s.name, got, s.want)
 		}
 	}
-	// Without qop a nonce may be reused within its lifetime (RFC 2069).
-	for i := 0; i < 2; i++ {
-		x := answer{Username: "alice", Realm: "example.com", Password: "secret", Nonce: nonce}
-		m := modtest.Request{CSeq: 10 + i, Headers: []string{x.line()}}.Msg(t)
-		if r, _ := h(m); r != 1 {
-			t.Fatalf("reuse %d without qop: %d", i, r)
+	// The same Call-ID, CSeq and nonce count on a request that differs
+	// (another Contact) is not a retransmission.
+	x := answer{Username: "alice", Realm: "example.com", Password: "secret", Nonce: nonce, QOP: "auth", NC: "0000000b"}
+	m := modtest.Request{CSeq: 5, Headers: []string{x.line(), "Contact: <sip:alice@192.0.2.10>"}}.Msg(t)
+	if r, _ := h(m); r != 1 {
+		t.Fatalf("nc 0b: %d", r)
+	}
+	m = modtest.Request{CSeq: 5, Headers: []string{x.line(), "Contact: <sip:mallory@198.51.100.1>"}}.Msg(t)
+	if r, _ := h(m); r != -1 || !state(m).stale[www] {
+		t.Errorf("changed request with the same nc, Call-ID and CSeq: %d, stale %v", r, state(m).stale[www])
+	}
+}
+
+func TestOneTimeNonceWithoutQop(t *testing.T) {
+	for _, oneTime := range []int{1, 0} {
+		f := newFixture(t, map[string]any{"one_time_nonce": oneTime}, false)
+		h := f.bind("www_authorize", "example.com", "subscriber")
+		f.attach()
+		nonce := f.nonce()
+		send := func(cseq int) (int, bool) {
+			x := answer{Username: "alice", Realm: "example.com", Password: "secret", Nonce: nonce}
+			m := modtest.Request{CSeq: cseq, Headers: []string{x.line()}}.Msg(t)
+			r, _ := h(m)
+			return r, state(m).stale[www]
+		}
+		if r, _ := send(10); r != 1 {
+			t.Fatalf("one_time_nonce %d: first use %d", oneTime, r)
+		}
+		if r, _ := send(10); r != 1 {
+			t.Errorf("one_time_nonce %d: retransmission %d", oneTime, r)
+		}
+		r, stale := send(11)
+		switch {
+		case oneTime == 1 && (r != -1 || !stale):
+			t.Errorf("replay in a new request without qop: %d stale %v, want -1 stale", r, stale)
+		case oneTime == 0 && r != 1:
+			t.Errorf("one_time_nonce 0: reuse %d, want 1 (RFC 2069)", r)
 		}
 	}
 }

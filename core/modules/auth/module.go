@@ -34,12 +34,16 @@ var (
 // use the nonces of auth's secret, as in SER.
 var Exports = &module.Exports{
 	Name: "auth",
-	Params: []module.Param{
+	Params: append([]module.Param{
 		pSecret, pNonceExp,
 		// SER 0.8.
 		pDBURL, pCalcHA1, pPassCol, pPassCol2, pUserCol,
 		{Name: "realm_column", Kind: module.Str, Set: setDomainCl},
-	},
+		// Replay protection (Kamailio's one_time_nonce name) and the
+		// guessing limits: not in SER.
+		{Name: "check_digest_uri", Kind: module.Int, Set: module.BoolParam(func(m *Module, b bool) { m.cfg.CheckDigestURI = b })},
+		{Name: "one_time_nonce", Kind: module.Int, Set: module.BoolParam(func(m *Module, b bool) { m.cfg.OneTimeNonce = b })},
+	}, throttleParams...),
 	Funcs: []module.Func{
 		{Name: "www_challenge", MinArgs: 2, MaxArgs: 2, Routes: module.Request, Fixup: fixupChallenge(www)},
 		{Name: "proxy_challenge", MinArgs: 2, MaxArgs: 2, Routes: module.Request, Fixup: fixupChallenge(proxy)},

@@ -11,9 +11,11 @@ const DefaultNCEntries = 65536
 
 // ncTracker remembers, per nonce, the highest nonce count (nc) this server
 // accepted with qop, so that a captured qop=auth request cannot be
-// replayed with the same nc. A retransmission (same nc, Call-ID and CSeq)
-// is still accepted. The table is per server: a nonce answered at two
-// servers sharing the secret is tracked by each separately.
+// replayed with the same nc, and the nonces used without qop (as count
+// 0), so that such a nonce answers one request only. A retransmission
+// (the same request, byte for byte) is still accepted. The table is per
+// server: a nonce answered at two servers sharing the secret is tracked
+// by each separately.
 type ncTracker struct {
 	mu      sync.Mutex
 	max     int
@@ -22,7 +24,7 @@ type ncTracker struct {
 
 type ncEntry struct {
 	nc      uint32
-	txn     string // Call-ID + CSeq of the request that used nc
+	txn     string // requestKey of the request that used nc
 	expires int64  // Unix seconds: the nonce's expiry
 }
 
@@ -30,9 +32,9 @@ func newNCTracker(max int) *ncTracker {
 	return &ncTracker{max: max, entries: map[string]*ncEntry{}}
 }
 
-// use records that a request of transaction txn (Call-ID and CSeq) used
-// nonce with count nc and reports whether that is allowed: nc above the
-// last one accepted, or the same nc from the same transaction.
+// use records that the request txn (its requestKey) used nonce with count
+// nc (0 without qop) and reports whether that is allowed: nc above the
+// last one accepted, or the same nc from the same request.
 func (t *ncTracker) use(nonce string, nc uint32, txn string, expires, now time.Time) bool {
 	key := strings.ToLower(nonce)
 	t.mu.Lock()
