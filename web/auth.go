@@ -3,8 +3,6 @@ package web
 import (
 	"crypto/subtle"
 	"errors"
-	"fmt"
-	"math"
 	"net/http"
 
 	"ser/core/store"
@@ -82,15 +80,15 @@ func (a *App) handleLogin(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, status, "login", view{Title: "Log in", Data: loginData{Form: f, Next: next}})
 	}
 	user, domain := splitAOR(f.Get("username"), a.opts.Domain)
-	ip := clientIP(r)
-	if wait, blocked := a.limiter.blocked(ip, user+"@"+domain); blocked {
-		a.log.Warn("login refused: too many failures", "user", user+"@"+domain, "remote", ip)
-		show(http.StatusTooManyRequests, fmt.Sprintf("Too many failed logins. Try again in %d minutes.",
-			int(math.Ceil(wait.Minutes()))))
-		return
-	}
 	if user == "" || f.Get("password") == "" {
 		show(http.StatusOK, "Enter your user name and password.")
+		return
+	}
+	ip := clientIP(r)
+	keys := keysFor(ip, user+"@"+domain)
+	if no := a.limiter.admit(r.Context(), keys); no != nil {
+		a.log.Warn("login refused: too many failures", "user", user+"@"+domain, "remote", ip, "why", no.why)
+		show(http.StatusTooManyRequests, no.msg+" Try again in "+retryIn(no.wait)+".")
 		return
 	}
 	ok, err := a.checkPassword(r, user, domain, f.Get("password"))
@@ -99,12 +97,14 @@ func (a *App) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		a.limiter.fail(ip, user+"@"+domain)
 		a.log.Warn("login failed", "user", user+"@"+domain, "remote", ip)
+		for _, b := range a.limiter.fail(keys) {
+			a.log.Warn("login back-off", "user", user+"@"+domain, "remote", ip, "started", b)
+		}
 		show(http.StatusOK, "Wrong user name or password.")
 		return
 	}
-	a.limiter.success(user + "@" + domain)
+	a.limiter.success(keys)
 	must, err := a.mustChangePassword(r, user, domain)
 	if err != nil {
 		a.fail(w, r, err)
@@ -183,6 +183,17 @@ func (a *App) handlePasswordForm(w http.ResponseWriter, r *http.Request) {
 func (a *App) handlePassword(w http.ResponseWriter, r *http.Request) {
 	rs := reqCtx(r)
 	f := newForm(r, "password", "new_password", "confirm_password")
+	// The current password is guessable here too (with a stolen
+	// session): the login limits apply.
+	keys := keysFor(clientIP(r), rs.me.AOR())
+	if no := a.limiter.admit(r.Context(), keys); no != nil {
+		a.log.Warn("password change refused: too many failures", "user", rs.me.AOR(), "remote", keys.addr, "why", no.why)
+		f.fail("password", no.msg+" Try again in "+retryIn(no.wait)+".")
+		f.clearPasswords()
+		a.render(w, r, http.StatusTooManyRequests, "password", view{Title: "Change password", Section: "account",
+			Data: passwordData{Form: f, Force: rs.sess.MustChange}})
+		return
+	}
 	ok, err := a.checkPassword(r, rs.me.Username, rs.me.Domain, f.Get("password"))
 	if err != nil {
 		a.fail(w, r, err)
@@ -190,6 +201,9 @@ func (a *App) handlePassword(w http.ResponseWriter, r *http.Request) {
 	}
 	if !ok {
 		f.fail("password", "wrong password")
+		a.limiter.fail(keys)
+	} else {
+		a.limiter.success(keys)
 	}
 	f.check("new_password", validNewPassword(f.Get("new_password"), f.Get("confirm_password")))
 	if f.ok() && f.Get("new_password") == f.Get("password") {

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"ser/core/store"
+	"ser/internal/throttle"
 )
 
 func TestLoginLogout(t *testing.T) {
@@ -103,55 +106,174 @@ func TestLoginCSRF(t *testing.T) {
 	b.do(req).want(t, http.StatusForbidden, "Cross-origin")
 }
 
-func TestLoginRateLimit(t *testing.T) {
-	e := newEnv(t, "")
+// browserFrom is a browser whose connections come from another loopback
+// address (127.0.0.2, …): a second client on the same machine.
+func (e *env) browserFrom(ip string) *browser {
 	b := e.browser()
-	b.get("/login")
-	for i := 0; i < maxFailuresUser; i++ {
-		b.post("/login", "username", "alice", "password", "wrong").want(t, http.StatusOK, "Wrong user name")
-	}
-	// Blocked now, even with the right password.
-	b.post("/login", "username", "alice", "password", testPW).want(t, http.StatusTooManyRequests, "Too many failed logins. Try again in 15 minutes.")
-	// Another user from the same address is not blocked yet.
-	b.post("/login", "username", "bob", "password", testPW).redirectsTo(t, "/")
-	if !strings.Contains(e.logs.String(), "login refused: too many failures") {
-		t.Error("not logged")
-	}
-	if strings.Contains(e.logs.String(), testPW) || strings.Contains(e.logs.String(), "wrong") {
-		t.Error("a password is in the log")
-	}
-	e.clk.Advance(loginWindow)
-	b2 := e.browser()
-	b2.login("alice", testPW)
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	b.c.Transport = &http.Transport{DialContext: d.DialContext}
+	return b
 }
 
-func TestLimiterPerAddress(t *testing.T) {
-	clk := &clock{t: t0}
-	l := newLimiter(clk.Now)
-	for i := 0; i < maxFailuresIP; i++ {
-		l.fail("192.0.2.1", "u"+strings.Repeat("x", i))
+// fakeWaits makes the limiter's waits advance the test clock and records
+// them.
+func fakeWaits(e *env) *[]time.Duration {
+	var waits []time.Duration
+	e.app.limiter.sleep = func(_ context.Context, d time.Duration) error {
+		waits = append(waits, d)
+		e.clk.Advance(d)
+		return nil
 	}
-	if _, blocked := l.blocked("192.0.2.1", "someone"); !blocked {
-		t.Error("address not blocked")
+	return &waits
+}
+
+// TestLoginThrottlePair: guesses for alice from one address back off
+// after five, answered 429 without checking — the right password too —
+// while alice herself (another address) and bob (the same address) log
+// in. Nothing is locked for 15 minutes: after the back-off one more
+// guess is checked.
+func TestLoginThrottlePair(t *testing.T) {
+	e := newEnv(t, "")
+	fakeWaits(e)
+	attacker := e.browserFrom("127.0.0.2")
+	attacker.get("/login")
+	for i := 0; i < pairFailures; i++ {
+		attacker.post("/login", "username", "alice", "password", "wrong").want(t, http.StatusOK, "Wrong user name")
 	}
-	if _, blocked := l.blocked("192.0.2.2", "someone"); blocked {
-		t.Error("other address blocked")
+	attacker.post("/login", "username", "alice", "password", testPW).
+		want(t, http.StatusTooManyRequests, "Too many failed logins for this account from your address. Try again in 1 second.")
+	// The owner, from her own address, and bob from the attacker's.
+	e.browser().login("alice", testPW)
+	attacker.post("/login", "username", "bob", "password", testPW).redirectsTo(t, "/")
+	// One more guess after the back-off (which then doubles).
+	e.clk.Advance(loginDelay)
+	b := e.browserFrom("127.0.0.2")
+	b.get("/login")
+	b.post("/login", "username", "alice", "password", "wrong").want(t, http.StatusOK, "Wrong user name")
+	b.post("/login", "username", "alice", "password", "wrong").
+		want(t, http.StatusTooManyRequests, "Try again in 2 seconds.")
+	e.clk.Advance(2 * loginDelay)
+	b.post("/login", "username", "alice", "password", testPW).redirectsTo(t, "/")
+	logs := e.logs.String()
+	if !strings.Contains(logs, "login refused: too many failures") || !strings.Contains(logs, "remote=127.0.0.2") ||
+		!strings.Contains(logs, "account at this address backs off") {
+		t.Errorf("not logged:\n%s", logs)
 	}
-	clk.Advance(loginWindow)
-	if _, blocked := l.blocked("192.0.2.1", "someone"); blocked {
-		t.Error("still blocked after the window")
+	if strings.Contains(logs, testPW) || strings.Contains(logs, "wrong") {
+		t.Error("a password is in the log")
 	}
-	// The maps stay bounded.
+}
+
+// TestLoginAccountUnderAttack: guesses for alice from several addresses
+// (each below its own limit) space out alice's checks: a guess waits for
+// its slot, or gets 429 when the next slot is too far; alice from an
+// address that has not failed for her waits at most maxLoginWait and
+// gets in — she cannot be locked out.
+func TestLoginAccountUnderAttack(t *testing.T) {
+	e := newEnv(t, "")
+	waits := fakeWaits(e)
+	// Six addresses, two guesses each: no pair reaches its limit, the
+	// account passes its tenth failure.
+	var attackers []*browser
+	for i := 2; i < 8; i++ {
+		b := e.browserFrom(fmt.Sprint("127.0.0.", i))
+		b.get("/login")
+		for j := 0; j < 2; j++ {
+			b.post("/login", "username", "alice", "password", "wrong").want(t, http.StatusOK, "Wrong user name")
+		}
+		attackers = append(attackers, b)
+	}
+	for i, w := range (*waits)[:accountFailures] {
+		if w != 0 {
+			t.Errorf("login %d waited %v before the account was under attack", i+1, w)
+		}
+	}
+	refused := false
+	for i := 0; i < 3*len(attackers) && !refused; i++ {
+		p := attackers[i%len(attackers)].post("/login", "username", "alice", "password", "wrong")
+		switch p.status {
+		case http.StatusOK:
+		case http.StatusTooManyRequests:
+			if !strings.Contains(p.body, "Too many failed logins for this account. Try again in") {
+				t.Fatalf("refusal:\n%s", p.body)
+			}
+			refused = true
+		default:
+			t.Fatalf("status %d", p.status)
+		}
+	}
+	if !refused {
+		t.Fatal("guesses from addresses that failed were never refused")
+	}
+	for _, w := range *waits {
+		if w > maxLoginWait {
+			t.Errorf("a login waited %v", w)
+		}
+	}
+	n := len(*waits)
+	owner := e.browserFrom("127.0.0.9")
+	owner.login("alice", testPW)
+	if len(*waits) != n+1 || (*waits)[n] == 0 || (*waits)[n] > maxLoginWait {
+		t.Errorf("the owner's login waited %v, want a delay of at most %v", (*waits)[n:], maxLoginWait)
+	}
+}
+
+// TestLoginBehindProxy: many users behind one address (a reverse proxy):
+// one user's failures do not keep the others out.
+func TestLoginBehindProxy(t *testing.T) {
+	e := newEnv(t, "")
+	fakeWaits(e)
+	b := e.browser()
+	b.get("/login")
+	for i := 0; i < 30; i++ {
+		b.post("/login", "username", "bob", "password", "wrong")
+	}
+	e.browser().login("alice", testPW)
+	e.browser().login("root", testPW)
+}
+
+// TestLoginSpraying: one address trying many accounts backs off for all
+// of them; other addresses are not affected.
+func TestLoginSpraying(t *testing.T) {
+	e := newEnv(t, "")
+	fakeWaits(e)
+	b := e.browserFrom("127.0.0.6")
+	b.get("/login")
+	for i := 0; i < addrAccounts; i++ {
+		b.post("/login", "username", fmt.Sprint("user", i), "password", "123456").want(t, http.StatusOK, "Wrong user name")
+	}
+	b.post("/login", "username", "alice", "password", testPW).
+		want(t, http.StatusTooManyRequests, "Too many failed logins from your address.")
+	e.browser().login("alice", testPW)
+}
+
+// TestPasswordChangeThrottled: guessing the current password on the
+// password page (with a stolen session) is limited as logins are.
+func TestPasswordChangeThrottled(t *testing.T) {
+	e := newEnv(t, "")
+	fakeWaits(e)
+	b := e.as("alice")
+	b.get("/password")
+	for i := 0; i < pairFailures; i++ {
+		b.post("/password", "password", "wrong", "new_password", "NewSecret1", "confirm_password", "NewSecret1").
+			want(t, http.StatusUnprocessableEntity, "wrong password")
+	}
+	b.post("/password", "password", testPW, "new_password", "NewSecret1", "confirm_password", "NewSecret1").
+		want(t, http.StatusTooManyRequests, "Too many failed logins for this account from your address.")
+}
+
+func TestLimiterBounded(t *testing.T) {
+	l := newLimiter(func() time.Time { return t0 })
 	for i := 0; i < maxLimiterKeys+10; i++ {
-		l.fail("198.51.100.1", "flood"+strings.Repeat("y", i%50)+string(rune('a'+i%26))+time.Duration(i).String())
+		l.fail(keysFor("198.51.100.1", fmt.Sprint("flood", i)))
 	}
-	if len(l.user) > maxLimiterKeys {
-		t.Errorf("%d user windows kept", len(l.user))
+	if l.pair.Len() > maxLimiterKeys || l.account.Len() > maxLimiterKeys {
+		t.Errorf("%d pairs, %d accounts kept", l.pair.Len(), l.account.Len())
 	}
 	huge := strings.Repeat("h", 60000)
-	l.fail("198.51.100.2", huge)
-	if _, ok := l.user[huge]; ok || l.user[huge[:maxLimiterKeyLen]] == nil {
-		t.Error("a huge user name is kept whole")
+	l.fail(keysFor("198.51.100.2", huge))
+	if l.account.Failures(huge[:throttle.MaxKeyLen], t0) != 1 {
+		t.Error("a huge user name is not cut")
 	}
 }
 

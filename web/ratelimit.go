@@ -1,126 +1,141 @@
 package web
 
 import (
+	"context"
+	"fmt"
+	"math"
 	"net"
 	"net/http"
-	"sort"
 	"strings"
-	"sync"
 	"time"
+
+	"ser/internal/throttle"
 )
 
-// Login rate limits: failed logins are counted per client address and per
-// user name in fixed windows; past the limit, logins from that address or
-// for that name are refused until the window ends (even with the right
-// password, so guessing cannot go on in the background).
+// Login limits. A wrong password (or unknown account) is counted for the
+// account at the client address (the pair), for the address once per
+// newly failing pair (accounts tried from it), and for the account from
+// all addresses. Nothing is locked: the pair and the address back off
+// (refused with 429 and nothing checked, so a guess learns nothing), and
+// an account under attack from many addresses gets its checks spaced out
+// (each login waits for its slot), which delays but never refuses a login
+// from an address that has not failed for the account.
 const (
-	loginWindow      = 15 * time.Minute
-	maxFailuresIP    = 20
-	maxFailuresUser  = 5
-	maxLimiterKeys   = 10000
-	maxLimiterKeyLen = 200
-	limiterPruneSize = maxLimiterKeys / 2
+	pairFailures    = 5                // failures of an account at one address before the pair backs off
+	addrAccounts    = 20               // accounts failing from one address before the address backs off
+	accountFailures = 10               // failures of an account before its checks are spaced out
+	loginDelay      = time.Second      // first back-off, doubled by each further failure
+	loginMaxDelay   = 15 * time.Minute // cap of the pair and address back-off
+	accountMaxSlot  = time.Minute      // cap of the spacing of an account's checks
+	maxLoginWait    = 5 * time.Second  // longest a login waits for its slot
+	loginForget     = time.Hour        // a count is dropped this long after its last failure
+	maxLimiterKeys  = 10000            // keys per table
 )
 
-// window counts failures from its start.
-type window struct {
-	start    time.Time
-	failures int
-}
-
-// limiter holds the failure counters.
+// limiter holds the login failure counts.
 type limiter struct {
-	mu   sync.Mutex
-	now  func() time.Time
-	ip   map[string]*window
-	user map[string]*window
+	now                 func() time.Time
+	sleep               func(context.Context, time.Duration) error
+	pair, addr, account *throttle.Table
 }
 
 func newLimiter(now func() time.Time) *limiter {
-	return &limiter{now: now, ip: map[string]*window{}, user: map[string]*window{}}
+	pol := func(free int, max time.Duration) throttle.Policy {
+		return throttle.Policy{Free: free, Delay: loginDelay, Max: max, Forget: loginForget, Cap: maxLimiterKeys}
+	}
+	return &limiter{now: now, sleep: sleepCtx,
+		pair: throttle.New(pol(pairFailures, loginMaxDelay)), addr: throttle.New(pol(addrAccounts, loginMaxDelay)),
+		account: throttle.New(pol(accountFailures, accountMaxSlot))}
 }
 
-// blocked reports whether a login from ip for user must be refused, and
-// for how long.
-func (l *limiter) blocked(ip, user string) (time.Duration, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// sleepCtx waits for d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// loginKeys are the limiter's keys of a login: the account (lowercase
+// user@domain), the client address and the pair.
+type loginKeys struct{ account, addr, pair string }
+
+func keysFor(ip, account string) loginKeys {
+	account = strings.ToLower(account)
+	return loginKeys{account: account, addr: ip, pair: ip + " " + account}
+}
+
+// refusal says why a login was not checked and when to try again.
+type refusal struct {
+	why  string // for the log
+	msg  string // for the user
+	wait time.Duration
+}
+
+// admit decides whether a login may be checked, waiting for the
+// account's slot when the account is under attack; nil means go ahead.
+func (l *limiter) admit(ctx context.Context, k loginKeys) *refusal {
 	now := l.now()
-	var wait time.Duration
-	for _, c := range []struct {
-		m   map[string]*window
-		key string
-		max int
-	}{{l.ip, ip, maxFailuresIP}, {l.user, userKey(user), maxFailuresUser}} {
-		w := c.m[c.key]
-		if w == nil {
-			continue
-		}
-		if now.Sub(w.start) >= loginWindow {
-			delete(c.m, c.key)
-			continue
-		}
-		if w.failures >= c.max {
-			wait = max(wait, w.start.Add(loginWindow).Sub(now))
-		}
+	if w := l.addr.Blocked(k.addr, now); w > 0 {
+		return &refusal{"address backing off", "Too many failed logins from your address.", w}
 	}
-	return wait, wait > 0
+	if w := l.pair.Blocked(k.pair, now); w > 0 {
+		return &refusal{"account backing off at this address", "Too many failed logins for this account from your address.", w}
+	}
+	wait, ok := l.account.Reserve(k.account, now, maxLoginWait)
+	if !ok {
+		if l.pair.Failures(k.pair, now) > 0 {
+			return &refusal{"account under attack, no slot", "Too many failed logins for this account.", wait}
+		}
+		// An address that has not failed for the account is never
+		// refused: it waits the longest, then is checked.
+		wait = maxLoginWait
+	}
+	if err := l.sleep(ctx, wait); err != nil {
+		return &refusal{"client went away while waiting", "Try again.", 0}
+	}
+	return nil
 }
 
-// fail counts a failed login.
-func (l *limiter) fail(ip, user string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// fail counts a wrong password and returns the back-offs it started (for
+// the log).
+func (l *limiter) fail(k loginKeys) []string {
 	now := l.now()
-	for _, c := range []struct {
-		m   map[string]*window
-		key string
-	}{{l.ip, ip}, {l.user, userKey(user)}} {
-		w := c.m[c.key]
-		if w == nil || now.Sub(w.start) >= loginWindow {
-			if len(c.m) >= maxLimiterKeys {
-				prune(c.m, now)
-			}
-			w = &window{start: now}
-			c.m[c.key] = w
-		}
-		w.failures++
+	var started []string
+	n, d := l.pair.Fail(k.pair, now)
+	if d > 0 {
+		started = append(started, fmt.Sprintf("account at this address backs off %v after %d failures", d, n))
 	}
-}
-
-// success forgets the failures of a user name after a good login.
-func (l *limiter) success(user string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.user, userKey(user))
-}
-
-// userKey is the map key of a login name: lowercase, at most
-// maxLimiterKeyLen bytes (a name cannot be longer in the database, and a
-// flood of huge names must not cost memory).
-func userKey(user string) string {
-	return strings.ToLower(user[:min(len(user), maxLimiterKeyLen)])
-}
-
-// prune drops ended windows and, if that is not enough, the oldest ones,
-// so a flood of names cannot grow the maps without bound.
-func prune(m map[string]*window, now time.Time) {
-	for k, w := range m {
-		if now.Sub(w.start) >= loginWindow {
-			delete(m, k)
+	if n == 1 {
+		if n, d := l.addr.Fail(k.addr, now); d > 0 {
+			started = append(started, fmt.Sprintf("address backs off %v after %d accounts failed", d, n))
 		}
 	}
-	if len(m) <= limiterPruneSize {
-		return
+	if n, d := l.account.Fail(k.account, now); d > 0 {
+		started = append(started, fmt.Sprintf("account's checks %v apart after %d failures", d, n))
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+	return started
+}
+
+// success forgets the pair's failures (not the address's or account's).
+func (l *limiter) success(k loginKeys) { l.pair.Reset(k.pair) }
+
+// retryIn words a wait for the login page.
+func retryIn(d time.Duration) string {
+	if d < 90*time.Second {
+		if n := int(math.Ceil(d.Seconds())); n > 1 {
+			return fmt.Sprintf("%d seconds", n)
+		}
+		return "1 second"
 	}
-	sort.Slice(keys, func(i, j int) bool { return m[keys[i]].start.Before(m[keys[j]].start) })
-	for _, k := range keys[:len(keys)-limiterPruneSize] {
-		delete(m, k)
-	}
+	return fmt.Sprintf("%d minutes", int(math.Ceil(d.Minutes())))
 }
 
 // clientIP returns the TCP peer's address (X-Forwarded-For is not

@@ -49,6 +49,7 @@ type entry struct {
 	failures int
 	last     time.Time // the last failure
 	until    time.Time // end of the back-off (zero: none)
+	next     time.Time // the next free slot (Reserve)
 }
 
 // New returns an empty table counting by p (out-of-range fields are
@@ -163,6 +164,30 @@ func (t *Table) expire(now time.Time) {
 func (t *Table) drop(el *list.Element) {
 	delete(t.m, el.Value.(*entry).key)
 	t.lru.Remove(el)
+}
+
+// Reserve spaces out the attempts of a key that has failed Free times or
+// more: each gets its own slot, the current back-off after the previous
+// one, instead of all of them running when the back-off ends. It returns
+// how long the caller must wait for its slot; when that is more than
+// maxWait no slot is taken and ok is false. A key within Free needs no
+// slot (0, true).
+func (t *Table) Reserve(key string, now time.Time, maxWait time.Duration) (wait time.Duration, ok bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.get(cut(key), now)
+	if e == nil || e.failures < t.p.Free {
+		return 0, true
+	}
+	slot := now
+	if e.next.After(slot) {
+		slot = e.next
+	}
+	if wait = slot.Sub(now); wait > maxWait {
+		return wait, false
+	}
+	e.next = slot.Add(t.backoff(e.failures))
+	return wait, true
 }
 
 // Reset forgets key (after a success).

@@ -92,3 +92,38 @@ func TestBounded(t *testing.T) {
 		t.Error("huge key not cut")
 	}
 }
+
+func TestReserve(t *testing.T) {
+	tb := New(Policy{Free: 2, Delay: time.Second, Max: 4 * time.Second, Forget: time.Hour, Cap: 10})
+	if w, ok := tb.Reserve("a", t0, time.Second); w != 0 || !ok {
+		t.Errorf("unknown key: (%v, %v)", w, ok)
+	}
+	tb.Fail("a", t0)
+	if w, ok := tb.Reserve("a", t0, time.Second); w != 0 || !ok {
+		t.Errorf("within Free: (%v, %v)", w, ok)
+	}
+	tb.Fail("a", t0) // back-off 1 s: slots 1 s apart
+	var got []time.Duration
+	for i := 0; i < 4; i++ {
+		w, ok := tb.Reserve("a", t0, 2*time.Second)
+		if !ok {
+			got = append(got, -w)
+			continue
+		}
+		got = append(got, w)
+	}
+	want := []time.Duration{0, time.Second, 2 * time.Second, -3 * time.Second}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("slots %v, want %v (negative: refused, wait)", got, want)
+		}
+	}
+	// Slots follow the back-off as it grows.
+	tb.Fail("a", t0.Add(10*time.Second)) // 2 s
+	if w, _ := tb.Reserve("a", t0.Add(10*time.Second), time.Minute); w != 0 {
+		t.Errorf("first slot after a new failure: %v", w)
+	}
+	if w, _ := tb.Reserve("a", t0.Add(10*time.Second), time.Minute); w != 2*time.Second {
+		t.Errorf("second slot: %v, want 2s", w)
+	}
+}
