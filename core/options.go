@@ -329,11 +329,45 @@ var optDefs = map[string]optDef{
 		}
 		return err
 	}},
-	"loop_checks":       {kind: optBool, ignored: "SER 0.8's loop_checks was never implemented", set: func(o *Options, v OptValue) error { _, err := v.bool(); return err }},
-	"mhomed":            {kind: optBool, ignored: "the sending socket is chosen by protocol and address family", set: func(o *Options, v OptValue) error { _, err := v.bool(); return err }},
-	"dns_try_ipv6":      {kind: optBool, ignored: "name resolution uses the system resolver for both families", set: func(o *Options, v OptValue) error { _, err := v.bool(); return err }},
-	"disable_core_dump": {kind: optBool, ignored: "a Go program writes no core dump unless GOTRACEBACK=crash", set: func(o *Options, v OptValue) error { _, err := v.bool(); return err }},
-	"open_files_limit":  ignoredInt("the Go runtime raises the open files limit itself"),
+	"loop_checks":             ignoredBool("SER 0.8's loop_checks was never implemented"),
+	"mhomed":                  ignoredBool("the sending socket is chosen by protocol and address family"),
+	"dns_try_ipv6":            ignoredBool("name resolution uses the system resolver for both families"),
+	"disable_core_dump":       ignoredBool("a Go program writes no core dump unless GOTRACEBACK=crash"),
+	"open_files_limit":        ignoredInt("the Go runtime raises the open files limit itself"),
+	"statistics":              ignoredStr("SER wrote it only when built with STATS; the counters are read with the FIFO/unix socket/XML-RPC statistics commands"),
+	"tcp_accept_aliases":      ignoredBool("TCP connection aliases (;alias in Via, force_tcp_alias) are not implemented"),
+	"mcast_loopback":          ignoredBool(noMcast),
+	"mcast_ttl":               ignoredInt(noMcast),
+	"disable_tls":             ignoredBool(noTLS),
+	"tls_log":                 ignoredInt(noTLS),
+	"tlslog":                  ignoredInt(noTLS),
+	"tls_port_no":             ignoredInt(noTLS),
+	"tls_method":              ignoredStr(noTLS),
+	"tls_verify":              ignoredBool(noTLS),
+	"tls_require_certificate": ignoredBool(noTLS),
+	"tls_certificate":         ignoredStr(noTLS),
+	"tls_private_key":         ignoredStr(noTLS),
+	"tls_ca_list":             ignoredStr(noTLS),
+	"tls_handshake_timeout":   ignoredInt(noTLS),
+	"tls_send_timeout":        ignoredInt(noTLS),
+}
+
+// Why SER's TLS and multicast options change nothing here (SER built
+// without USE_TLS / USE_MCAST warned the same way).
+const (
+	noTLS   = "SIP over TLS is not implemented (SER 0.9 shipped it as a separate patch): no tls listener is opened"
+	noMcast = "multicast listen addresses are not supported"
+)
+
+func ignoredBool(reason string) optDef {
+	return optDef{kind: optBool, ignored: reason, set: func(o *Options, v OptValue) error {
+		_, err := v.bool()
+		return err
+	}}
+}
+
+func ignoredStr(reason string) optDef {
+	return optDef{kind: optStr, ignored: reason, set: func(o *Options, v OptValue) error { return nil }}
 }
 
 // Set applies one option. It returns an error for an unknown name or a

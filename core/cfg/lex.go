@@ -23,15 +23,24 @@ type lexer struct {
 	spos  Pos // position of start
 	toks  []token
 	errs  ErrorList
+	// eofInString is where a string that ran to the end of the input
+	// started (invalid when none did).
+	eofInString Pos
 }
 
 // lex tokenises input; the last token is always tEOF.
 func lex(file, input string) ([]token, ErrorList) {
+	l := lexAll(file, input)
+	return l.toks, l.errs
+}
+
+// lexAll runs the lexer over input.
+func lexAll(file, input string) *lexer {
 	l := &lexer{file: file, input: input, line: 1, col: 1}
 	for state := lexAny; state != nil; {
 		state = state(l)
 	}
-	return l.toks, l.errs
+	return l
 }
 
 // here returns the position of the next byte.
@@ -174,10 +183,14 @@ func lexPunct(l *lexer) stateFn {
 		return one(tOr)
 	}
 	l.advance(1)
+	hint := ""
+	if n := len(l.toks); n > 0 {
+		hint = multiLineHint(l.toks[n-1])
+	}
 	if c >= 0x20 && c < 0x7f {
-		l.errorf(l.spos, "unexpected character '%c'", c)
+		l.errorf(l.spos, "unexpected character '%c'%s", c, hint)
 	} else {
-		l.errorf(l.spos, "unexpected character %q", string(c))
+		l.errorf(l.spos, "unexpected character %q%s", string(c), hint)
 	}
 	return lexAny
 }
@@ -214,66 +227,95 @@ func lexBlockComment(l *lexer) stateFn {
 	return lexAny
 }
 
-// lexQuote reads a double-quoted string. The escapes \n \r \t \a \" \\
-// are replaced; any other backslash is kept with the character after it
-// (so "\." stays a regular-expression escape). A string may not span lines.
+// lexQuote reads a double-quoted string, as SER 0.9's lexer does. The
+// escapes \n \r \t \a \" \\ are replaced, \xH and \xHH are a byte in hex,
+// \ooo and \oo a byte in octal (a single octal digit is left alone, so a
+// back-reference "\1" survives), and a backslash at the end of a line is
+// removed with the line end. Any other backslash is kept with the character
+// after it ("\." stays a regular-expression escape). The string may span
+// lines; its line ends are kept.
 func lexQuote(l *lexer) stateFn {
 	l.advance(1)
 	var b strings.Builder
-	for {
-		if l.pos >= len(l.input) || l.input[l.pos] == '\n' {
-			l.errorf(l.spos, "unterminated quoted string")
-			return lexAny
-		}
+	for l.pos < len(l.input) {
 		c := l.input[l.pos]
 		if c == '"' {
 			l.advance(1)
-			l.toks = append(l.toks, token{kind: tString, pos: l.spos, text: b.String()})
+			l.emitString(b.String())
 			return lexAny
 		}
-		if c == '\\' {
-			switch e := l.peekAt(1); e {
-			case 'n':
-				b.WriteByte('\n')
-			case 'r':
-				b.WriteByte('\r')
-			case 't':
-				b.WriteByte('\t')
-			case 'a':
-				b.WriteByte('\a')
-			case '"', '\\':
-				b.WriteByte(e)
-			case '\n', 0:
-				l.advance(1)
-				continue // reported as unterminated at the line end
-			default:
-				b.WriteByte('\\')
-				b.WriteByte(e)
-			}
-			l.advance(2)
+		if c != '\\' {
+			b.WriteByte(c)
+			l.advance(1)
 			continue
 		}
-		b.WriteByte(c)
-		l.advance(1)
+		e := l.peekAt(1)
+		n := 2 // bytes consumed
+		switch {
+		case e == 'n':
+			b.WriteByte('\n')
+		case e == 'r':
+			b.WriteByte('\r')
+		case e == 't':
+			b.WriteByte('\t')
+		case e == 'a':
+			b.WriteByte('\a')
+		case e == '"' || e == '\\':
+			b.WriteByte(e)
+		case e == '\n':
+		case e == '\r' && l.peekAt(2) == '\n':
+			n = 3 // an escaped CRLF line end
+		case e == 'x' && isHex(l.peekAt(2)):
+			v := unhex(l.peekAt(2))
+			n = 3
+			if isHex(l.peekAt(3)) {
+				v, n = v<<4|unhex(l.peekAt(3)), 4
+			}
+			b.WriteByte(v)
+		case isOctal(e) && isOctal(l.peekAt(2)):
+			v := (e-'0')<<3 | (l.peekAt(2) - '0')
+			n = 3
+			if d := l.peekAt(3); isOctal(d) {
+				v, n = v<<3|(d-'0'), 4
+			}
+			b.WriteByte(v)
+		default:
+			b.WriteByte('\\')
+			n = 1
+		}
+		l.advance(n)
 	}
+	l.unterminated()
+	return lexAny
 }
 
-// lexTick reads a single-quoted string, taken literally.
+// lexTick reads a single-quoted string, taken literally; it may span lines.
 func lexTick(l *lexer) stateFn {
 	l.advance(1)
-	i := strings.IndexAny(l.input[l.pos:], "'\n")
-	if i < 0 || l.input[l.pos+i] == '\n' {
-		if i < 0 {
-			i = len(l.input) - l.pos
-		}
-		l.advance(i)
-		l.errorf(l.spos, "unterminated quoted string")
+	i := strings.IndexByte(l.input[l.pos:], '\'')
+	if i < 0 {
+		l.unterminated()
 		return lexAny
 	}
 	text := l.input[l.pos : l.pos+i]
 	l.advance(i + 1)
-	l.toks = append(l.toks, token{kind: tString, pos: l.spos, text: text})
+	l.emitString(text)
 	return lexAny
+}
+
+// emitString appends a string token with its unescaped value; lines counts
+// the line ends between its quotes as written.
+func (l *lexer) emitString(val string) {
+	l.toks = append(l.toks, token{kind: tString, pos: l.spos, text: val, lines: l.line - l.spos.Line})
+}
+
+// unterminated reports a string whose closing quote is missing: it ran to
+// the end of the file. Later errors are consequences and are dropped by
+// Parse.
+func (l *lexer) unterminated() {
+	l.advance(len(l.input) - l.pos)
+	l.errorf(l.spos, "unterminated quoted string: no closing %c before the end of the file", l.input[l.start])
+	l.eofInString = l.spos
 }
 
 // lexWord reads an unquoted word and classifies it as a number, an
@@ -340,6 +382,18 @@ func (l *lexer) ipv6Bracket() int {
 func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' }
 func isHex(c byte) bool    { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+func isOctal(c byte) bool  { return c >= '0' && c <= '7' }
+
+// unhex returns the value of a hex digit.
+func unhex(c byte) byte {
+	switch {
+	case c >= 'a':
+		return c - 'a' + 10
+	case c >= 'A':
+		return c - 'A' + 10
+	}
+	return c - '0'
+}
 
 func isWordStart(c byte) bool {
 	return isLetter(c) || isDigit(c) || c == '.' || c == ':' || c == '/' || c == '*'

@@ -59,7 +59,12 @@ func TestLex(t *testing.T) {
 		{"logic", "!a&&b&c||d|e", "! id:a && id:b & id:c || id:d | id:e EOF"},
 		{"dashed host", "gw-1.foo.bar", "word:gw-1.foo.bar EOF"},
 		{"line continuation", "a\\\nb", "id:a id:b EOF"},
-		{"unterminated string", "a(\"x\nb", "id:a ( ERR id:b EOF"},
+		{"string spans lines", "a(\"x\n y\")", `id:a ( str:"x\n y" ) EOF`},
+		{"tick spans lines", "a('x\r\ny')", `id:a ( str:"x\r\ny" ) EOF`},
+		{"escaped line end eaten", "\"ab\\\ncd\\\r\nef\"", `str:"abcdef" EOF`},
+		{"hex escapes", `"\x41\x4a2\x7\xg"`, `str:"AJ2\a\\xg" EOF`},
+		{"octal escapes", `"\101\60\0609\1\18"`, `str:"A009\\1\\18" EOF`},
+		{"unterminated string", "a(\"x\nb", "id:a ( ERR EOF"},
 		{"bad octal", "a=08", "id:a = ERR EOF"},
 		{"unexpected char", "a @ b", "id:a ERR id:b EOF"},
 		{"unterminated comment", "a /* b", "id:a ERR EOF"},
@@ -95,8 +100,9 @@ func TestLexErrors(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
-		{"unterminated string", "x=1\nfifo=\"/tmp/f\n", "t.cfg:2:6: unterminated quoted string"},
-		{"unterminated tick", "a('b\n", "t.cfg:1:3: unterminated quoted string"},
+		{"unterminated string", "x=1\nfifo=\"/tmp/f\n", "t.cfg:2:6: unterminated quoted string: no closing \" before the end of the file"},
+		{"unterminated tick", "a('b\n", "t.cfg:1:3: unterminated quoted string: no closing ' before the end of the file"},
+		{"after multi-line string", "a(\"b\n\" @", "t.cfg:2:3: unexpected character '@' (after a string that spans lines, opened at 1:3: is a quote missing?)"},
 		{"unterminated comment", "\n  /* open", "t.cfg:2:3: unterminated comment"},
 		{"bad octal", "fifo_mode=0689", "t.cfg:1:11: invalid octal number '0689'"},
 		{"out of range", "debug=99999999999", "t.cfg:1:7: number '99999999999' out of range"},

@@ -12,10 +12,21 @@ const maxErrors = 100
 // the tree built so far even when there are errors; the errors are sorted
 // by position.
 func Parse(name string, src []byte) (*File, ErrorList) {
-	toks, lerrs := lex(name, string(src))
-	p := &parser{toks: toks, f: &File{Name: name}, routes: map[RouteKind]map[int]*RouteBlock{}}
-	p.errs = lerrs
+	l := lexAll(name, string(src))
+	p := &parser{toks: l.toks, f: &File{Name: name}, routes: map[RouteKind]map[int]*RouteBlock{}}
+	p.errs = l.errs
 	p.parseFile()
+	if open := l.eofInString; open.IsValid() {
+		// A string ran to the end of the file: what the parser found
+		// missing after it is a consequence.
+		kept := p.errs[:0]
+		for _, e := range p.errs {
+			if !open.Before(e.Pos) {
+				kept = append(kept, e)
+			}
+		}
+		p.errs = kept
+	}
 	p.errs.Sort()
 	if len(p.errs) > maxErrors {
 		p.errs = append(p.errs[:maxErrors:maxErrors], &Error{Pos: p.errs[maxErrors].Pos, Msg: "too many errors"})
@@ -72,7 +83,29 @@ func (p *parser) unexpected(t token, format string, args ...any) {
 	if t.kind == tError {
 		return
 	}
-	p.errs.Addf(t.pos, format, args...)
+	p.errs.Addf(t.pos, format+p.quoteHint(t), args...)
+}
+
+// quoteHint explains an error at token t that follows a string spanning
+// lines (SER's strings may): most likely a quote is missing and the string
+// ran on to the next one.
+func (p *parser) quoteHint(t token) string {
+	for i := len(p.toks) - 1; i > 0; i-- {
+		if p.toks[i].pos != t.pos {
+			continue
+		}
+		return multiLineHint(p.toks[i-1])
+	}
+	return ""
+}
+
+// multiLineHint returns the hint for an error right after token prev when
+// prev is a string that spans lines.
+func multiLineHint(prev token) string {
+	if prev.kind == tString && prev.lines > 0 {
+		return fmt.Sprintf(" (after a string that spans lines, opened at %d:%d: is a quote missing?)", prev.pos.Line, prev.pos.Col)
+	}
+	return ""
 }
 
 // isValueToken reports whether t can be a value.

@@ -183,7 +183,7 @@ func TestParseErrors(t *testing.T) {
 		{"return needs number", "route { return(x); }", []string{"1:16: return: number expected, found 'x'"}},
 		{"break with args", "route { break(1); }", []string{"1:15: break: ')' expected, found '1'"}},
 		{"value after op", `route { if (uri=~[x]) a(); }`, []string{"1:18: value expected after 'uri =~', found '['"}},
-		{"unterminated string in cond", "route {\n\tif (uri=~\"^sip:0) {\n\t\tforward(1.2.3.4);\n\t}\n\tb();\n}", []string{"2:11: unterminated quoted string"}},
+		{"unterminated string in cond", "route {\n\tif (uri=~\"^sip:0) {\n\t\tforward(1.2.3.4);\n\t}\n\tb();\n}", []string{"2:11: unterminated quoted string: no closing \" before the end of the file"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package cfg
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,34 +32,49 @@ func TestTestdata(t *testing.T) {
 }
 
 // TestTypos parses the admin guide's examples as printed, typos included,
-// and checks each error's position and message.
+// and checks each error's position and message. Strings span lines, as in
+// SER, so a missing quote pairs with the next one: the first error after
+// such a string says so, and one that runs to the end of the file is
+// reported at its opening quote alone.
 func TestTypos(t *testing.T) {
+	const eofString = "unterminated quoted string: no closing \" before the end of the file"
+	afterString := func(line, col int) string {
+		return fmt.Sprintf(" (after a string that spans lines, opened at %d:%d: is a quote missing?)", line, col)
+	}
 	tests := []struct {
 		file  string
 		fixed string // the corrected copy; default: same name
 		want  []string
 	}{
-		{"static_forward.cfg", "", []string{"6:11: unterminated quoted string"}},
+		{"static_forward.cfg", "", []string{"6:11: " + eofString}},
 		{"search.cfg", "", []string{
-			"11:13: unterminated quoted string",
-			"13:47: proxy_challenge: ',' or ')' expected after argument, found '1'",
-			"13:48: unterminated quoted string",
+			"12:26: search: ',' or ')' expected after argument, found 'mydomain.com'" + afterString(11, 13),
+			"16:2: unexpected '}': expected an option (name=value), loadmodule, modparam or a route block",
 		}},
 		{"domain_regex.cfg", "", []string{
 			"8:1: unexpected '}': expected an option (name=value), loadmodule, modparam or a route block",
 		}},
 		{"rewrite.cfg", "", []string{"8:3: missing ';' after 'rewriteuri(…)'"}},
-		{"modules_404.cfg", "", []string{"3:12: unterminated quoted string"}},
+		{"modules_404.cfg", "", []string{
+			"6:17: unexpected '404': expected an option (name=value), loadmodule, modparam or a route block" + afterString(3, 12),
+			"6:38: unexpected character '-'",
+			"6:39: unexpected character '-'",
+			"6:55: " + eofString,
+		}},
 		{"if_register.cfg", "reference.cfg", []string{
 			"4:32: ')' expected in condition, found 'register'",
 			"4:49: unexpected character '\\'",
-			"4:51: unterminated quoted string",
+			"4:51: " + eofString,
 		}},
 		{"routing_history.cfg", "", []string{
 			"12:11: value expected after 'uri =~', found '['",
 			"12:12: unexpected character '@'",
 			"12:14: unexpected character '\\'",
-			"12:27: unterminated quoted string",
+			"18:28: unexpected character '\\'",
+			"18:30: unexpected character '\\'",
+			"22:30: unexpected character '\\'",
+			"22:32: unexpected character '\\'",
+			"22:34: " + eofString,
 		}},
 	}
 	seen := map[string]bool{}

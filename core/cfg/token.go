@@ -55,6 +55,8 @@ type token struct {
 	pos  Pos
 	text string // as written; for tString the unescaped contents
 	num  int    // value of a tNumber
+	// lines is the number of line ends inside a tString as written.
+	lines int
 }
 
 // describe names the token for an error message: "'foo'", "string \"x\"",
