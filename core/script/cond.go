@@ -354,7 +354,9 @@ func (c *compiler) protoCompare(e *cfg.Compare) condFn {
 	}
 }
 
-// afCompare compiles af == inet|inet6.
+// afCompare compiles af == inet|inet6. SER's lexer made inet and inet6
+// the numbers AF_INET and AF_INET6 (2 and 10 on Linux); those are accepted
+// too.
 func (c *compiler) afCompare(e *cfg.Compare) condFn {
 	if e.Op != cfg.Eq && e.Op != cfg.Ne {
 		return c.badOp(e, "== or !=")
@@ -363,6 +365,9 @@ func (c *compiler) afCompare(e *cfg.Compare) condFn {
 	switch v := e.Value; {
 	case v.Kind == cfg.IdentValue && strings.EqualFold(v.Text, "inet"):
 	case v.Kind == cfg.IdentValue && strings.EqualFold(v.Text, "inet6"):
+		v6 = true
+	case v.Kind == cfg.NumberValue && v.N == 2:
+	case v.Kind == cfg.NumberValue && v.N == 10:
 		v6 = true
 	default:
 		return c.badValue(e, "an address family (inet or inet6)")

@@ -4,8 +4,6 @@ import "ser/core/module"
 
 func init() { module.Register(Exports) }
 
-const reqFail = module.Request | module.Failure
-
 // Exports is the acc module's export table.
 var Exports = &module.Exports{
 	Name: "acc",
@@ -28,8 +26,8 @@ var Exports = &module.Exports{
 		{Name: "db_table_missed_calls", Kind: module.Str, Set: module.IdentParam("table", func(a *Acc, s string) { a.tableMissed = s })},
 	},
 	Funcs: []module.Func{
-		{Name: "acc_log_request", MinArgs: 1, MaxArgs: 1, Routes: reqFail, Fixup: fixupLogRequest},
-		{Name: "acc_db_request", MinArgs: 2, MaxArgs: 2, Routes: reqFail, Fixup: fixupDBRequest},
+		{Name: "acc_log_request", MinArgs: 1, MaxArgs: 1, Routes: module.Request, Fixup: fixupLogRequest},
+		{Name: "acc_db_request", MinArgs: 2, MaxArgs: 2, Routes: module.Request, Fixup: fixupDBRequest},
 	},
 	New:  func() any { return New() },
 	Init: initModule,

@@ -20,7 +20,7 @@ var Exports = &module.Exports{
 		{Name: "nat_uac_test", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: fixupUACTest},
 		{Name: "fix_nated_contact", MinArgs: 0, MaxArgs: 0, Routes: module.Request | module.OnReply, Fixup: fixupFixContact},
 		{Name: "fix_nated_register", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: fixupFixRegister},
-		{Name: "fix_nated_sdp", MinArgs: 1, MaxArgs: 1, Routes: module.Request | module.OnReply, Fixup: fixupFixSDP},
+		{Name: "fix_nated_sdp", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: fixupFixSDP},
 	},
 	New:  func() any { return New() },
 	Init: initModule,

@@ -13,7 +13,7 @@ var Exports = &module.Exports{
 		{Name: "replace", MinArgs: 2, MaxArgs: 2, Routes: module.Any, Fixup: fixupReplace},
 		{Name: "replace_all", MinArgs: 2, MaxArgs: 2, Routes: module.Any, Fixup: fixupReplaceAll},
 		{Name: "subst", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: fixupSubst},
-		{Name: "subst_uri", MinArgs: 1, MaxArgs: 1, Routes: module.Request | module.Failure, Fixup: fixupSubstURI},
+		{Name: "subst_uri", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: fixupSubstURI},
 		{Name: "append_hf", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: fixupAppendHF},
 		{Name: "append_urihf", MinArgs: 2, MaxArgs: 2, Routes: module.Request | module.Failure, Fixup: fixupAppendURIHF},
 		{Name: "append_to_reply", MinArgs: 1, MaxArgs: 1, Routes: module.Request, Fixup: fixupAppendToReply},

@@ -2,6 +2,8 @@ package tm
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -173,4 +175,74 @@ func setNoisy(inst any, v module.Value) error {
 	}
 	inst.(*TM).noisy = n != 0
 	return nil
+}
+
+// fixupLookupRequest binds t_lookup_request: true when the request belongs
+// to an existing transaction (a retransmission, or an ACK to a negative
+// reply of ours); later calls that act on "the transaction" (t_check_status,
+// t_retransmit_reply) then use it, as SER's T did.
+func fixupLookupRequest(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+	t := inst.(*TM)
+	return func(m *sipmsg.Msg) (int, error) {
+		if t.requestTxn(m) == nil {
+			return -1, nil
+		}
+		return 1, nil
+	}, nil
+}
+
+// requestTxn returns the transaction of a request in a request route: the
+// one t_newtran/t_relay created, else the one the request matches (kept in
+// m's state as found).
+func (t *TM) requestTxn(m *sipmsg.Msg) *txn {
+	if m.Req == nil {
+		return nil
+	}
+	st := state(m)
+	if st.txn != nil {
+		return st.txn
+	}
+	if st.found == nil {
+		st.found = t.lookupRequest(m, "")
+	}
+	return st.found
+}
+
+// fixupCheckStatus binds t_check_status(re): the regular expression is
+// matched against, in an onreply route, the reply's status code; in a
+// failure route, the code of the reply the route runs for (the best one);
+// in a request route, the last status sent upstream by the request's
+// transaction (0 when none yet; false without a transaction).
+func fixupCheckStatus(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+	t := inst.(*TM)
+	re, err := regexp.Compile(args[0].String())
+	if err != nil {
+		return nil, fmt.Errorf("t_check_status: bad regular expression %q: %v", args[0].String(), err)
+	}
+	return func(m *sipmsg.Msg) (int, error) {
+		code, ok := t.checkedStatus(m)
+		if !ok || !re.MatchString(strconv.Itoa(code)) {
+			return -1, nil
+		}
+		return 1, nil
+	}, nil
+}
+
+// checkedStatus is the status t_check_status looks at.
+func (t *TM) checkedStatus(m *sipmsg.Msg) (int, bool) {
+	if m.Resp != nil {
+		return m.Resp.StatusCode, true
+	}
+	if st := peekState(m); st != nil && st.failure {
+		return st.bestCode, true
+	}
+	x := t.requestTxn(m)
+	if x == nil {
+		t.log.Error("tm: t_check_status: the request has no transaction", "call_id", m.CallID())
+		return 0, false
+	}
+	x.mu.Lock()
+	code := x.status
+	x.unlockNoTimer()
+	return code, true
 }

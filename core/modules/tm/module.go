@@ -11,7 +11,9 @@ func init() { module.Register(Exports) }
 
 const reqFail = module.Request | module.Failure
 
-// Exports is the tm module's export table.
+// Exports is the tm module's export table. Where each function may be
+// called is SER 0.9.6's rule (tm.c's cmd_export_t); t_relay with a host
+// and port, t_relay_to, t_on_negative and t_reply_unsafe are SER 0.8's.
 var Exports = &module.Exports{
 	Name: "tm",
 	Params: []module.Param{
@@ -23,6 +25,8 @@ var Exports = &module.Exports{
 		{Name: "retr_timer1p3", Kind: module.Int, Set: setMillis(func(t *TM) *time.Duration { return &t.params.T1p3 })},
 		{Name: "retr_timer2", Kind: module.Int, Set: setMillis(func(t *TM) *time.Duration { return &t.params.T2 })},
 		{Name: "noisy_ctimer", Kind: module.Int, Set: setNoisy},
+		{Name: "tw_append", Kind: module.Str, Set: setTwAppend},
+		{Name: "unix_tx_timeout", Kind: module.Int, Set: setUnixTxTimeout},
 	},
 	Funcs: []module.Func{
 		{Name: "t_relay", MinArgs: 0, MaxArgs: 2, Routes: reqFail, Fixup: fixupRelay},
@@ -35,11 +39,15 @@ var Exports = &module.Exports{
 		{Name: "t_newtran", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: fixupNewTran},
 		{Name: "t_reply", MinArgs: 2, MaxArgs: 2, Routes: reqFail, Fixup: fixupReply},
 		{Name: "t_reply_unsafe", MinArgs: 2, MaxArgs: 2, Routes: reqFail, Fixup: fixupReply},
-		{Name: "t_retransmit_reply", MinArgs: 0, MaxArgs: 0, Routes: reqFail, Fixup: fixupRetransmit},
+		{Name: "t_retransmit_reply", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: fixupRetransmit},
+		{Name: "t_lookup_request", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: fixupLookupRequest},
+		{Name: "t_check_status", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: fixupCheckStatus},
+		{Name: "t_write_req", MinArgs: 2, MaxArgs: 2, Routes: reqFail, Fixup: fixupTWrite("t_write_req", false)},
+		{Name: "t_write_unix", MinArgs: 2, MaxArgs: 2, Routes: reqFail, Fixup: fixupTWrite("t_write_unix", true)},
 		{Name: "t_release", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: fixupRelease},
-		{Name: "t_on_negative", MinArgs: 1, MaxArgs: 1, Routes: reqFail, Fixup: fixupOnRoute("t_on_negative", module.Failure)},
-		{Name: "t_on_failure", MinArgs: 1, MaxArgs: 1, Routes: reqFail, Fixup: fixupOnRoute("t_on_failure", module.Failure)},
-		{Name: "t_on_reply", MinArgs: 1, MaxArgs: 1, Routes: reqFail, Fixup: fixupOnRoute("t_on_reply", module.OnReply)},
+		{Name: "t_on_negative", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: fixupOnRoute("t_on_negative", module.Failure)},
+		{Name: "t_on_failure", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: fixupOnRoute("t_on_failure", module.Failure)},
+		{Name: "t_on_reply", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: fixupOnRoute("t_on_reply", module.OnReply)},
 	},
 	New:  func() any { return New() },
 	Init: initModule,

@@ -14,6 +14,9 @@ var msgKey = sipmsg.NewKey()
 // msgState is what tm remembers about one message while the script runs.
 type msgState struct {
 	txn *txn
+	// found is the transaction t_lookup_request (or t_check_status) found
+	// for a request that did not create one.
+	found *txn
 	// failure is set on the request copy a failure route runs on; the
 	// transaction's lock is held by the goroutine running the route.
 	failure bool

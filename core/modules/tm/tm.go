@@ -94,6 +94,10 @@ type TM struct {
 	// lone branch without failure route, the transaction is silently
 	// released (0, SER 0.9's default).
 	noisy bool
+	// twAppends are the tw_append modparams; txTimeout bounds a
+	// t_write_req / t_write_unix write (unix_tx_timeout).
+	twAppends []*twAppend
+	txTimeout time.Duration
 
 	table  table
 	tq     timerQueue
@@ -111,7 +115,7 @@ type TM struct {
 // New returns a tm instance with SER's default timers. It needs Init
 // (env.Core) before it can forward.
 func New() *TM {
-	t := &TM{log: slog.Default(), params: DefaultTimers(), noisy: true}
+	t := &TM{log: slog.Default(), params: DefaultTimers(), noisy: true, txTimeout: 2 * time.Second}
 	d := DefaultTimers()
 	t.timers.Store(&d)
 	t.table.init()

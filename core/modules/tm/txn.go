@@ -102,6 +102,9 @@ type branch struct {
 	real      bool          // a real final reply arrived
 	local     bool          // finalCode was generated locally
 	failed    bool          // the request could not be sent
+	// blind is a branch that is never sent (t_write_*): only its final
+	// response timer runs, answering 408 when nobody replied.
+	blind bool
 
 	cancelWanted bool
 	cancelSent   bool
@@ -411,6 +414,11 @@ func (t *TM) finalize(x *txn, code int, reason string, resp *sip.Response, local
 // cancelPending cancels every branch still waiting for a final reply
 // (INVITE only; other requests are left to their timers, RFC 3261 §9.1).
 func (t *TM) cancelPending(x *txn) {
+	for _, br := range x.branches {
+		if br.blind && br.finalCode == 0 {
+			br.finalCode, br.local, br.frAt = 487, true, 0
+		}
+	}
 	if !x.invite {
 		return
 	}

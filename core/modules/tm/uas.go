@@ -130,22 +130,21 @@ func (t *TM) replyLocked(x *txn, m *sipmsg.Msg, code int, reason string, o modul
 // (t_retransmit_reply).
 func (t *TM) RetransmitReply(m *sipmsg.Msg) int {
 	st := peekState(m)
-	if st == nil || st.txn == nil {
+	if st != nil && st.failure {
+		return -1 // a request route function (SER 0.9.6)
+	}
+	x := t.requestTxn(m)
+	if x == nil {
 		return -1
 	}
-	x := st.txn
-	if !st.failure {
-		x.mu.Lock()
-	}
+	x.mu.Lock()
 	ok := !x.deleted && x.upstream && x.lastWire != nil
 	if ok {
 		if err := t.core.Send(x.lastDst, x.lastWire); err != nil {
 			ok = false
 		}
 	}
-	if !st.failure {
-		x.unlock()
-	}
+	x.unlock()
 	if !ok {
 		return -1
 	}

@@ -1,0 +1,303 @@
+package tm
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"ser/core/module"
+	"ser/core/modules/internal/modtest"
+	"ser/core/sipmsg"
+)
+
+// twriteReader is the external application's end: a FIFO or a unix
+// datagram socket in a temporary directory.
+type twriteReader struct {
+	path string
+	read func(d time.Duration) (string, error)
+}
+
+func newFIFOReader(t *testing.T) *twriteReader {
+	path := filepath.Join(t.TempDir(), "vm_fifo")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The application keeps the FIFO open for reading (and writing, so
+	// that a read waits for data rather than seeing end of file); the
+	// writer's non-blocking open then succeeds.
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	buf := make([]byte, 65536)
+	return &twriteReader{path: path, read: func(d time.Duration) (string, error) {
+		f.SetReadDeadline(time.Now().Add(d))
+		n, err := f.Read(buf)
+		return string(buf[:n]), err
+	}}
+}
+
+func newUnixReader(t *testing.T) *twriteReader {
+	path := filepath.Join(t.TempDir(), "vm_sock")
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	buf := make([]byte, 65536)
+	return &twriteReader{path: path, read: func(d time.Duration) (string, error) {
+		c.SetReadDeadline(time.Now().Add(d))
+		n, _, err := c.ReadFromUnix(buf)
+		return string(buf[:n]), err
+	}}
+}
+
+// twriteInvite is an INVITE through a loose-routing proxy, with a body.
+func twriteInvite(caller *ua, nc *netCore, body string) string {
+	return "INVITE sip:bob@" + nc.addr().String() + ";user=phone SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP " + caller.addr.String() + ";branch=z9hG4bKtw1\r\n" +
+		"Record-Route: <sip:p1.example.com;lr>\r\n" +
+		"Record-Route: <sip:p2.example.com;lr>\r\n" +
+		"Max-Forwards: 70\r\n" +
+		"From: \"Alice\" <sip:alice@example.com>;tag=a1\r\n" +
+		"To: <sip:bob@example.com>\r\n" +
+		"Call-ID: tw-1@example.com\r\n" +
+		"CSeq: 17 INVITE\r\n" +
+		"Contact: <sip:alice@" + caller.addr.String() + ">\r\n" +
+		"Subject: hello\r\n" +
+		"Content-Type: application/sdp\r\n" +
+		"Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+}
+
+// TestTWrite hands an INVITE to a FIFO and to a unix socket reader and
+// checks SER's twenty lines to the byte; the application's t_reply ends
+// the transaction.
+func TestTWrite(t *testing.T) {
+	for _, tc := range []struct {
+		fn     string
+		reader func(*testing.T) *twriteReader
+	}{
+		{"t_write_req", newFIFOReader},
+		{"t_write_unix", newUnixReader},
+	} {
+		t.Run(tc.fn, func(t *testing.T) {
+			nc := newNetCore(t, map[string]any{"tw_append": "extra: subj=hdr[Subject]; hdr[Call-ID]; msg[body]"})
+			r := tc.reader(t)
+			caller := newUA(t, "caller")
+			newtran, write := nc.bind("t_newtran"), nc.bind(tc.fn, r.path, "voicemail/extra")
+			type result struct {
+				n  int
+				id string
+			}
+			ret := make(chan result, 1)
+			nc.setScript(func(m *sipmsg.Msg) {
+				m.SetFlag(1)
+				m.SetFlag(4)
+				m.SetURI("sip:vm-bob@voicemail.example.com")
+				newtran(m)
+				n, _ := write(m)
+				id, _ := nc.tm.TransID(m)
+				ret <- result{n, id}
+			})
+			body := "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\n"
+			caller.send(nc.addr(), twriteInvite(caller, nc, body))
+			got, err := r.read(wait)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := <-ret
+			if res.n != 1 {
+				t.Fatalf("%s returned %d", tc.fn, res.n)
+			}
+			id := res.id
+			want := strings.Join([]string{
+				"0.3",
+				"sip_request.voicemail",
+				"INVITE",
+				"vm-bob",
+				"voicemail.example.com",
+				"127.0.0.1",
+				strconv.Itoa(nc.sock.Port),
+				"sip:bob@" + nc.addr().String() + ";user=phone",
+				"sip:alice@" + caller.addr.String(),
+				"\"Alice\" <sip:alice@example.com>;tag=a1",
+				"<sip:bob@example.com>",
+				"tw-1@example.com",
+				"a1",
+				"",
+				"17",
+				id,
+				"<sip:p1.example.com;lr>,<sip:p2.example.com;lr>",
+				"sip:p1.example.com;lr",
+				"P-MsgFlags: 21\nsubj: hello\nCall-ID: tw-1@example.com\n.",
+				body,
+			}, "\n") + "\n"
+			if got != want {
+				t.Errorf("lines\n got %q\nwant %q", got, want)
+			}
+			// The application answers over the FIFO/unix socket (t_reply).
+			bucket, label, _ := parseTransID(id)
+			if err := nc.tm.ReplyTo(bucket, label, 486, "Busy Here", module.ReplyOpts{}); err != nil {
+				t.Fatal(err)
+			}
+			caller.expectReply(486, wait)
+			caller.quiet("408 after the reply", 2*testTimers.FR, isCode(408))
+		})
+	}
+}
+
+// TestTWriteTimeout: nobody answers the handed-off request, so the blind
+// branch's fr_timer answers 408 and the failure route runs for it.
+func TestTWriteTimeout(t *testing.T) {
+	nc := newNetCore(t, nil)
+	r := newUnixReader(t)
+	caller := newUA(t, "caller")
+	var status intLog
+	check := nc.bind("t_check_status", "^408$")
+	nc.Routes[routeKey(module.Failure, 1)] = func(m *sipmsg.Msg) int {
+		n, _ := check(m)
+		status.add(n)
+		return 1
+	}
+	newtran, onFail, write := nc.bind("t_newtran"), nc.bind("t_on_failure", "1"), nc.bind("t_write_unix", r.path, "vm")
+	nc.setScript(func(m *sipmsg.Msg) {
+		newtran(m)
+		onFail(m)
+		write(m)
+	})
+	opts := call{method: "OPTIONS", ruri: "sip:bob@" + nc.addr().String(), callID: "tw-2", branch: "z9hG4bKtw2", from: caller}
+	caller.send(nc.addr(), opts.text())
+	got, err := r.read(wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No Record-Route: no route set, no next hop; no body for OPTIONS.
+	lines := strings.Split(got, "\n")
+	if len(lines) != 22 || lines[1] != "sip_request.vm" || lines[2] != "OPTIONS" || lines[6] != strconv.Itoa(nc.sock.Port) ||
+		lines[16] != "." || lines[17] != "." || lines[18] != "P-MsgFlags: 0" || lines[19] != "." || lines[20] != "." || lines[21] != "" {
+		t.Errorf("lines %q", lines)
+	}
+	caller.expectReply(408, testTimers.FR+wait)
+	if got := status.get(); len(got) != 1 || got[0] != 1 {
+		t.Errorf("t_check_status in the failure route: %v", got)
+	}
+	waitEmpty(t, nc.tm, wait)
+}
+
+// TestTWriteErrors: no reader, no transaction, bad arguments.
+func TestTWriteErrors(t *testing.T) {
+	nc := newNetCore(t, map[string]any{"tw_append": "a: hdr[Subject]"})
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "f")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	caller := newUA(t, "caller")
+	newtran := nc.bind("t_newtran")
+	res := make(chan [2]int, 1)
+	noReader, noSock := nc.bind("t_write_req", fifo, "vm"), nc.bind("t_write_unix", filepath.Join(dir, "none"), "vm")
+	noTxn := nc.bind("t_write_req", fifo, "vm")
+	nc.setScript(func(m *sipmsg.Msg) {
+		a, _ := noTxn(m)
+		newtran(m)
+		b, _ := noReader(m)
+		c, _ := noSock(m)
+		if b != c {
+			b = 99
+		}
+		res <- [2]int{a, b}
+	})
+	caller.send(nc.addr(), call{method: "MESSAGE", ruri: "sip:b@x", callID: "tw-3", branch: "z9hG4bKtw3", from: caller}.text())
+	if got := <-res; got != [2]int{-1, -1} {
+		t.Errorf("without transaction / reader: %v", got)
+	}
+	if !strings.Contains(nc.log.String(), "nobody listening on FIFO") {
+		t.Errorf("log: %s", nc.log.String())
+	}
+	for _, args := range [][]any{
+		{"", "vm"}, {fifo, ""}, {fifo, "vm/"}, {fifo, "/a"}, {fifo, "vm/nosuch"},
+	} {
+		if _, err := modtest.BindErr(Exports, nc.tm, nc.env, "t_write_req", args...); err == nil {
+			t.Errorf("t_write_req%v accepted", args)
+		}
+	}
+	for _, v := range []string{"x", "x:", "x: avp[$a]", "x: msg[hdrs]", "x: foo[y]", "x: hdr[]"} {
+		if _, err := parseTwAppend(v); err == nil {
+			t.Errorf("tw_append %q accepted", v)
+		}
+	}
+	if err := setTwAppend(nc.tm, module.Value{S: "A: hdr[To]"}); err == nil {
+		t.Error("duplicate tw_append name accepted")
+	}
+}
+
+// TestCheckStatus: t_check_status looks at the reply in an onreply route,
+// the winning reply in a failure route and the last reply sent in a
+// request route; t_lookup_request finds a retransmission's transaction.
+func TestCheckStatus(t *testing.T) {
+	nc := newNetCore(t, nil)
+	caller, callee := newUA(t, "caller"), newUA(t, "callee")
+	var (
+		mu   sync.Mutex
+		seen []string
+	)
+	add := func(s string) {
+		mu.Lock()
+		seen = append(seen, s)
+		mu.Unlock()
+	}
+	note := func(where string, h module.Handler) func(m *sipmsg.Msg) {
+		return func(m *sipmsg.Msg) {
+			n, _ := h(m)
+			add(fmt.Sprintf("%s:%d", where, n))
+		}
+	}
+	busy := note("failure 486", nc.bind("t_check_status", "486|600"))
+	nc.Routes[routeKey(module.Failure, 1)] = func(m *sipmsg.Msg) int { busy(m); return 1 }
+	ringing := note("onreply 18x", nc.bind("t_check_status", "18[0-9]"))
+	onFail := nc.bind("t_on_failure", "1")
+	nc.Routes[routeKey(module.OnReply, 1)] = func(m *sipmsg.Msg) int {
+		ringing(m)
+		onFail(m) // allowed in an onreply route (SER 0.9.6)
+		return 1
+	}
+	relay, onReply := nc.bind("t_relay"), nc.bind("t_on_reply", "1")
+	lookup, sent4xx := nc.bind("t_lookup_request"), note("request 4xx", nc.bind("t_check_status", "^4"))
+	nc.setScript(func(m *sipmsg.Msg) {
+		if n, _ := lookup(m); n == 1 {
+			add("retransmission")
+			sent4xx(m)
+			return
+		}
+		sent4xx(m) // no transaction yet: false
+		onReply(m)
+		relay(m)
+	})
+	inv := call{method: "INVITE", ruri: callee.uri("bob"), callID: "cs-1", branch: "z9hG4bKcs1", from: caller}
+	caller.send(nc.addr(), inv.text())
+	req := callee.expectRequest("INVITE", wait)
+	callee.reply(req, 180, "Ringing", "tb")
+	caller.expectReply(180, wait)
+	callee.reply(req, 486, "Busy Here", "tb")
+	caller.expectReply(486, wait)
+	caller.send(nc.addr(), inv.text()) // retransmission after the final reply
+	caller.expectReply(486, wait)
+	want := "request 4xx:-1 onreply 18x:1 onreply 18x:-1 failure 486:1 retransmission request 4xx:1"
+	mu.Lock()
+	got := strings.Join(seen, " ")
+	mu.Unlock()
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if _, err := modtest.BindErr(Exports, nc.tm, nc.env, "t_check_status", "(4"); err == nil {
+		t.Error("bad regular expression accepted")
+	}
+}
