@@ -93,7 +93,9 @@ func fixupRelease(inst any, env *module.Env, args []module.Value) (module.Handle
 }
 
 // fixupOnRoute binds t_on_negative / t_on_failure (kind Failure) and
-// t_on_reply (kind OnReply); the block must exist.
+// t_on_reply (kind OnReply); the block must exist. Route 0 disarms it, as
+// in SER (serial_183.cfg resets the failure route from an onreply route
+// once the callee rings).
 func fixupOnRoute(name string, kind module.Route) func(any, *module.Env, []module.Value) (module.Handler, error) {
 	return func(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
 		t := inst.(*TM)
@@ -101,10 +103,10 @@ func fixupOnRoute(name string, kind module.Route) func(any, *module.Env, []modul
 		if err != nil {
 			return nil, fmt.Errorf("%s: bad route number: %w", name, err)
 		}
-		if n < 1 {
-			return nil, fmt.Errorf("%s: route number %d must be positive", name, n)
+		if n < 0 {
+			return nil, fmt.Errorf("%s: route number %d must not be negative", name, n)
 		}
-		if env.Core != nil && !env.Core.HasRoute(kind, n) {
+		if n > 0 && env.Core != nil && !env.Core.HasRoute(kind, n) {
 			return nil, fmt.Errorf("%s: %s[%d] is not defined", name, kind, n)
 		}
 		return func(m *sipmsg.Msg) (int, error) {

@@ -301,3 +301,39 @@ func TestCheckStatus(t *testing.T) {
 		t.Error("bad regular expression accepted")
 	}
 }
+
+// TestOnFailureZeroInOnReply is SER's serial_183.cfg: once the callee
+// rings, the onreply route disarms the failure route with t_on_failure("0")
+// and the callee's 486 goes to the caller.
+func TestOnFailureZeroInOnReply(t *testing.T) {
+	nc := newNetCore(t, nil)
+	caller, callee := newUA(t, "caller"), newUA(t, "callee")
+	var failures intLog
+	nc.Routes[routeKey(module.Failure, 1)] = func(m *sipmsg.Msg) int { failures.add(1); return 1 }
+	disarm := nc.bind("t_on_failure", "0")
+	nc.Routes[routeKey(module.OnReply, 1)] = func(m *sipmsg.Msg) int {
+		if m.Resp.StatusCode == 180 {
+			disarm(m)
+		}
+		return 1
+	}
+	onFail, onReply, relay := nc.bind("t_on_failure", "1"), nc.bind("t_on_reply", "1"), nc.bind("t_relay")
+	nc.setScript(func(m *sipmsg.Msg) {
+		onFail(m)
+		onReply(m)
+		relay(m)
+	})
+	inv := call{method: "INVITE", ruri: callee.uri("bob"), callID: "zero-1", branch: "z9hG4bKz1", from: caller}
+	caller.send(nc.addr(), inv.text())
+	req := callee.expectRequest("INVITE", wait)
+	callee.reply(req, 180, "Ringing", "tb")
+	caller.expectReply(180, wait)
+	callee.reply(req, 486, "Busy Here", "tb")
+	caller.expectReply(486, wait)
+	if n := len(failures.get()); n != 0 {
+		t.Errorf("failure route ran %d times after t_on_failure(\"0\")", n)
+	}
+	if _, err := modtest.BindErr(Exports, nc.tm, nc.env, "t_on_failure", "-1"); err == nil {
+		t.Error("negative route number accepted")
+	}
+}

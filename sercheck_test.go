@@ -1,0 +1,46 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// serPending are SER 0.9.6 distribution configs that do not pass the
+// config check yet, with the reason. Remove an entry when its cause is
+// fixed; the test then requires the file to pass.
+var serPending = map[string]string{
+	"etc/nathelper.cfg":    "nathelper has no force_rtp_proxy (no RTP proxy support)",
+	"examples/pstn.cfg":    "module uri (is_user) not yet registered (helper modnames)",
+	"examples/welcome.cfg": "ser -c initialises usrloc db_mode 2 and connects to its remote MySQL (helper modnames: -c without side effects)",
+}
+
+// TestSERDistributionConfigs runs the config check (ser -c) on SER 0.9.6's
+// own configuration files, unchanged (testdata/ser-0.9.6).
+func TestSERDistributionConfigs(t *testing.T) {
+	dir, err := filepath.Abs(filepath.Join("testdata", "ser-0.9.6"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.cfg"))
+	if len(files) < 20 {
+		t.Fatalf("%d configs in %s", len(files), dir)
+	}
+	t.Chdir(t.TempDir()) // whatever -c still creates stays out of the tree
+	for _, path := range files {
+		rel, _ := filepath.Rel(dir, path)
+		t.Run(rel, func(t *testing.T) {
+			if why, ok := serPending[rel]; ok {
+				t.Skip("pending: " + why)
+			}
+			if code := run([]string{"-c", "-f", path}); code != 0 {
+				t.Errorf("ser -c -f %s: exit %d", rel, code)
+			}
+		})
+	}
+	for rel := range serPending {
+		if _, err := os.Stat(filepath.Join(dir, rel)); err != nil {
+			t.Errorf("pending entry %s: %v", rel, err)
+		}
+	}
+}
