@@ -233,3 +233,14 @@ func readTranscript(t *testing.T, path string) transcript {
 	flush()
 	return tr
 }
+
+// waitLog waits until the server's log holds text.
+func waitLog(t *testing.T, logs *logBuf, text string) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), text); {
+		if time.Now().After(end) {
+			t.Fatalf("log lacks %q:\n%s", text, logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -67,6 +67,9 @@ func (w *replyWriter) write(ctx context.Context, name, text string) error {
 		return fmt.Errorf("fifo: reply %s: %w", path, err)
 	}
 	if _, err := io.WriteString(f, text); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return fmt.Errorf("fifo: reply %s: the client did not read it within %s: %w", path, w.timeout, err)
+		}
 		return fmt.Errorf("fifo: reply %s: %w", path, err)
 	}
 	return nil

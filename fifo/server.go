@@ -2,11 +2,13 @@ package fifo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -23,7 +25,9 @@ const (
 	DefaultReplyWait    = 80 * time.Millisecond
 	DefaultReplyTimeout = 10 * time.Second
 	DefaultSyncWait     = 2 * time.Second
+	DefaultRequestTime  = 10 * time.Second
 	DefaultMaxRunning   = 64
+	DefaultMaxReplies   = 256
 	DefaultMaxRequest   = 1 << 20
 )
 
@@ -49,8 +53,17 @@ type Config struct {
 	// apart (SER: 4 and 80 ms).
 	ReplyRetries int
 	ReplyWait    time.Duration
-	// ReplyTimeout bounds writing one reply (SER blocked without limit).
+	// ReplyTimeout bounds writing one reply (SER blocked without limit):
+	// a client that does not read its reply loses it then (logged and
+	// counted), and nobody else waits for it.
 	ReplyTimeout time.Duration
+	// RequestTimeout bounds the arrival of one request, from its first
+	// line to the last line its command reads: a client may write its
+	// lines in as many writes as it likes, with pauses, within it. A
+	// request still incomplete then is answered "408 <cmd>: request
+	// incomplete…" and its command is abandoned before it acts. Default
+	// 10 s.
+	RequestTimeout time.Duration
 	// SyncWait bounds the reader's wait for a command (which reads its
 	// parameter lines from the stream): the reader waits until the command
 	// has finished and its reply is written, or has said it reads no more
@@ -63,6 +76,10 @@ type Config struct {
 	// MaxRunning bounds the commands running at once; the reader waits
 	// when the bound is reached.
 	MaxRunning int
+	// MaxReplies bounds the replies being written at once (each waits at
+	// most ReplyTimeout for its reader); a finished command waits for a
+	// free slot, keeping its MaxRunning slot meanwhile. Default 256.
+	MaxReplies int
 	// MaxRequest bounds a request's size in bytes; a bigger one is
 	// dropped (logged, no reply).
 	MaxRequest int
@@ -93,8 +110,14 @@ func (c *Config) defaults() error {
 	if c.SyncWait == 0 {
 		c.SyncWait = DefaultSyncWait
 	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = DefaultRequestTime
+	}
 	if c.MaxRunning <= 0 {
 		c.MaxRunning = DefaultMaxRunning
+	}
+	if c.MaxReplies <= 0 {
+		c.MaxReplies = DefaultMaxReplies
 	}
 	if c.MaxRequest <= 0 {
 		c.MaxRequest = DefaultMaxRequest
@@ -119,6 +142,8 @@ type Server struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	running chan struct{} // one token per running command
+	replies chan struct{} // one token per reply being written
+	stats   struct{ requests, incomplete, dropped atomic.Uint64 }
 	wg      sync.WaitGroup
 	done    chan struct{} // closed when the reader stops
 	once    sync.Once
@@ -161,6 +186,7 @@ func Listen(cfg Config, reg *rpc.Registry) (*Server, error) {
 		reply: replyWriter{dir: cfg.Dir, retries: cfg.ReplyRetries,
 			wait: cfg.ReplyWait, timeout: cfg.ReplyTimeout},
 		running: make(chan struct{}, cfg.MaxRunning),
+		replies: make(chan struct{}, cfg.MaxReplies),
 		done:    make(chan struct{}),
 	}
 	s.fr, err = newFramer(f, cfg.MaxRequest, func(name string) bool {
@@ -214,41 +240,92 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// serve is the reader loop.
+// Stats are the server's counters.
+type Stats struct {
+	// Requests counts the requests run.
+	Requests uint64
+	// Incomplete counts requests whose lines did not all arrive within
+	// RequestTimeout (answered 408).
+	Incomplete uint64
+	// RepliesDropped counts replies not delivered: no client opened the
+	// reply FIFO, its reader did not take the reply within ReplyTimeout,
+	// or the write failed.
+	RepliesDropped uint64
+}
+
+// Stats returns the server's counters.
+func (s *Server) Stats() Stats {
+	return Stats{Requests: s.stats.requests.Load(), Incomplete: s.stats.incomplete.Load(),
+		RepliesDropped: s.stats.dropped.Load()}
+}
+
+// serve is the reader loop: it takes the first line of each request and
+// serves the request as the stream's owner.
 func (s *Server) serve() {
 	defer close(s.done)
 	for {
 		first, err := s.fr.first()
+		if err == nil && s.serveRequest(first, true) {
+			err = s.fr.err
+		} else if err == nil {
+			return // closing
+		}
 		if err != nil {
 			s.stopped(err)
 			return
-		}
-		cmd, reply, err := parseFIFOFirst(first)
-		if err != nil {
-			s.log.Error("request ignored", "err", err)
-		} else {
-			p := newStreamParams(s.fr)
-			if !s.dispatch(&Request{Cmd: cmd, Reply: reply}, p) {
-				return
-			}
-			p.revoke()
-			if p.tooBig {
-				s.log.Error("request over the size limit: the rest is skipped", "cmd", cmd, "limit", s.cfg.MaxRequest)
-			}
-		}
-		if s.fr.err != nil {
-			s.stopped(s.fr.err)
-			return
-		}
-		skipped, err := s.fr.finish()
-		if err != nil {
-			s.stopped(err)
-			return
-		}
-		if skipped > 0 {
-			s.log.Warn("lines left unread by the command skipped", "cmd", cmd, "lines", skipped)
 		}
 	}
+}
+
+// interlude serves the request at the head of the buffer — another
+// client's, written whole while the owner's client is between writes —
+// on behalf of the waiting owner. It returns false when the server is
+// closing.
+func (s *Server) interlude() bool {
+	fr := s.fr
+	l, n, _ := fr.peek()
+	size := fr.size
+	defer func() { fr.size = size }()
+	fr.advance(n)
+	fr.size = n
+	ok := s.serveRequest(l, false)
+	return ok && fr.err == nil
+}
+
+// serveRequest serves the request whose first line was just read: as the
+// owner of the stream (waiting for lines still to come) or as an
+// interloper (its own region only). It returns false when the server is
+// closing.
+func (s *Server) serveRequest(first string, owner bool) bool {
+	fr := s.fr
+	regionEnd := fr.regionEnd(fr.off)
+	cmd, reply, err := parseFIFOFirst(first)
+	if err != nil {
+		s.log.Error("request ignored", "err", err)
+	} else {
+		var it func() bool
+		if owner {
+			it = s.interlude
+		}
+		p := newStreamParams(fr, owner, time.Now().Add(s.cfg.RequestTimeout), it, s.log.With("cmd", cmd))
+		if !s.dispatch(&Request{Cmd: cmd, Reply: reply}, p) {
+			return false
+		}
+		p.revoke()
+		if p.timedOut {
+			fr.dropPartial() // the client's unfinished line
+		}
+		if p.tooBig {
+			s.log.Error("request over the size limit: the rest is skipped", "cmd", cmd, "limit", s.cfg.MaxRequest)
+		}
+	}
+	if fr.err != nil {
+		return true
+	}
+	if skipped := fr.finish(regionEnd, owner); skipped > 0 {
+		s.log.Warn("lines left unread by the command skipped", "cmd", cmd, "lines", skipped)
+	}
+	return true
 }
 
 // stopped records why the reader stopped (unless the server is closing).
@@ -260,25 +337,32 @@ func (s *Server) stopped(err error) {
 }
 
 // dispatch runs req on its own goroutine. The command reads its parameter
-// lines from the stream through p, so the reader waits until the command
-// is done (reply written), has called rpc.DoneReading, or has not read a
-// line for SyncWait; a slower command goes on in the background with p
-// revoked. dispatch returns false when the server is closing.
+// lines from the stream through p, so the caller waits until the command
+// has returned, has called rpc.DoneReading, or has not read a line for
+// SyncWait (not counting time spent waiting for its client); a slower
+// command goes on in the background with p revoked. The reply is written
+// after the command returns, without holding up the reader. dispatch
+// returns false when the server is closing.
 func (s *Server) dispatch(req *Request, p *streamParams) bool {
 	select {
 	case s.running <- struct{}{}:
 	case <-s.ctx.Done():
 		return false
 	}
-	finished := make(chan struct{})
+	s.stats.requests.Add(1)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		defer func() { <-s.running }()
-		defer close(finished)
 		rep := s.execute(req, p)
 		p.revoke()
+		p.DoneReading()
+		s.replies <- struct{}{} // before giving back the running slot: bounded
+		<-s.running
+		defer func() { <-s.replies }()
 		if err := s.reply.write(s.ctx, req.Reply, rep.Text); err != nil {
+			if !errors.Is(err, errRefused) {
+				s.stats.dropped.Add(1)
+			}
 			s.log.Error("no reply sent", "cmd", req.Cmd, "err", err)
 		}
 	}()
@@ -290,9 +374,6 @@ func (s *Server) dispatch(req *Request, p *streamParams) bool {
 		}
 		t := time.NewTimer(wait)
 		select {
-		case <-finished:
-			t.Stop()
-			return true
 		case <-p.done:
 			t.Stop()
 			return true
@@ -309,6 +390,12 @@ func (s *Server) dispatch(req *Request, p *streamParams) bool {
 func (s *Server) execute(req *Request, p rpc.Params) (rep *rpc.Reply) {
 	defer func() {
 		if r := recover(); r != nil {
+			if _, ok := r.(incomplete); ok {
+				s.stats.incomplete.Add(1)
+				s.log.Warn("request incomplete: the rest of it did not arrive in time", "cmd", req.Cmd, "timeout", s.cfg.RequestTimeout)
+				rep = rpc.Errorf(408, "%s: request incomplete: the rest of it did not arrive within %s", req.Cmd, s.cfg.RequestTimeout)
+				return
+			}
 			s.log.Error("command panicked", "cmd", req.Cmd, "panic", r, "stack", string(debug.Stack()))
 			rep = rpc.Errorf(500, "command '%s' failed", req.Cmd)
 		}

@@ -505,7 +505,7 @@ func TestKillOverFIFO(t *testing.T) {
 // TestSplitWrites: a line split over two writes is completed, and a
 // request bigger than PIPE_BUF arrives whole.
 func TestSplitWrites(t *testing.T) {
-	s, dir, _ := startFIFO(t, coreRegistry(t), nil)
+	s, dir, logs := startFIFO(t, coreRegistry(t), func(c *fifo.Config) { c.RequestTimeout = time.Second })
 	r := replyReader(t, filepath.Join(dir, "r"))
 	w, err := os.OpenFile(s.Path(), os.O_WRONLY, 0)
 	if err != nil {
@@ -536,16 +536,24 @@ func TestSplitWrites(t *testing.T) {
 		t.Fatalf("big reply: %d bytes, want %d", len(got), want.Len())
 	}
 
-	// A line left without its line feed is taken after a while.
+	// A line left without its line feed is waited for until the
+	// request's deadline, while a whole request written meanwhile is
+	// served; then the incomplete request is answered 408.
 	after := replyReader(t, filepath.Join(dir, "after"))
 	w.WriteString(":print:after\nno line feed")
-	if got := after(5 * time.Second); got != "200 ok\nno line feed\n" {
-		t.Fatalf("reply after the timed waits %q", got)
-	}
+	waitLog(t, logs, "partial=12")
 	again := replyReader(t, filepath.Join(dir, "again"))
 	w.WriteString(":print:again\nstill serving\n\n")
 	if got := again(3 * time.Second); got != "200 ok\nstill serving\n" {
-		t.Fatalf("reply after the timed waits %q", got)
+		t.Fatalf("reply while a line waits for its line feed %q", got)
+	}
+	if got, want := after(5*time.Second), "408 print: request incomplete: the rest of it did not arrive within 1s\n"; got != want {
+		t.Fatalf("reply to the line without line feed %q, want %q", got, want)
+	}
+	last := replyReader(t, filepath.Join(dir, "last"))
+	w.WriteString(":print:last\nstill serving\n\n")
+	if got := last(3 * time.Second); got != "200 ok\nstill serving\n" {
+		t.Fatalf("reply after the timeout %q", got)
 	}
 	if err := s.Err(); err != nil {
 		t.Fatal(err)
