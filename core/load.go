@@ -160,6 +160,12 @@ func (in *Instance) Start() error {
 			return fail(fmt.Errorf("core: fifo: %w", err))
 		}
 		in.fifo = fs
+		srv.fifoStats.Store(func(line func(string, uint64)) {
+			st := fs.Stats()
+			line("fifo_requests", st.Requests)
+			line("fifo_incomplete", st.Incomplete)
+			line("fifo_replies_dropped", st.RepliesDropped)
+		})
 	}
 	if opts.UnixSock != "" {
 		us, err := fifo.ListenUnix(fifo.UnixConfig{

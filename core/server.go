@@ -78,6 +78,9 @@ type Server struct {
 	version string
 
 	extraProcs func() []string
+	// fifoStats, when set (a func(line func(name string, v uint64))),
+	// adds the FIFO server's counters to core_stats.
+	fifoStats atomic.Value
 	dbs        dbs
 
 	// Stats are the server's counters.

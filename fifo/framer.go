@@ -315,10 +315,10 @@ type streamParams struct {
 	interlude func() bool
 	log       *slog.Logger
 
-	mu        sync.Mutex
-	revoked   bool
-	tooBig    bool
-	timedOut  bool
+	mu       sync.Mutex
+	revoked  bool
+	tooBig   bool
+	timedOut bool
 
 	last    atomic.Int64 // time of the last read (UnixNano)
 	waiting atomic.Bool  // waiting for the client, or serving an interloper

@@ -1,6 +1,7 @@
 package fifo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -47,9 +48,14 @@ type UnixConfig struct {
 	// connections run commands at once.
 	StreamPath string
 	// StreamIdle ends a stream request that the client did not end by
-	// shutting down its write side: after a line feed, that much silence
-	// ends the request. Default 100 ms.
+	// shutting down its write side: after an empty line that ends what
+	// the client wrote (the request's terminator), that much silence ends
+	// the request. Default 100 ms.
 	StreamIdle time.Duration
+	// RequestTimeout bounds the arrival of a stream request: a client
+	// pausing after any other line is waited for, then answered "408
+	// Request incomplete…". Default 10 s.
+	RequestTimeout time.Duration
 	// Mode, User and Group apply to the socket files as to the FIFO
 	// (sock_mode, sock_user, sock_group); Mode defaults to 0660.
 	Mode        os.FileMode
@@ -73,6 +79,9 @@ func (c *UnixConfig) defaults() error {
 	}
 	if c.StreamIdle <= 0 {
 		c.StreamIdle = DefaultStreamIdle
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = DefaultRequestTime
 	}
 	if c.Mode == 0 {
 		c.Mode = DefaultMode
@@ -262,19 +271,21 @@ func (s *UnixServer) serveStream() {
 }
 
 // serveConn reads one request from a stream connection (until the client
-// shuts down its write side, or StreamIdle after a line feed), runs it and
-// writes the reply.
+// shuts down its write side, or StreamIdle after an empty line ending what
+// it wrote), runs it and writes the reply. A client pausing anywhere else
+// is waited for until RequestTimeout.
 func (s *UnixServer) serveConn(c *net.UnixConn) {
 	stop := context.AfterFunc(s.ctx, func() { c.SetReadDeadline(time.Now()) })
 	defer stop()
 	var req []byte
 	buf := make([]byte, 32<<10)
+	deadline := time.Now().Add(s.cfg.RequestTimeout)
 	for {
-		wait := 10 * time.Second
-		if n := len(req); n > 0 && req[n-1] == '\n' {
-			wait = s.cfg.StreamIdle
+		d := deadline
+		if terminated(req) {
+			d = time.Now().Add(s.cfg.StreamIdle)
 		}
-		c.SetReadDeadline(time.Now().Add(wait))
+		c.SetReadDeadline(d)
 		n, err := c.Read(buf)
 		req = append(req, buf[:n]...)
 		if len(req) > s.cfg.MaxRequest {
@@ -287,9 +298,14 @@ func (s *UnixServer) serveConn(c *net.UnixConn) {
 		if s.ctx.Err() != nil || len(req) == 0 {
 			return
 		}
-		if errors.Is(err, io.EOF) ||
-			errors.Is(err, os.ErrDeadlineExceeded) && req[len(req)-1] == '\n' {
-			break // the client is done writing, or idle after a complete line
+		if errors.Is(err, io.EOF) || errors.Is(err, os.ErrDeadlineExceeded) && terminated(req) {
+			break // the client is done writing, or idle after the terminator
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			s.log.Warn("unixsock: stream request incomplete: the rest of it did not arrive in time", "timeout", s.cfg.RequestTimeout)
+			c.SetWriteDeadline(time.Now().Add(s.cfg.TxTimeout))
+			fmt.Fprintf(c, "408 Request incomplete: the rest of it did not arrive within %s\n", s.cfg.RequestTimeout)
+			return
 		}
 		s.log.Error("unixsock: stream request", "err", err)
 		return
@@ -305,4 +321,10 @@ func (s *UnixServer) serveConn(c *net.UnixConn) {
 	if _, err := c.Write([]byte(rep)); err != nil {
 		s.log.Error("unixsock: stream reply", "err", err)
 	}
+}
+
+// terminated reports whether a stream request received so far ends with
+// an empty line (the request's terminator).
+func terminated(req []byte) bool {
+	return bytes.HasSuffix(req, []byte("\n\n")) || bytes.HasSuffix(req, []byte("\n\r\n"))
 }

@@ -192,3 +192,53 @@ func TestUnixChildren(t *testing.T) {
 		t.Fatalf("slow: %q", got)
 	}
 }
+
+// TestUnixSplitRequests: over the datagram socket a request is one
+// datagram, as in SER (unixsock_server.c parses each datagram as a whole
+// request): parameters sent in a second datagram are a malformed request
+// of their own. Over the stream socket a client may pause between its
+// writes; a request still incomplete at RequestTimeout is answered 408.
+func TestUnixSplitRequests(t *testing.T) {
+	s, dir, _ := startUnix(t, coreRegistry(t), func(c *fifo.UnixConfig) { c.RequestTimeout = time.Second })
+	if got, want := exchange(t, dir, s.Path(), ":print:\n"), "200 OK\n\n"; got != want {
+		t.Fatalf("header datagram: reply %q, want %q", got, want)
+	}
+	if got, want := exchange(t, dir, s.Path(), "split\n\n"), "400 First line malformed\n"; got != want {
+		t.Fatalf("parameter datagram: reply %q, want %q", got, want)
+	}
+
+	stream := filepath.Join(filepath.Dir(s.Path()), "ser.sock.stream")
+	for _, tc := range []struct {
+		name   string
+		writes []string
+		want   string
+	}{
+		{"pause after the first line", []string{":print:\n", "slow\n", "\n"}, "200 OK\nslow\n"},
+		{"pause in a line", []string{":print:\nsl", "ow\n\n"}, "200 OK\nslow\n"},
+		{"stalled", []string{":print:\nstuck\n"}, "408 Request incomplete: the rest of it did not arrive within 1s\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: stream, Net: "unix"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			for i, w := range tc.writes {
+				if i > 0 {
+					time.Sleep(300 * time.Millisecond) // the client's pause
+				}
+				if _, err := c.Write([]byte(w)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := io.ReadAll(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tc.want {
+				t.Fatalf("reply %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
