@@ -81,7 +81,7 @@ type Server struct {
 	// fifoStats, when set (a func(line func(name string, v uint64))),
 	// adds the FIFO server's counters to core_stats.
 	fifoStats atomic.Value
-	dbs        dbs
+	dbs       dbs
 
 	// Stats are the server's counters.
 	Stats Counters
