@@ -20,7 +20,8 @@ import (
 // adoptCfg is a SER 0.9 registrar as an operator of the SER database
 // runs it: digest authentication against subscriber's ha1 (SER's
 // default: calculate_ha1 off, password_column ha1), usrloc write-through
-// (db_mode 1), aliases, group checks; OPTIONS to sip:grp@ answer whether
+// (db_mode 1) with use_domain (SER's rows carry their domain), aliases,
+// group checks; OPTIONS to sip:grp@ answer whether
 // the caller is in group "ld".
 const adoptCfg = `
 debug=3
@@ -35,7 +36,9 @@ loadmodule "modules/registrar/registrar.so"
 loadmodule "modules/auth/auth.so"
 loadmodule "modules/group/group.so"
 modparam("usrloc", "db_mode", 1)
+modparam("usrloc", "use_domain", 1)
 modparam("usrloc", "timer_interval", 3600)
+modparam("registrar", "use_domain", 1)
 
 route {
 	if (!mf_process_maxfwd_header("10")) {
@@ -128,13 +131,13 @@ func TestAdoptSER09Database(t *testing.T) {
 				}
 				return fmt.Sprint(res["code"], " ", res["output"])
 			}
-			if got := show("alice"); !strings.Contains(got, "<sip:alice@192.0.2.10:5060>") {
+			if got := show("alice@example.org"); !strings.Contains(got, "<sip:alice@192.0.2.10:5060>") {
 				t.Errorf("alice's SER registration: %s", got)
 			}
-			if got := show("bob"); !strings.Contains(got, "<sip:bob@192.0.2.20>") {
+			if got := show("bob@example.org"); !strings.Contains(got, "<sip:bob@192.0.2.20>") {
 				t.Errorf("bob's permanent SER registration: %s", got)
 			}
-			if got := show("carol"); !strings.Contains(got, u.hostport()) || strings.Contains(got, "198.51.100.7") {
+			if got := show("carol@example.org"); !strings.Contains(got, u.hostport()) || strings.Contains(got, "198.51.100.7") {
 				t.Errorf("carol's registration: %s", got)
 			}
 
@@ -151,7 +154,7 @@ func TestAdoptSER09Database(t *testing.T) {
 			if strings.Contains(p.proc.Output(), "applied migration") {
 				t.Errorf("second start applied migrations:\n%s", tail(p.proc.Output()))
 			}
-			if got := show("carol"); !strings.Contains(got, u.hostport()) {
+			if got := show("carol@example.org"); !strings.Contains(got, u.hostport()) {
 				t.Errorf("carol's registration after a restart: %s", got)
 			}
 

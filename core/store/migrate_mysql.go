@@ -7,6 +7,7 @@ import (
 	"database/sql/driver"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -102,7 +103,35 @@ func (s *Store) migrateMySQL(ctx context.Context, ms []migration) error {
 			return err
 		}
 	}
+	s.warnNonTransactional(ctx, conn)
 	return nil
+}
+
+// warnNonTransactional logs, after migrating, the tables whose engine
+// has no transactions (SER's ser_mysql.sh made MyISAM tables): the
+// store's multi-statement writes (deleting a subscriber with its rows in
+// other tables, usrloc's batched flush) cannot be rolled back on them.
+// ser does not change a table's engine by itself.
+func (s *Store) warnNonTransactional(ctx context.Context, conn *sql.Conn) {
+	rows, err := conn.QueryContext(ctx, "SELECT table_name, engine FROM information_schema.tables "+
+		"WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' AND engine <> 'InnoDB' ORDER BY table_name")
+	if err != nil {
+		return
+	}
+	defer rows.Close()
+	var names []string
+	engine := ""
+	for rows.Next() {
+		var n string
+		if rows.Scan(&n, &engine) == nil {
+			names = append(names, n)
+		}
+	}
+	if len(names) > 0 {
+		s.log.Warn("tables without transactions: a write spanning several rows or tables cannot be rolled back "+
+			"there if it fails midway; ALTER TABLE <name> ENGINE=InnoDB makes one transactional (SER's tools do not mind)",
+			"engine", engine, "tables", strings.Join(names, " "), "db", s.describe())
+	}
 }
 
 // pending reports whether some of ms is not applied.

@@ -76,26 +76,26 @@ VALUES ('7001', 'example.org', 'sip:alice@example.org', NULL, '1970-01-01 01:00:
 
 INSERT INTO acc (sip_from, sip_to, sip_status, sip_method, i_uri, o_uri, from_uri, to_uri, sip_callid, username,
   domain, fromtag, totag, time, timestamp, caller_deleted, callee_deleted)
-VALUES ('"Alice" <sip:alice@example.org>;tag=1928301774', '<sip:bob@example.org>;tag=a6c85cf', '200 OK',
+VALUES ('"Alice" <sip:alice@example.org>;tag=1928301774', '<sip:bob@example.org>;tag=a6c85cf', '200',
   'INVITE', 'sip:bob@example.org', 'sip:bob@192.0.2.20', 'sip:alice@example.org', 'sip:bob@example.org',
   'a84b4c76e66710@pc33.example.org', 'alice', 'example.org', '1928301774', 'a6c85cf',
   '2005-03-07 11:00:02', '2005-03-07 11:00:02', '0', '0');
 INSERT INTO acc (sip_from, sip_to, sip_status, sip_method, i_uri, o_uri, from_uri, to_uri, sip_callid, username,
   domain, fromtag, totag, time, timestamp, caller_deleted, callee_deleted)
-VALUES ('"Alice" <sip:alice@example.org>;tag=1928301774', '<sip:bob@example.org>;tag=a6c85cf', '200 OK',
+VALUES ('"Alice" <sip:alice@example.org>;tag=1928301774', '<sip:bob@example.org>;tag=a6c85cf', '200',
   'BYE', 'sip:bob@192.0.2.20', 'sip:bob@192.0.2.20', 'sip:alice@example.org', 'sip:bob@example.org',
   'a84b4c76e66710@pc33.example.org', 'alice', 'example.org', '1928301774', 'a6c85cf',
   '2005-03-07 11:04:40', '2005-03-07 11:04:40', '0', '0');
 INSERT INTO acc (sip_from, sip_to, sip_status, sip_method, i_uri, o_uri, from_uri, to_uri, sip_callid, username,
   domain, fromtag, totag, time, timestamp, caller_deleted, callee_deleted)
-VALUES ('<sip:bob@example.org>;tag=99a1', '<sip:7001@example.org>;tag=77f0', '200 OK',
+VALUES ('<sip:bob@example.org>;tag=99a1', '<sip:7001@example.org>;tag=77f0', '200',
   'INVITE', 'sip:7001@example.org', 'sip:alice@192.0.2.10:5060', 'sip:bob@example.org', 'sip:7001@example.org',
   '1j9FpLxk3uxtm8tn@192.0.2.20', 'bob', 'example.org', '99a1', '77f0',
   '2005-03-08 09:12:00', '2005-03-08 09:12:00', '0', '0');
 
 INSERT INTO missed_calls (sip_from, sip_to, sip_status, sip_method, i_uri, o_uri, from_uri, to_uri, sip_callid,
   username, domain, fromtag, totag, time, timestamp)
-VALUES ('<sip:bob@example.org>;tag=5b22', '<sip:carol@example.org>', '486 Busy Here', 'INVITE',
+VALUES ('<sip:bob@example.org>;tag=5b22', '<sip:carol@example.org>', '486', 'INVITE',
   'sip:carol@example.org', 'sip:carol@198.51.100.7:5060', 'sip:bob@example.org', 'sip:carol@example.org',
   'f81d4fae-7dec-11d0-a765-00a0c91e6bf6@192.0.2.20', 'carol', 'example.org', '5b22', '',
   '2005-06-01 09:30:00', '2005-06-01 09:30:00');
