@@ -166,13 +166,20 @@ type Table struct {
 	Name   string
 	Params []Param
 	Funcs  []Func
+	// Fallback marks the functions of an older generation under a name
+	// the newer one kept: they are bound only when no other loaded
+	// module has a function of that name. A SER 0.9 config loads "auth"
+	// and "uri_db" and gets uri_db's check_to, a SER 0.8 config loads
+	// "auth" alone and gets 0.8's.
+	Fallback bool
 }
 
 // Part is what one implementation contributes to a loadmodule name.
 type Part struct {
-	Impl   *Exports
-	Params []Param
-	Funcs  []Func
+	Impl     *Exports
+	Params   []Param
+	Funcs    []Func
+	Fallback bool // Table.Fallback
 }
 
 // Name is what a loadmodule directive loads: the tables registered under
@@ -258,7 +265,7 @@ func Register(e *Exports) {
 				panic("module: " + e.Name + ": parameter " + p.Name + " in " + t.Name + " has no setter")
 			}
 		}
-		part := Part{Impl: e, Params: t.Params, Funcs: t.Funcs}
+		part := Part{Impl: e, Params: t.Params, Funcs: t.Funcs, Fallback: t.Fallback}
 		if t.Name == e.Name {
 			// The implementation whose own name it is comes first.
 			n.Parts = append([]Part{part}, n.Parts...)

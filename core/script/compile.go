@@ -379,16 +379,23 @@ func (c *compiler) resolve(call *cfg.Call) *callee {
 		found *loaded
 		fn    *module.Func
 	)
-	for _, ln := range c.ms.names {
-		f, l := ln.findFunc(call.Name)
-		if f == nil {
-			continue
+	// An older generation's functions (module.Table.Fallback) only when
+	// no loaded module has the name otherwise.
+	for _, fallback := range []bool{false, true} {
+		for _, ln := range c.ms.names {
+			f, l := ln.findFunc(call.Name, fallback)
+			if f == nil {
+				continue
+			}
+			if found == nil {
+				found, fn = l, f
+			}
+			if len(call.Args) >= f.MinArgs && len(call.Args) <= f.MaxArgs {
+				found, fn = l, f
+				break
+			}
 		}
-		if found == nil {
-			found, fn = l, f
-		}
-		if len(call.Args) >= f.MinArgs && len(call.Args) <= f.MaxArgs {
-			found, fn = l, f
+		if found != nil {
 			break
 		}
 	}

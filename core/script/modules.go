@@ -32,9 +32,14 @@ type loadedName struct {
 	insts []*loaded // insts[i] runs def.Parts[i]
 }
 
-// findFunc returns the function called fn, with the instance it runs on.
-func (ln *loadedName) findFunc(fn string) (*module.Func, *loaded) {
+// findFunc returns the function called fn, with the instance it runs on,
+// from the name's tables that are fallbacks (module.Table.Fallback) or
+// not.
+func (ln *loadedName) findFunc(fn string, fallback bool) (*module.Func, *loaded) {
 	for i, p := range ln.def.Parts {
+		if p.Fallback != fallback {
+			continue
+		}
 		for j := range p.Funcs {
 			if p.Funcs[j].Name == fn {
 				return &p.Funcs[j], ln.insts[i]

@@ -44,9 +44,27 @@ func init() {
 		Params: []module.Param{dbParam, param("table")},
 		Funcs:  []module.Func{fn("member")},
 		Also: []module.Table{
-			{Name: "tlegacy", Params: []module.Param{dbParam, param("legacy_table")}, Funcs: []module.Func{fn("member")}},
+			{Name: "tlegacy", Params: []module.Param{dbParam, param("legacy_table")}, Funcs: []module.Func{fn("member")}, Fallback: true},
 		},
 	})
+	// tnewer has member() too: a config loading it gets its member()
+	// even with tlegacy loaded first (tlegacy's is a fallback).
+	module.Register(&module.Exports{
+		Name:  "tnewer",
+		New:   func() any { return &testInst{name: "tnewer", params: map[string]module.Value{}} },
+		Funcs: []module.Func{fn("member")},
+	})
+}
+
+func TestFallbackFunctions(t *testing.T) {
+	p, ms := build(t, "loadmodule \"tlegacy.so\"\nloadmodule \"tnewer.so\"\nroute { member(); }", nil)
+	runAll(t, p)
+	if tr := ms.Instance("tnewer").(*testInst).trace; strings.Join(tr, " ") != "tnewer.member" {
+		t.Errorf("tnewer trace %q", tr)
+	}
+	if tr := ms.Instance("tother").(*testInst).trace; len(tr) != 0 {
+		t.Errorf("the fallback ran: %q", tr)
+	}
 }
 
 func runAll(t *testing.T, p *Program) {

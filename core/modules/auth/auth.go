@@ -1,9 +1,9 @@
-// Package auth is SER's digest authentication (the auth module of SER 0.8,
-// which also held auth_db's database functions): www_authorize and
+// Package auth is SER's digest authentication, loaded as SER 0.9's auth
+// and auth_db and as SER 0.8's auth (module.go): www_authorize and
 // proxy_authorize check RFC 2617 credentials against the subscriber table,
 // www_challenge and proxy_challenge answer 401/407 with a fresh nonce, and
-// check_to, check_from, is_user and consume_credentials work on the
-// credentials that were accepted.
+// consume_credentials removes the credentials that were accepted
+// (Authorized gives them to the group and uri modules' checks).
 //
 // Nonces are stateless: the expiry time, a random salt and an HMAC with
 // the secret modparam. Every server configured with the same secret (and

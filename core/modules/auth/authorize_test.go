@@ -431,7 +431,6 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{name: "bad table", fn: "www_authorize", args: []any{"r", "sub scriber"}, errText: "not a valid table name"},
 		{name: "qop not a number", fn: "www_challenge", args: []any{"r", "auth"}, errText: "qop must be 0 or 1"},
-		{name: "empty is_user", fn: "is_user", args: []any{""}, errText: "empty user name"},
 		{name: "bad column", params: map[string]any{"password_column": "ha1;drop"}, errText: "not a valid column name"},
 		{name: "bad nonce_expire", params: map[string]any{"nonce_expire": 0}, errText: "must be positive"},
 		{name: "nonce_expire not a number", params: map[string]any{"nonce_expire": "soon"}, errText: "not a number"},

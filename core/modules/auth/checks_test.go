@@ -21,49 +21,6 @@ func authorizedMsg(t *testing.T, f *fixture, user, from, to string, extra ...str
 	return m
 }
 
-func TestChecks(t *testing.T) {
-	tests := []struct {
-		name     string
-		user     string // digest username; "" = nothing authorized
-		from, to string
-		fn       string
-		args     []any
-		want     int
-	}{
-		{name: "check_to matches", user: "alice", to: "<sip:alice@example.com>", fn: "check_to", want: 1},
-		{name: "check_to case-insensitive", user: "alice", to: "<sip:ALICE@example.com>", fn: "check_to", want: 1},
-		{name: "check_to other user", user: "alice", to: "<sip:bob@example.com>", fn: "check_to", want: -1},
-		{name: "check_to ignores the host", user: "alice", to: "<sip:alice@elsewhere.net>", fn: "check_to", want: 1},
-		{name: "check_to with user@domain credentials", user: "alice@example.com", to: "<sip:alice@example.com>", fn: "check_to", want: 1},
-		{name: "check_to no user part", user: "alice", to: "<sip:example.com>", fn: "check_to", want: -1},
-		{name: "check_to without credentials", to: "<sip:alice@example.com>", fn: "check_to", want: -1},
-		{name: "check_from matches", user: "alice", from: "<sip:alice@example.com>;tag=1", fn: "check_from", want: 1},
-		{name: "check_from other user", user: "alice", from: "<sip:carol@example.com>;tag=1", fn: "check_from", want: -1},
-		{name: "is_user", user: "alice", fn: "is_user", args: []any{"alice"}, want: 1},
-		{name: "is_user is exact", user: "alice", fn: "is_user", args: []any{"Alice"}, want: -1},
-		{name: "is_user whole username", user: "alice@example.com", fn: "is_user", args: []any{"alice@example.com"}, want: 1},
-		{name: "is_user user part only", user: "alice@example.com", fn: "is_user", args: []any{"alice"}, want: -1},
-		{name: "is_user without credentials", fn: "is_user", args: []any{"alice"}, want: -1},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, nil, false)
-			f.bind("proxy_authorize", "example.com", "subscriber")
-			f.attach()
-			h := f.bind(tc.fn, tc.args...)
-			var m *sipmsg.Msg
-			if tc.user != "" {
-				m = authorizedMsg(t, f, tc.user, tc.from, tc.to)
-			} else {
-				m = modtest.Request{From: tc.from, To: tc.to}.Msg(t)
-			}
-			if got, err := h(m); got != tc.want || err != nil {
-				t.Fatalf("%s = %d, %v; want %d", tc.fn, got, err, tc.want)
-			}
-		})
-	}
-}
-
 func TestConsumeCredentials(t *testing.T) {
 	f := newFixture(t, nil, false)
 	f.bind("proxy_authorize", "example.com", "subscriber")

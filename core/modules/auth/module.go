@@ -50,9 +50,6 @@ var Exports = &module.Exports{
 		{Name: "consume_credentials", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: fixupConsume},
 		// SER 0.8.
 		fWWWAuthorize, fProxyAuthorize,
-		{Name: "check_to", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: fixupCheckURI(true)},
-		{Name: "check_from", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: fixupCheckURI(false)},
-		{Name: "is_user", MinArgs: 1, MaxArgs: 1, Routes: module.Request, Fixup: fixupIsUser},
 	},
 	Also: []module.Table{{
 		Name: "auth_db",

@@ -252,3 +252,65 @@ func TestParseSource(t *testing.T) {
 		}
 	}
 }
+
+// TestAuth08 checks the functions as SER 0.8's auth had them (loaded as
+// "auth"): "Credentials" is the whole digest username, and the group
+// table's parameters have their 0.8 names.
+func TestAuth08(t *testing.T) {
+	tab, ok := Exports.Table("auth")
+	if !ok {
+		t.Fatal("no auth table")
+	}
+	bind := func(f *fixture, fn string, args ...any) module.Handler {
+		t.Helper()
+		def, ok := tab.FindFunc(fn)
+		if !ok {
+			t.Fatalf("auth has no %s", fn)
+		}
+		h, err := def.Fixup(f.g, f.env, modtest.Values(args...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.g.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	f := newFixture(t, nil)
+	for _, tc := range []struct {
+		fn   string
+		args []any
+		user string
+		want int
+	}{
+		{"is_in_group", []any{"int"}, "alice", 1},
+		{"is_in_group", []any{"local"}, "alice", -1},
+		{"is_in_group", []any{"int"}, "alice@other.org", -1}, // whole username: no row "alice@other.org"
+		{"is_user_in", []any{"Credentials", "int"}, "alice", 1},
+		{"is_user_in", []any{"Credentials", "int"}, "alice@other.org", -1},
+		{"is_user_in", []any{"From", "ld"}, "alice", 1},
+	} {
+		if got, _ := bind(f, tc.fn, tc.args...)(f.authorized(tc.user, "sip:00123@gw")); got != tc.want {
+			t.Errorf("%s%v as %s = %d, want %d", tc.fn, tc.args, tc.user, got, tc.want)
+		}
+	}
+
+	// group_table etc. are the 0.8 names of table, user_column, group_column.
+	g := New()
+	for name, v := range map[string]string{"group_table": "acl", "group_user_column": "user", "group_group_column": "g"} {
+		p, ok := tab.FindParam(name)
+		if !ok {
+			t.Fatalf("auth has no %s", name)
+		}
+		if err := p.Set(g, modtest.Str(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c := g.Config(); c.Table != "acl" || c.UserColumn != "user" || c.GroupColumn != "g" {
+		t.Errorf("config %+v", c)
+	}
+	// 0.9's group has no is_in_group.
+	if own, _ := Exports.Table("group"); len(own.Funcs) != 1 || own.Funcs[0].Name != "is_user_in" {
+		t.Errorf("the group name exports %v", own.Funcs)
+	}
+}

@@ -29,7 +29,8 @@ var Exports = &module.Exports{
 		{Name: "is_user_in", MinArgs: 2, MaxArgs: 2, Routes: module.Request | module.Failure, Fixup: fixupIsUserIn(false)},
 	},
 	Also: []module.Table{{
-		Name: "auth",
+		Name:     "auth",
+		Fallback: true,
 		Params: []module.Param{
 			pDBURL,
 			{Name: "group_table", Kind: module.Str, Set: module.IdentParam("table", func(m *Module, s string) { m.cfg.Table = s })},
