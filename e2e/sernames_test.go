@@ -103,9 +103,15 @@ func TestSER09ModuleNames(t *testing.T) {
 		return crlf(fmt.Sprintf("INVITE %s SIP/2.0\nVia: SIP/2.0/UDP %s;branch=z9hG4bK%s%d;rport\nMax-Forwards: 70\nFrom: <sip:%s@foo.bar>;tag=%s\nTo: <%s>\nCall-ID: %s\nCSeq: %d INVITE\nContact: <sip:%s@%s>\n%sContent-Length: 0\n\n",
 			ruri, caller.hostport(), callID, cseq, from, callID, ruri, callID, cseq, from, caller.hostport(), extra))
 	}
-	r := sendRecv(caller, srv, invite("alice", "n-inv-1", 1, ""), "407")
-	ch := challengeIn(t, r)
-	creds := func(user, pw string) string { return "Proxy-" + digestAnswer(t, ch, user, pw, "INVITE", ruri) }
+	// Each answer gets its own challenge: without qop a nonce answers
+	// one request.
+	n := 0
+	creds := func(user, pw string) string {
+		n++
+		r := sendRecv(caller, srv, invite(user, fmt.Sprintf("n-ch-%d", n), 1, ""), "407")
+		return "Proxy-" + digestAnswer(t, challengeIn(t, r), user, pw, "INVITE", ruri)
+	}
+	var r string
 
 	// bob is not in "int"; alice may not use bob's name; nor may anyone
 	// but alice call (is_user).
