@@ -85,7 +85,7 @@ func (a *App) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip := clientIP(r)
-	keys := keysFor(ip, user+"@"+domain)
+	keys := keysFor(clientKey(r), user+"@"+domain)
 	if no := a.limiter.admit(r.Context(), keys); no != nil {
 		a.log.Warn("login refused: too many failures", "user", user+"@"+domain, "remote", ip, "why", no.why)
 		show(http.StatusTooManyRequests, no.msg+" Try again in "+retryIn(no.wait)+".")
@@ -185,9 +185,9 @@ func (a *App) handlePassword(w http.ResponseWriter, r *http.Request) {
 	f := newForm(r, "password", "new_password", "confirm_password")
 	// The current password is guessable here too (with a stolen
 	// session): the login limits apply.
-	keys := keysFor(clientIP(r), rs.me.AOR())
+	keys := keysFor(clientKey(r), rs.me.AOR())
 	if no := a.limiter.admit(r.Context(), keys); no != nil {
-		a.log.Warn("password change refused: too many failures", "user", rs.me.AOR(), "remote", keys.addr, "why", no.why)
+		a.log.Warn("password change refused: too many failures", "user", rs.me.AOR(), "remote", clientIP(r), "why", no.why)
 		f.fail("password", no.msg+" Try again in "+retryIn(no.wait)+".")
 		f.clearPasswords()
 		a.render(w, r, http.StatusTooManyRequests, "password", view{Title: "Change password", Section: "account",

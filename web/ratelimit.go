@@ -6,6 +6,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -146,4 +147,13 @@ func clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// clientKey is the limiter's key of the client: its address, an IPv6
+// address by its /64 (throttle.AddrKey).
+func clientKey(r *http.Request) string {
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		return throttle.AddrKey(ap.Addr())
+	}
+	return clientIP(r)
 }

@@ -12,6 +12,7 @@ package throttle
 
 import (
 	"container/list"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -205,4 +206,17 @@ func (t *Table) Len() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.m)
+}
+
+// AddrKey is the key of a client address: an IPv4 address as such, an
+// IPv6 address by its /64 prefix (one subscriber line usually gets a
+// whole /64, so counting single IPv6 addresses would let a client start
+// afresh from each of them). IPv4-mapped IPv6 addresses count as IPv4.
+func AddrKey(a netip.Addr) string {
+	a = a.Unmap()
+	if a.Is4() || !a.IsValid() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
 }

@@ -2,6 +2,7 @@ package throttle
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -125,5 +126,20 @@ func TestReserve(t *testing.T) {
 	}
 	if w, _ := tb.Reserve("a", t0.Add(10*time.Second), time.Minute); w != 2*time.Second {
 		t.Errorf("second slot: %v, want 2s", w)
+	}
+}
+
+func TestAddrKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.1":            "192.0.2.1",
+		"::ffff:192.0.2.1":     "192.0.2.1",
+		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff::1": "2001:db8:1:2::/64",
+		"2001:db8:1:3::1":      "2001:db8:1:3::/64",
+		"::1":                  "::/64",
+	} {
+		if got := AddrKey(netip.MustParseAddr(in)); got != want {
+			t.Errorf("AddrKey(%s) = %s, want %s", in, got, want)
+		}
 	}
 }

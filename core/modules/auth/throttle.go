@@ -111,7 +111,8 @@ func newGuard(c ThrottleConfig) *guard {
 
 // throttleKeys are the keys of one authentication attempt: the user
 // (lowercase user@domain, the domain being the username's or the realm),
-// the source address (without port) and the pair.
+// the source address (without port; an IPv6 address by its /64) and the
+// pair.
 type throttleKeys struct{ user, addr, pair string }
 
 func keysOf(c *Credentials, src netip.AddrPort) throttleKeys {
@@ -120,7 +121,7 @@ func keysOf(c *Credentials, src netip.AddrPort) throttleKeys {
 		domain = c.Realm
 	}
 	user := strings.ToLower(c.User + "@" + domain)
-	addr := src.Addr().Unmap().String()
+	addr := throttle.AddrKey(src.Addr())
 	return throttleKeys{user: user, addr: addr, pair: addr + " " + user}
 }
 

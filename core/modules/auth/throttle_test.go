@@ -199,3 +199,18 @@ func TestThrottleParams(t *testing.T) {
 		}
 	}
 }
+
+func TestThrottleIPv6Prefix(t *testing.T) {
+	// Addresses of one /64 are one address for the limits.
+	f, send, _ := throttled(t)
+	var n uint64
+	for i := 1; i <= 10; i++ {
+		send("alice", "guess", fmt.Sprintf("[2001:db8:1:2::%x]", i))
+	}
+	if got := checkedSince(f, &n); got != 3 {
+		t.Errorf("%d guesses from one /64 checked, want 3", got)
+	}
+	if r, _ := send("alice", "secret", "[2001:db8:1:3::1]"); r != 1 {
+		t.Errorf("alice from another /64: %d", r)
+	}
+}
