@@ -136,7 +136,7 @@ func TestMySQLURLForms(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := mariadbEngine.openURL(t, url)
-			if u, err := s.Subscriber(ctx, "alice", "example.com"); err != nil || u.Password != "pw" {
+			if u, err := s.Subscriber(ctx, "alice", "example.com"); err != nil || u.HA1 != HA1("alice", "example.com", "pw") {
 				t.Errorf("Subscriber = %+v, %v", u, err)
 			}
 			err := s.Grant(ctx, "alice", "example.com", name)

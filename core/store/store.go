@@ -46,6 +46,8 @@ type Store struct {
 	src Source
 	log *slog.Logger
 	now func() time.Time
+	// plaintext keeps the password column filled (WithPlaintextPasswords).
+	plaintext bool
 
 	mu    sync.Mutex
 	stmts map[stmtKey]*sql.Stmt
@@ -65,6 +67,34 @@ type options struct {
 	now        func() time.Time
 	migrations fs.FS
 	readConns  int
+	plaintext  bool
+	fileMode   os.FileMode
+}
+
+// DefaultFileMode is the mode an SQLite database file is created with;
+// SQLite gives its -wal and -shm files the mode of the database file.
+const DefaultFileMode os.FileMode = 0o600
+
+// WithPlaintextPasswords makes AddSubscriber, SetPassword and
+// BootstrapAdmin store the plain-text password in the subscriber's
+// password column too, as SER's serctl and serweb did (needed by configs
+// with auth's calculate_ha1). Off by default: only ha1 and ha1b, which
+// digest authentication and the console's login use, are stored.
+func WithPlaintextPasswords(on bool) Option { return func(o *options) { o.plaintext = on } }
+
+// WithFileMode sets the permissions a new SQLite database file is created
+// with (default DefaultFileMode, 0600; 0640 lets a group read it). Its
+// -wal and -shm files get the same mode. Modes giving other users any
+// access are refused by Open; an existing file keeps its mode.
+func WithFileMode(perm os.FileMode) Option { return func(o *options) { o.fileMode = perm } }
+
+// CheckFileMode reports whether perm is acceptable for a database file:
+// readable and writable by its owner, nothing for other users.
+func CheckFileMode(perm os.FileMode) error {
+	if perm&^0o777 != 0 || perm&0o600 != 0o600 || perm&0o007 != 0 {
+		return fmt.Errorf("store: database file mode %#o: the owner needs rw and other users nothing (e.g. 0600, 0640): %w", uint32(perm), ErrInvalid)
+	}
+	return nil
 }
 
 // WithLogger sets the logger (default slog.Default with module=store).
@@ -91,9 +121,12 @@ func WithReadConns(n int) Option { return func(o *options) { o.readConns = n } }
 // and migrations resume where a failed one stopped (see migrateMySQL).
 // Open returns the migration's error.
 func Open(ctx context.Context, dbURL string, opts ...Option) (*Store, error) {
-	o := options{now: time.Now, migrations: migrations.FS}
+	o := options{now: time.Now, migrations: migrations.FS, fileMode: DefaultFileMode}
 	for _, f := range opts {
 		f(&o)
+	}
+	if err := CheckFileMode(o.fileMode); err != nil {
+		return nil, err
 	}
 	if o.log == nil {
 		o.log = slog.Default().With("module", "store")
@@ -102,7 +135,7 @@ func Open(ctx context.Context, dbURL string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{d: SQLite, src: src, log: o.log, now: o.now, stmts: map[stmtKey]*sql.Stmt{}}
+	s := &Store{d: SQLite, src: src, log: o.log, now: o.now, plaintext: o.plaintext, stmts: map[stmtKey]*sql.Stmt{}}
 	if src.Engine == "mysql" {
 		s.d = MySQL
 		if o.readConns <= 0 {
@@ -113,7 +146,7 @@ func Open(ctx context.Context, dbURL string, opts ...Option) (*Store, error) {
 		if o.readConns <= 0 {
 			o.readConns = max(4, runtime.GOMAXPROCS(0))
 		}
-		err = s.openSQLite(ctx, o.readConns)
+		err = s.openSQLite(ctx, o.readConns, o.fileMode)
 	}
 	if err != nil {
 		return nil, err
@@ -129,7 +162,7 @@ func Open(ctx context.Context, dbURL string, opts ...Option) (*Store, error) {
 var memSeq atomic.Int64
 
 // openSQLite opens the write and read pools.
-func (s *Store) openSQLite(ctx context.Context, readConns int) error {
+func (s *Store) openSQLite(ctx context.Context, readConns int, perm os.FileMode) error {
 	var file string
 	common := "_busy_timeout=5000&_foreign_keys=on"
 	wparams := common + "&_txlock=immediate"
@@ -143,6 +176,9 @@ func (s *Store) openSQLite(ctx context.Context, readConns int) error {
 			if err := os.MkdirAll(dir, 0o750); err != nil {
 				return fmt.Errorf("store: create database directory: %w", err)
 			}
+		}
+		if err := s.createFile(perm); err != nil {
+			return err
 		}
 		file = "file:" + uriEscaper.Replace(s.src.Path) + "?"
 		wparams += "&_journal_mode=WAL&_synchronous=NORMAL"
@@ -169,6 +205,27 @@ func (s *Store) openSQLite(ctx context.Context, readConns int) error {
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
 	s.w, s.r = w, r
+	return nil
+}
+
+// createFile creates a missing database file with mode perm before SQLite
+// opens it (SQLite would create it 0644), so that the file and the -wal
+// and -shm files SQLite derives from it are not readable by other users.
+// An existing file keeps its mode; a warning says when other users can
+// read it.
+func (s *Store) createFile(perm os.FileMode) error {
+	f, err := os.OpenFile(s.src.Path, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
+	if err == nil {
+		return f.Close()
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("store: create %s: %w", s.describe(), err)
+	}
+	if fi, err := os.Stat(s.src.Path); err == nil && fi.Mode().Perm()&0o004 != 0 {
+		s.log.Warn("the database file is readable by every user of this machine; restrict it",
+			"file", s.src.Path, "mode", fmt.Sprintf("%#o", uint32(fi.Mode().Perm())),
+			"fix", fmt.Sprintf("chmod 600 %s %s-wal %s-shm", s.src.Path, s.src.Path, s.src.Path))
+	}
 	return nil
 }
 

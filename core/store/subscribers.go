@@ -16,7 +16,10 @@ import (
 type Subscriber struct {
 	Username, Domain string
 	// Password is the plain-text password column (serweb's clear_text_pw,
-	// auth's calculate_ha1); at most 25 characters as in SER.
+	// auth's calculate_ha1); at most 25 characters as in SER. Given to
+	// AddSubscriber it is the new password; it is stored only when the
+	// store keeps plain-text passwords (WithPlaintextPasswords), so it is
+	// normally "" when read.
 	Password string
 	// HA1 is md5(username:realm:password), HA1B
 	// md5(username@domain:realm:password), lowercase hex; the realm is the
@@ -111,38 +114,16 @@ func randomID() string {
 
 // AddSubscriber inserts u and, as serctl add does, its uri row
 // (uri_user = username), in one transaction. Empty HA1/HA1B are computed
-// from Password with the domain as realm; an empty PHPLibID gets a random
-// id; an empty Flag is "o"; Created and Modified are set to now. A user
-// that exists (or a taken phplib_id) gives ErrExists.
+// from Password with the domain as realm; Password itself is stored only
+// when the store keeps plain-text passwords (WithPlaintextPasswords); an
+// empty PHPLibID gets a random id; an empty Flag is "o"; Created and
+// Modified are set to now. A user that exists (or a taken phplib_id) gives
+// ErrExists.
 func (s *Store) AddSubscriber(ctx context.Context, u Subscriber) error {
-	if u.HA1 == "" {
-		u.HA1 = HA1(u.Username, u.Domain, u.Password)
-	}
-	if u.HA1B == "" {
-		u.HA1B = HA1B(u.Username, u.Domain, u.Domain, u.Password)
-	}
-	if u.PHPLibID == "" {
-		u.PHPLibID = randomID()
-	}
-	if u.Flag == "" {
-		u.Flag = "o"
-	}
-	if err := u.validate(); err != nil {
+	if err := s.prepareNew(&u); err != nil {
 		return err
 	}
-	now := dbTime(s.now())
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "INSERT INTO subscriber ("+subscriberCols+") VALUES ("+placeholders(21)+")",
-			u.Username, u.Domain, u.Password, u.HA1, u.HA1B, u.PHPLibID, u.FirstName, u.LastName, u.Phone,
-			u.Email, now, now, u.Confirmation, u.Flag, u.SendNotification, u.Greeting, boolChar(u.AllowFind),
-			nullString(u.Timezone), nullString(u.RPID), nullString(u.UUID), u.Domn)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, s.d.InsertIgnore("uri", []string{"username", "domain", "uri_user", "last_modified"}),
-			u.Username, u.Domain, u.Username, now)
-		return err
-	})
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return s.insertSubscriber(ctx, tx, u) })
 	if s.d.IsDuplicate(err) {
 		return fmt.Errorf("store: add subscriber %s: %w", aor(u.Username, u.Domain), ErrExists)
 	}
@@ -150,6 +131,47 @@ func (s *Store) AddSubscriber(ctx context.Context, u Subscriber) error {
 		return fmt.Errorf("store: add subscriber %s: %w", aor(u.Username, u.Domain), err)
 	}
 	return nil
+}
+
+// prepareNew completes a new subscriber: ha1 and ha1b from the password
+// (realm = domain), the password column emptied unless plain-text
+// passwords are kept, a random phplib_id, flag "o"; then validates it.
+func (s *Store) prepareNew(u *Subscriber) error {
+	if err := checkLen("password", u.Password, 25); err != nil {
+		return err
+	}
+	if u.HA1 == "" {
+		u.HA1 = HA1(u.Username, u.Domain, u.Password)
+	}
+	if u.HA1B == "" {
+		u.HA1B = HA1B(u.Username, u.Domain, u.Domain, u.Password)
+	}
+	if !s.plaintext {
+		u.Password = ""
+	}
+	if u.PHPLibID == "" {
+		u.PHPLibID = randomID()
+	}
+	if u.Flag == "" {
+		u.Flag = "o"
+	}
+	return u.validate()
+}
+
+// insertSubscriber inserts the subscriber row of u (prepared by
+// prepareNew) and its uri row inside tx.
+func (s *Store) insertSubscriber(ctx context.Context, tx *sql.Tx, u Subscriber) error {
+	now := dbTime(s.now())
+	_, err := tx.ExecContext(ctx, "INSERT INTO subscriber ("+subscriberCols+") VALUES ("+placeholders(21)+")",
+		u.Username, u.Domain, u.Password, u.HA1, u.HA1B, u.PHPLibID, u.FirstName, u.LastName, u.Phone,
+		u.Email, now, now, u.Confirmation, u.Flag, u.SendNotification, u.Greeting, boolChar(u.AllowFind),
+		nullString(u.Timezone), nullString(u.RPID), nullString(u.UUID), u.Domn)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, s.d.InsertIgnore("uri", []string{"username", "domain", "uri_user", "last_modified"}),
+		u.Username, u.Domain, u.Username, now)
+	return err
 }
 
 // aor formats user@domain (just user when domain is empty) for messages.
@@ -211,14 +233,20 @@ WHERE username = ? AND domain = ?`,
 	return affected(res, "update subscriber "+aor(u.Username, u.Domain))
 }
 
-// SetPassword sets the password, ha1 and ha1b (realm = domain) and
-// datetime_modified of a subscriber (serctl passwd).
+// SetPassword sets ha1 and ha1b (realm = domain) and datetime_modified of
+// a subscriber (serctl passwd). The password column gets the new password
+// when the store keeps plain-text passwords, else it is emptied (an old
+// plain-text password does not outlive a change).
 func (s *Store) SetPassword(ctx context.Context, username, domain, password string) error {
 	if err := checkLen("password", password, 25); err != nil {
 		return err
 	}
+	plain := ""
+	if s.plaintext {
+		plain = password
+	}
 	res, err := s.w.ExecContext(ctx, "UPDATE subscriber SET password = ?, ha1 = ?, ha1b = ?, datetime_modified = ? WHERE username = ? AND domain = ?",
-		password, HA1(username, domain, password), HA1B(username, domain, domain, password), dbTime(s.now()),
+		plain, HA1(username, domain, password), HA1B(username, domain, domain, password), dbTime(s.now()),
 		username, domain)
 	if err != nil {
 		return fmt.Errorf("store: set password of %s: %w", aor(username, domain), err)

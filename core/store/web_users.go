@@ -55,19 +55,7 @@ func (s *Store) PurgeSubscriber(ctx context.Context, username, domain string) er
 // processes starting at once create one administrator: the check runs
 // under the write lock.
 func (s *Store) BootstrapAdmin(ctx context.Context, u Subscriber, privs []Privilege, prefs []Preference) (bool, error) {
-	if u.HA1 == "" {
-		u.HA1 = HA1(u.Username, u.Domain, u.Password)
-	}
-	if u.HA1B == "" {
-		u.HA1B = HA1B(u.Username, u.Domain, u.Domain, u.Password)
-	}
-	if u.PHPLibID == "" {
-		u.PHPLibID = randomID()
-	}
-	if u.Flag == "" {
-		u.Flag = "o"
-	}
-	if err := u.validate(); err != nil {
+	if err := s.prepareNew(&u); err != nil {
 		return false, err
 	}
 	for _, p := range privs {
@@ -104,14 +92,7 @@ func (s *Store) BootstrapAdmin(ctx context.Context, u Subscriber, privs []Privil
 		if err != sql.ErrNoRows {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO subscriber ("+subscriberCols+") VALUES ("+placeholders(21)+")",
-			u.Username, u.Domain, u.Password, u.HA1, u.HA1B, u.PHPLibID, u.FirstName, u.LastName, u.Phone,
-			u.Email, now, now, u.Confirmation, u.Flag, u.SendNotification, u.Greeting, boolChar(u.AllowFind),
-			nullString(u.Timezone), nullString(u.RPID), nullString(u.UUID), u.Domn); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, s.d.InsertIgnore("uri", []string{"username", "domain", "uri_user", "last_modified"}),
-			u.Username, u.Domain, u.Username, now); err != nil {
+		if err := s.insertSubscriber(ctx, tx, u); err != nil {
 			return err
 		}
 		for _, p := range privs {
