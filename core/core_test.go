@@ -87,6 +87,19 @@ func TestOptions(t *testing.T) {
 	if len(o.Ignored) != 2 || !strings.HasPrefix(o.Ignored[1], "syn_branch: ") {
 		t.Fatalf("syn_branch not reported as without effect: %v", o.Ignored)
 	}
+	if o.DBFileMode != 0o600 || o.StorePlaintextPasswords {
+		t.Fatalf("database defaults: mode %#o, plain-text passwords %v", o.DBFileMode, o.StorePlaintextPasswords)
+	}
+	must("db_file_mode", OptValue{Text: "0640", IsNum: true, N: 640})
+	must("store_plaintext_passwords", OptValue{Text: "yes", IsNum: true, N: 1})
+	if o.DBFileMode != 0o640 || !o.StorePlaintextPasswords {
+		t.Fatalf("database options: mode %#o, plain-text passwords %v", o.DBFileMode, o.StorePlaintextPasswords)
+	}
+	for _, bad := range []string{"0644", "0400", "9"} {
+		if err := o.Set("db_file_mode", OptValue{Text: bad, IsNum: true}); err == nil {
+			t.Errorf("db_file_mode=%s accepted", bad)
+		}
+	}
 }
 
 // routerFunc adapts a function to Router.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
 	"sync"
 	"time"
 
@@ -43,7 +44,8 @@ func (s *Server) DB(dbURL string) (*store.Store, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	st, err := store.Open(ctx, dbURL, store.WithLogger(s.log.With("module", "store")))
+	st, err := store.Open(ctx, dbURL, store.WithLogger(s.log.With("module", "store")),
+		store.WithPlaintextPasswords(s.opts.StorePlaintextPasswords), store.WithFileMode(os.FileMode(s.opts.DBFileMode)))
 	if err != nil {
 		return nil, fmt.Errorf("core: %w", err)
 	}

@@ -3,10 +3,12 @@ package core
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 
 	"ser/core/sipmsg"
+	"ser/core/store"
 )
 
 // ListenAddr is one listen entry: [proto:]host[:port]. Proto 0 means both
@@ -153,6 +155,13 @@ type Options struct {
 	// SIPDomain is the SIP domain of the web console's users (sip_domain;
 	// default: the first alias, else the host name).
 	SIPDomain string
+	// StorePlaintextPasswords keeps subscribers' plain-text passwords in
+	// the password column when the console adds users or changes
+	// passwords (store_plaintext_passwords, default off: ha1/ha1b only).
+	StorePlaintextPasswords bool
+	// DBFileMode is the mode new SQLite database files are created with
+	// (db_file_mode, default 0600; e.g. 0640 for a group).
+	DBFileMode uint32
 
 	// Ignored lists options that were accepted but have no effect in this
 	// implementation, with the reason, so start-up can say so.
@@ -165,7 +174,7 @@ func DefaultOptions() *Options {
 		Fork: true, Port: 5060, Children: 8, SynBranch: true, SipWarning: true,
 		ServerSig: true, MaxBuffer: 256 * 1024, FIFOMode: 0o660, FIFODir: "/tmp/",
 		UnixSockCh: 1, UnixTxTO: 2000, TCPConnLife: 600, TCPSendTO: 3, TCPConnTO: 3,
-		HTTP: "127.0.0.1:5080", Web: true,
+		HTTP: "127.0.0.1:5080", Web: true, DBFileMode: 0o600,
 	}
 }
 
@@ -216,14 +225,17 @@ func strOpt(f func(o *Options) *string) optDef {
 	}}
 }
 
-func modeOpt() optDef {
+func modeOpt() optDef { return fileModeOpt(func(o *Options) *uint32 { return &o.FIFOMode }) }
+
+// fileModeOpt is an octal file mode option (SER accepts 0660-style octal
+// numbers).
+func fileModeOpt(f func(o *Options) *uint32) optDef {
 	return optDef{kind: optInt, set: func(o *Options, v OptValue) error {
-		// SER accepts 0660-style octal numbers.
 		n, err := strconv.ParseUint(v.Text, 8, 32)
-		if err != nil {
+		if err != nil || n > 0o777 {
 			return fmt.Errorf("bad file mode %q", v.Text)
 		}
-		o.FIFOMode = uint32(n)
+		*f(o) = uint32(n)
 		return nil
 	}}
 }
@@ -306,6 +318,15 @@ var optDefs = map[string]optDef{
 	"http_key":            strOpt(func(o *Options) *string { return &o.HTTPKey }),
 	"web":                 boolOpt(func(o *Options) *bool { return &o.Web }),
 	"sip_domain":          strOpt(func(o *Options) *string { return &o.SIPDomain }),
+	"store_plaintext_passwords": boolOpt(func(o *Options) *bool {
+		return &o.StorePlaintextPasswords
+	}),
+	"db_file_mode": {kind: optInt, set: func(o *Options, v OptValue) error {
+		if err := fileModeOpt(func(o *Options) *uint32 { return &o.DBFileMode }).set(o, v); err != nil {
+			return err
+		}
+		return store.CheckFileMode(os.FileMode(o.DBFileMode))
+	}},
 	"xmlrpc_allow": {kind: optAddr, set: func(o *Options, v OptValue) error {
 		o.HTTPAllow = append(o.HTTPAllow, v.Text)
 		return nil

@@ -174,7 +174,7 @@ var commandCases = []commandCase{
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := store.Subscriber{Username: "newuser", Domain: "foo.bar", Password: "secret",
+			want := store.Subscriber{Username: "newuser", Domain: "foo.bar", Password: "", // no plain text at rest
 				HA1: "f9f7cf38559dc6c03aa216a18e6689a9", HA1B: "227c06efbafef807746ee60e354f9b6c",
 				PHPLibID: "f9f7cf38559dc6c03aa216a18e6689a9", Email: "newuser@foo.bar"}
 			if u.Password != want.Password || u.HA1 != want.HA1 || u.HA1B != want.HA1B ||
@@ -188,6 +188,22 @@ var commandCases = []commandCase{
 		},
 	},
 	{
+		// STORE_PLAINTEXT_PASSWORDS=1 is SER's old behaviour: the
+		// password column is filled too (configs with calculate_ha1).
+		name:    "add_plaintext",
+		replies: map[string]string{"ul_show_contact aliases": replyNoAlias},
+		setup:   func(e *testEnv) { e.env["STORE_PLAINTEXT_PASSWORDS"] = "1" },
+		runs:    [][]string{{"add", "newuser", "secret", "newuser@foo.bar"}, {"passwd", "newuser", "n3w"}},
+		check: func(t *testing.T, e *testEnv) {
+			u, err := e.open().Subscriber(context.Background(), "newuser", "foo.bar")
+			if err != nil || u.Password != "n3w" || u.HA1 != store.HA1("newuser", "foo.bar", "n3w") {
+				t.Errorf("with STORE_PLAINTEXT_PASSWORDS=1: %+v, %v", u, err)
+			}
+		},
+	},
+	{
+		// Without SIP_DOMAIN the domain is the host name, as the web
+		// console's and the default config's.
 		name:    "add_with_domain",
 		replies: map[string]string{"ul_show_contact aliases": replyNoAlias},
 		setup:   func(e *testEnv) { delete(e.env, "SIP_DOMAIN") },
@@ -196,6 +212,10 @@ var commandCases = []commandCase{
 			u, err := e.open().Subscriber(context.Background(), "bob", "example.com")
 			if err != nil || u.HA1 != store.HA1("bob", "example.com", "pw") {
 				t.Errorf("bob@example.com: %+v, %v", u, err)
+			}
+			u, err = e.open().Subscriber(context.Background(), "bob", "host.test")
+			if err != nil || u.HA1 != store.HA1("bob", "host.test", "pw") {
+				t.Errorf("bob@host.test: %+v, %v", u, err)
 			}
 		},
 	},
@@ -228,7 +248,7 @@ var commandCases = []commandCase{
 		runs:  [][]string{{"passwd", "newuser", "newpassword"}, {"passwd", "nobody", "x"}, {"passwd", "newuser"}},
 		check: func(t *testing.T, e *testEnv) {
 			u, _ := e.open().Subscriber(context.Background(), "newuser", "foo.bar")
-			if u.Password != "newpassword" || u.HA1 != store.HA1("newuser", "foo.bar", "newpassword") ||
+			if u.Password != "" || u.HA1 != store.HA1("newuser", "foo.bar", "newpassword") ||
 				u.HA1B != store.HA1B("newuser", "foo.bar", "foo.bar", "newpassword") {
 				t.Errorf("after passwd: %+v", u)
 			}

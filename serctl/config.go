@@ -3,9 +3,12 @@ package main
 import (
 	"fmt"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"ser/core/store"
 )
 
 // Defaults, as SER 0.9's serctl and the Go server use them.
@@ -34,6 +37,8 @@ type config struct {
 	aliasTable  string        // ALS_TABLE
 	aclGroups   []string      // ACL_GROUPS
 	verifyACL   bool          // VERIFY_ACL
+	plaintext   bool          // STORE_PLAINTEXT_PASSWORDS: keep the password column (SER's old behaviour)
+	dbFileMode  os.FileMode   // SER_DB_FILE_MODE: mode of a database file serctl creates (0600)
 	help        bool          // -h, --help
 }
 
@@ -58,8 +63,17 @@ func parseConfig(args []string, getenv func(string) string) (config, []string, e
 		aliasTable: env("ALS_TABLE", "aliases"),
 		aclGroups:  strings.Fields(env("ACL_GROUPS", defaultACLGroups)),
 		verifyACL:  env("VERIFY_ACL", "1") != "0",
+		plaintext:  env("STORE_PLAINTEXT_PASSWORDS", "0") != "0",
 	}
 	var err error
+	mode, err := strconv.ParseUint(env("SER_DB_FILE_MODE", "0600"), 8, 32)
+	if err == nil {
+		err = store.CheckFileMode(os.FileMode(mode))
+	}
+	if err != nil {
+		return c, nil, fmt.Errorf("SER_DB_FILE_MODE %q: an octal mode such as 0600 or 0640 expected (%v)", getenv("SER_DB_FILE_MODE"), err)
+	}
+	c.dbFileMode = os.FileMode(mode)
 	if c.watchPeriod, err = seconds("WATCH_PERIOD", getenv("WATCH_PERIOD"), defaultWatchPeriod); err != nil {
 		return c, nil, err
 	}

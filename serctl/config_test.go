@@ -34,7 +34,7 @@ func TestParseConfig(t *testing.T) {
 			env: map[string]string{"SER_FIFO": "/run/ser/fifo", "SER_FIFO_DIR": "/run/ser/", "SER_DB_URL": "sqlite:///var/lib/ser.db",
 				"SIP_DOMAIN": "foo.bar", "WATCH_PERIOD": "0.5", "SER_PID_FILE": "/run/ser.pid", "SER_BIN": "/opt/ser",
 				"SER_CFG": "/etc/ser.cfg", "UL_TABLE": "loc", "ALS_TABLE": "als", "ACL_GROUPS": "a b", "VERIFY_ACL": "0",
-				"SER_FIFO_TIMEOUT": "5"},
+				"SER_FIFO_TIMEOUT": "5", "STORE_PLAINTEXT_PASSWORDS": "1", "SER_DB_FILE_MODE": "0640"},
 			args: []string{"monitor", "3"},
 			rest: []string{"monitor", "3"},
 			want: func(c *config) {
@@ -42,6 +42,7 @@ func TestParseConfig(t *testing.T) {
 				c.watchPeriod, c.pidFile, c.serBin, c.serCfg = 500*time.Millisecond, "/run/ser.pid", "/opt/ser", "/etc/ser.cfg"
 				c.ulTable, c.aliasTable, c.aclGroups, c.verifyACL = "loc", "als", []string{"a", "b"}, false
 				c.fifoTimeout = 5 * time.Second
+				c.plaintext, c.dbFileMode = true, 0o640
 			},
 		},
 		{
@@ -91,6 +92,7 @@ func TestParseConfig(t *testing.T) {
 		{name: "missing value", args: []string{"--fifo"}, wantErr: "option --fifo needs a value"},
 		{name: "bad WATCH_PERIOD", env: map[string]string{"WATCH_PERIOD": "soon"}, wantErr: `WATCH_PERIOD="soon"`},
 		{name: "negative timeout", env: map[string]string{"SER_FIFO_TIMEOUT": "-1"}, wantErr: "SER_FIFO_TIMEOUT"},
+		{name: "world-readable database mode", env: map[string]string{"SER_DB_FILE_MODE": "0644"}, wantErr: "SER_DB_FILE_MODE"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -108,6 +110,7 @@ func TestParseConfig(t *testing.T) {
 				fifo: "/tmp/ser_fifo", fifoDir: "/tmp/", fifoTimeout: 60 * time.Second, dbURL: "sqlite://ser.db",
 				watchPeriod: 2 * time.Second, pidFile: "/var/run/ser.pid", ulTable: "location", aliasTable: "aliases",
 				aclGroups: []string{"local", "ld", "int", "voicemail", "free-pstn", "prepaid"}, verifyACL: true,
+				dbFileMode: 0o600,
 			}
 			if tc.want != nil {
 				tc.want(&want)
@@ -146,13 +149,13 @@ func TestSetUser(t *testing.T) {
 		{"default domain", "foo.bar", "john", "john", "foo.bar", ""},
 		{"explicit domain", "foo.bar", "john@example.com", "john", "example.com", ""},
 		{"explicit domain, no default", "", "john@example.com", "john", "example.com", ""},
-		{"no domain", "", "john", "", "", "domain unknown"},
+		{"no domain: the host name", "", "john", "john", "host.test", ""},
 		{"empty user", "foo.bar", "@foo.bar", "", "", "invalid user name"},
 		{"line break", "foo.bar", "jo\nhn", "", "", "invalid user name"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			a := &app{cfg: config{domain: tc.domain}}
+			a := &app{cfg: config{domain: tc.domain}, hostname: func() (string, error) { return "Host.Test", nil }}
 			user, dom, err := a.setUser(tc.arg)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {

@@ -105,8 +105,8 @@ func (e *testEnv) run(args ...string) result {
 		stderr: &errb,
 		getenv: func(k string) string { return e.env[k] },
 		exec:   e.fifo,
-		openStore: func(ctx context.Context, url string) (*store.Store, error) {
-			return store.Open(ctx, url, store.WithClock(func() time.Time { return testNow }), store.WithLogger(quietLog))
+		openStore: func(ctx context.Context, url string, opts ...store.Option) (*store.Store, error) {
+			return store.Open(ctx, url, append(opts, store.WithClock(func() time.Time { return testNow }), store.WithLogger(quietLog))...)
 		},
 		sleep:    func(ctx context.Context, d time.Duration) error { return ctx.Err() },
 		now:      func() time.Time { return testNow },

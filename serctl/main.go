@@ -54,7 +54,7 @@ type app struct {
 	// exec runs FIFO commands; nil means a fifo.Client for cfg.FIFO.
 	exec fifo.Executor
 	// openStore opens the database; nil means store.Open.
-	openStore func(ctx context.Context, url string) (*store.Store, error)
+	openStore func(ctx context.Context, url string, opts ...store.Option) (*store.Store, error)
 	// sleep waits between monitor cycles; nil means a timer.
 	sleep func(ctx context.Context, d time.Duration) error
 	// now is the clock of ping's Call-ID and monitor; nil means time.Now.
@@ -208,9 +208,9 @@ func (a *app) store(ctx context.Context) (*store.Store, error) {
 	}
 	open := a.openStore
 	if open == nil {
-		open = func(ctx context.Context, url string) (*store.Store, error) { return store.Open(ctx, url) }
+		open = store.Open
 	}
-	st, err := open(ctx, a.cfg.dbURL)
+	st, err := open(ctx, a.cfg.dbURL, store.WithPlaintextPasswords(a.cfg.plaintext), store.WithFileMode(a.cfg.dbFileMode))
 	if err != nil {
 		return nil, fmt.Errorf("database %s: %w", redactURL(a.cfg.dbURL), err)
 	}

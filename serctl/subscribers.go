@@ -24,18 +24,24 @@ func noUser(err error) error {
 }
 
 // setUser is SER 0.9's set_user: "user" or "user@domain"; the domain
-// defaults to SIP_DOMAIN and is the digest realm of the user's
+// defaults to SIP_DOMAIN, else to the host name in lower case (the web
+// console's and the built-in default config's domain; SER's serctl
+// required SIP_DOMAIN), and is the digest realm of the user's
 // credentials.
 func (a *app) setUser(arg string) (user, domain string, err error) {
 	user, domain, _ = strings.Cut(arg, "@")
 	if domain == "" {
 		domain = a.cfg.domain
 	}
+	if domain == "" {
+		hostname := a.hostname
+		if hostname == nil {
+			hostname = os.Hostname
+		}
+		domain = store.DomainOfHost(hostname)
+	}
 	if user == "" || strings.ContainsAny(arg, "\r\n") {
 		return "", "", fmt.Errorf("invalid user name %q", arg)
-	}
-	if domain == "" {
-		return "", "", errors.New("domain unknown: use usernames with domain or set default domain in SIP_DOMAIN")
 	}
 	return user, domain, nil
 }

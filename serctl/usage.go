@@ -126,6 +126,9 @@ func (a *app) usage(w io.Writer) {
 	b.WriteString(`
    Environment:
      SIP_DOMAIN ........ domain of users given without @domain; digest realm
+                         (default: the host name, as the web console's)
+     STORE_PLAINTEXT_PASSWORDS=1  also store plain-text passwords (SER's old way)
+     SER_DB_FILE_MODE .. mode of a new SQLite database file (0600)
      SER_FIFO .......... ser's FIFO (/tmp/ser_fifo); SER_FIFO_DIR its fifo_dir (/tmp/)
      SER_DB_URL ........ database (sqlite://ser.db); SQL_HOST, SQL_USER, PW,
                          SQL_DB make a mysql:// URL when it is unset

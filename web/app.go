@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -39,7 +38,8 @@ type Options struct {
 	// process, or a *fifo.Client stand-alone.
 	Exec Executor
 	// Domain is the SIP domain of new users and of logins without
-	// "@domain" (default: the host name).
+	// "@domain" (default: store.DefaultDomain, the host name in lower
+	// case — serctl's and the built-in default config's too).
 	Domain string
 	// Groups are the ACL groups offered (default DefaultGroups).
 	Groups []string
@@ -107,11 +107,7 @@ func New(opts Options) (*App, error) {
 		opts.Clock = time.Now
 	}
 	if opts.Domain == "" {
-		h, err := os.Hostname()
-		if err != nil || h == "" {
-			h = "localhost"
-		}
-		opts.Domain = h
+		opts.Domain = store.DefaultDomain()
 	}
 	opts.Domain = strings.ToLower(opts.Domain)
 	if err := validDomain(opts.Domain); err != nil {

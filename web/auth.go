@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"strings"
 
 	"ser/core/store"
 )
@@ -133,22 +134,36 @@ func (a *App) handleLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 // checkPassword compares md5(user:domain:password) with the subscriber's
-// ha1 in constant time. An unknown user costs the same hash and is just a
-// wrong password. A subscriber without ha1 is compared on the plain
+// ha1 — or md5(user@domain:domain:password) with its ha1b, the other hash
+// SER's serctl stored — in constant time, so no plain-text password is
+// needed. An unknown user is just a wrong password (at the cost of a hash
+// too). A subscriber without
+// either hash (a database written by hand) is compared on the plain
 // password column (serweb's clear_text_pw).
 func (a *App) checkPassword(r *http.Request, user, domain, pw string) (bool, error) {
-	got := store.HA1(user, domain, pw)
 	u, err := a.st.Subscriber(r.Context(), user, domain)
 	if errors.Is(err, store.ErrNotFound) {
+		_ = store.HA1(user, domain, pw)
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	if u.HA1 == "" {
-		return u.Password != "" && subtle.ConstantTimeCompare([]byte(pw), []byte(u.Password)) == 1, nil
+	return passwordMatches(u, pw), nil
+}
+
+// passwordMatches reports whether pw is u's password (see checkPassword).
+func passwordMatches(u store.Subscriber, pw string) bool {
+	eq := func(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+	switch {
+	case u.HA1 != "" && eq(strings.ToLower(u.HA1), store.HA1(u.Username, u.Domain, pw)):
+		return true
+	case u.HA1B != "" && eq(strings.ToLower(u.HA1B), store.HA1B(u.Username, u.Domain, u.Domain, pw)):
+		return true
+	case u.HA1 == "" && u.HA1B == "":
+		return u.Password != "" && eq(pw, u.Password)
 	}
-	return subtle.ConstantTimeCompare([]byte(got), []byte(u.HA1)) == 1, nil
+	return false
 }
 
 // handleLogout ends the session.

@@ -313,6 +313,67 @@ func TestDeletedUserLosesSession(t *testing.T) {
 
 var passwordLogRE = regexp.MustCompile(`user=(\S+) password=(\S+)`)
 
+// TestBootstrapRecoveredWithSerctl: the administrator's one-time password
+// is lost and reset with serctl passwd (store.SetPassword) before anyone
+// logged in: the console accepts it, does not hold the login on the
+// password page, and later starts do not replace it.
+func TestBootstrapRecoveredWithSerctl(t *testing.T) {
+	e := newEnv(t, "")
+	ctx := context.Background()
+	if err := e.st.RevokePrivilege(ctx, "root", "example.com", store.PrivIsAdmin, ""); err != nil {
+		t.Fatal(err)
+	}
+	newApp := func() {
+		t.Helper()
+		if _, err := New(Options{Store: e.st, Exec: e.exec, Domain: "example.com", Logger: e.app.opts.Logger, Clock: e.clk.Now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newApp()
+	if err := e.st.SetPassword(ctx, "admin", "example.com", "Chosen-by-op1"); err != nil {
+		t.Fatal(err)
+	}
+	e.logs.mu.Lock()
+	e.logs.b.Reset()
+	e.logs.mu.Unlock()
+	newApp()
+	if strings.Contains(e.logs.String(), "password=") {
+		t.Errorf("a start after serctl passwd replaced the password:\n%s", e.logs.String())
+	}
+	b := e.browser()
+	b.login("admin", "Chosen-by-op1")
+	b.get("/admin/users").want(t, http.StatusOK, "admin@example.com")
+}
+
+// TestLoginWithSERHashes: databases written by SER's serctl (plain
+// password, ha1 and ha1b), by hand (plain password only) or with only
+// ha1b log in with the right password and only with it.
+func TestLoginWithSERHashes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		u    store.Subscriber
+	}{
+		{"ser 0.9 serctl", store.Subscriber{Password: "Secret-99", HA1: store.HA1("carol", "example.com", "Secret-99"),
+			HA1B: store.HA1B("carol", "example.com", "example.com", "Secret-99")}},
+		{"upper-case ha1", store.Subscriber{HA1: strings.ToUpper(store.HA1("carol", "example.com", "Secret-99"))}},
+		{"ha1b only", store.Subscriber{HA1B: store.HA1B("carol", "example.com", "example.com", "Secret-99")}},
+		{"plain text only", store.Subscriber{Password: "Secret-99"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.u.Username, tc.u.Domain = "carol", "example.com"
+			if !passwordMatches(tc.u, "Secret-99") {
+				t.Error("right password refused")
+			}
+			if passwordMatches(tc.u, "Secret-98") || passwordMatches(tc.u, "") {
+				t.Error("wrong password accepted")
+			}
+		})
+	}
+	if passwordMatches(store.Subscriber{Username: "carol", Domain: "example.com"}, "") {
+		t.Error("a subscriber without credentials accepted the empty password")
+	}
+}
+
 func TestBootstrapAdmin(t *testing.T) {
 	e := newEnv(t, "")
 	ctx := context.Background()
@@ -332,20 +393,32 @@ func TestBootstrapAdmin(t *testing.T) {
 	if m == nil || m[1] != "admin@example.com" || len(m[2]) != 16 {
 		t.Fatalf("no one-time password in the log:\n%s", e.logs.String())
 	}
-	pw := m[2]
+	first := m[2]
 	if !strings.Contains(e.logs.String(), "level=WARN") {
 		t.Error("not a warning")
 	}
-	// A second start creates nothing.
+	if u, _ := e.st.Subscriber(ctx, "admin", "example.com"); u.Password != "" {
+		t.Errorf("one-time password stored in plain text: %q", u.Password)
+	}
+	// A second start before anyone logged in (the first may have failed
+	// after printing its password) creates nothing but issues and prints
+	// a new one-time password; the old one is void.
+	e.logs.mu.Lock()
+	e.logs.b.Reset()
+	e.logs.mu.Unlock()
 	if _, err := New(Options{Store: e.st, Exec: e.exec, Domain: "example.com", Logger: e.app.opts.Logger, Clock: e.clk.Now}); err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(e.logs.String(), "first start"); n != 1 {
-		t.Errorf("%d first-start messages", n)
+	m = passwordLogRE.FindStringSubmatch(e.logs.String())
+	if m == nil || m[1] != "admin@example.com" || m[2] == first {
+		t.Fatalf("no new one-time password in the log of the second start:\n%s", e.logs.String())
 	}
+	pw := m[2]
 	e2.app = app
 	e2.srv = e.srv
 	b := e.browser()
+	b.get("/login")
+	b.post("/login", "username", "admin", "password", first).want(t, http.StatusOK, "Wrong user name or password")
 	b.get("/login")
 	b.post("/login", "username", "admin", "password", pw).redirectsTo(t, "/password")
 	b.get("/admin/users").redirectsTo(t, "/password")
@@ -363,6 +436,16 @@ func TestBootstrapAdmin(t *testing.T) {
 	b2 := e.browser()
 	b2.login("admin", "NewSecret1")
 	b2.get("/admin/").want(t, http.StatusOK)
+	// Changed: later starts print nothing.
+	e.logs.mu.Lock()
+	e.logs.b.Reset()
+	e.logs.mu.Unlock()
+	if _, err := New(Options{Store: e.st, Exec: e.exec, Domain: "example.com", Logger: e.app.opts.Logger, Clock: e.clk.Now}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(e.logs.String(), "password=") {
+		t.Errorf("a start after the change printed a password:\n%s", e.logs.String())
+	}
 	// A taken name: admin2.
 	if err := e.st.RevokePrivilege(ctx, "admin", "example.com", store.PrivIsAdmin, ""); err != nil {
 		t.Fatal(err)

@@ -21,6 +21,11 @@ type Preference struct {
 // SetPreference inserts or replaces the preference (username, domain,
 // attribute) and sets modified to now.
 func (s *Store) SetPreference(ctx context.Context, p Preference) error {
+	return s.setPreference(ctx, s.w, p)
+}
+
+// setPreference is SetPreference on db.
+func (s *Store) setPreference(ctx context.Context, db execer, p Preference) error {
 	if err := checkKey("attribute", p.Attribute); err != nil {
 		return err
 	}
@@ -34,7 +39,7 @@ func (s *Store) SetPreference(ctx context.Context, p Preference) error {
 	}
 	q := s.d.Upsert("usr_preferences", []string{"uuid", "username", "domain", "attribute", "value", "type", "modified"},
 		[]string{"attribute", "username", "domain"}, []string{"uuid", "value", "type", "modified"})
-	if _, err := s.w.ExecContext(ctx, q, p.UUID, p.Username, p.Domain, p.Attribute, p.Value, p.Type, dbTime(s.now())); err != nil {
+	if _, err := db.ExecContext(ctx, q, p.UUID, p.Username, p.Domain, p.Attribute, p.Value, p.Type, dbTime(s.now())); err != nil {
 		return fmt.Errorf("store: set preference %s of %s: %w", p.Attribute, aor(p.Username, p.Domain), err)
 	}
 	return nil

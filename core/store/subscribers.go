@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 )
@@ -39,6 +40,25 @@ type Subscriber struct {
 	Timezone, RPID, UUID string
 	// Domn is the nullable numeric domain id.
 	Domn sql.NullInt64
+}
+
+// DefaultDomain is the SIP domain of subscribers when none is configured —
+// the web console's without sip_domain, serctl's without SIP_DOMAIN and
+// the built-in default config's, so that all three agree and the users
+// created by the tools are the ones the server authenticates: the host
+// name in lower case.
+func DefaultDomain() string { return DomainOfHost(os.Hostname) }
+
+// DomainOfHost is DefaultDomain with the host name from hostname;
+// "localhost" when it fails or is not a plain domain name.
+func DomainOfHost(hostname func() (string, error)) string {
+	h, err := hostname()
+	h = strings.ToLower(strings.TrimSuffix(h, "."))
+	if err != nil || h == "" || strings.Trim(h, "abcdefghijklmnopqrstuvwxyz0123456789.-") != "" ||
+		strings.HasPrefix(h, ".") || strings.HasPrefix(h, "-") || strings.Contains(h, "..") {
+		return "localhost"
+	}
+	return h
 }
 
 // HA1 returns md5("user:realm:password") in lowercase hex (SER gen_ha1).
@@ -238,6 +258,16 @@ WHERE username = ? AND domain = ?`,
 // when the store keeps plain-text passwords, else it is emptied (an old
 // plain-text password does not outlive a change).
 func (s *Store) SetPassword(ctx context.Context, username, domain, password string) error {
+	return s.setPassword(ctx, s.w, username, domain, password)
+}
+
+// execer is *sql.DB or *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// setPassword is SetPassword on db.
+func (s *Store) setPassword(ctx context.Context, db execer, username, domain, password string) error {
 	if err := checkLen("password", password, 25); err != nil {
 		return err
 	}
@@ -245,7 +275,7 @@ func (s *Store) SetPassword(ctx context.Context, username, domain, password stri
 	if s.plaintext {
 		plain = password
 	}
-	res, err := s.w.ExecContext(ctx, "UPDATE subscriber SET password = ?, ha1 = ?, ha1b = ?, datetime_modified = ? WHERE username = ? AND domain = ?",
+	res, err := db.ExecContext(ctx, "UPDATE subscriber SET password = ?, ha1 = ?, ha1b = ?, datetime_modified = ? WHERE username = ? AND domain = ?",
 		plain, HA1(username, domain, password), HA1B(username, domain, domain, password), dbTime(s.now()),
 		username, domain)
 	if err != nil {

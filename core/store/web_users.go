@@ -118,3 +118,18 @@ func (s *Store) BootstrapAdmin(ctx context.Context, u Subscriber, privs []Privil
 	}
 	return created, nil
 }
+
+// SetPasswordAndPreference sets a subscriber's password as SetPassword
+// does and, in the same transaction, the preference p of that subscriber
+// (the console's mark of a one-time password: the new password and its
+// mark are stored together or not at all). An unknown user gives
+// ErrNotFound and changes nothing.
+func (s *Store) SetPasswordAndPreference(ctx context.Context, username, domain, password string, p Preference) error {
+	p.Username, p.Domain = username, domain
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.setPassword(ctx, tx, username, domain, password); err != nil {
+			return err
+		}
+		return s.setPreference(ctx, tx, p)
+	})
+}
