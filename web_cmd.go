@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -39,7 +40,8 @@ func webConsole(inst *core.Instance) (*web.App, error) {
 }
 
 // sipDomain is the web console's SIP domain: sip_domain, else the first
-// alias, else the host name.
+// alias, else the host name in lower case (store.DefaultDomain, serctl's
+// default too).
 func sipDomain(o *core.Options) string {
 	if o.SIPDomain != "" {
 		return o.SIPDomain
@@ -47,10 +49,7 @@ func sipDomain(o *core.Options) string {
 	if len(o.Aliases) > 0 {
 		return o.Aliases[0].Host
 	}
-	if h, err := os.Hostname(); err == nil {
-		return h
-	}
-	return "localhost"
+	return store.DefaultDomain()
 }
 
 // runWeb runs the web console stand-alone, against a running ser's FIFO
@@ -65,6 +64,8 @@ func runWeb(args []string) int {
 	listen := fs.String("listen", "127.0.0.1:5080", "HTTP listen address")
 	domain := fs.String("domain", "", "SIP domain of the users (default: the host name)")
 	proxy := fs.String("proxy", "", "next hop of instant messages (e.g. sip:127.0.0.1:5060: ser itself)")
+	plaintext := fs.Bool("store-plaintext-passwords", false, "also store plain-text passwords (SER's password column)")
+	fileMode := fs.String("db-file-mode", "0600", "mode of a new SQLite database file")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -75,7 +76,14 @@ func runWeb(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	st, err := store.Open(openCtx, *dbURL, store.WithLogger(log.With("module", "store")))
+	mode, err := strconv.ParseUint(*fileMode, 8, 32)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ser web: -db-file-mode %q: an octal mode expected\n", *fileMode)
+		cancel()
+		return 1
+	}
+	st, err := store.Open(openCtx, *dbURL, store.WithLogger(log.With("module", "store")),
+		store.WithPlaintextPasswords(*plaintext), store.WithFileMode(os.FileMode(mode)))
 	cancel()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ser web: %v\n", err)
