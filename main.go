@@ -16,6 +16,7 @@ import (
 
 	"ser/core"
 	_ "ser/core/modules" // every built-in module registers itself
+	"ser/core/store"
 	"ser/internal/frontend"
 )
 
@@ -79,7 +80,7 @@ func readConfig(path string) (string, []byte, error) {
 	}
 	b, err := os.ReadFile("ser.cfg")
 	if errors.Is(err, fs.ErrNotExist) {
-		return "<built-in default config>", []byte(core.DefaultConfig), nil
+		return "<built-in default config>", []byte(core.DefaultConfig(store.DefaultDomain())), nil
 	}
 	if err != nil {
 		return "", nil, fmt.Errorf("cannot read config file: %w", err)

@@ -48,10 +48,12 @@ route {
 }
 `
 
-// mysqlOpen opens a store on url for checking what ser wrote.
+// mysqlOpen opens a store on url for checking what ser wrote. It keeps
+// plain-text passwords: the gateway script uses calculate_ha1.
 func mysqlOpen(t *testing.T, url string) *store.Store {
 	t.Helper()
-	st, err := store.Open(context.Background(), url, store.WithLogger(slog.New(slog.DiscardHandler)))
+	st, err := store.Open(context.Background(), url, store.WithLogger(slog.New(slog.DiscardHandler)),
+		store.WithPlaintextPasswords(true))
 	if err != nil {
 		t.Fatal(err)
 	}

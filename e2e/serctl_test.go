@@ -214,7 +214,7 @@ func TestSerctl(t *testing.T) {
 			t.Fatal(err)
 		}
 		if u.HA1 != "f9f7cf38559dc6c03aa216a18e6689a9" || u.HA1B != "227c06efbafef807746ee60e354f9b6c" ||
-			u.Password != "secret" || u.Email != "newuser@foo.bar" {
+			u.Password != "" /* no plain text at rest */ || u.Email != "newuser@foo.bar" {
 			t.Errorf("subscriber row %+v", u)
 		}
 		sc.fails("stderr", "ERROR: user already exists", "add", "newuser", "other", "x@foo.bar")

@@ -117,7 +117,7 @@ func (a *Module) authorize(m *sipmsg.Msg, realm, table string, k kind) int {
 		log.Info("auth: user not found", "table", table)
 		a.failed(keys, now, log)
 		return -1
-	case errors.Is(err, errStoredHA1):
+	case errors.Is(err, errStoredHA1), errors.Is(err, errNoPlaintext):
 		log.Error("auth: refusing credentials", "err", err)
 		return -1
 	case err != nil:
@@ -222,6 +222,12 @@ func (a *Module) ha1s(c *Credentials, table string) ([]string, error) {
 	}
 	if a.cfg.CalculateHA1 {
 		pw := vals[0]
+		// serctl and the console store no plain-text password unless asked
+		// to (store_plaintext_passwords): an empty one is "not set", never
+		// the password "" that anyone could answer with.
+		if pw == "" {
+			return nil, fmt.Errorf("column %s of user %s: %w", a.cfg.PasswordColumn, c.User, errNoPlaintext)
+		}
 		if c.TrailingAt {
 			return []string{HA1(c.Username, c.Realm, pw), HA1(c.User, c.Realm, pw)}, nil
 		}
@@ -238,6 +244,9 @@ func (a *Module) ha1s(c *Credentials, table string) ([]string, error) {
 	}
 	return []string{ha1}, nil
 }
+
+// errNoPlaintext: calculate_ha1 found no plain-text password.
+var errNoPlaintext = errors.New("no plain-text password stored (calculate_ha1 needs the store_plaintext_passwords option, or drop calculate_ha1 to use the ha1 column)")
 
 // errStoredHA1: the hash column of a user does not hold an MD5 hash.
 var errStoredHA1 = errors.New("stored HA1 is not 32 hex digits")

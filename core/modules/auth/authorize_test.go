@@ -174,6 +174,14 @@ func TestAuthorize(t *testing.T) {
 				x.Response = ExpectedResponse("", c, "INVITE", nil)
 				return []string{x.line()}
 			}},
+		{name: "calculate_ha1, no plain-text password stored: refused", params: map[string]any{"calculate_ha1": 1}, want: -1,
+			setup: func(f *fixture) { execSQL(f, "UPDATE subscriber SET password = '' WHERE username = 'alice'") },
+			hdrs: func(f *fixture) []string {
+				// The response over the empty password.
+				x := ok(f)
+				x.Password = ""
+				return []string{x.line()}
+			}},
 		{name: "database failure: 500", want: 0, reply: 500,
 			setup: func(f *fixture) { f.st.Close() },
 			hdrs:  func(f *fixture) []string { return []string{ok(f).line()} }},

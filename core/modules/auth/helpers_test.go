@@ -39,7 +39,8 @@ type fixture struct {
 func newStore(t testing.TB) *store.Store {
 	t.Helper()
 	st, err := store.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "ser.db"),
-		store.WithLogger(slog.New(slog.DiscardHandler)))
+		store.WithLogger(slog.New(slog.DiscardHandler)),
+		store.WithPlaintextPasswords(true)) // calculate_ha1 tests read the plain-text column
 	if err != nil {
 		t.Fatal(err)
 	}

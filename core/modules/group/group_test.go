@@ -32,7 +32,8 @@ type fixture struct {
 func newFixture(t *testing.T, params map[string]any) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "ser.db"), store.WithLogger(slog.New(slog.DiscardHandler)))
+	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "ser.db"), store.WithLogger(slog.New(slog.DiscardHandler)),
+		store.WithPlaintextPasswords(true)) // calculate_ha1 configs read the plain-text column
 	if err != nil {
 		t.Fatal(err)
 	}
