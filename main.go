@@ -65,8 +65,16 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, "config file ok, exiting...")
 		return 0
 	}
+	if name == defaultConfigName {
+		d := store.DefaultDomain()
+		inst.Server.Logger().Info("built-in default config: SIP domain "+d+"; add users with serctl add or the web console, "+
+			"phones register as user@"+d+" with their password", "module", "core", "domain", d)
+	}
 	return serve(c, inst)
 }
+
+// defaultConfigName names the built-in config in messages.
+const defaultConfigName = "<built-in default config>"
 
 // readConfig reads -f, or ./ser.cfg, or falls back to the built-in default
 // configuration when ./ser.cfg does not exist.
@@ -80,7 +88,7 @@ func readConfig(path string) (string, []byte, error) {
 	}
 	b, err := os.ReadFile("ser.cfg")
 	if errors.Is(err, fs.ErrNotExist) {
-		return "<built-in default config>", []byte(core.DefaultConfig(store.DefaultDomain())), nil
+		return defaultConfigName, []byte(core.DefaultConfig(store.DefaultDomain())), nil
 	}
 	if err != nil {
 		return "", nil, fmt.Errorf("cannot read config file: %w", err)
