@@ -179,11 +179,21 @@ func TestAdoptSER09Database(t *testing.T) {
 			w.get("/admin/acc").want(t, "a84b4c76e66710@pc33.example.org", "1j9FpLxk3uxtm8tn@192.0.2.20")
 			w.get("/admin/privileges").want(t, "admin")
 			w.get("/admin/online").want(t, "alice")
+			w.get("/admin/aliases").want(t, "7001", "sip:alice@example.org")
+			w.get("/admin/acl").want(t, "alice")
+			w.get("/admin/lcr").want(t)
+			w.get("/admin/").want(t)
+			w.get("/admin/users/edit?u=bob&d=example.org").want(t, "Müller")
 			a := newWebClient(t, "http://"+p.httpAddr)
 			a.login("alice", "wonderland")
 			a.get("/account").want(t, "Alice", "alice@example.org")
 			a.get("/calls?table=acc").want(t, "a84b4c76e66710@pc33.example.org")
 			a.get("/phonebook").want(t, "Müller")
+			// carol has only SER's ha1 (no clear-text password): the
+			// console checks ha1, she sees her missed call.
+			c2 := newWebClient(t, "http://"+p.httpAddr)
+			c2.login("carol", "cinnamon")
+			c2.get("/calls?table=missed").want(t, "f81d4fae-7dec-11d0-a765-00a0c91e6bf6@192.0.2.20")
 		})
 	}
 }

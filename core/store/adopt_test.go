@@ -294,3 +294,56 @@ func testAdoptRefusesUnusableTable(t *testing.T, e engine) {
 		t.Errorf("the refused Open changed the database:\n%s", diffLines(snap, got))
 	}
 }
+
+// TestMySQLAdoptionNamesTheProblemAgain: an operator's database user
+// without the ALTER privilege adopts a SER database: the store's own
+// tables are made, then the migration adding acc.id fails; that file
+// leaves nothing behind, every later start fails with the same message
+// naming file, line and the server's refusal and changes nothing, and once
+// ALTER is granted the next start completes.
+func TestMySQLAdoptionNamesTheProblemAgain(t *testing.T) {
+	ctx := context.Background()
+	srv := mariadb.Shared(t)
+	url, raw := serdb.MariaDB(t, srv)
+	db := url[strings.LastIndex(url, "/")+1:]
+	user := "noalter_" + db
+	hosts := []string{"%", "localhost", "127.0.0.1"}
+	for _, h := range hosts {
+		srv.Exec(t, "CREATE USER '"+user+"'@'"+h+"' IDENTIFIED BY 'pw'")
+		srv.Exec(t, "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, INDEX, DROP ON `"+db+"`.* TO '"+user+"'@'"+h+"'")
+	}
+	t.Cleanup(func() {
+		for _, h := range hosts {
+			srv.RootDB().Exec("DROP USER IF EXISTS '" + user + "'@'" + h + "'")
+		}
+	})
+	noAlter := "mysql://" + user + ":pw@" + srv.Addr() + "/" + db
+	var snap string
+	for try := 1; try <= 3; try++ {
+		_, err := Open(ctx, noAlter, WithLogger(quiet))
+		if err == nil || !strings.Contains(err.Error(), "migration 0005_acc_id.sql: line 13: ") ||
+			!strings.Contains(err.Error(), "ALTER command denied") || !strings.Contains(err.Error(), "nothing of it was kept") {
+			t.Fatalf("Open #%d without ALTER = %v", try, err)
+		}
+		if try == 1 {
+			snap = raw.Snapshot(t)
+			continue
+		}
+		if got := raw.Snapshot(t); got != snap {
+			t.Fatalf("Open #%d changed the database:\n%s", try, diffLines(snap, got))
+		}
+	}
+	if got := raw.Definition(t, "acc"); strings.Contains(got, "`id`") || !strings.Contains(got, "KEY `acc_time`") {
+		t.Errorf("acc after the failed 0005 (0001's index, no id):\n%s", got)
+	}
+	for _, h := range hosts {
+		srv.Exec(t, "GRANT ALTER ON `"+db+"`.* TO '"+user+"'@'"+h+"'")
+	}
+	s := mariadbEngine.openURL(t, noAlter)
+	if ms, _ := s.Migrations(ctx); len(ms) != migrationCount(t) {
+		t.Errorf("applied %v", ms)
+	}
+	if ids := raw.Rows(t, "acc", "id"); len(ids) != 3 {
+		t.Errorf("acc ids %v", ids)
+	}
+}
