@@ -104,7 +104,7 @@ func (a *Module) authorize(m *sipmsg.Msg, realm, table string, k kind) int {
 	now := a.now()
 	var keys throttleKeys
 	if a.guard != nil {
-		keys = keysOf(c, m.Rcv.Src)
+		keys = keysOf(c, m.Rcv.Src, a.cfg.UseDomain)
 		if ok, why := a.guard.allow(keys, now); !ok {
 			log.Debug("auth: refused without checking the response", "why", why)
 			return -1

@@ -109,18 +109,25 @@ func newGuard(c ThrottleConfig) *guard {
 		user: throttle.New(pol(c.UserFailures)), inflight: map[string]int{}}
 }
 
-// throttleKeys are the keys of one authentication attempt: the user
-// (lowercase user@domain, the domain being the username's or the realm),
-// the source address (without port; an IPv6 address by its /64) and the
+// throttleKeys are the keys of one authentication attempt: the user as
+// it is looked up (lowercase; with use_domain user@domain, the domain
+// being the username's or the realm, else the bare user — so that a
+// client choosing another realm, which it may with calculate_ha1 and the
+// realm taken from the request, still guesses for the same user), the
+// source address (without port; an IPv6 address by its /64) and the
 // pair.
 type throttleKeys struct{ user, addr, pair string }
 
-func keysOf(c *Credentials, src netip.AddrPort) throttleKeys {
-	domain := c.Domain
-	if domain == "" {
-		domain = c.Realm
+func keysOf(c *Credentials, src netip.AddrPort, useDomain bool) throttleKeys {
+	user := c.User
+	if useDomain {
+		domain := c.Domain
+		if domain == "" {
+			domain = c.Realm
+		}
+		user += "@" + domain
 	}
-	user := strings.ToLower(c.User + "@" + domain)
+	user = strings.ToLower(user)
 	addr := throttle.AddrKey(src.Addr())
 	return throttleKeys{user: user, addr: addr, pair: addr + " " + user}
 }

@@ -214,3 +214,21 @@ func TestThrottleIPv6Prefix(t *testing.T) {
 		t.Errorf("alice from another /64: %d", r)
 	}
 }
+
+func TestThrottleRealmDoesNotMatter(t *testing.T) {
+	// With calculate_ha1 and the realm taken from the request any realm
+	// works for the right password; guesses in other realms still count
+	// for the same user.
+	f := newFixture(t, map[string]any{"calculate_ha1": 1, "throttle_failures": 3}, false)
+	h := f.bind("proxy_authorize", "", "subscriber")
+	f.attach()
+	for i := 0; i < 10; i++ {
+		realm := fmt.Sprintf("realm%d.example", i)
+		x := answer{Header: "Proxy-Authorization", Username: "alice", Realm: realm, Password: "guess", Nonce: f.nonce()}
+		m := modtest.Request{From: "<sip:alice@" + realm + ">;tag=1", Headers: []string{x.line()}}.Msg(t)
+		h(m)
+	}
+	if c, _ := f.a.ThrottleStats(); c != 3 {
+		t.Errorf("%d guesses over ten realms checked, want 3", c)
+	}
+}
