@@ -1,0 +1,114 @@
+package e2e
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"ser/fifo"
+)
+
+// twriteCfg hands INVITEs for vm@ to a voicemail application over a unix
+// socket and MESSAGEs to one over a FIFO, as SER 0.9's vm_proxy setups
+// did; the application answers through ser's FIFO (t_reply).
+const twriteCfg = `
+fifo="/tmp/ser_fifo"
+loadmodule "sl.so"
+loadmodule "tm.so"
+route {
+	if (!t_newtran()) { sl_reply_error(); break; };
+	if (method=="INVITE") {
+		if (!t_write_unix("SOCK", "voicemail")) { t_reply("500", "vm unavailable"); };
+		break;
+	};
+	if (!t_write_req("FIFO", "im")) { t_reply("500", "im unavailable"); };
+}
+`
+
+// TestTWriteThroughSer runs t_write_unix and t_write_req in a running ser:
+// a test application reads SER's lines from the unix socket and the FIFO,
+// and answers through ser's own FIFO with t_reply and the hash:label it got.
+func TestTWriteThroughSer(t *testing.T) {
+	dir := t.TempDir()
+	sock, fifoPath := filepath.Join(dir, "vm.sock"), filepath.Join(dir, "im_fifo")
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := syscall.Mkfifo(fifoPath, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ff, err := os.OpenFile(fifoPath, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ff.Close()
+	srv := startSer(t, strings.NewReplacer("SOCK", sock, "FIFO", fifoPath).Replace(twriteCfg))
+	caller := newUA(t)
+	buf := make([]byte, 65536)
+
+	// answer replies to the request the lines describe, through ser's FIFO.
+	answer := func(lines []string, code, reason string) {
+		t.Helper()
+		cl := fifo.NewClient(srv.inst.Server.Options().FIFO)
+		cl.ReplyDir = srv.dir + "/"
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		r, err := cl.Execute(ctx, "t_reply", []string{code, reason, lines[15], "vm-tag", ""})
+		if err != nil {
+			t.Fatalf("t_reply: %v", err)
+		}
+		if !strings.HasPrefix(r.Text, "200 ") {
+			t.Fatalf("t_reply: %q", r.Text)
+		}
+	}
+	check := func(got, method, action string) []string {
+		t.Helper()
+		lines := strings.Split(got, "\n")
+		if len(lines) < 21 || lines[0] != "0.3" || lines[1] != "sip_request."+action || lines[2] != method ||
+			lines[3] != "vm" || lines[5] != "127.0.0.1" || lines[9] != "<sip:caller@example.com>;tag=caller-tw-"+method ||
+			lines[11] != "tw-"+method || lines[14] != "1" || !strings.Contains(lines[15], ":") ||
+			lines[16] != "." || lines[17] != "." || lines[18] != "P-MsgFlags: 0" || lines[19] != "." {
+			t.Fatalf("%s lines: %q", method, lines)
+		}
+		return lines
+	}
+
+	// INVITE → unix socket → 486 from the application.
+	caller.send(srv.udpAddr(), inviteTo(caller, srv, "vm", "z9hG4bKtw-inv", "tw-INVITE"))
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, _, err := c.ReadFromUnix(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := check(string(buf[:n]), "INVITE", "voicemail")
+	if lines[20] != "" || len(lines) != 22 { // INVITE: the (empty) body line
+		t.Errorf("INVITE body line: %q", lines[20:])
+	}
+	answer(lines, "486", "Busy Here")
+	if r, _ := caller.recvFor("486 Busy Here"); !strings.Contains(header(r, "To"), "tag=vm-tag") {
+		t.Errorf("reply To: %s", header(r, "To"))
+	}
+
+	// MESSAGE → FIFO → 200.
+	msg := strings.NewReplacer("INVITE sip", "MESSAGE sip", "CSeq: 1 INVITE", "CSeq: 1 MESSAGE",
+		"z9hG4bKtw-inv", "z9hG4bKtw-msg", "tw-INVITE", "tw-MESSAGE").Replace(inviteTo(caller, srv, "vm", "z9hG4bKtw-inv", "tw-INVITE"))
+	caller.send(srv.udpAddr(), msg)
+	ff.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, err = ff.Read(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines = check(string(buf[:n]), "MESSAGE", "im")
+	if lines[20] != "." {
+		t.Errorf("MESSAGE body line: %q", lines[20])
+	}
+	answer(lines, "200", "Delivered")
+	caller.recvFor("200 Delivered")
+}
