@@ -3,6 +3,7 @@ package script
 import (
 	"fmt"
 	"net/netip"
+	"os/exec"
 	"strconv"
 	"strings"
 
@@ -52,7 +53,10 @@ func init() {
 	add(&builtin{1, 1, uri, compilePrefix}, "prefix")
 	add(&builtin{1, 1, uri, compileStrip(false)}, "strip")
 	add(&builtin{1, 1, uri, compileStrip(true)}, "strip_tail")
-	add(&builtin{0, 1, uri, compileAppendBranch}, "append_branch")
+	add(&builtin{0, 2, uri, compileAppendBranch}, "append_branch")
+	add(&builtin{1, 1, uri, compileForceSendSocket}, "force_send_socket")
+	add(&builtin{2, 2, module.Any, compileError}, "error")
+	add(&builtin{1, 1, module.Any, compileExec}, "exec")
 	add(&builtin{1, 1, module.Any, nil}, "route") // compiled by routeCall
 }
 
@@ -300,12 +304,88 @@ func compileAppendBranch(c *compiler, call *cfg.Call) (module.Handler, error) {
 	if err := sip.ParseUri(s, &u); err != nil {
 		return nil, fmt.Errorf("bad uri %q: %v", s, err)
 	}
+	q := float32(-1)
+	if len(call.Args) == 2 {
+		v, err := parseQ(textArg(call.Args[1]))
+		if err != nil {
+			return nil, err
+		}
+		q = v
+	}
 	return func(m *sipmsg.Msg) (int, error) {
 		if len(m.Branches)+1 >= MaxBranches {
 			m.SetError(500, reasonBranches)
 			return -1, nil
 		}
-		m.AppendBranch(sipmsg.Branch{URI: s, Q: -1})
+		m.AppendBranch(sipmsg.Branch{URI: s, Q: q})
+		return 1, nil
+	}, nil
+}
+
+// parseQ parses a q value as SER's str2q: 0 to 1 with at most three
+// decimals ("0.5", "1", "1.0").
+func parseQ(s string) (float32, error) {
+	ip, frac, _ := strings.Cut(s, ".")
+	v, err := strconv.ParseFloat(s, 32)
+	if err != nil || ip == "" || len(frac) > 3 || strings.ContainsAny(s, "eE+-") || v < 0 || v > 1 {
+		return 0, fmt.Errorf("bad argument, q value expected, found %q", s)
+	}
+	return float32(v), nil
+}
+
+// compileForceSendSocket compiles force_send_socket([proto:]addr[:port]):
+// requests forwarded from now on leave through that listening socket
+// (when the protocol matches). The socket must be one ser listens on.
+func compileForceSendSocket(c *compiler, call *cfg.Call) (module.Handler, error) {
+	hp, err := call.Args[0].HostPort()
+	if err != nil {
+		return nil, err
+	}
+	ip, err := netip.ParseAddr(hp.Host)
+	if err != nil {
+		return nil, fmt.Errorf("%s: an IP address of ours expected", hp)
+	}
+	proto, _ := sipmsg.ParseProto(hp.Proto)
+	var sock *sipmsg.Socket
+	for _, sk := range c.core.Sockets() {
+		if sk.IP == ip.Unmap() && (hp.Port == 0 || sk.Port == hp.Port) && (proto == sipmsg.ProtoNone || sk.Proto == proto) {
+			sock = sk
+			break
+		}
+	}
+	if sock == nil {
+		return nil, fmt.Errorf("%s: ser does not listen on it", hp)
+	}
+	return func(m *sipmsg.Msg) (int, error) {
+		m.ForceSocket = sock
+		return 1, nil
+	}, nil
+}
+
+// compileError compiles error("class", "text"), which SER 0.9 accepted but
+// never implemented: it logs a notice saying so and is true.
+func compileError(c *compiler, call *cfg.Call) (module.Handler, error) {
+	text := fmt.Sprintf("WARNING: do_action: error(%q, %q) not implemented yet", textArg(call.Args[0]), textArg(call.Args[1]))
+	core := c.core
+	return func(*sipmsg.Msg) (int, error) {
+		core.Log(2, text)
+		return 1, nil
+	}, nil
+}
+
+// compileExec compiles the core's exec("command"): the command runs through
+// /bin/sh and the script waits for it (SER's system()); a failing command
+// is logged and the action is still true, as in SER.
+func compileExec(c *compiler, call *cfg.Call) (module.Handler, error) {
+	cmd := textArg(call.Args[0])
+	if cmd == "" {
+		return nil, fmt.Errorf("empty command")
+	}
+	core := c.core
+	return func(*sipmsg.Msg) (int, error) {
+		if err := exec.Command("/bin/sh", "-c", cmd).Run(); err != nil {
+			core.Log(2, fmt.Sprintf("WARNING: exec() returned %v", err))
+		}
 		return 1, nil
 	}, nil
 }

@@ -28,6 +28,7 @@ type fakeCore struct {
 	failSend bool                  // Forward and SendAsIs fail
 	quiet    bool                  // record nothing (benchmarks)
 	myCalls  int                   // IsMyself calls
+	socks    []*sipmsg.Socket      // listening sockets
 }
 
 func newFakeCore() *fakeCore {
@@ -53,7 +54,7 @@ func (c *fakeCore) outputs() []string {
 	return append([]string(nil), c.out...)
 }
 
-func (c *fakeCore) Sockets() []*sipmsg.Socket { return nil }
+func (c *fakeCore) Sockets() []*sipmsg.Socket { return c.socks }
 func (c *fakeCore) IsMyself(host string, port int, proto sipmsg.Proto) bool {
 	c.myCalls++
 	return c.myHosts[strings.ToLower(host)]

@@ -3,6 +3,8 @@ package script
 import (
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -462,5 +464,46 @@ func TestRepliesAndURIActions(t *testing.T) {
 	p.Run(module.Failure, 1, reply(t, 487))
 	if got := strings.Join(trace(ms), "|"); got != "no uri|no rport|no branch|no revert|no seturi" {
 		t.Errorf("trace %q", got)
+	}
+}
+
+// TestSER09Builtins covers the core actions SER 0.9's grammar added:
+// append_branch with a q value, force_send_socket, error and exec.
+func TestSER09Builtins(t *testing.T) {
+	core := newFakeCore()
+	tcp := &sipmsg.Socket{Proto: sipmsg.ProtoTCP, IP: netip.MustParseAddr("127.0.0.1"), Port: 5060}
+	core.socks = []*sipmsg.Socket{{Proto: sipmsg.ProtoUDP, IP: netip.MustParseAddr("127.0.0.1"), Port: 5060}, tcp}
+	done := filepath.Join(t.TempDir(), "done")
+	p, _ := build(t, testHead+`route {
+	append_branch("sip:b@example.com", "0.5");
+	append_branch("sip:c@example.com", "1");
+	force_send_socket(tcp:127.0.0.1:5060);
+	if (!error("class", "text")) drop;
+	exec("echo ran > '`+done+`'");
+}`, core)
+	m := request(t, "INVITE", "sip:bob@ser.test")
+	if v := p.Run(module.Request, 0, m); v != 1 {
+		t.Errorf("value %d", v)
+	}
+	if fmt.Sprint(m.Branches) != fmt.Sprint([]sipmsg.Branch{{URI: "sip:b@example.com", Q: 0.5}, {URI: "sip:c@example.com", Q: 1}}) {
+		t.Errorf("branches %v", m.Branches)
+	}
+	if m.ForceSocket != tcp {
+		t.Errorf("force_send_socket: %v", m.ForceSocket)
+	}
+	if got := strings.Join(core.logs, "|"); got != `2 WARNING: do_action: error("class", "text") not implemented yet` {
+		t.Errorf("logs %q", got)
+	}
+	if b, err := os.ReadFile(done); err != nil || string(b) != "ran\n" {
+		t.Errorf("exec: %q %v", b, err)
+	}
+	for _, bad := range []string{
+		`append_branch("sip:x@y", "1.5");`, `append_branch("sip:x@y", "0.1234");`, `append_branch("sip:x@y", "-1");`,
+		`force_send_socket(10.0.0.9:5060);`, `force_send_socket(udp:127.0.0.1:5070);`, `force_send_socket(gw.foo.bar);`,
+		`exec("");`,
+	} {
+		if _, _, errs := buildErrs(t, testHead+"route { "+bad+" }", core); len(errs) == 0 {
+			t.Errorf("%s accepted", bad)
+		}
 	}
 }
