@@ -29,8 +29,9 @@
 //	NotExpr    = ( "!" | "not" ) NotExpr | Primary .
 //	Primary    = "(" Expr ")" | Operand CmpOp Value | Call | number .
 //
-// Values are quoted strings ("…" with \" \\ \n \r \t \a escapes, or '…'
-// taken literally), numbers (decimal, negative, 0x hex, 0-prefixed octal),
+// Values are quoted strings ("…" with \" \\ \n \r \t \a \xHH \ooo escapes
+// and backslash-newline removed, or '…' taken literally; both may span
+// lines, as in SER 0.9), numbers (decimal, negative, 0x hex, 0-prefixed octal),
 // yes/no/on/off/true/false/enable/disable (numbers 1 and 0, as in SER's
 // lexer), identifiers, and unquoted words such as 192.168.0.1, 10.0.0.0/8,
 // gw.foo.bar, udp:127.0.0.1:5060, tcp:[::1]:5062 or uri:host.
