@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -124,6 +125,21 @@ func TestDefaultConfigRegistrar(t *testing.T) {
 	if !registered(srv, "alice") {
 		t.Fatal("alice not registered after 200")
 	}
+	// A subscriber written by SER's serctl (plain-text password, ha1 and
+	// ha1b) still registers.
+	st, err := store.Open(context.Background(), "sqlite://"+filepath.Join(srv.dir, "ser.db"),
+		store.WithPlaintextPasswords(true), store.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.AddSubscriber(context.Background(), store.Subscriber{Username: "carol", Domain: defDomain, Password: "carolpw"}); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := st.Subscriber(context.Background(), "carol", defDomain); u.Password != "carolpw" {
+		t.Fatalf("carol's row is not SER's: %+v", u)
+	}
+	registerAs(t, newUA(t), srv, "carol", "carolpw")
 }
 
 // TestDefaultConfigRelay: strangers are not relayed to other domains

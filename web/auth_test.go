@@ -431,6 +431,9 @@ func TestBootstrapAdmin(t *testing.T) {
 		want(t, http.StatusUnprocessableEntity, "wrong password")
 	b.post("/password", "password", pw, "new_password", "NewSecret1", "confirm_password", "NewSecret1").redirectsTo(t, "/account")
 	b.get("/account").want(t, http.StatusOK, "Your password was changed.")
+	if u, _ := e.st.Subscriber(ctx, "admin", "example.com"); u.Password != "" || u.HA1 != store.HA1("admin", "example.com", "NewSecret1") {
+		t.Errorf("the administrator's new password is not stored as ha1 only: %+v", u)
+	}
 	b.get("/admin/users").want(t, http.StatusOK, "admin@example.com")
 	// The mark is gone: a new login is not held.
 	b2 := e.browser()

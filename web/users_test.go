@@ -75,7 +75,7 @@ func TestUserCreate(t *testing.T) {
 	b.post("/admin/users/new", kv...).redirectsTo(t, "/admin/users/edit?u=carol&d=example.com")
 	b.get("/admin/users/edit?u=carol&d=example.com").want(t, http.StatusOK, "User carol@example.com created.", "carol@example.com")
 	u, err := e.st.Subscriber(ctx, "carol", "example.com")
-	if err != nil || u.HA1 != store.HA1("carol", "example.com", "s3cret-pw") || u.Email != "carol@example.com" || u.Phone != "+43 1 234" {
+	if err != nil || u.HA1 != store.HA1("carol", "example.com", "s3cret-pw") || u.Password != "" || u.Email != "carol@example.com" || u.Phone != "+43 1 234" {
 		t.Fatalf("subscriber %+v, %v", u, err)
 	}
 	// The new user can log in.
@@ -139,8 +139,8 @@ func TestUserEditAndPassword(t *testing.T) {
 	b.post("/admin/users/password", "u", "alice", "d", "example.com", "new_password", "n3w-password",
 		"confirm_password", "n3w-password").redirectsTo(t, "/admin/users/edit?u=alice&d=example.com")
 	u, _ := e.st.Subscriber(ctx, "alice", "example.com")
-	if u.HA1 != store.HA1("alice", "example.com", "n3w-password") || u.HA1B != store.HA1B("alice", "example.com", "example.com", "n3w-password") {
-		t.Errorf("ha1/ha1b not recomputed: %+v", u)
+	if u.HA1 != store.HA1("alice", "example.com", "n3w-password") || u.HA1B != store.HA1B("alice", "example.com", "example.com", "n3w-password") || u.Password != "" {
+		t.Errorf("ha1/ha1b not recomputed (or plain text stored): %+v", u)
 	}
 	e.browser().login("alice", "n3w-password")
 	if strings.Contains(e.logs.String(), "n3w-password") {
