@@ -18,8 +18,9 @@ import (
 )
 
 // adoptCfg is a SER 0.9 registrar as an operator of the SER database
-// runs it: digest authentication against subscriber's ha1 (SER's
-// default: calculate_ha1 off, password_column ha1), usrloc write-through
+// runs it, with SER 0.9's module names: digest authentication (auth,
+// auth_db) against subscriber's ha1 (SER's defaults, spelled out:
+// calculate_ha1 off, password_column ha1), usrloc write-through
 // (db_mode 1) with use_domain (SER's rows carry their domain), aliases,
 // group checks; OPTIONS to sip:grp@ answer whether
 // the caller is in group "ld".
@@ -33,8 +34,12 @@ loadmodule "modules/tm/tm.so"
 loadmodule "modules/maxfwd/maxfwd.so"
 loadmodule "modules/usrloc/usrloc.so"
 loadmodule "modules/registrar/registrar.so"
+loadmodule "modules/mysql/mysql.so"
 loadmodule "modules/auth/auth.so"
+loadmodule "modules/auth_db/auth_db.so"
 loadmodule "modules/group/group.so"
+modparam("auth_db", "calculate_ha1", 0)
+modparam("auth_db", "password_column", "ha1")
 modparam("usrloc", "db_mode", 1)
 modparam("usrloc", "use_domain", 1)
 modparam("usrloc", "timer_interval", 3600)
