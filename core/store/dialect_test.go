@@ -106,3 +106,30 @@ func TestSplitStatements(t *testing.T) {
 		})
 	}
 }
+
+func TestParseStep(t *testing.T) {
+	tests := []struct {
+		in   string
+		want step
+	}{
+		{"CREATE TABLE t (\n  a INT NOT NULL DEFAULT 0,\n  b VARCHAR(10),\n  PRIMARY KEY (a),\n  UNIQUE (b)\n){{TABLE_OPTIONS}}",
+			step{kind: stepCreateTable, table: "t", cols: []string{"a", "b"}}},
+		{"CREATE UNIQUE INDEX t_ab ON t (a, b)", step{kind: stepCreateIndex, table: "t", index: "t_ab", cols: []string{"a", "b"}, unique: true}},
+		{"ALTER TABLE location ADD COLUMN path VARCHAR(512) NOT NULL DEFAULT ''", step{kind: stepAddColumn, table: "location", column: "path"}},
+		{"ALTER TABLE location ADD path VARCHAR(512)", step{kind: stepAddColumn, table: "location", column: "path"}},
+		{"ALTER TABLE acc ADD COLUMN id {{AUTO_ID}}", step{kind: stepAddColumn, table: "acc", column: "id", autoID: true}},
+		{"INSERT INTO version (table_name, table_version) SELECT 'x', 1", step{kind: stepData}},
+	}
+	for _, tc := range tests {
+		got, err := parseStep(statement{text: tc.in, line: 1})
+		tc.want.statement = statement{text: tc.in, line: 1}
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("parseStep(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"DROP TABLE t", "ALTER TABLE t ADD INDEX i (a)", "ALTER TABLE t MODIFY a BIGINT", "SELECT 1", "RENAME TABLE a TO b"} {
+		if _, err := parseStep(statement{text: bad, line: 3}); err == nil || !strings.Contains(err.Error(), "line 3:") {
+			t.Errorf("parseStep(%q) error = %v", bad, err)
+		}
+	}
+}
