@@ -55,7 +55,10 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "ser: %v\n", err)
 		return 1
 	}
-	inst, err := core.Load(name, src, core.LoadOptions{Base: c.options()})
+	// -c: SER exited right after parsing; ser also initialises the
+	// modules and binds the script's calls, but opens nothing (no
+	// database, migration, file, FIFO or socket).
+	inst, err := core.Load(name, src, core.LoadOptions{Base: c.options(), Check: c.check})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		fmt.Fprintln(os.Stderr, "ERROR: bad config file (see the errors above)")

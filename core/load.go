@@ -14,6 +14,7 @@ import (
 	"ser/core/module"
 	"ser/core/rpc"
 	"ser/core/script"
+	"ser/core/store"
 	"ser/fifo"
 )
 
@@ -39,13 +40,25 @@ type LoadOptions struct {
 	Override func(*Options)
 	// Log, when nil, is built from the debug and log_stderror options.
 	Log *slog.Logger
+	// Check loads the configuration only to check it (ser -c): options,
+	// modules, modparams, module initialisation and the script's fixups
+	// run, but no database is opened (db_urls are only parsed), nothing
+	// is migrated, no file, FIFO or socket is created and nothing is
+	// sent. The instance must not be started.
+	Check bool
 }
+
+// errCheckDB is what Env.DB answers during a config check: modules
+// honour Env.Check and never ask, so reaching it is a bug that fails the
+// check rather than touching a database.
+var errCheckDB = errors.New("a config check (-c) opens no database")
 
 // Load parses, checks and compiles a configuration: global options, module
 // instances with their modparams, module initialisation and the routing
 // script. Every error found is returned (a cfg.ErrorList of
 // "file:line:col: message" entries, plus initialisation failures). Nothing
-// is bound to the network; Run does that.
+// is bound to the network; Start does that. With LoadOptions.Check
+// nothing is opened at all (ser -c).
 func Load(name string, src []byte, lo LoadOptions) (*Instance, error) {
 	f, errs := cfg.Parse(name, src)
 	opts := lo.Base
@@ -64,7 +77,8 @@ func Load(name string, src []byte, lo LoadOptions) (*Instance, error) {
 	}
 	log := lo.Log
 	if log == nil {
-		log = NewLogger(opts.Debug, opts.LogStderr, opts.LogFacility)
+		// A config check writes to stderr: no syslog socket.
+		log = NewLogger(opts.Debug, opts.LogStderr || lo.Check, opts.LogFacility)
 	}
 	mods, merrs := script.LoadModules(f)
 	errs = append(errs, merrs...)
@@ -89,14 +103,22 @@ func Load(name string, src []byte, lo LoadOptions) (*Instance, error) {
 				pos = o.Pos
 			}
 		}
-		if st, err := srv.DB(opts.FIFODBURL); err != nil {
+		if lo.Check {
+			if _, err := store.ParseURL(opts.FIFODBURL); err != nil {
+				errs = append(errs, cfg.Errorf(pos, "fifo_db_url: %v", err))
+			}
+		} else if st, err := srv.DB(opts.FIFODBURL); err != nil {
 			errs = append(errs, cfg.Errorf(pos, "fifo_db_url: %v", err))
 		} else if err := srv.rpc.Register(dbfifo.Command(st)); err != nil {
 			errs = append(errs, cfg.Errorf(pos, "%v", err))
 		}
 	}
+	db := srv.DB
+	if lo.Check {
+		db = func(string) (*store.Store, error) { return nil, errCheckDB }
+	}
 	newEnv := func(mod string) *module.Env {
-		return &module.Env{Log: log.With("module", mod), RPC: srv.rpc, Core: srv, Instance: mods.Instance, DB: srv.DB}
+		return &module.Env{Log: log.With("module", mod), RPC: srv.rpc, Core: srv, Instance: mods.Instance, DB: db, Check: lo.Check}
 	}
 	// Modules are initialised and the script compiled even when options or
 	// modparams had errors, so that one run reports every error.

@@ -27,6 +27,21 @@ type Env struct {
 	// database (the db_url option, "sqlite://ser.db" unless set). The
 	// server closes it at shutdown.
 	DB func(url string) (*store.Store, error)
+	// Check is set when the configuration is only checked (ser -c): Init
+	// and the fixups validate what they are given but open no database,
+	// file, FIFO or socket and send nothing (DB must not be called; use
+	// CheckDBURL). Neither Start nor any handler runs afterwards.
+	Check bool
+}
+
+// CheckDBURL validates a db_url without connecting (a config check); ""
+// is the server's default database.
+func (e *Env) CheckDBURL(url string) error {
+	if url == "" {
+		return nil
+	}
+	_, err := store.ParseURL(url)
+	return err
 }
 
 // ReplyOpts are the optional parts of a locally generated reply.

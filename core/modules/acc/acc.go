@@ -106,6 +106,10 @@ func (a *Acc) openDB() error {
 	if a.st != nil {
 		return nil
 	}
+	if a.env != nil && a.env.Check {
+		// A config check opens no database.
+		return a.env.CheckDBURL(a.dbURL)
+	}
 	if a.env == nil || a.env.DB == nil {
 		return fmt.Errorf("acc: no database available for SQL accounting")
 	}

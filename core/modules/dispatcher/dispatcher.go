@@ -195,6 +195,10 @@ func initModule(inst any, env *module.Env) error {
 	if d.dbURLSet && d.listFileSet {
 		return fmt.Errorf("dispatcher: set either list_file or db_url, not both")
 	}
+	if d.dbURLSet && env.Check {
+		// A config check reads no tables (a list file is read).
+		return env.CheckDBURL(d.dbURL)
+	}
 	if d.dbURLSet {
 		if env.DB == nil {
 			return fmt.Errorf("dispatcher: no database available")

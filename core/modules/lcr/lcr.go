@@ -69,6 +69,10 @@ func initModule(inst any, env *module.Env) error {
 		}
 		l.tm = t
 	}
+	if env.Check {
+		// A config check reads no tables.
+		return env.CheckDBURL(l.dbURL)
+	}
 	if env.DB == nil {
 		return fmt.Errorf("lcr: no database available")
 	}

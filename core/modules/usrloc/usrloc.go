@@ -125,7 +125,11 @@ func (m *Module) init(env *module.Env) error {
 		if m.cfg.Columns != defaultColumns {
 			return fmt.Errorf("usrloc: db_mode %d: the *_column parameters must keep SER's column names (username, domain, contact, …): the database layer does not support others", mode)
 		}
-		if m.be == nil {
+		if m.be == nil && env != nil && env.Check {
+			if err := env.CheckDBURL(m.cfg.DBURL); err != nil {
+				return fmt.Errorf("usrloc: db_mode %d: db_url %s: %w", mode, redactURL(m.cfg.DBURL), err)
+			}
+		} else if m.be == nil {
 			if env == nil || env.DB == nil {
 				return fmt.Errorf("usrloc: db_mode %d needs a database, but the server provides none", mode)
 			}
