@@ -11,7 +11,6 @@ import (
 // fixed; the test then requires the file to pass.
 var serPending = map[string]string{
 	"etc/nathelper.cfg":    "nathelper has no force_rtp_proxy (no RTP proxy support)",
-	"examples/pstn.cfg":    "module uri (is_user) not yet registered (helper modnames)",
 	"examples/welcome.cfg": "ser -c initialises usrloc db_mode 2 and connects to its remote MySQL (helper modnames: -c without side effects)",
 }
 

@@ -248,3 +248,19 @@ func (t *TM) checkedStatus(m *sipmsg.Msg) (int, bool) {
 	x.unlockNoTimer()
 	return code, true
 }
+
+// fixupForwardNonACK binds t_forward_nonack(host, port) and its _udp/_tcp
+// forms (withHop) and t_forward_nonack_uri().
+func fixupForwardNonACK(name string, proto sipmsg.Proto, withHop bool) func(any, *module.Env, []module.Value) (module.Handler, error) {
+	return func(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+		t := inst.(*TM)
+		var nh *hop
+		if withHop {
+			var err error
+			if nh, err = fixupHop(name, args, proto); err != nil {
+				return nil, err
+			}
+		}
+		return func(m *sipmsg.Msg) (int, error) { return t.forwardNonACK(m, nh), nil }, nil
+	}
+}

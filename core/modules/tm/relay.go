@@ -330,3 +330,50 @@ func (t *TM) launch(x *txn, m *sipmsg.Msg, brs []*branch) int {
 	}
 	return sent
 }
+
+// forwardNonACK is t_forward_nonack and its _uri/_udp/_tcp forms: the
+// request's transaction must exist already (t_newtran); its destination set
+// (or the explicit hop) becomes new branches of it. Unlike t_relay no 100
+// is sent. A CANCEL cancels the INVITE it matches and is answered 200; an
+// ACK is refused (hop-by-hop ACKs are tm's business).
+func (t *TM) forwardNonACK(m *sipmsg.Msg, nh *hop) int {
+	st := peekState(m)
+	if m.Req == nil || st == nil || st.txn == nil || st.failure || st.reply {
+		t.log.Error("tm: t_forward_nonack: can't forward when no transaction was set up (call t_newtran first)", "call_id", m.CallID())
+		return -1
+	}
+	if m.Req.IsAck() {
+		t.log.Warn("tm: t_forward_nonack: you don't really want to forward a hop-by-hop ACK", "call_id", m.CallID())
+		return -1
+	}
+	x := st.txn
+	if m.Req.IsCancel() {
+		if inv := t.lookupRequest(m, "INVITE"); inv != nil {
+			x.mu.Lock()
+			if err := t.replyLocked(x, m, 200, canceling, module.ReplyOpts{}); err != nil {
+				t.log.Warn("tm: answering CANCEL failed", "err", err)
+			}
+			x.unlock()
+			inv.mu.Lock()
+			t.cancelTxn(inv)
+			inv.unlock()
+			return 1
+		}
+	}
+	x.mu.Lock()
+	defer x.unlock()
+	if x.deleted || x.noNew || x.final != 0 {
+		t.log.Info("tm: t_forward_nonack: no new branches allowed (transaction cancelled or completed)", "id", x.TransID())
+		m.SetError(500, reasonNoBranch)
+		return -1
+	}
+	brs := t.prepare(x, m, targets(m), nh)
+	if len(brs) == 0 {
+		return -1
+	}
+	x.uasUntil = 0 // the branches' timers govern the transaction now
+	if t.launch(x, m, brs) == 0 {
+		return -1
+	}
+	return 1
+}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
+
 	"ser/core/module"
 	"ser/core/modules/internal/modtest"
 	"ser/core/sipmsg"
@@ -335,5 +337,64 @@ func TestOnFailureZeroInOnReply(t *testing.T) {
 	}
 	if _, err := modtest.BindErr(Exports, nc.tm, nc.env, "t_on_failure", "-1"); err == nil {
 		t.Error("negative route number accepted")
+	}
+}
+
+// TestForwardNonACK: t_forward_nonack forwards inside the transaction
+// t_newtran made (no 100 of its own), refuses without a transaction and
+// for ACK; a CANCEL through t_newtran + t_forward_nonack_uri cancels the
+// INVITE.
+func TestForwardNonACK(t *testing.T) {
+	nc := newNetCore(t, nil)
+	caller, callee := newUA(t, "caller"), newUA(t, "callee")
+	newtran := nc.bind("t_newtran")
+	fwd := nc.bind("t_forward_nonack", "127.0.0.1", strconv.Itoa(int(callee.addr.Port())))
+	fwdURI := nc.bind("t_forward_nonack_uri")
+	var rets intLog
+	nc.setScript(func(m *sipmsg.Msg) {
+		if m.Req.IsAck() {
+			n, _ := fwd(m) // no transaction: refused
+			rets.add(n)
+			return
+		}
+		if n, _ := fwd(m); n != -1 {
+			t.Errorf("t_forward_nonack before t_newtran = %d", n)
+		}
+		newtran(m)
+		var n int
+		if m.Req.IsCancel() {
+			n, _ = fwdURI(m)
+		} else {
+			n, _ = fwd(m)
+		}
+		rets.add(n)
+	})
+	inv := call{method: "INVITE", ruri: "sip:bob@elsewhere.example.com", callID: "fn-1", branch: "z9hG4bKfn1", from: caller}
+	caller.send(nc.addr(), inv.text())
+	req := callee.expectRequest("INVITE", wait)
+	caller.quiet("100 from t_forward_nonack", 100*time.Millisecond, isCode(100))
+	callee.reply(req, 180, "Ringing", "tf")
+	caller.expectReply(180, wait)
+	cancel := inv
+	cancel.method = "CANCEL"
+	caller.send(nc.addr(), cancel.text())
+	caller.expect("200 for CANCEL", wait, func(msg sip.Message) bool {
+		r, ok := msg.(*sip.Response)
+		return ok && r.StatusCode == 200 && r.CSeq().MethodName == sip.CANCEL
+	})
+	callee.expectRequest("CANCEL", wait)
+	callee.reply(req, 487, "Request Terminated", "tf")
+	r487 := caller.expectReply(487, wait)
+	tag, _ := r487.To().Params.Get("tag")
+	ack := inv
+	ack.method = "ACK"
+	ack.extra = []string{"To: <" + inv.ruri + ">;tag=" + tag}
+	caller.send(nc.addr(), ack.text())
+	deadline := time.Now().Add(wait)
+	for len(rets.get()) < 3 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := rets.get(); len(got) != 3 || got[0] != 1 || got[1] != 1 || got[2] != -1 {
+		t.Errorf("returns %v (INVITE, CANCEL, ACK)", got)
 	}
 }
