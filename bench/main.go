@@ -18,6 +18,10 @@
 //	           the Hello World config (bench/helloworld.cfg for ser,
 //	           bench/kamailio.cfg for Kamailio) to a registered SIPp uas
 //	ceiling    the load generator alone: SIPp uac straight to SIPp uas
+//	idle-tcp   (ser only, no SIPp) -idle N idle TCP connections held by
+//	           helper processes: ser's RSS and descriptors before, during
+//	           and after, and whether UDP, TCP, the FIFO, XML-RPC and the
+//	           web console answer meanwhile
 //
 // Both servers get the same pinning (-ser-cpu for the server, -sipp-cpu
 // for SIPp), so that on two cores the comparison is fair.
@@ -42,7 +46,7 @@ import (
 )
 
 var (
-	modeFlag   = flag.String("mode", "register,stateless,calls", "scenarios: register, stateless, calls, ceiling (comma-separated)")
+	modeFlag   = flag.String("mode", "register,stateless,calls", "scenarios: register, stateless, calls, ceiling, idle-tcp (comma-separated)")
 	serverFlag = flag.String("server", "ser", "server(s) to measure: ser, kamailio or both")
 	ratesReg   = flag.String("rates-register", "2000,5000,10000,15000,20000,25000,30000", "offered REGISTER/s steps")
 	ratesSL    = flag.String("rates-stateless", "2000,5000,10000,15000,20000", "offered requests/s steps (stateless)")
@@ -93,6 +97,10 @@ type result struct {
 
 func main() {
 	flag.Parse()
+	if *idleHolder > 0 {
+		holdIdle(*idleHolder, *idleAddr)
+		return
+	}
 	dir, err := os.MkdirTemp("", "ser-bench")
 	check(err)
 	if *keep {
@@ -101,7 +109,7 @@ func main() {
 		defer os.RemoveAll(dir)
 	}
 	here := benchDir()
-	if _, err := exec.LookPath("sipp"); err != nil {
+	if _, err := exec.LookPath("sipp"); err != nil && *modeFlag != "idle-tcp" {
 		fatalf("sipp is not installed (Debian package sip-tester)")
 	}
 	var servers []string
@@ -125,6 +133,10 @@ func main() {
 		cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, time.Now().Format("2006-01-02"), *duration, *serCPU, *sippCPU)
 	var results []result
 	for _, mode := range strings.Split(*modeFlag, ",") {
+		if mode == "idle-tcp" {
+			runIdleTCP(bin, here, dir)
+			continue
+		}
 		steps := stepsFor(mode)
 		if mode == "ceiling" {
 			results = append(results, result{"sipp", mode, runCeiling(steps, here, dir)})
@@ -239,6 +251,9 @@ func runCeiling(steps []int, here, dir string) step {
 
 // summary prints each server's best rate and the ratios ser/Kamailio.
 func summary(results []result) {
+	if len(results) == 0 {
+		return
+	}
 	fmt.Printf("\n== summary: highest rate with < 0.5%% failed calls and no retransmissions\n")
 	fmt.Printf("%-10s %-10s %12s %8s %12s %7s\n", "server", "scenario", "rate", "CPU", "CPU ms/1k", "p99 ms")
 	best := map[string]step{}

@@ -123,6 +123,10 @@ type Options struct {
 	TCPChildren int          // tcp_children (accepted; TCP readers are goroutines)
 	DisableTCP  bool         // disable_tcp
 	TCPConnLife int          // tcp_connection_lifetime, seconds (idle close)
+	TCPMaxConns int          // tcp_max_connections (accepted and dialled)
+	TCPDataTO   int          // tcp_msg_data_timeout, seconds (first data of an accepted connection)
+	TCPReadTO   int          // tcp_msg_read_timeout, seconds (a begun message must be complete)
+	TCPWQMax    int          // tcp_wq_max, bytes queued for TCP writes in all
 	TCPSendTO   int          // tcp_send_timeout, seconds
 	TCPConnTO   int          // tcp_connect_timeout, seconds
 	Advertised  string       // advertised_address
@@ -173,7 +177,8 @@ func DefaultOptions() *Options {
 	return &Options{
 		Fork: true, Port: 5060, Children: 8, SynBranch: true, SipWarning: true,
 		ServerSig: true, MaxBuffer: 256 * 1024, FIFOMode: 0o660, FIFODir: "/tmp/",
-		UnixSockCh: 1, UnixTxTO: 2000, TCPConnLife: 600, TCPSendTO: 3, TCPConnTO: 3,
+		UnixSockCh: 1, UnixTxTO: 2000, TCPConnLife: 120, TCPSendTO: 3, TCPConnTO: 3,
+		TCPMaxConns: 2048, TCPDataTO: 20, TCPReadTO: 20, TCPWQMax: 32 << 20,
 		HTTP: "127.0.0.1:5080", Web: true, DBFileMode: 0o600,
 	}
 }
@@ -213,6 +218,18 @@ func boolOpt(f func(o *Options) *bool) optDef {
 func intOpt(f func(o *Options) *int) optDef {
 	return optDef{kind: optInt, set: func(o *Options, v OptValue) error {
 		n, err := v.int()
+		*f(o) = n
+		return err
+	}}
+}
+
+// posIntOpt is intOpt for limits, which must be positive.
+func posIntOpt(f func(o *Options) *int) optDef {
+	return optDef{kind: optInt, set: func(o *Options, v OptValue) error {
+		n, err := v.int()
+		if err == nil && n <= 0 {
+			err = fmt.Errorf("must be positive, not %d", n)
+		}
 		*f(o) = n
 		return err
 	}}
@@ -306,18 +323,22 @@ var optDefs = map[string]optDef{
 	"tcp_connection_lifetime": intOpt(func(o *Options) *int {
 		return &o.TCPConnLife
 	}),
-	"tcp_send_timeout":    intOpt(func(o *Options) *int { return &o.TCPSendTO }),
-	"tcp_connect_timeout": intOpt(func(o *Options) *int { return &o.TCPConnTO }),
-	"advertised_address":  strOpt(func(o *Options) *string { return &o.Advertised }),
-	"advertised_port":     intOpt(func(o *Options) *int { return &o.AdvPort }),
-	"xmlrpc_listen":       strOpt(func(o *Options) *string { return &o.HTTP }),
-	"db_url":              strOpt(func(o *Options) *string { return &o.DBURL }),
-	"xmlrpc_user":         strOpt(func(o *Options) *string { return &o.HTTPUser }),
-	"xmlrpc_password":     strOpt(func(o *Options) *string { return &o.HTTPPassword }),
-	"http_cert":           strOpt(func(o *Options) *string { return &o.HTTPCert }),
-	"http_key":            strOpt(func(o *Options) *string { return &o.HTTPKey }),
-	"web":                 boolOpt(func(o *Options) *bool { return &o.Web }),
-	"sip_domain":          strOpt(func(o *Options) *string { return &o.SIPDomain }),
+	"tcp_max_connections":  posIntOpt(func(o *Options) *int { return &o.TCPMaxConns }),
+	"tcp_msg_data_timeout": posIntOpt(func(o *Options) *int { return &o.TCPDataTO }),
+	"tcp_msg_read_timeout": posIntOpt(func(o *Options) *int { return &o.TCPReadTO }),
+	"tcp_wq_max":           posIntOpt(func(o *Options) *int { return &o.TCPWQMax }),
+	"tcp_send_timeout":     intOpt(func(o *Options) *int { return &o.TCPSendTO }),
+	"tcp_connect_timeout":  intOpt(func(o *Options) *int { return &o.TCPConnTO }),
+	"advertised_address":   strOpt(func(o *Options) *string { return &o.Advertised }),
+	"advertised_port":      intOpt(func(o *Options) *int { return &o.AdvPort }),
+	"xmlrpc_listen":        strOpt(func(o *Options) *string { return &o.HTTP }),
+	"db_url":               strOpt(func(o *Options) *string { return &o.DBURL }),
+	"xmlrpc_user":          strOpt(func(o *Options) *string { return &o.HTTPUser }),
+	"xmlrpc_password":      strOpt(func(o *Options) *string { return &o.HTTPPassword }),
+	"http_cert":            strOpt(func(o *Options) *string { return &o.HTTPCert }),
+	"http_key":             strOpt(func(o *Options) *string { return &o.HTTPKey }),
+	"web":                  boolOpt(func(o *Options) *bool { return &o.Web }),
+	"sip_domain":           strOpt(func(o *Options) *string { return &o.SIPDomain }),
 	"store_plaintext_passwords": boolOpt(func(o *Options) *bool {
 		return &o.StorePlaintextPasswords
 	}),

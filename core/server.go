@@ -155,6 +155,10 @@ func (s *Server) Bind() error {
 	tr, err := transport.Listen(s.socks, s.receive, transport.Options{
 		RcvBuf:            s.opts.MaxBuffer,
 		TCPIdle:           time.Duration(s.opts.TCPConnLife) * time.Second,
+		TCPMaxConns:       s.opts.TCPMaxConns,
+		TCPDataTimeout:    time.Duration(s.opts.TCPDataTO) * time.Second,
+		TCPReadTimeout:    time.Duration(s.opts.TCPReadTO) * time.Second,
+		TCPQueueBytes:     s.opts.TCPWQMax,
 		TCPConnectTimeout: time.Duration(s.opts.TCPConnTO) * time.Second,
 		TCPWriteTimeout:   time.Duration(s.opts.TCPSendTO) * time.Second,
 		Log:               s.log.With("module", "transport"),

@@ -35,6 +35,8 @@ func (s *Server) registerStats(reg *rpc.Registry) error {
 				line("oversized", ts.Oversized.Load())
 				line("tcp_dropped", ts.TCPDropped.Load())
 				line("tcp_bad_framing", ts.BadFraming.Load())
+				line("tcp_refused", ts.TCPRefused.Load())
+				line("tcp_timeouts", ts.TCPTimeouts.Load())
 				line("tcp_queued", uint64(s.tr.QueuedTotal()))
 				line("tcp_connections", uint64(s.tr.ConnCount()))
 			}

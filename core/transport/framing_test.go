@@ -72,3 +72,31 @@ func TestReadMessageFramingErrors(t *testing.T) {
 		}
 	}
 }
+
+// readMessage reads one message from r with frame (a test client's
+// reader; byte by byte, so nothing after the message is consumed). A
+// FramingError comes with the header block.
+func readMessage(r *bufio.Reader, max int) ([]byte, error) {
+	var buf []byte
+	for {
+		skip, n, err := frame(buf, max)
+		switch {
+		case skip > 0:
+			buf = buf[skip:]
+			continue
+		case err != nil:
+			var fe *FramingError
+			if errors.As(err, &fe) {
+				return fe.head, err
+			}
+			return nil, err
+		case n > 0:
+			return buf[:n], nil
+		}
+		c, err := r.ReadByte()
+		if err != nil {
+			return nil, err
+		}
+		buf = append(buf, c)
+	}
+}

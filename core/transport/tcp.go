@@ -1,37 +1,40 @@
 package transport
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
+	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"ser/core/sipmsg"
 )
 
 // tcpConn is one TCP connection, accepted or dialled. Writes go through a
-// bounded queue drained by the connection's writer goroutine, so a slow or
-// stalled peer never blocks the goroutine that sends.
+// bounded queue drained by a writer goroutine that runs only while there
+// is something to write, so a slow or stalled peer never blocks the
+// goroutine that sends, and an idle connection holds no buffer and no
+// writer.
 type tcpConn struct {
 	id     uint64
 	conn   *net.TCPConn
 	remote netip.AddrPort
 	sock   *sipmsg.Socket // listening socket the connection belongs to
-	out    chan []byte
-	// mu orders sends on out against closing: once closed is set (under
-	// the write lock) nothing more is queued, and done tells the writer
-	// to drain what is left.
-	mu     sync.RWMutex
-	closed bool
-	done   chan struct{}
-	dialed bool         // we opened it (undelivered messages go back to the peer queue)
-	last   atomic.Int64 // unix nanos of the last activity
+	dialed bool           // we opened it (undelivered messages go back to the peer queue)
+	// mu guards the write queue and closed: once closed is set nothing
+	// more is queued.
+	mu      sync.Mutex
+	queue   [][]byte
+	writing bool // a writer goroutine is draining queue
+	closed  bool
+	last    atomic.Int64 // unix nanos of the last traffic, either way
 	// lingering: reading stopped after a framing error; the connection
 	// closes after its next write (the 400).
 	lingering atomic.Bool
@@ -49,41 +52,59 @@ func (t *Transport) acceptLoop(s *sipmsg.Socket, l *net.TCPListener) {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		tc := t.addConn(c, s, false)
+		t.connMu.Lock()
+		full := len(t.conns) >= t.opts.TCPMaxConns
+		var tc *tcpConn
+		if !full {
+			tc = t.addConnLocked(c, s, false)
+		}
+		t.connMu.Unlock()
+		if full {
+			t.refuse(c)
+			continue
+		}
 		t.wg.Add(1)
 		go t.readLoop(tc)
 	}
 }
 
-// addConn registers a connection and starts its writer; pending are
-// messages queued while it was being dialled.
-func (t *Transport) addConn(c *net.TCPConn, s *sipmsg.Socket, dialed bool, pending ...[]byte) *tcpConn {
-	t.connMu.Lock()
-	tc := t.addConnLocked(c, s, dialed, pending...)
-	t.connMu.Unlock()
-	return tc
+// refuse closes a connection accepted over tcp_max_connections at once,
+// with a reset so that neither side keeps it in TIME_WAIT.
+func (t *Transport) refuse(c *net.TCPConn) {
+	_ = c.SetLinger(0)
+	_ = c.Close()
+	n := t.Stats.TCPRefused.Add(1)
+	now := time.Now().UnixNano()
+	if last := t.lastRefuseLog.Load(); now-last >= int64(5*time.Second) && t.lastRefuseLog.CompareAndSwap(last, now) {
+		t.log.Warn("tcp_max_connections reached: new connections refused", "max", t.opts.TCPMaxConns, "refused_total", n)
+	}
 }
 
-// addConnLocked is addConn with connMu held.
+// addConnLocked registers a connection (connMu held); pending are
+// messages queued while it was being dialled, already counted in the
+// queued bytes.
 func (t *Transport) addConnLocked(c *net.TCPConn, s *sipmsg.Socket, dialed bool, pending ...[]byte) *tcpConn {
 	ap := c.RemoteAddr().(*net.TCPAddr).AddrPort()
 	tc := &tcpConn{
 		id: t.nextID.Add(1), conn: c, remote: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), sock: s,
-		out: make(chan []byte, t.opts.TCPQueue), done: make(chan struct{}), dialed: dialed,
+		dialed: dialed,
 	}
 	tc.last.Store(time.Now().UnixNano())
-	for _, b := range pending {
-		tc.out <- b // the peer queue is bounded by TCPQueue too
-	}
 	t.conns[tc.id] = tc
 	t.byAddr[tc.remote] = tc
-	t.wg.Add(1)
-	go t.writeLoop(tc)
+	t.connPeak = max(t.connPeak, len(t.conns))
+	if len(pending) > 0 {
+		tc.queue = pending
+		tc.writing = true
+		t.wg.Add(1)
+		go t.writeLoop(tc)
+	}
 	return tc
 }
 
-// dropConn closes a connection once; its writer then drains what was
-// still queued (back to the peer queue for connections we dialled).
+// dropConn closes a connection once. Messages still queued on it go back
+// to the peer queue (connections we dialled) or are dropped, unless the
+// writer is running: it does that itself when it sees closed.
 func (t *Transport) dropConn(tc *tcpConn) {
 	tc.mu.Lock()
 	if tc.closed {
@@ -91,6 +112,10 @@ func (t *Transport) dropConn(tc *tcpConn) {
 		return
 	}
 	tc.closed = true
+	var unsent [][]byte
+	if !tc.writing {
+		unsent, tc.queue = tc.queue, nil
+	}
 	tc.mu.Unlock()
 	tc.conn.Close()
 	t.connMu.Lock()
@@ -98,52 +123,213 @@ func (t *Transport) dropConn(tc *tcpConn) {
 	if t.byAddr[tc.remote] == tc {
 		delete(t.byAddr, tc.remote)
 	}
+	if t.connPeak-len(t.conns) >= releaseAfter && t.releaseTimer == nil && !t.closing.Load() {
+		t.releaseTimer = time.AfterFunc(releaseDelay, t.releaseMemory)
+	}
 	t.connMu.Unlock()
-	close(tc.done)
+	t.unsent(tc, unsent)
 }
+
+// After a mass close (releaseAfter connections fewer than the peak), the
+// memory they used is handed back to the operating system releaseDelay
+// later: the Go runtime would keep it mapped for reuse, so a burst of
+// idle connections would raise RSS for good.
+const (
+	releaseAfter = 256
+	releaseDelay = 2 * time.Second
+)
+
+func (t *Transport) releaseMemory() {
+	debug.FreeOSMemory()
+	t.connMu.Lock()
+	t.connPeak = len(t.conns)
+	t.releaseTimer = nil
+	t.connMu.Unlock()
+}
+
+// Read timeouts (Kamailio's names): an accepted connection must start a
+// message within tcp_msg_data_timeout, a message once started must be
+// complete within tcp_msg_read_timeout, and a connection without traffic
+// either way for tcp_connection_lifetime is closed.
+const (
+	whyNoData   = "no message within tcp_msg_data_timeout"
+	whySlow     = "message not completed within tcp_msg_read_timeout"
+	whyLifetime = "idle for tcp_connection_lifetime"
+)
+
+// chunkPool holds the buffers reads land in. A connection takes one only
+// for the moment it reads; bytes of an incomplete message are kept in a
+// slice of their own size, so an idle connection holds no buffer at all.
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // readLoop frames SIP messages on a stream by Content-Length (RFC 3261
 // §18.3) and hands each one to the handler.
 func (t *Transport) readLoop(tc *tcpConn) {
 	defer t.wg.Done()
+	why := ""
 	defer func() {
-		if !tc.lingering.Load() {
-			t.dropConn(tc)
+		if tc.lingering.Load() {
+			return
 		}
+		if why != "" {
+			t.log.Debug("closing tcp connection", "remote", tc.remote.String(), "reason", why)
+		}
+		t.dropConn(tc)
 	}()
-	r := bufio.NewReaderSize(tc.conn, 64<<10)
+	rc, err := tc.conn.SyscallConn()
+	if err != nil {
+		return
+	}
+	var (
+		pend     []byte    // bytes of an incomplete message
+		started  time.Time // when pend's message began
+		gotData  = tc.dialed
+		deadline time.Time
+	)
 	for {
-		raw, err := readMessage(r, t.opts.MaxMsg)
-		if err != nil {
-			if errors.Is(err, errPing) {
-				// RFC 5626 keep-alive: answer a double CRLF with one CRLF.
-				t.enqueue(tc, []byte("\r\n"))
-				continue
-			}
-			var fe *FramingError
-			if errors.As(err, &fe) {
-				t.Stats.BadFraming.Add(1)
-				if errors.Is(err, errTooBig) {
-					t.Stats.Oversized.Add(1)
+		// Wait for data without holding a buffer, under the deadline of
+		// the current state.
+		var want time.Time
+		switch {
+		case len(pend) > 0:
+			want = started.Add(t.opts.TCPReadTimeout)
+		case !gotData:
+			want = time.Unix(0, tc.last.Load()).Add(t.opts.TCPDataTimeout)
+		default:
+			want = time.Unix(0, tc.last.Load()).Add(t.opts.TCPIdle)
+		}
+		if !want.Equal(deadline) {
+			deadline = want
+			_ = tc.conn.SetReadDeadline(deadline)
+		}
+		if err := waitReadable(rc); err != nil {
+			if errors.Is(err, errTimeout) {
+				if len(pend) == 0 && gotData && time.Unix(0, tc.last.Load()).Add(t.opts.TCPIdle).After(time.Now()) {
+					continue // we wrote meanwhile: the lifetime starts again
 				}
-				t.log.Warn("tcp message without a usable Content-Length; answering and closing the connection",
-					"remote", tc.remote.String(), "err", err)
-				t.closeAfterAnswer(tc)
-				t.handler(raw, sipmsg.RcvInfo{Src: tc.remote, Sock: tc.sock, Proto: sipmsg.ProtoTCP, ConnID: tc.id})
-				return
+				switch {
+				case len(pend) > 0:
+					why = whySlow
+					t.Stats.TCPTimeouts.Add(1)
+				case !gotData:
+					why = whyNoData
+					t.Stats.TCPTimeouts.Add(1)
+				default:
+					why = whyLifetime
+				}
 			}
-			if errors.Is(err, errTooBig) {
-				t.Stats.Oversized.Add(1)
-				t.log.Warn("tcp message too large, closing connection", "remote", tc.remote.String())
-			} else if !errors.Is(err, io.EOF) && !t.closing.Load() && !errors.Is(err, net.ErrClosed) {
+			return
+		}
+		bp := chunkPool.Get().(*[]byte)
+		n, err := tc.conn.Read(*bp)
+		if n > 0 {
+			tc.last.Store(time.Now().UnixNano())
+			gotData = true
+			data := (*bp)[:n]
+			if len(pend) > 0 {
+				pend = append(pend, data...)
+				data = pend
+			}
+			rest, ferr := t.deliver(tc, data)
+			switch {
+			case ferr != nil:
+				chunkPool.Put(bp)
+				return
+			case len(rest) == 0:
+				pend = nil
+			case len(pend) > 0 && len(rest) == len(pend):
+				// no message completed: keep growing pend
+			default:
+				started = time.Now()
+				pend = append([]byte(nil), rest...)
+			}
+		}
+		chunkPool.Put(bp)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !t.closing.Load() && !errors.Is(err, net.ErrClosed) {
 				t.log.Debug("tcp read ended", "remote", tc.remote.String(), "err", err)
 			}
 			return
 		}
-		tc.last.Store(time.Now().UnixNano())
-		t.Stats.Received.Add(1)
-		t.handler(raw, sipmsg.RcvInfo{Src: tc.remote, Sock: tc.sock, Proto: sipmsg.ProtoTCP, ConnID: tc.id})
 	}
+}
+
+var errTimeout = errors.New("transport: read deadline")
+
+// waitReadable blocks until the socket has data (or EOF, or an error)
+// without reading it, honouring the read deadline.
+func waitReadable(rc syscall.RawConn) error {
+	var b [1]byte
+	var serr error
+	err := rc.Read(func(fd uintptr) bool {
+		_, _, e := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		if e == syscall.EAGAIN || e == syscall.EINTR {
+			return false
+		}
+		serr = e
+		return true
+	})
+	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return errTimeout
+		}
+		return err
+	}
+	if serr != nil {
+		return serr
+	}
+	return nil
+}
+
+// deliver hands every complete message in data to the handler and
+// returns the bytes of the incomplete one that follows. A framing error
+// is answered as FramingError describes; the connection is then done.
+func (t *Transport) deliver(tc *tcpConn, data []byte) ([]byte, error) {
+	for len(data) > 0 {
+		skip, n, err := frame(data, t.opts.MaxMsg)
+		if skip > 0 {
+			if isPing(data[:skip]) && skip == len(data) {
+				// RFC 5626 keep-alive: answer a double CRLF with one CRLF.
+				_ = t.enqueue(tc, []byte("\r\n"))
+			}
+			data = data[skip:]
+			continue
+		}
+		if err != nil {
+			var fe *FramingError
+			if errors.Is(err, errTooBig) {
+				t.Stats.Oversized.Add(1)
+			}
+			if !errors.As(err, &fe) {
+				t.log.Warn("tcp message too large, closing connection", "remote", tc.remote.String())
+				return nil, err
+			}
+			t.Stats.BadFraming.Add(1)
+			t.log.Warn("tcp message without a usable Content-Length; answering and closing the connection",
+				"remote", tc.remote.String(), "err", err)
+			t.closeAfterAnswer(tc)
+			t.received(tc, fe.head)
+			return nil, err
+		}
+		if n == 0 {
+			return data, nil
+		}
+		msg := make([]byte, n)
+		copy(msg, data)
+		data = data[n:]
+		t.received(tc, msg)
+	}
+	return nil, nil
+}
+
+func (t *Transport) received(tc *tcpConn, raw []byte) {
+	t.Stats.Received.Add(1)
+	t.handler(raw, sipmsg.RcvInfo{Src: tc.remote, Sock: tc.sock, Proto: sipmsg.ProtoTCP, ConnID: tc.id})
+}
+
+// isPing reports whether CR/LF bytes hold a double CRLF.
+func isPing(b []byte) bool {
+	return bytes.Contains(b, []byte("\r\n\r\n")) || bytes.Contains(b, []byte("\n\n"))
 }
 
 // answerLinger is how long a connection whose framing was lost stays
@@ -159,98 +345,69 @@ func (t *Transport) closeAfterAnswer(tc *tcpConn) {
 	time.AfterFunc(answerLinger, func() { t.dropConn(tc) })
 }
 
-var (
-	errPing   = errors.New("transport: keep-alive")
-	errTooBig = errors.New("transport: message too large")
-)
+var errTooBig = errors.New("transport: message too large")
 
-// readMessage reads one message: headers up to the empty line, then
-// Content-Length bytes of body (0 when the header is missing).
-func readMessage(r *bufio.Reader, max int) ([]byte, error) {
-	var buf []byte
-	// Skip CRLFs between messages (RFC 3261 §7.5); a double CRLF alone is
-	// a keep-alive ping.
-	crlf := 0
-	for {
-		b, err := r.ReadByte()
-		if err != nil {
-			return nil, err
-		}
-		if b == '\r' || b == '\n' {
-			crlf++
-			if crlf == 4 && r.Buffered() == 0 {
-				return nil, errPing
-			}
-			continue
-		}
-		r.UnreadByte()
-		break
+// frame looks for the first message in b. skip > 0: that many CR/LF bytes
+// before it are to be dropped (RFC 3261 §7.5). n > 0: the message is
+// b[:n]. n == 0 and no error: it is incomplete. errTooBig: the header
+// block alone is over max (the connection is closed). *FramingError: a
+// bad, repeated or too large Content-Length.
+func frame(b []byte, max int) (skip, n int, err error) {
+	for skip < len(b) && (b[skip] == '\r' || b[skip] == '\n') {
+		skip++
 	}
-	for {
-		line, err := r.ReadSlice('\n')
-		if err != nil {
-			if errors.Is(err, bufio.ErrBufferFull) {
-				return nil, errTooBig
-			}
-			return nil, err
-		}
-		buf = append(buf, line...)
-		if len(buf) > max {
-			return nil, errTooBig
-		}
-		if len(bytes.TrimRight(line, "\r\n")) == 0 {
-			break
-		}
+	if skip > 0 {
+		return skip, 0, nil
 	}
-	clen, _, err := ContentLength(buf)
+	end := headerEnd(b)
+	if end < 0 {
+		if len(b) > max {
+			return 0, 0, errTooBig
+		}
+		return 0, 0, nil
+	}
+	clen, _, err := ContentLength(b[:end])
 	if err != nil {
-		return buf, &FramingError{Err: err}
+		return 0, 0, &FramingError{Err: err, head: bytes.Clone(b[:end])}
 	}
-	if clen > max-len(buf) {
-		return buf, &FramingError{Err: fmt.Errorf("%w: %d bytes, over the %d-byte limit", errTooBig, clen, max)}
+	if clen > max-end {
+		return 0, 0, &FramingError{Err: fmt.Errorf("%w: %d bytes, over the %d-byte limit", errTooBig, clen, max), head: bytes.Clone(b[:end])}
 	}
-	start := len(buf)
-	buf = append(buf, make([]byte, clen)...)
-	if _, err := io.ReadFull(r, buf[start:]); err != nil {
-		return nil, err
+	if len(b) < end+clen {
+		return 0, 0, nil
 	}
-	return buf, nil
+	return 0, end + clen, nil
+}
+
+// headerEnd returns the length of the header block of b including the
+// empty line (CRLF CRLF, or bare LFs), or -1.
+func headerEnd(b []byte) int {
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return -1
+		}
+		i += j + 1
+		switch {
+		case i < len(b) && b[i] == '\n':
+			return i + 1
+		case i+1 < len(b) && b[i] == '\r' && b[i+1] == '\n':
+			return i + 2
+		}
+	}
 }
 
 // FramingError is a message on a stream whose end cannot be found (bad or
 // repeated Content-Length, or a body over the limit): the header block is
 // handed on (core answers it 400) and the connection is closed once that
 // answer is written, since the stream's framing is lost.
-type FramingError struct{ Err error }
+type FramingError struct {
+	Err  error
+	head []byte
+}
 
 func (e *FramingError) Error() string { return "tcp framing: " + e.Err.Error() }
 func (e *FramingError) Unwrap() error { return e.Err }
-
-// idleLoop closes connections idle for longer than TCPIdle.
-func (t *Transport) idleLoop() {
-	defer t.wg.Done()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-t.done:
-			return
-		case <-tick.C:
-		}
-		limit := time.Now().Add(-t.opts.TCPIdle).UnixNano()
-		t.connMu.Lock()
-		var idle []*tcpConn
-		for _, c := range t.conns {
-			if c.last.Load() < limit {
-				idle = append(idle, c)
-			}
-		}
-		t.connMu.Unlock()
-		for _, c := range idle {
-			c.conn.Close()
-		}
-	}
-}
 
 // ConnCount returns the number of open TCP connections.
 func (t *Transport) ConnCount() int {

@@ -12,8 +12,42 @@ import (
 )
 
 // ErrQueueFull reports a message dropped because the queue towards a TCP
-// peer is full (a stalled or long-unreachable peer).
+// peer is full (a stalled or long-unreachable peer), or all queues
+// together hold tcp_wq_max bytes.
 var ErrQueueFull = errors.New("transport: tcp queue full")
+
+// ErrTooManyConns reports that tcp_max_connections connections are open
+// (or as many peers wait for one): no new connection is opened.
+var ErrTooManyConns = errors.New("transport: tcp_max_connections reached")
+
+// reserve counts n more queued bytes, unless that would exceed
+// TCPQueueBytes.
+func (t *Transport) reserve(n int) bool {
+	if t.queuedBytes.Add(int64(n)) > int64(t.opts.TCPQueueBytes) {
+		t.queuedBytes.Add(-int64(n))
+		return false
+	}
+	return true
+}
+
+// release uncounts n queued bytes (written or dropped).
+func (t *Transport) release(n int) { t.queuedBytes.Add(-int64(n)) }
+
+// dropQueued drops queued messages: counted and their bytes released.
+func (t *Transport) dropQueued(q []queued) {
+	for _, m := range q {
+		t.release(len(m.data))
+	}
+	t.Stats.TCPDropped.Add(uint64(len(q)))
+}
+
+// dropMsgs is dropQueued for messages taken from a connection's queue.
+func (t *Transport) dropMsgs(msgs [][]byte) {
+	for _, m := range msgs {
+		t.release(len(m))
+	}
+	t.Stats.TCPDropped.Add(uint64(len(msgs)))
+}
 
 // queued is a message waiting for a connection.
 type queued struct {
@@ -62,13 +96,23 @@ func (t *Transport) sendTCP(dst sipmsg.Dest, data []byte) error {
 	}
 	p := t.peers[dst.Addr]
 	if p == nil {
+		if len(t.peers) >= t.opts.TCPMaxConns {
+			// As many peers waiting for a connection as connections may
+			// exist: one more is refused, not queued.
+			t.Stats.TCPDropped.Add(1)
+			t.noteDrop(dst.Addr, ErrTooManyConns)
+			return fmt.Errorf("transport: send to %s: %w", dst, ErrTooManyConns)
+		}
 		p = &peer{addr: dst.Addr, sock: dst.Sock}
 		t.peers[dst.Addr] = p
 	}
 	t.expire(p)
-	if len(p.pending) >= t.opts.TCPQueue {
+	if len(p.pending) >= t.opts.TCPQueue || !t.reserve(len(data)) {
 		t.Stats.TCPDropped.Add(1)
 		t.noteDrop(dst.Addr, ErrQueueFull)
+		if len(p.pending) == 0 && !p.dialing && p.retry == nil {
+			delete(t.peers, dst.Addr)
+		}
 		return fmt.Errorf("transport: send to %s: %w", dst, ErrQueueFull)
 	}
 	p.pending = append(p.pending, queued{data: data, at: time.Now()})
@@ -107,8 +151,8 @@ func (t *Transport) expire(p *peer) {
 		n++
 	}
 	if n > 0 {
+		t.dropQueued(p.pending[:n])
 		p.pending = append(p.pending[:0], p.pending[n:]...)
-		t.Stats.TCPDropped.Add(uint64(n))
 		t.noteDrop(p.addr, fmt.Errorf("%d queued messages expired (peer unreachable: %v)", n, p.lastErr))
 	}
 }
@@ -118,12 +162,24 @@ func (t *Transport) expire(p *peer) {
 // while messages are queued.
 func (t *Transport) dial(p *peer) {
 	defer t.wg.Done()
-	c, s, err := t.connect(p.addr, p.sock)
+	t.connMu.Lock()
+	full := len(t.conns) >= t.opts.TCPMaxConns
+	t.connMu.Unlock()
+	var c *net.TCPConn
+	var s *sipmsg.Socket
+	err := ErrTooManyConns
+	if !full {
+		c, s, err = t.connect(p.addr, p.sock)
+	}
 	t.connMu.Lock()
 	p.dialing = false
 	if err == nil && t.closing.Load() {
 		c.Close()
 		err = errors.New("shutting down")
+	}
+	if err == nil && len(t.conns) >= t.opts.TCPMaxConns {
+		c.Close()
+		err = ErrTooManyConns
 	}
 	if err != nil {
 		p.backoff = min(max(2*p.backoff, time.Second), t.opts.TCPMaxBackoff)
@@ -166,7 +222,7 @@ func (t *Transport) requeue(tc *tcpConn, msgs [][]byte) {
 	t.connMu.Lock()
 	defer t.connMu.Unlock()
 	if t.closing.Load() {
-		t.Stats.TCPDropped.Add(uint64(len(msgs)))
+		t.dropMsgs(msgs)
 		return
 	}
 	p := t.peers[tc.remote]
@@ -181,80 +237,93 @@ func (t *Transport) requeue(tc *tcpConn, msgs [][]byte) {
 	}
 	p.pending = append(front, p.pending...)
 	if over := len(p.pending) - t.opts.TCPQueue; over > 0 {
+		t.dropQueued(p.pending[t.opts.TCPQueue:])
 		p.pending = p.pending[:t.opts.TCPQueue]
-		t.Stats.TCPDropped.Add(uint64(over))
 		t.noteDrop(tc.remote, ErrQueueFull)
 	}
 	t.schedule(p)
 }
 
-// enqueue hands data to a connection's writer without blocking.
+// enqueue hands data to a connection's writer without blocking, starting
+// the writer when it is not running.
 func (t *Transport) enqueue(tc *tcpConn, data []byte) error {
-	tc.mu.RLock()
+	tc.mu.Lock()
 	if tc.closed {
-		tc.mu.RUnlock()
-		if tc.dialed {
+		tc.mu.Unlock()
+		if tc.dialed && t.reserve(len(data)) {
 			t.requeue(tc, [][]byte{data})
 			return nil
 		}
 		t.Stats.TCPDropped.Add(1)
 		return fmt.Errorf("transport: send to tcp:%s: connection closed", tc.remote)
 	}
-	select {
-	case tc.out <- data:
-		tc.mu.RUnlock()
-		return nil
-	default:
-		tc.mu.RUnlock()
+	if len(tc.queue) >= t.opts.TCPQueue || !t.reserve(len(data)) {
+		tc.mu.Unlock()
 		t.Stats.TCPDropped.Add(1)
 		t.noteDrop(tc.remote, ErrQueueFull)
 		return fmt.Errorf("transport: send to tcp:%s: %w", tc.remote, ErrQueueFull)
 	}
+	tc.queue = append(tc.queue, data)
+	if !tc.writing {
+		tc.writing = true
+		t.wg.Add(1)
+		go t.writeLoop(tc)
+	}
+	tc.mu.Unlock()
+	return nil
 }
 
-// writeLoop writes a connection's queue. A write error or timeout closes
-// the connection; for a connection we dialled, the unwritten messages go
-// back to the peer's queue, otherwise they are dropped (counted).
+// writeLoop writes a connection's queue until it is empty, then ends. A
+// write error or timeout closes the connection; for a connection we
+// dialled, the unwritten messages go back to the peer's queue, otherwise
+// they are dropped (counted).
 func (t *Transport) writeLoop(tc *tcpConn) {
 	defer t.wg.Done()
-	var unsent [][]byte
 	for {
-		var b []byte
-		select {
-		case b = <-tc.out:
-		case <-tc.done:
+		tc.mu.Lock()
+		batch := tc.queue
+		tc.queue = nil
+		if len(batch) == 0 || tc.closed {
+			tc.writing = false
+			tc.mu.Unlock()
+			t.unsent(tc, batch)
+			return
 		}
-		if b == nil {
-			break // closed: nothing more will be queued
-		}
-		_ = tc.conn.SetWriteDeadline(time.Now().Add(t.opts.TCPWriteTimeout))
-		if _, err := tc.conn.Write(b); err != nil {
-			unsent = append(unsent, b)
-			t.log.Warn("tcp write failed, closing the connection", "remote", tc.remote.String(), "err", err)
-			t.dropConn(tc)
-			break
+		tc.mu.Unlock()
+		for i, b := range batch {
+			_ = tc.conn.SetWriteDeadline(time.Now().Add(t.opts.TCPWriteTimeout))
+			if _, err := tc.conn.Write(b); err != nil {
+				t.log.Warn("tcp write failed, closing the connection", "remote", tc.remote.String(), "err", err)
+				tc.mu.Lock()
+				tc.writing = false
+				rest := append(batch[i:len(batch):len(batch)], tc.queue...)
+				tc.queue = nil
+				tc.mu.Unlock()
+				t.dropConn(tc)
+				t.unsent(tc, rest)
+				return
+			}
+			t.release(len(b))
+			batch[i] = nil
 		}
 		tc.last.Store(time.Now().UnixNano())
 		if tc.lingering.Load() {
 			t.dropConn(tc)
 		}
 	}
-	for {
-		select {
-		case b := <-tc.out:
-			unsent = append(unsent, b)
-			continue
-		default:
-		}
-		break
+}
+
+// unsent disposes of messages a closed connection did not write: back to
+// the peer queue for connections we dialled, else dropped.
+func (t *Transport) unsent(tc *tcpConn, msgs [][]byte) {
+	if len(msgs) == 0 {
+		return
 	}
-	if len(unsent) > 0 {
-		if tc.dialed {
-			t.requeue(tc, unsent)
-		} else {
-			t.Stats.TCPDropped.Add(uint64(len(unsent)))
-		}
+	if tc.dialed {
+		t.requeue(tc, msgs)
+		return
 	}
+	t.dropMsgs(msgs)
 }
 
 // connect opens a TCP connection from the socket's address.

@@ -27,8 +27,24 @@ type Options struct {
 	// RcvBuf is the UDP receive buffer size to ask the kernel for (SER's
 	// maxbuffer / -b); 0 keeps the default.
 	RcvBuf int
-	// TCPIdle closes TCP connections idle for this long (default 10 min).
+	// TCPIdle closes TCP connections without traffic either way for this
+	// long (tcp_connection_lifetime, default 120 s as Kamailio's).
 	TCPIdle time.Duration
+	// TCPMaxConns bounds the TCP connections, accepted and dialled
+	// together (tcp_max_connections, default 2048). Connections accepted
+	// over it are reset at once; dialling over it fails (the messages stay
+	// queued for the peer, as for an unreachable one).
+	TCPMaxConns int
+	// TCPDataTimeout closes an accepted connection that has not sent a
+	// byte for this long after it was opened (tcp_msg_data_timeout,
+	// default 20 s).
+	TCPDataTimeout time.Duration
+	// TCPReadTimeout closes a connection whose message, once begun, is
+	// not complete within this long (tcp_msg_read_timeout, default 20 s).
+	TCPReadTimeout time.Duration
+	// TCPQueueBytes bounds the bytes waiting in all TCP write and peer
+	// queues together (tcp_wq_max, default 32 MiB).
+	TCPQueueBytes int
 	// TCPConnectTimeout bounds outgoing connection set-up (default 3 s).
 	TCPConnectTimeout time.Duration
 	// TCPWriteTimeout bounds one write on a TCP connection (default 3 s):
@@ -61,6 +77,12 @@ type Stats struct {
 	// a full queue, messages that waited too long for an unreachable peer,
 	// unwritten replies on a failed incoming connection.
 	TCPDropped atomic.Uint64
+	// TCPRefused counts connections reset because tcp_max_connections
+	// were open.
+	TCPRefused atomic.Uint64
+	// TCPTimeouts counts connections closed by tcp_msg_data_timeout or
+	// tcp_msg_read_timeout.
+	TCPTimeouts atomic.Uint64
 }
 
 // Transport is the set of listening sockets of one server.
@@ -73,16 +95,20 @@ type Transport struct {
 	udp map[*sipmsg.Socket]*net.UDPConn
 	tcp map[*sipmsg.Socket]*net.TCPListener
 
-	connMu  sync.Mutex
-	conns   map[uint64]*tcpConn
-	byAddr  map[netip.AddrPort]*tcpConn
-	peers   map[netip.AddrPort]*peer
-	nextID  atomic.Uint64
-	closing atomic.Bool
-	done    chan struct{}
+	connMu       sync.Mutex
+	connPeak     int         // most connections since the last memory release
+	releaseTimer *time.Timer // a memory release is due
+	conns        map[uint64]*tcpConn
+	byAddr       map[netip.AddrPort]*tcpConn
+	peers        map[netip.AddrPort]*peer
+	nextID       atomic.Uint64
+	closing      atomic.Bool
+	done         chan struct{}
 
-	lastDropLog atomic.Int64 // unix nanos of the last "dropped" log line
-	wg          sync.WaitGroup
+	lastDropLog   atomic.Int64 // unix nanos of the last "dropped" log line
+	lastRefuseLog atomic.Int64 // unix nanos of the last "refused" log line
+	queuedBytes   atomic.Int64 // bytes in every write and peer queue
+	wg            sync.WaitGroup
 
 	Stats Stats
 }
@@ -92,7 +118,19 @@ type Transport struct {
 // first of them, as SER listens on the same port for both.
 func Listen(socks []*sipmsg.Socket, h Handler, o Options) (*Transport, error) {
 	if o.TCPIdle == 0 {
-		o.TCPIdle = 10 * time.Minute
+		o.TCPIdle = 120 * time.Second
+	}
+	if o.TCPMaxConns == 0 {
+		o.TCPMaxConns = 2048
+	}
+	if o.TCPDataTimeout == 0 {
+		o.TCPDataTimeout = 20 * time.Second
+	}
+	if o.TCPReadTimeout == 0 {
+		o.TCPReadTimeout = 20 * time.Second
+	}
+	if o.TCPQueueBytes == 0 {
+		o.TCPQueueBytes = 32 << 20
 	}
 	if o.TCPConnectTimeout == 0 {
 		o.TCPConnectTimeout = 3 * time.Second
@@ -226,8 +264,6 @@ func (t *Transport) Start() {
 		t.wg.Add(1)
 		go t.acceptLoop(s, l)
 	}
-	t.wg.Add(1)
-	go t.idleLoop()
 }
 
 // Close stops all loops and closes every socket and connection.
@@ -242,11 +278,14 @@ func (t *Transport) Close() {
 	for _, c := range t.conns {
 		conns = append(conns, c)
 	}
+	if t.releaseTimer != nil {
+		t.releaseTimer.Stop()
+	}
 	for _, p := range t.peers {
 		if p.retry != nil {
 			p.retry.Stop()
 		}
-		t.Stats.TCPDropped.Add(uint64(len(p.pending)))
+		t.dropQueued(p.pending)
 		p.pending = nil
 	}
 	t.connMu.Unlock()
