@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -342,6 +343,45 @@ func TestMySQLAdoptionNamesTheProblemAgain(t *testing.T) {
 	s := mariadbEngine.openURL(t, noAlter)
 	if ms, _ := s.Migrations(ctx); len(ms) != migrationCount(t) {
 		t.Errorf("applied %v", ms)
+	}
+	if ids := raw.Rows(t, "acc", "id"); len(ids) != 3 {
+		t.Errorf("acc ids %v", ids)
+	}
+}
+
+// TestConcurrentAdoption: four stores open one SER 0.9 database at once
+// (ser nodes and serctl starting together): all open, the migrations are
+// recorded once and nothing is added twice.
+func TestConcurrentAdoption(t *testing.T) { forEachEngine(t, testConcurrentAdoption) }
+
+func testConcurrentAdoption(t *testing.T, e engine) {
+	ctx := context.Background()
+	url, raw := serDatabase(t, e)
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := Open(ctx, url, WithLogger(quiet))
+			if err == nil {
+				s.Close()
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Open #%d: %v", i, err)
+		}
+	}
+	if got := raw.Rows(t, "schema_migrations", "version"); len(got) != migrationCount(t) {
+		t.Errorf("schema_migrations %v", got)
+	}
+	versions := raw.Rows(t, "version", "table_name")
+	if c := slices.Compact(slices.Clone(versions)); len(c) != len(versions) {
+		t.Errorf("duplicate version rows: %v", versions)
 	}
 	if ids := raw.Rows(t, "acc", "id"); len(ids) != 3 {
 		t.Errorf("acc ids %v", ids)
