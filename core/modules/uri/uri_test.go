@@ -31,7 +31,9 @@ type fixture struct {
 func newFixture(t *testing.T, params map[string]any) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "ser.db"), store.WithLogger(slog.New(slog.DiscardHandler)))
+	// calculate_ha1 reads the plain-text column, which the store fills only on request.
+	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "ser.db"), store.WithLogger(slog.New(slog.DiscardHandler)),
+		store.WithPlaintextPasswords(true))
 	if err != nil {
 		t.Fatal(err)
 	}
