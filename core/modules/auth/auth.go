@@ -42,6 +42,12 @@ const (
 type Config struct {
 	// DBURL is db_url ("" = the server's default database).
 	DBURL string
+	// RealmPrefix is realm_prefix: stripped from a realm taken from the
+	// request (realm "").
+	RealmPrefix string
+	// RPIDPrefix and RPIDSuffix are rpid_prefix and rpid_suffix, put
+	// around the rpid by append_rpid_hf().
+	RPIDPrefix, RPIDSuffix string
 	// Secret is secret: the key nonces are signed with. Empty: a random
 	// one is generated at start-up (nonces are then only valid here).
 	Secret string
@@ -84,10 +90,13 @@ type Module struct {
 	// tables are the tables named by www_authorize/proxy_authorize calls;
 	// Start checks them.
 	tables map[string]bool
-	secret []byte
-	nc     *ncTracker
-	guard  *guard // nil with throttle off
-	now    func() time.Time
+	// needRPID: the script calls append_rpid_hf or is_rpid_user_e164, so
+	// the authorize functions read the rpid column too.
+	needRPID bool
+	secret   []byte
+	nc       *ncTracker
+	guard    *guard // nil with throttle off
+	now      func() time.Time
 	// dbTimeout bounds one credentials lookup.
 	dbTimeout time.Duration
 }
@@ -101,6 +110,7 @@ func New() *Module {
 			PasswordColumn2: DefaultPasswordColumn2,
 			UserColumn:      DefaultUserColumn,
 			DomainColumn:    DefaultDomainColumn,
+			RPIDSuffix:      DefaultRPIDSuffix,
 			CheckDigestURI:  true,
 			OneTimeNonce:    true,
 			Throttle:        defaultThrottle(),
@@ -193,6 +203,9 @@ func (a *Module) query(table, user, domain string) store.CredentialsQuery {
 	if !a.cfg.CalculateHA1 {
 		cols = append(cols, a.cfg.PasswordColumn2)
 	}
+	if a.needRPID {
+		cols = append(cols, rpidColumn) // last: ha1s takes it from there
+	}
 	return store.CredentialsQuery{
 		Table: table, UserColumn: a.cfg.UserColumn, DomainColumn: a.cfg.DomainColumn,
 		UseDomain: a.cfg.UseDomain, Username: user, Domain: domain, Columns: cols,
@@ -221,6 +234,8 @@ type msgState struct {
 	// with an expired nonce (or a replayed nonce count), so the next
 	// challenge of that kind says stale=true.
 	stale [2]bool
+	// rpid is the authorized user's rpid column (append_rpid_hf).
+	rpid string
 }
 
 func state(m *sipmsg.Msg) *msgState {

@@ -69,7 +69,7 @@ func (a *Module) authorize(m *sipmsg.Msg, realm, table string, k kind) int {
 			a.reply(m, 400, "Bad Request", "")
 			return 0
 		}
-		realm = r
+		realm = a.stripRealm(r)
 	}
 	c, err := findCredentials(m, k, realm)
 	if err == nil && c != nil {
@@ -111,7 +111,7 @@ func (a *Module) authorize(m *sipmsg.Msg, realm, table string, k kind) int {
 		}
 		defer a.guard.done(keys)
 	}
-	ha1s, err := a.ha1s(c, table)
+	ha1s, rpid, err := a.ha1s(c, table)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		log.Info("auth: user not found", "table", table)
@@ -161,7 +161,7 @@ func (a *Module) authorize(m *sipmsg.Msg, realm, table string, k kind) int {
 	if a.guard != nil {
 		a.guard.succeed(keys)
 	}
-	st.cred = c
+	st.cred, st.rpid = c, rpid
 	log.Debug("auth: authorized")
 	return 1
 }
@@ -206,9 +206,9 @@ func findCredentials(m *sipmsg.Msg, k kind, realm string) (*Credentials, error) 
 // ha1s returns the HA1 values the response of c may be computed from:
 // with calculate_ha1 the HA1 of the username as sent (for a trailing '@'
 // also of the bare user), else the ha1 column (ha1b for "user@domain").
-func (a *Module) ha1s(c *Credentials, table string) ([]string, error) {
+func (a *Module) ha1s(c *Credentials, table string) (ha1s []string, rpid string, err error) {
 	if a.db == nil {
-		return nil, errors.New("auth: database not open")
+		return nil, "", errors.New("auth: database not open")
 	}
 	domain := c.Domain
 	if domain == "" {
@@ -218,7 +218,10 @@ func (a *Module) ha1s(c *Credentials, table string) ([]string, error) {
 	defer cancel()
 	vals, err := a.db.Credentials(ctx, a.query(table, c.User, domain))
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	if a.needRPID {
+		rpid = vals[len(vals)-1]
 	}
 	if a.cfg.CalculateHA1 {
 		pw := vals[0]
@@ -226,12 +229,12 @@ func (a *Module) ha1s(c *Credentials, table string) ([]string, error) {
 		// to (store_plaintext_passwords): an empty one is "not set", never
 		// the password "" that anyone could answer with.
 		if pw == "" {
-			return nil, fmt.Errorf("column %s of user %s: %w", a.cfg.PasswordColumn, c.User, errNoPlaintext)
+			return nil, "", fmt.Errorf("column %s of user %s: %w", a.cfg.PasswordColumn, c.User, errNoPlaintext)
 		}
 		if c.TrailingAt {
-			return []string{HA1(c.Username, c.Realm, pw), HA1(c.User, c.Realm, pw)}, nil
+			return []string{HA1(c.Username, c.Realm, pw), HA1(c.User, c.Realm, pw)}, rpid, nil
 		}
-		return []string{HA1(c.Username, c.Realm, pw)}, nil
+		return []string{HA1(c.Username, c.Realm, pw)}, rpid, nil
 	}
 	col, ha1 := a.cfg.PasswordColumn, vals[0]
 	if c.Domain != "" {
@@ -240,9 +243,9 @@ func (a *Module) ha1s(c *Credentials, table string) ([]string, error) {
 	// An empty or non-MD5 value must never be used: the response over an
 	// empty HA1 is computable by anyone.
 	if len(ha1) != 32 || !isHex(ha1) {
-		return nil, fmt.Errorf("column %s of user %s: %w", col, c.User, errStoredHA1)
+		return nil, "", fmt.Errorf("column %s of user %s: %w", col, c.User, errStoredHA1)
 	}
-	return []string{ha1}, nil
+	return []string{ha1}, rpid, nil
 }
 
 // errNoPlaintext: calculate_ha1 found no plain-text password.

@@ -54,7 +54,7 @@ func (a *Module) challenge(m *sipmsg.Msg, realm string, qop bool, k kind) int {
 			}
 			return 0
 		}
-		realm = r
+		realm = a.stripRealm(r)
 	}
 	stale := false
 	if st, ok := m.Get(stateKey).(*msgState); ok {

@@ -21,8 +21,9 @@ var (
 
 // Exports is the auth implementation, loaded under two names:
 //
-//   - "auth": SER 0.9's auth (challenges, consume_credentials, secret,
-//     nonce_expire) together with what SER 0.8's auth held besides
+//   - "auth": SER 0.9's auth (challenges, consume_credentials,
+//     append_rpid_hf, is_rpid_user_e164, secret, nonce_expire, rpid_*,
+//     realm_prefix) together with what SER 0.8's auth held besides
 //     (www_authorize, proxy_authorize and the subscriber-table
 //     parameters under their 0.8 names; 0.8's realm_column is the domain
 //     column). The group and uri implementations add 0.8's is_in_group,
@@ -36,6 +37,9 @@ var Exports = &module.Exports{
 	Name: "auth",
 	Params: append([]module.Param{
 		pSecret, pNonceExp,
+		{Name: "rpid_prefix", Kind: module.Str, Set: module.StrParam(func(m *Module, s string) { m.cfg.RPIDPrefix = s })},
+		{Name: "rpid_suffix", Kind: module.Str, Set: module.StrParam(func(m *Module, s string) { m.cfg.RPIDSuffix = s })},
+		{Name: "realm_prefix", Kind: module.Str, Set: module.StrParam(func(m *Module, s string) { m.cfg.RealmPrefix = s })},
 		// SER 0.8.
 		pDBURL, pCalcHA1, pPassCol, pPassCol2, pUserCol,
 		{Name: "realm_column", Kind: module.Str, Set: setDomainCl},
@@ -48,6 +52,8 @@ var Exports = &module.Exports{
 		{Name: "www_challenge", MinArgs: 2, MaxArgs: 2, Routes: module.Request, Fixup: fixupChallenge(www)},
 		{Name: "proxy_challenge", MinArgs: 2, MaxArgs: 2, Routes: module.Request, Fixup: fixupChallenge(proxy)},
 		{Name: "consume_credentials", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: fixupConsume},
+		{Name: "append_rpid_hf", MinArgs: 0, MaxArgs: 2, Routes: module.Request, Fixup: fixupAppendRPID},
+		{Name: "is_rpid_user_e164", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: fixupIsRPIDE164},
 		// SER 0.8.
 		fWWWAuthorize, fProxyAuthorize,
 	},
