@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -31,6 +33,9 @@ type Options struct {
 	// turns the check off). The listener's own names are always accepted,
 	// and so is the host name of Listen.
 	Hosts []string
+	// MaxConns bounds the open HTTP connections (default
+	// DefaultMaxConns); one accepted over it is closed at once.
+	MaxConns int
 	// CertFile and KeyFile switch to HTTPS.
 	CertFile, KeyFile string
 	Log               *slog.Logger
@@ -84,6 +89,10 @@ func Start(exec xmlrpc.Executor, o Options) (*Frontend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("frontend: listen %s: %w", o.Listen, err)
 	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = DefaultMaxConns
+	}
+	ln = &limitListener{Listener: ln, max: int64(o.MaxConns), log: o.Log}
 	f := &Frontend{srv: x.HTTPServer(r), ln: ln, done: make(chan error, 1), log: o.Log}
 	go func() {
 		var err error
@@ -118,3 +127,54 @@ func (f *Frontend) Close() {
 
 // Done reports the listener's end (nil after Close).
 func (f *Frontend) Done() <-chan error { return f.done }
+
+// DefaultMaxConns bounds the HTTP listener's connections, so that a flood
+// of idle connections cannot take every descriptor of the process (the
+// SIP side has tcp_max_connections; http.Server closes a connection that
+// sends no request headers within 5 s and an idle one after 120 s).
+const DefaultMaxConns = 1024
+
+// limitListener closes connections accepted while max are open.
+type limitListener struct {
+	net.Listener
+	max     int64
+	open    atomic.Int64
+	refused atomic.Int64
+	lastLog atomic.Int64
+	log     *slog.Logger
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if l.open.Add(1) <= l.max {
+			return &countedConn{Conn: c, l: l}, nil
+		}
+		l.open.Add(-1)
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0)
+		}
+		_ = c.Close()
+		n := l.refused.Add(1)
+		now := time.Now().UnixNano()
+		if last := l.lastLog.Load(); now-last >= int64(5*time.Second) && l.lastLog.CompareAndSwap(last, now) {
+			l.log.Warn("http connection limit reached: new connections closed", "module", "frontend", "max", l.max, "refused_total", n)
+		}
+	}
+}
+
+// countedConn gives its slot back when closed (once).
+type countedConn struct {
+	net.Conn
+	l    *limitListener
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() { c.l.open.Add(-1) })
+	return err
+}
