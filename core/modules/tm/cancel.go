@@ -20,7 +20,7 @@ const canceling = "canceling"
 // pending branches are cancelled. ok is false when no INVITE matches: the
 // CANCEL is then relayed like any request.
 func (t *TM) upstreamCancel(m *sipmsg.Msg) (ret int, ok bool) {
-	key, kok := requestKey(m, "CANCEL")
+	key, kok := t.requestKey(m, "CANCEL")
 	if !kok {
 		return 0, false
 	}

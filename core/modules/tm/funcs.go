@@ -264,3 +264,23 @@ func fixupForwardNonACK(name string, proto sipmsg.Proto, withHop bool) func(any,
 		return func(m *sipmsg.Msg) (int, error) { return t.forwardNonACK(m, nh), nil }, nil
 	}
 }
+
+// setOff sets a flag that is true when an SER on/off modparam (default 1)
+// is set to 0.
+func setOff(dst func(*TM) *bool) func(any, module.Value) error {
+	return func(inst any, v module.Value) error {
+		n, err := v.Int()
+		*dst(inst.(*TM)) = n == 0
+		return err
+	}
+}
+
+// setInert accepts a modparam of SER 0.9.6's tm that changes nothing here
+// and notes why (logged at init).
+func setInert(name, why string) func(any, module.Value) error {
+	return func(inst any, v module.Value) error {
+		t := inst.(*TM)
+		t.inert = append(t.inert, name+": "+why)
+		return nil
+	}
+}

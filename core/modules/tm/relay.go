@@ -103,7 +103,7 @@ func (t *TM) relay(m *sipmsg.Msg, nh *hop, replicate bool) int {
 // state. It returns nil when the request is a retransmission (ret 0, the
 // last reply re-sent) or cannot be matched (ret -1).
 func (t *TM) create(m *sipmsg.Msg, upstream bool) (*txn, int) {
-	key, ok := requestKey(m, m.Method())
+	key, ok := t.requestKey(m, m.Method())
 	if !ok {
 		m.SetError(400, reasonTuple)
 		return nil, -1

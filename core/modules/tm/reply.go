@@ -91,12 +91,18 @@ func (t *TM) provisional(x *txn, br *branch, code int, resp *sip.Response) {
 	}
 	tt := t.timers.Load()
 	now := clockNow()
+	last := br.status
 	if code > br.status {
 		br.status = code
 	}
 	if x.invite {
 		br.retrAt = 0
-		br.frAt = now.Add(tt.FRInv)
+		// fr_inv_timer restarts on each provisional reply, or with
+		// restart_fr_on_each_reply=0 only on the first one and on a
+		// higher 18x (SER 0.9.6's rule).
+		if !t.noRestartFR || last < code && (code >= 180 || last == 0) {
+			br.frAt = now.Add(tt.FRInv)
+		}
 	} else if !br.retrAt.IsZero() {
 		br.retrAt = now.Add(tt.T2)
 	}

@@ -184,9 +184,10 @@ func parseBranch(b string) (h uint64, idx int, ok bool) {
 // belongs to (RFC 3261 §17.2.3): for an RFC 3261 branch, the branch, the
 // sent-by of the top Via and the method (ACK matches INVITE); for RFC 2543
 // peers, Call-ID, CSeq number, From tag, the Request-URI as received and
-// the top Via. method is the method to match, so a CANCEL can look up the
-// INVITE it cancels.
-func requestKey(m *sipmsg.Msg, method string) (string, bool) {
+// the top Via (each left out when ruri_matching / via1_matching is 0).
+// method is the method to match, so a CANCEL can look up the INVITE it
+// cancels.
+func (t *TM) requestKey(m *sipmsg.Msg, method string) (string, bool) {
 	req := m.Req
 	via := req.Via()
 	if via == nil {
@@ -222,9 +223,13 @@ func requestKey(m *sipmsg.Msg, method string) (string, bool) {
 		b.WriteString(tag)
 	}
 	b.WriteByte(0)
-	b.WriteString(m.OrigURI().String())
+	if !t.noRURIMatch {
+		b.WriteString(m.OrigURI().String())
+	}
 	b.WriteByte(0)
-	b.WriteString(via.Value())
+	if !t.noVia1Match {
+		b.WriteString(via.Value())
+	}
 	b.WriteByte(0)
 	b.WriteString(method)
 	return b.String(), true
@@ -236,7 +241,7 @@ func (t *TM) lookupRequest(m *sipmsg.Msg, method string) *txn {
 	if method == "" {
 		method = m.Method()
 	}
-	key, ok := requestKey(m, method)
+	key, ok := t.requestKey(m, method)
 	if !ok {
 		return nil
 	}

@@ -98,6 +98,13 @@ type TM struct {
 	// t_write_req / t_write_unix write (unix_tx_timeout).
 	twAppends []*twAppend
 	txTimeout time.Duration
+	// noRestartFR is restart_fr_on_each_reply=0; noRURIMatch and
+	// noVia1Match are ruri_matching=0 and via1_matching=0 (RFC 2543
+	// requests only).
+	noRestartFR, noRURIMatch, noVia1Match bool
+	// inert lists the modparams set that change nothing here, with why
+	// (logged at init).
+	inert []string
 
 	table  table
 	tq     timerQueue
@@ -161,6 +168,9 @@ func initModule(inst any, env *module.Env) error {
 		t.log = env.Log
 	}
 	t.SetTimers(t.params)
+	for _, s := range t.inert {
+		t.log.Info("modparam accepted but has no effect", "param", s)
+	}
 	t.tagPrefix = tagPrefix(env.Core.Sockets())
 	t.uacBase = uint64(time.Now().UnixNano())
 	if env.RPC != nil {

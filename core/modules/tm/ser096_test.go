@@ -398,3 +398,99 @@ func TestForwardNonACK(t *testing.T) {
 		t.Errorf("returns %v (INVITE, CANCEL, ACK)", got)
 	}
 }
+
+// TestRestartFROnEachReply: a callee that keeps sending 180 Ringing keeps
+// an INVITE branch alive by default (fr_inv_timer restarts on each
+// provisional); with restart_fr_on_each_reply=0 only the first 180 starts
+// fr_inv_timer, so the branch is cancelled and the caller gets 408 while
+// the 180s still come.
+func TestRestartFROnEachReply(t *testing.T) {
+	for _, restart := range []int{1, 0} {
+		t.Run(strconv.Itoa(restart), func(t *testing.T) {
+			nc := newNetCore(t, map[string]any{"restart_fr_on_each_reply": restart})
+			caller, callee := newUA(t, "caller"), newUA(t, "callee")
+			relay := nc.bind("t_relay")
+			nc.setScript(func(m *sipmsg.Msg) { relay(m) })
+			caller.send(nc.addr(), call{method: "INVITE", ruri: callee.uri("bob"), callID: "fr-" + strconv.Itoa(restart), branch: "z9hG4bKfr" + strconv.Itoa(restart), from: caller}.text())
+			req := callee.expectRequest("INVITE", wait)
+			// Ring every 100 ms (fr_inv_timer is 700 ms) until a CANCEL
+			// comes, for at most 4·fr_inv_timer.
+			cancelled := false
+			for end := time.Now().Add(4 * testTimers.FRInv); time.Now().Before(end) && !cancelled; {
+				callee.reply(req, 180, "Ringing", "tr")
+				if r := callee.next(100 * time.Millisecond); r != nil {
+					if q, ok := r.msg.(*sip.Request); ok && q.Method == sip.CANCEL {
+						cancelled = true
+					}
+				}
+			}
+			if cancelled != (restart == 0) {
+				t.Fatalf("restart_fr_on_each_reply=%d: cancelled %v", restart, cancelled)
+			}
+			if cancelled {
+				caller.expectReply(408, wait)
+			}
+		})
+	}
+}
+
+// TestPre3261Matching: an RFC 2543 request (no z9hG4bK branch) sent again
+// with another Request-URI or top Via matches its transaction only when
+// ruri_matching / via1_matching is 0.
+func TestPre3261Matching(t *testing.T) {
+	for _, tc := range []struct {
+		params      map[string]any
+		uri, via    bool // what the second request changes
+		wantMatched bool
+	}{
+		{nil, true, false, false},
+		{map[string]any{"ruri_matching": 0}, true, false, true},
+		{nil, false, true, false},
+		{map[string]any{"via1_matching": 0}, false, true, true},
+		{map[string]any{"ruri_matching": 0}, false, true, false},
+	} {
+		t.Run(fmt.Sprint(tc.params, tc.uri, tc.via), func(t *testing.T) {
+			nc := newNetCore(t, tc.params)
+			caller := newUA(t, "caller")
+			lookup, newtran, reply := nc.bind("t_lookup_request"), nc.bind("t_newtran"), nc.bind("t_reply", "486", "Busy")
+			var found intLog
+			nc.setScript(func(m *sipmsg.Msg) {
+				n, _ := lookup(m)
+				found.add(n)
+				if n != 1 && m.Req.Method != sip.ACK {
+					newtran(m)
+					reply(m)
+				}
+			})
+			first := call{method: "MESSAGE", ruri: "sip:bob@a.example.com", callID: "old-1", branch: "1234", from: caller}
+			caller.send(nc.addr(), first.text())
+			caller.expectReply(486, wait)
+			second := first
+			if tc.uri {
+				second.ruri = "sip:bob@b.example.com"
+			}
+			if tc.via {
+				second.branch = "5678"
+			}
+			caller.send(nc.addr(), second.text())
+			deadline := time.Now().Add(wait)
+			for len(found.get()) < 2 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if got := found.get(); len(got) != 2 || got[0] != -1 || (got[1] == 1) != tc.wantMatched {
+				t.Errorf("t_lookup_request: %v, want second matched %v", got, tc.wantMatched)
+			}
+		})
+	}
+}
+
+// TestInertParams: SER 0.9.6's tm modparams that change nothing here are
+// accepted and said so at init.
+func TestInertParams(t *testing.T) {
+	nc := newNetCore(t, map[string]any{"delete_timer": 2, "uac_from": "sip:a@b", "fr_timer_avp": "i:24", "fr_inv_timer_avp": "i:25"})
+	for _, p := range []string{"delete_timer", "uac_from", "fr_timer_avp", "fr_inv_timer_avp"} {
+		if !strings.Contains(nc.log.String(), "param=\""+p+":") {
+			t.Errorf("%s not logged as without effect:\n%s", p, nc.log.String())
+		}
+	}
+}
