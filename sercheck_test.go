@@ -10,7 +10,7 @@ import (
 // config check yet, with the reason. Remove an entry when its cause is
 // fixed; the test then requires the file to pass.
 var serPending = map[string]string{
-	"etc/nathelper.cfg":    "nathelper has no force_rtp_proxy (no RTP proxy support)",
+	"etc/nathelper.cfg": "nathelper has no force_rtp_proxy (no RTP proxy support)",
 }
 
 // TestSERDistributionConfigs runs the config check (ser -c) on SER 0.9.6's
