@@ -178,6 +178,10 @@ func (c *compiler) ipCompare(e *cfg.Compare, get ipGetter) condFn {
 	case !validHost(v.Text):
 		c.errs.Addf(v.Pos, "%s %s: bad host name '%s'", e.Operand, e.Op, v.Text)
 		return nil
+	case c.check:
+		// ser -c sends no DNS queries: the name's syntax is checked, the
+		// program is never run.
+		return func(*sipmsg.Msg, int) int { return -1 }
 	default:
 		addrs, err := lookupHost(v.Text)
 		if err != nil || len(addrs) == 0 {

@@ -24,6 +24,9 @@ type compiler struct {
 	envs    map[string]*module.Env
 	log     *slog.Logger
 	cur     *route // block being compiled
+	// check: a config check (module.Env.Check) — host names are not
+	// resolved (a failed lookup is only a warning anyway).
+	check bool
 }
 
 // Compile checks the route blocks of f against the loaded modules and the
@@ -43,8 +46,11 @@ func Compile(f *cfg.File, ms *Modules, core module.Core, newEnv func(name string
 		envs:    map[string]*module.Env{},
 	}
 	if newEnv != nil {
-		if env := newEnv("script"); env != nil && env.Log != nil {
-			c.prog.log = env.Log
+		if env := newEnv("script"); env != nil {
+			if env.Log != nil {
+				c.prog.log = env.Log
+			}
+			c.check = env.Check
 		}
 	}
 	c.log = c.prog.log

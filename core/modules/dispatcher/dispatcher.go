@@ -184,6 +184,9 @@ func initModule(inst any, env *module.Env) error {
 		d.log = env.Log
 	}
 	d.core = env.Core
+	if env.Check {
+		d.core = nil // a config check resolves no destination (no DNS)
+	}
 	if env.Instance != nil {
 		if t, ok := env.Instance("tm").(*tm.TM); ok {
 			d.uac = t
