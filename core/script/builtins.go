@@ -295,7 +295,7 @@ func compileAppendBranch(c *compiler, call *cfg.Call) (module.Handler, error) {
 				m.SetError(500, reasonBranches)
 				return -1, nil
 			}
-			m.AppendBranch(sipmsg.Branch{URI: m.URIString(), DstURI: m.DstURI, Q: m.RURIQ})
+			m.AppendBranch(sipmsg.Branch{URI: m.URIString(), DstURI: m.DstURI, Path: m.Path, Q: m.RURIQ})
 			return 1, nil
 		}, nil
 	}

@@ -115,6 +115,7 @@ type RcvInfo struct {
 type Branch struct {
 	URI    string
 	DstURI string  // next hop, when it differs from URI
+	Path   string  // route set towards the contact (see Msg.Path)
 	Q      float32 // -1 when not set
 	Flags  uint32
 }
@@ -161,6 +162,11 @@ type Msg struct {
 	// DstURI is the next hop when it differs from the R-URI (set by
 	// loose_route, by lookup() for NATed contacts, by forward targets).
 	DstURI string
+	// Path is the route set towards the R-URI's contact, as registered
+	// with it (RFC 3327: the REGISTER's Path, comma-joined URIs, set by
+	// registrar's lookup); the request is sent with it as a Route header
+	// on top, to DstURI, its first hop.
+	Path string
 	// Branches are the destination set entries after the R-URI.
 	Branches []Branch
 	// RURIQ is the q value of the R-URI entry (-1: not set).

@@ -112,14 +112,24 @@ func (d *doubleRR) replaces(h sip.Header) bool {
 }
 
 // AppendRequestFrom is AppendRequest for the request in m as sent from
-// socket out: with double record-routing (see RecordRoute) the
-// Record-Route header record_route() inserted becomes two.
+// socket out: m.Path goes on top as a Route header, and with double
+// record-routing (see RecordRoute) the Record-Route header record_route()
+// inserted becomes two.
 func AppendRequestFrom(b []byte, m *Msg, out *Socket) []byte {
 	r := m.needsDouble(out)
-	if r == nil {
+	if r == nil && m.Path == "" {
 		return AppendRequest(b, m.Req)
 	}
 	w := byteWriter{b}
 	writeRequestLine(&w, m.Req)
-	return appendRestWith(w.b, m.Req.Headers(), m.Req.Body(), r.double(m.Rcv.Sock, m.Rcv.Proto, out))
+	if m.Path != "" {
+		w.WriteString("Route: ")
+		w.WriteString(m.Path)
+		w.WriteString("\r\n")
+	}
+	var d *doubleRR
+	if r != nil {
+		d = r.double(m.Rcv.Sock, m.Rcv.Proto, out)
+	}
+	return appendRestWith(w.b, m.Req.Headers(), m.Req.Body(), d)
 }

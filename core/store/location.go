@@ -42,6 +42,9 @@ type Contact struct {
 	Flags        int
 	// UserAgent is cut to the column's 50 characters.
 	UserAgent string
+	// Path is the REGISTER's Path (RFC 3327), its values joined by ","
+	// (the route set towards the contact); "" is stored as NULL.
+	Path string
 }
 
 // Permanent reports whether the contact carries FlagPermanent.
@@ -52,13 +55,13 @@ func (c *Contact) Permanent() bool { return c.Flags&FlagPermanent != 0 }
 // by timeScan's fixed-layout parser: go-sqlite3's own DATETIME parsing
 // tries several layouts and was a quarter of LoadContacts' time.
 const locSelect = "username, domain, contact, received, CAST(expires AS CHAR), q, callid, cseq, " +
-	"CAST(last_modified AS CHAR), replicate, state, flags, user_agent"
+	"CAST(last_modified AS CHAR), replicate, state, flags, user_agent, path"
 
 // locKeys are the primary key columns of a location table; locUpdate the
 // columns an upsert overwrites.
 var (
 	locColList = []string{"username", "domain", "contact", "received", "expires", "q", "callid", "cseq",
-		"last_modified", "replicate", "state", "flags", "user_agent"}
+		"last_modified", "replicate", "state", "flags", "user_agent", "path"}
 	locKeys   = []string{"username", "domain", "contact"}
 	locUpdate = locColList[3:]
 )
@@ -85,15 +88,15 @@ func (s *Store) contactArgs(c *Contact) []any {
 		}
 	}
 	return []any{c.Username, c.Domain, c.Contact, nullString(c.Received), dbTime(exp), c.Q, c.CallID, c.CSeq,
-		dbTime(lm), c.Replicate, c.State, c.Flags, cut(c.UserAgent, 50)}
+		dbTime(lm), c.Replicate, c.State, c.Flags, cut(c.UserAgent, 50), nullString(c.Path)}
 }
 
 // scanContact scans a row selected with locSelect into c.
 func (s *Store) scanContact(sc interface{ Scan(...any) error }, c *Contact) error {
-	var rcv sql.NullString
+	var rcv, path sql.NullString
 	err := sc.Scan(&c.Username, &c.Domain, &c.Contact, &rcv, timeScan{&c.Expires}, &c.Q, &c.CallID, &c.CSeq,
-		timeScan{&c.LastModified}, &c.Replicate, &c.State, &c.Flags, &c.UserAgent)
-	c.Received = rcv.String
+		timeScan{&c.LastModified}, &c.Replicate, &c.State, &c.Flags, &c.UserAgent, &path)
+	c.Received, c.Path = rcv.String, path.String
 	if c.Permanent() {
 		// Whatever the row says: SER's usrloc wrote a permanent
 		// contact's expires as 0 (1970-01-01 in its local time).

@@ -7,7 +7,7 @@ import (
 )
 
 // flushBatch is the most contacts one multi-row upsert of flushMySQL
-// writes (13 parameters each).
+// writes (14 parameters each).
 const flushBatch = 200
 
 // flushMySQL is FlushContacts on MySQL. Every statement there is a

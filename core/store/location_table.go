@@ -8,8 +8,9 @@ import (
 )
 
 // locationDDL creates a location-like table; %[1]s is the quoted table
-// name, %[2]s extra clauses after the primary key. It must stay identical
-// to location in migrations/0001 (plus the expires index of 0003);
+// name, %[2]s extra columns after user_agent, %[3]s extra clauses after
+// the primary key. It must stay identical to location in migrations/0001,
+// plus the expires index of 0003 and the path column of 0010 (locationPath);
 // TestEnsureLocationTable checks.
 const locationDDL = `CREATE TABLE %[1]s (
   username VARCHAR(64) NOT NULL DEFAULT '',
@@ -24,9 +25,12 @@ const locationDDL = `CREATE TABLE %[1]s (
   replicate INT UNSIGNED NOT NULL DEFAULT 0,
   state TINYINT UNSIGNED NOT NULL DEFAULT 0,
   flags INT NOT NULL DEFAULT 0,
-  user_agent VARCHAR(50) NOT NULL DEFAULT '',
-  PRIMARY KEY (username, domain, contact)%[2]s
+  user_agent VARCHAR(50) NOT NULL DEFAULT '',%[2]s
+  PRIMARY KEY (username, domain, contact)%[3]s
 ){{TABLE_OPTIONS}}`
+
+// locationPath is the column migrations/0010 adds to location and aliases.
+const locationPath = "path VARCHAR(512) DEFAULT NULL"
 
 // TableExists reports whether a table named name exists.
 func (s *Store) TableExists(ctx context.Context, name string) (bool, error) {
@@ -37,7 +41,9 @@ func (s *Store) TableExists(ctx context.Context, name string) (bool, error) {
 }
 
 // EnsureLocationTable creates table with the layout of location (and an
-// index on expires) unless a table of that name exists. SER wanted the
+// index on expires) unless a table of that name exists, and adds the path
+// column to an existing one that lacks it (a table made by SER, or by an
+// earlier version). SER wanted the
 // admin to create each table named in save()/lookup(); usrloc calls this
 // for its tables at start-up so that a fresh database just works. The
 // name must pass ValidIdent and be at most 56 characters (the index is
@@ -57,10 +63,15 @@ func (s *Store) EnsureLocationTable(ctx context.Context, table string) error {
 		// with its index, and IF NOT EXISTS lets two nodes starting
 		// together both succeed. Looking first keeps a read-only replica
 		// working when the table is there.
-		ok, err := s.TableExists(ctx, table)
-		if err == nil && !ok {
-			ddl := strings.Replace(fmt.Sprintf(locationDDL, qt, ",\n  KEY "+idx+" (expires)"), "CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1)
+		cols, err := s.liveColumns(ctx, s.r, table)
+		switch {
+		case err != nil:
+		case cols == nil:
+			ddl := strings.Replace(fmt.Sprintf(locationDDL, qt, "\n  "+locationPath+",", ",\n  KEY "+idx+" (expires)"),
+				"CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1)
 			_, err = s.w.ExecContext(ctx, s.d.Expand(ddl))
+		case !hasColumn(cols, "path"):
+			_, err = s.w.ExecContext(ctx, "ALTER TABLE "+qt+" ADD COLUMN "+locationPath)
 		}
 		if err != nil {
 			return fmt.Errorf("store: create location table %s: %w", table, err)
@@ -68,18 +79,23 @@ func (s *Store) EnsureLocationTable(ctx context.Context, table string) error {
 		return nil
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		var one int
-		switch err := tx.QueryRowContext(ctx, s.d.TableExistsQuery(), table).Scan(&one); err {
-		case nil:
+		cols, err := s.liveColumns(ctx, tx, table)
+		if err != nil {
+			return err
+		}
+		if cols == nil {
+			// Created as the migrations create location, so that the
+			// stored DDL is the same text.
+			if _, err := tx.ExecContext(ctx, s.d.Expand(fmt.Sprintf(locationDDL, qt, "", ""))); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, "CREATE INDEX "+idx+" ON "+qt+" (expires)"); err != nil {
+				return err
+			}
+		} else if hasColumn(cols, "path") {
 			return nil
-		case sql.ErrNoRows:
-		default:
-			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.d.Expand(fmt.Sprintf(locationDDL, qt, ""))); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, "CREATE INDEX "+idx+" ON "+qt+" (expires)")
+		_, err = tx.ExecContext(ctx, "ALTER TABLE "+qt+" ADD COLUMN "+locationPath)
 		return err
 	})
 	if err != nil {

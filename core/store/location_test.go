@@ -421,3 +421,54 @@ func testFlushContactsBatches(t *testing.T, e engine) {
 		t.Errorf("u001 = %+v", got)
 	}
 }
+
+// TestContactPath: the path column round-trips (NULL for no path) in the
+// upsert, the write-back flush and the reads, and EnsureLocationTable adds
+// the column to a location-like table made without it (by SER or an
+// earlier ser).
+func TestContactPath(t *testing.T) { forEachEngine(t, testContactPath) }
+
+func testContactPath(t *testing.T, e engine) {
+	ctx := context.Background()
+	s, _ := e.open(t)
+	old := fmt.Sprintf(locationDDL, s.d.Quote("location_old"), "", "")
+	if _, err := s.w.ExecContext(ctx, s.d.Expand(old)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EnsureLocationTable(ctx, "location_old"); err != nil {
+		t.Fatal(err)
+	}
+	if cols, _ := tableInfo(t, s, "location_old"); cols[len(cols)-1] != "path" {
+		t.Fatalf("location_old columns %v: no path", cols)
+	}
+	const path = "<sip:lb1.example.com;lr;received=sip:198.51.100.7:40123>,<sip:edge.example.com;lr>"
+	a := contact("alice", "sip:alice@10.0.0.1", t0.Add(time.Hour))
+	a.Path = path
+	b := contact("alice", "sip:alice@10.0.0.2", t0.Add(time.Hour))
+	c := contact("bob", "sip:bob@10.0.0.3", t0.Add(time.Hour))
+	c.Path = "<sip:lb2.example.com;lr>"
+	for _, table := range []string{"location", "location_old"} {
+		if err := s.UpsertContact(ctx, table, a); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.UpsertContact(ctx, table, b); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FlushContacts(ctx, table, []ContactOp{{Kind: OpUpsert, Contact: c}}); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		if err := s.LoadContacts(ctx, table, func(r Contact) error { got[r.Contact] = r.Path; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{a.Contact: path, b.Contact: "", c.Contact: c.Path}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s paths %q, want %q", table, got, want)
+		}
+		var nulls int
+		s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+s.d.Quote(table)+" WHERE path IS NULL").Scan(&nulls)
+		if nulls != 1 {
+			t.Errorf("%s: %d rows with NULL path, want 1", table, nulls)
+		}
+	}
+}

@@ -98,9 +98,10 @@ var serTables = map[string]struct {
 }{
 	"subscriber": {strings.Fields("phplib_id username domain password first_name last_name phone email_address datetime_created datetime_modified confirmation flag sendnotification greeting ha1 ha1b allow_find timezone rpid domn uuid"), []string{"username", "domain"}},
 	"pending":    {strings.Fields("phplib_id username domain password first_name last_name phone email_address datetime_created datetime_modified confirmation flag sendnotification greeting ha1 ha1b allow_find timezone rpid domn uuid"), []string{"username", "domain"}},
-	"location":   {strings.Fields("username domain contact received expires q callid cseq last_modified replicate state flags user_agent"), []string{"username", "domain", "contact"}},
-	"aliases":    {strings.Fields("username domain contact received expires q callid cseq last_modified replicate state flags user_agent"), []string{"username", "domain", "contact"}},
-	"grp":        {strings.Fields("username domain grp last_modified"), []string{"username", "domain", "grp"}},
+	// location and aliases: SER's columns plus path (migrations/0010, Kamailio's column).
+	"location": {strings.Fields("username domain contact received expires q callid cseq last_modified replicate state flags user_agent path"), []string{"username", "domain", "contact"}},
+	"aliases":  {strings.Fields("username domain contact received expires q callid cseq last_modified replicate state flags user_agent path"), []string{"username", "domain", "contact"}},
+	"grp":      {strings.Fields("username domain grp last_modified"), []string{"username", "domain", "grp"}},
 	"acc": {strings.Fields("sip_from sip_to sip_status sip_method i_uri o_uri from_uri to_uri sip_callid username domain fromtag totag time timestamp caller_deleted callee_deleted id"),
 		[]string{"id"}},
 	"missed_calls": {strings.Fields("sip_from sip_to sip_status sip_method i_uri o_uri from_uri to_uri sip_callid username domain fromtag totag time timestamp id"),

@@ -11,7 +11,11 @@ import (
 // (highest q, most recent among equal q) and, with append_branches, adds
 // the other contacts to the destination set. A contact with a received
 // address (registered from behind a NAT) becomes the next hop (DstURI)
-// and sets nat_flag. It returns 1, or SER 0.9's negative codes: -1 the
+// and sets nat_flag. A contact registered with a Path (use_path) is
+// reached along it: the path becomes the request's route set (a Route
+// header on top) and its first URI the next hop, in favour of the
+// received address (the last proxy of the path handles the NAT), as in
+// Kamailio. It returns 1, or SER 0.9's negative codes: -1 the
 // R-URI has no usable AOR, -2 usrloc failed (a database error in
 // db_mode 3), -3 the AOR is not registered, -4 the contact could not be
 // used as R-URI, -5 all its contacts expired.
@@ -36,14 +40,17 @@ func (m *Module) lookup(msg *sipmsg.Msg, d *usrloc.Domain) (int, error) {
 	if err := msg.SetURI(first.URI); err != nil {
 		return -4, fmt.Errorf("registrar: lookup: %w", err)
 	}
-	if first.Received != "" {
-		msg.DstURI = first.Received
+	dst, path := nextHop(&first)
+	if dst != "" {
+		msg.DstURI = dst
 	}
+	msg.Path = path
 	msg.RURIQ = first.Q.Float()
 	nat := first.Flags & usrloc.FlagNAT
 	if m.appendBranches {
 		for _, c := range cs[1:] {
-			msg.AppendBranch(sipmsg.Branch{URI: c.URI, DstURI: c.Received, Q: c.Q.Float()})
+			dst, path := nextHop(&c)
+			msg.AppendBranch(sipmsg.Branch{URI: c.URI, DstURI: dst, Path: path, Q: c.Q.Float()})
 			nat |= c.Flags & usrloc.FlagNAT
 		}
 	}
@@ -51,6 +58,17 @@ func (m *Module) lookup(msg *sipmsg.Msg, d *usrloc.Domain) (int, error) {
 		msg.SetFlag(m.natFlag)
 	}
 	return 1, nil
+}
+
+// nextHop returns where requests to contact c go: the first URI of its
+// path with the path as route set, else its received address (or "").
+func nextHop(c *usrloc.Contact) (dst, path string) {
+	if c.Path != "" {
+		if hop := firstHop(c.Path); hop != "" {
+			return hop, c.Path
+		}
+	}
+	return c.Received, ""
 }
 
 // registered returns 1 when the R-URI's AOR has a valid contact in d,

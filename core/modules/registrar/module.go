@@ -1,6 +1,10 @@
 package registrar
 
-import "ser/core/module"
+import (
+	"fmt"
+
+	"ser/core/module"
+)
 
 func init() { module.Register(Exports) }
 
@@ -19,6 +23,15 @@ var Exports = &module.Exports{
 		{Name: "desc_time_order", Kind: module.Int, Set: module.BoolParam(func(m *Module, on bool) { m.descTimeOrder = on })},
 		{Name: "nat_flag", Kind: module.Int, Set: setNATFlag},
 		{Name: "max_contacts", Kind: module.Int, Set: setMaxContacts},
+		{Name: "use_path", Kind: module.Int, Set: module.BoolParam(func(m *Module, on bool) { m.usePath = on })},
+		{Name: "path_mode", Kind: module.Int, Set: module.IntParam(func(m *Module, n int) error {
+			if n < pathModeOff || n > pathModeStrict {
+				return fmt.Errorf("path_mode must be 0, 1 or 2, not %d", n)
+			}
+			m.pathMode = n
+			return nil
+		})},
+		{Name: "path_use_received", Kind: module.Int, Set: module.BoolParam(func(m *Module, on bool) { m.pathUseReceived = on })},
 	},
 	Funcs: []module.Func{
 		{Name: "save", MinArgs: 1, MaxArgs: 1, Routes: module.Request, Fixup: fixupSave(true)},

@@ -25,6 +25,14 @@ type Module struct {
 	descTimeOrder  bool
 	natFlag        int
 	maxContacts    int
+	// Path (RFC 3327), Kamailio's registrar parameters: use_path stores
+	// the REGISTER's Path with its contacts, path_mode says when the reply
+	// carries it (and when a REGISTER without "Supported: path" is
+	// refused), path_use_received takes the contact's received address
+	// from the first Path URI.
+	usePath         bool
+	pathMode        int
+	pathUseReceived bool
 
 	ul   *usrloc.Module
 	sl   replier // the sl module, when loaded
@@ -40,6 +48,7 @@ func New() *Module {
 		defaultQ:       usrloc.QUnset,
 		appendBranches: true,
 		natFlag:        -1,
+		pathMode:       pathModeStrict,
 		log:            slog.Default().With("module", "registrar"),
 	}
 }

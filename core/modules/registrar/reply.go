@@ -16,6 +16,9 @@ import (
 type failure struct {
 	code int
 	info string
+	// hdrs are header lines the error reply carries besides
+	// P-Registrar-Error (Unsupported for 420).
+	hdrs []string
 }
 
 func (f *failure) Error() string { return "registrar: " + f.info }
@@ -25,6 +28,8 @@ func (f *failure) reason() string {
 	switch f.code {
 	case 400:
 		return "Bad Request"
+	case 420:
+		return "Bad Extension"
 	case 503:
 		return "Service Unavailable"
 	}
@@ -33,21 +38,30 @@ func (f *failure) reason() string {
 
 // Failures of save(), with SER 0.9's codes and error texts.
 var (
-	errAORLen   = &failure{500, "Address Of Record too long"}
-	errAORParse = &failure{400, "Error while parsing AOR"}
-	errInvQ     = &failure{400, "Invalid q param in contact"}
-	errToMiss   = &failure{400, "To header not found"}
-	errCIDMiss  = &failure{400, "Call-ID header not found"}
-	errCSMiss   = &failure{400, "CSeq header not found"}
-	errParseExp = &failure{400, "Expires parse error"}
-	errStarExp  = &failure{400, "* used in contact and expires is not zero"}
-	errStarCont = &failure{400, "* used in contact and more than 1 contact"}
-	errUnescape = &failure{400, "Error while unescaping username"}
-	errTooMany  = &failure{503, "Too many registered contacts"}
-	errULUpdate = &failure{500, "usrloc_contact_update failed"}
-	errULGet    = &failure{500, "usrloc_record_get failed"}
-	errULDelete = &failure{500, "usrloc_record_delete failed"}
+	errAORLen   = &failure{code: 500, info: "Address Of Record too long"}
+	errAORParse = &failure{code: 400, info: "Error while parsing AOR"}
+	errInvQ     = &failure{code: 400, info: "Invalid q param in contact"}
+	errToMiss   = &failure{code: 400, info: "To header not found"}
+	errCIDMiss  = &failure{code: 400, info: "Call-ID header not found"}
+	errCSMiss   = &failure{code: 400, info: "CSeq header not found"}
+	errParseExp = &failure{code: 400, info: "Expires parse error"}
+	errStarExp  = &failure{code: 400, info: "* used in contact and expires is not zero"}
+	errStarCont = &failure{code: 400, info: "* used in contact and more than 1 contact"}
+	errUnescape = &failure{code: 400, info: "Error while unescaping username"}
+	errTooMany  = &failure{code: 503, info: "Too many registered contacts"}
+	errULUpdate = &failure{code: 500, info: "usrloc_contact_update failed"}
+	errULGet    = &failure{code: 500, info: "usrloc_record_get failed"}
+	errULDelete = &failure{code: 500, info: "usrloc_record_delete failed"}
+	// Kamailio's registrar's, for RFC 3261 §10.3 step 7 and RFC 3327.
+	errInvCSeq   = &failure{code: 400, info: "Invalid CSeq number"}
+	errParsePath = &failure{code: 400, info: "Path parse error"}
 )
+
+// errPathUnsup is Kamailio's R_PATH_UNSUP (path_mode 2, the UA did not
+// say "Supported: path"): 420 with "Unsupported: path" and the Path.
+func errPathUnsup(path string) *failure {
+	return &failure{code: 420, info: "No support for found Path indicated", hdrs: []string{"Unsupported: path", "Path: " + path}}
+}
 
 // contactHeaders renders the bindings for a 200 OK (RFC 3261 §10.3 step
 // 8): one "Contact: <uri>;q=…;expires=…" line per valid contact, q only
@@ -75,20 +89,24 @@ type replier interface {
 	Reply(msg *sipmsg.Msg, code int, reason string) error
 }
 
-// reply answers the REGISTER in msg: 200 OK with the bindings, or the
-// failure's code with a P-Registrar-Error header (and the bindings when
-// there are any, as SER did for 503).
+// reply answers the REGISTER in msg: 200 OK with the bindings (and the
+// extra header lines, the Path), or the failure's code with a
+// P-Registrar-Error header and the failure's headers (and the bindings
+// when there are any, as SER did for 503).
 //
 // Like SER's registrar it replies through sl when sl is loaded (the reply
 // gets sl's stable To-tag and counts in sl_stats); the header lines are
 // passed the way SER's reply lumps were, in msg.ReplyHeaders, for this
 // reply only. Without sl the core builds and sends the reply.
-func (m *Module) reply(msg *sipmsg.Msg, f *failure, cs []usrloc.Contact, now int64) error {
+func (m *Module) reply(msg *sipmsg.Msg, f *failure, cs []usrloc.Contact, now int64, extra []string) error {
 	code, reason := 200, "OK"
 	hs := contactHeaders(cs, now)
 	if f != nil {
 		code, reason = f.code, f.reason()
+		hs = append(hs, f.hdrs...)
 		hs = append(hs, "P-Registrar-Error: "+f.info)
+	} else {
+		hs = append(hs, extra...)
 	}
 	if m.sl != nil {
 		saved := msg.ReplyHeaders

@@ -26,10 +26,10 @@ func (m *Module) save(msg *sipmsg.Msg, d *usrloc.Domain, reply bool) (int, error
 	if msg.Req == nil {
 		return -1, errors.New("registrar: save: not a request")
 	}
-	cs, now, f := m.register(msg, d)
+	cs, now, extra, f := m.register(msg, d)
 	var err error
 	if reply {
-		err = m.reply(msg, f, cs, now)
+		err = m.reply(msg, f, cs, now, extra)
 	}
 	if f != nil {
 		m.log.Info("REGISTER refused", "code", f.code, "error", f.info, "call-id", msg.CallID())
@@ -46,25 +46,40 @@ func (m *Module) save(msg *sipmsg.Msg, d *usrloc.Domain, reply bool) (int, error
 }
 
 // register applies the REGISTER in msg to d. It returns the bindings to
-// report and the time they were computed at, or why the request failed.
-func (m *Module) register(msg *sipmsg.Msg, d *usrloc.Domain) ([]usrloc.Contact, int64, *failure) {
+// report, the time they were computed at and extra header lines for the
+// 200 (the Path), or why the request failed.
+func (m *Module) register(msg *sipmsg.Msg, d *usrloc.Domain) ([]usrloc.Contact, int64, []string, *failure) {
+	cs, now, b, f := m.registerBindings(msg, d)
+	var extra []string
+	if f == nil && b.path != "" && m.pathMode != pathModeOff && supports(msg, "path") {
+		// RFC 3327 §5.3: the Path as stored, for the UA to learn it.
+		extra = []string{"Path: " + b.path}
+	}
+	return cs, now, extra, f
+}
+
+func (m *Module) registerBindings(msg *sipmsg.Msg, d *usrloc.Domain) ([]usrloc.Contact, int64, *binding, *failure) {
 	req := msg.Req
 	now := m.ul.Now().Unix()
+	b := &binding{}
 	to := req.To()
 	if to == nil {
-		return nil, now, errToMiss
+		return nil, now, b, errToMiss
 	}
 	cid := req.CallID()
 	if cid == nil {
-		return nil, now, errCIDMiss
+		return nil, now, b, errCIDMiss
 	}
 	cseq := req.CSeq()
 	if cseq == nil {
-		return nil, now, errCSMiss
+		return nil, now, b, errCSMiss
+	}
+	if f := m.checkRequire(msg); f != nil {
+		return nil, now, b, f
 	}
 	hdrExp, hasHdrExp, f := expiresHeader(req)
 	if f != nil {
-		return nil, now, f
+		return nil, now, b, f
 	}
 	var contacts []*sip.ContactHeader
 	for _, h := range req.GetHeaders("Contact") {
@@ -74,11 +89,20 @@ func (m *Module) register(msg *sipmsg.Msg, d *usrloc.Domain) ([]usrloc.Contact, 
 	}
 	star, f := m.checkStar(contacts, hdrExp, hasHdrExp)
 	if f != nil {
-		return nil, now, f
+		return nil, now, b, f
 	}
 	aor, f := m.aor(&to.Address)
 	if f != nil {
-		return nil, now, f
+		return nil, now, b, f
+	}
+	var pathRcv string
+	if m.usePath {
+		if b.path, pathRcv, f = pathVector(msg); f != nil {
+			return nil, now, b, f
+		}
+		if b.path != "" && m.pathMode == pathModeStrict && !supports(msg, "path") {
+			return nil, now, b, errPathUnsup(b.path)
+		}
 	}
 
 	switch {
@@ -86,36 +110,39 @@ func (m *Module) register(msg *sipmsg.Msg, d *usrloc.Domain) ([]usrloc.Contact, 
 		// Contact: * with Expires: 0 removes every binding.
 		if _, err := d.RemoveAOR(aor); err != nil {
 			m.log.Error("REGISTER failed (500): usrloc could not delete the bindings", "table", d.Name(), "aor", aor, "err", err)
-			return nil, now, errULDelete
+			return nil, now, b, errULDelete
 		}
-		return nil, now, nil
+		return nil, now, b, nil
 	case len(contacts) == 0:
 		// A query: report the bindings.
 		cs, _, err := d.Lookup(aor)
 		if err != nil {
 			m.log.Error("REGISTER failed (500): usrloc could not read the bindings", "table", d.Name(), "aor", aor, "err", err)
-			return nil, now, errULGet
+			return nil, now, b, errULGet
 		}
-		return cs, now, nil
+		return cs, now, b, nil
 	}
 
 	ua := strings.TrimSpace(msg.Header("User-Agent"))
 	if ua == "" {
 		ua = uaDummy
 	}
-	b := binding{
-		callID:    strings.TrimSpace(cid.Value()),
-		cseq:      int32(cseq.SeqNo),
-		userAgent: ua,
-	}
+	b.callID = strings.TrimSpace(cid.Value())
+	b.cseq = int32(cseq.SeqNo)
+	b.userAgent = ua
 	if m.natFlag >= 0 && msg.IsFlagSet(m.natFlag) || NATed(msg) {
 		b.nat, b.received = true, receivedURI(msg.Rcv)
+	}
+	if pathRcv != "" && m.pathUseReceived {
+		// Kamailio's path_use_received: the edge proxy passed the UA's
+		// address in its Path URI's received parameter.
+		b.nat, b.received = true, pathRcv
 	}
 	var reported []usrloc.Contact
 	err := d.Update(aor, func(r *usrloc.Record) error {
 		now = r.Now()
 		for _, c := range contacts {
-			if err := m.apply(r, c, &b, hdrExp, hasHdrExp); err != nil {
+			if err := m.apply(r, c, b, hdrExp, hasHdrExp); err != nil {
 				return err
 			}
 		}
@@ -131,14 +158,14 @@ func (m *Module) register(msg *sipmsg.Msg, d *usrloc.Domain) ([]usrloc.Contact, 
 		if fail == errTooMany {
 			// SER answers 503 with the bindings as they stay.
 			cs, _, _ := d.Lookup(aor)
-			return cs, now, fail
+			return cs, now, b, fail
 		}
-		return nil, now, fail
+		return nil, now, b, fail
 	case err != nil:
 		m.log.Error("REGISTER failed (500): usrloc update failed", "table", d.Name(), "aor", aor, "err", err)
-		return nil, now, errULUpdate
+		return nil, now, b, errULUpdate
 	}
-	return reported, now, nil
+	return reported, now, b, nil
 }
 
 // binding is what every contact of one REGISTER shares.
@@ -148,17 +175,23 @@ type binding struct {
 	userAgent string
 	nat       bool
 	received  string
+	path      string // the REGISTER's Path (use_path)
 }
 
 // apply adds, refreshes or removes the binding of one Contact.
 func (m *Module) apply(r *usrloc.Record, h *sip.ContactHeader, b *binding, hdrExp int64, hasHdrExp bool) error {
 	uri := h.Address.String()
 	old, found := r.Find(uri)
-	// RFC 3261 §10.3 step 7: same Call-ID and a CSeq not higher than the
-	// stored one is a retransmission or out of order; like SER, leave the
-	// binding as it is and answer 200.
+	// RFC 3261 §10.3 step 7: with the same Call-ID, a CSeq not higher
+	// than the stored one aborts the update and the request fails (400
+	// "Invalid CSeq number", as Kamailio's registrar answers) — except
+	// the same CSeq within cseq_delay of the contact's last change, a
+	// retransmission, which leaves the binding as it is (Kamailio's rule).
 	if found && old.CallID == b.callID && old.CSeq >= b.cseq {
-		return nil
+		if old.CSeq == b.cseq && r.Now() < old.LastModified+m.ul.CSeqDelay() {
+			return nil
+		}
+		return errInvCSeq
 	}
 	e := m.contactExpires(h.Params, hdrExp, hasHdrExp)
 	if e == 0 {
@@ -180,6 +213,7 @@ func (m *Module) apply(r *usrloc.Record, h *sip.ContactHeader, b *binding, hdrEx
 	c.CSeq = b.cseq
 	c.UserAgent = b.userAgent
 	c.Received = b.received
+	c.Path = b.path
 	if b.nat {
 		c.Flags |= usrloc.FlagNAT
 	} else {

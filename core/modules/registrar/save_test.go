@@ -123,15 +123,27 @@ func TestSave(t *testing.T) {
 			req:     register{contacts: []string{"*, <sip:a@10.0.0.1>"}, expires: "0"},
 			wantRet: 0, wantCode: 400, wantErr: "* used in contact and more than 1 contact",
 		}}},
-		{name: "same Call-ID, old CSeq is ignored", steps: []saveStep{{
+		{name: "same Call-ID: an old CSeq aborts the update (RFC 3261 §10.3 step 7)", steps: []saveStep{{
 			req:     register{cseq: 5, contacts: []string{"<sip:a@10.0.0.1>"}, expires: "600"},
 			wantRet: 1, wantCode: 200, wantContacts: []string{"<sip:a@10.0.0.1>;expires=600"},
 		}, {
+			// The same CSeq within cseq_delay (20 s): a retransmission.
 			req:     register{cseq: 5, contacts: []string{"<sip:a@10.0.0.1>"}, expires: "0"},
 			wantRet: 1, wantCode: 200, wantContacts: []string{"<sip:a@10.0.0.1>;expires=600"},
 		}, {
+			advance: 30,
+			req:     register{cseq: 5, contacts: []string{"<sip:a@10.0.0.1>"}, expires: "0"},
+			wantRet: 0, wantCode: 400, wantErr: "Invalid CSeq number",
+		}, {
 			req:     register{cseq: 4, contacts: []string{"<sip:a@10.0.0.1>"}, expires: "900"},
-			wantRet: 1, wantCode: 200, wantContacts: []string{"<sip:a@10.0.0.1>;expires=600"},
+			wantRet: 0, wantCode: 400, wantErr: "Invalid CSeq number",
+		}, {
+			// One old contact fails the whole REGISTER: b is not added.
+			req:     register{cseq: 3, contacts: []string{"<sip:b@10.0.0.2>", "<sip:a@10.0.0.1>"}, expires: "900"},
+			wantRet: 0, wantCode: 400, wantErr: "Invalid CSeq number",
+		}, {
+			req:     register{cseq: 6},
+			wantRet: 1, wantCode: 200, wantContacts: []string{"<sip:a@10.0.0.1>;expires=570"},
 		}, {
 			req:     register{callID: "other@192.0.2.10", cseq: 1, contacts: []string{"<sip:a@10.0.0.1>"}, expires: "900"},
 			wantRet: 1, wantCode: 200, wantContacts: []string{"<sip:a@10.0.0.1>;expires=900"},

@@ -73,14 +73,14 @@ func (t *TM) relayFailure(st *msgState, fm *sipmsg.Msg, nh *hop) int {
 			tgs = append(tgs, tg)
 		}
 	}
-	if fm.URIString() != st.entryURI || fm.DstURI != "" || nh != nil && len(fm.Branches) == 0 {
-		add(target{uri: fm.URIString(), dst: fm.DstURI})
+	if fm.URIString() != st.entryURI || fm.DstURI != "" || fm.Path != "" || nh != nil && len(fm.Branches) == 0 {
+		add(target{uri: fm.URIString(), dst: fm.DstURI, path: fm.Path})
 	}
 	for _, b := range fm.Branches {
-		add(target{uri: b.URI, dst: b.DstURI})
+		add(target{uri: b.URI, dst: b.DstURI, path: b.Path})
 	}
 	fm.ClearBranches()
-	fm.DstURI = ""
+	fm.DstURI, fm.Path = "", ""
 	st.entryURI = fm.URIString()
 	if len(tgs) == 0 {
 		t.log.Error("tm: t_relay in a failure route without a new destination (use append_branch or change the R-URI)", "id", x.TransID())

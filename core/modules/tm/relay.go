@@ -34,15 +34,15 @@ type hop struct {
 }
 
 // target is one entry of the destination set.
-type target struct{ uri, dst string }
+type target struct{ uri, dst, path string }
 
 // targets returns the destination set of m: the R-URI (with the next hop
 // in DstURI), then each appended branch.
 func targets(m *sipmsg.Msg) []target {
 	out := make([]target, 0, 1+len(m.Branches))
-	out = append(out, target{uri: m.URIString(), dst: m.DstURI})
+	out = append(out, target{uri: m.URIString(), dst: m.DstURI, path: m.Path})
 	for _, b := range m.Branches {
-		out = append(out, target{uri: b.URI, dst: b.DstURI})
+		out = append(out, target{uri: b.URI, dst: b.DstURI, path: b.Path})
 	}
 	return out
 }
@@ -277,7 +277,7 @@ func (t *TM) prepare(x *txn, m *sipmsg.Msg, tgs []target, nh *hop) []*branch {
 		}
 		dst.Sock = sock
 		id := branchID(x.hash, idx)
-		data, err := branchBytes(t.core, m, tg.uri, sock, id)
+		data, err := branchBytes(t.core, m, tg, sock, id)
 		if err != nil {
 			m.SetError(479, reasonBadURI)
 			continue
@@ -287,14 +287,18 @@ func (t *TM) prepare(x *txn, m *sipmsg.Msg, tgs []target, nh *hop) []*branch {
 	return out
 }
 
-// branchBytes serialises the request in m as forwarded to uri from sock
-// with branch id; m's Request-URI is restored afterwards.
-func branchBytes(core module.Core, m *sipmsg.Msg, uri string, sock *sipmsg.Socket, id string) ([]byte, error) {
-	if uri == m.URIString() {
+// branchBytes serialises the request in m as forwarded to tg (its URI and
+// path) from sock with branch id; m's Request-URI and path are restored
+// afterwards.
+func branchBytes(core module.Core, m *sipmsg.Msg, tg target, sock *sipmsg.Socket, id string) ([]byte, error) {
+	savedPath := m.Path
+	m.Path = tg.path
+	defer func() { m.Path = savedPath }()
+	if tg.uri == m.URIString() {
 		return core.RequestBytes(m, sock, id), nil
 	}
 	saved := m.Req.Recipient
-	if err := m.SetURI(uri); err != nil {
+	if err := m.SetURI(tg.uri); err != nil {
 		return nil, err
 	}
 	data := core.RequestBytes(m, sock, id)

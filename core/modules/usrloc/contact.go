@@ -85,6 +85,11 @@ type Contact struct {
 	// LastModified is when the contact was inserted or last updated, in
 	// Unix seconds.
 	LastModified int64
+	// Path is the Path of the REGISTER (RFC 3327) as stored by the
+	// registrar with use_path: the URIs, joined by ",", of the proxies
+	// requests to the contact must pass ("<sip:lb.example.com;lr>"). Empty
+	// when there was none.
+	Path string
 
 	// id identifies the contact in ul_dump output (SER printed pointers).
 	id uint64

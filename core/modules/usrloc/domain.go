@@ -449,6 +449,7 @@ func (r *Record) Put(c Contact) {
 	c.CallID = strings.Clone(c.CallID)
 	c.UserAgent = strings.Clone(c.UserAgent)
 	c.Received = strings.Clone(c.Received)
+	c.Path = strings.Clone(c.Path)
 	c.LastModified = r.now
 	c.seq = r.d.m.nextID()
 	i := slices.IndexFunc(r.contacts, func(x Contact) bool { return x.URI == c.URI })

@@ -29,6 +29,13 @@ var Exports = &module.Exports{
 			return nil
 		})},
 		{Name: "use_domain", Kind: module.Int, Set: module.BoolParam(func(m *Module, on bool) { m.cfg.UseDomain = on })},
+		{Name: "cseq_delay", Kind: module.Int, Set: module.IntParam(func(m *Module, n int) error {
+			if n < 0 {
+				return fmt.Errorf("cseq_delay must not be negative, not %d", n)
+			}
+			m.cfg.CSeqDelay = int64(n)
+			return nil
+		})},
 		{Name: "desc_time_order", Kind: module.Int, Set: module.BoolParam(func(m *Module, on bool) { m.cfg.DescTimeOrder = on })},
 		{Name: "user_column", Kind: module.Str, Set: module.StrParam(func(m *Module, s string) { m.cfg.Columns.User = s })},
 		{Name: "domain_column", Kind: module.Str, Set: module.StrParam(func(m *Module, s string) { m.cfg.Columns.Domain = s })},

@@ -32,7 +32,7 @@ func (d *Domain) dbOnly() bool { return d.m.be != nil && d.m.cfg.DBMode == 3 }
 func sameRow(a, b *Contact) bool {
 	return a.URI == b.URI && a.Expires == b.Expires && a.Q == b.Q && a.CallID == b.CallID &&
 		a.CSeq == b.CSeq && a.Replicate == b.Replicate && a.Flags == b.Flags &&
-		a.UserAgent == b.UserAgent && a.Received == b.Received && a.LastModified == b.LastModified
+		a.UserAgent == b.UserAgent && a.Received == b.Received && a.LastModified == b.LastModified && a.Path == b.Path
 }
 
 func findContact(cs []Contact, uri string) int {

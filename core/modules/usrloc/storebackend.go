@@ -77,7 +77,7 @@ func (b *storeBackend) toRow(aor string, c *Contact) store.Contact {
 	r := store.Contact{
 		Username: user, Domain: domain, Contact: c.URI, Received: c.Received,
 		Expires: exp, Q: qToFloat(c.Q), CallID: c.CallID, CSeq: int(c.CSeq),
-		Replicate: int(c.Replicate), Flags: int(c.Flags), UserAgent: c.UserAgent,
+		Replicate: int(c.Replicate), Flags: int(c.Flags), UserAgent: c.UserAgent, Path: c.Path,
 	}
 	if c.LastModified != 0 {
 		r.LastModified = time.Unix(c.LastModified, 0)
@@ -90,7 +90,7 @@ func fromRow(r *store.Contact) Contact {
 	c := Contact{
 		URI: r.Contact, Q: qFromFloat(r.Q), CallID: r.CallID, CSeq: int32(r.CSeq),
 		Replicate: int32(r.Replicate), State: StateSync, Flags: uint32(r.Flags),
-		UserAgent: r.UserAgent, Received: r.Received,
+		UserAgent: r.UserAgent, Received: r.Received, Path: r.Path,
 	}
 	if !r.LastModified.IsZero() {
 		c.LastModified = r.LastModified.Unix()

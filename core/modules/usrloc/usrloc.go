@@ -69,6 +69,12 @@ type Config struct {
 	// DescTimeOrder orders contacts by modification time only, newest
 	// first, ignoring q.
 	DescTimeOrder bool
+	// CSeqDelay (cseq_delay, Kamailio's usrloc parameter, default 20 s):
+	// a REGISTER repeating a contact's Call-ID and CSeq within this many
+	// seconds of the contact's last change is taken as a retransmission
+	// (the registrar answers 200 again); later it is refused as an old
+	// CSeq (RFC 3261 §10.3 step 7).
+	CSeqDelay int64
 	// Columns are the database column names (user_column, …). The store
 	// uses SER's names; other names are refused with db_mode 1–3.
 	Columns Columns
@@ -92,7 +98,7 @@ var defaultColumns = Columns{
 // New returns a module instance with SER's default parameters.
 func New() *Module {
 	m := &Module{
-		cfg:     Config{TimerInterval: 60, Columns: defaultColumns},
+		cfg:     Config{TimerInterval: 60, CSeqDelay: 20, Columns: defaultColumns},
 		log:     slog.Default().With("module", "usrloc"),
 		domains: make(map[string]*Domain),
 	}
@@ -283,3 +289,6 @@ func (m *Module) Stop() {
 		m.log.Error("usrloc: changes lost at shutdown: database error", "err", err)
 	}
 }
+
+// CSeqDelay returns cseq_delay in seconds (see Config.CSeqDelay).
+func (m *Module) CSeqDelay() int64 { return m.cfg.CSeqDelay }
