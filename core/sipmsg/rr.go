@@ -111,13 +111,50 @@ func (d *doubleRR) replaces(h sip.Header) bool {
 	return ok && rr.Address.String() == d.uri
 }
 
+// pathKey is the per-message slot of the Path entry the path module's
+// add_path() asks for.
+var pathKey = NewKey()
+
+// PathEntry is the Path header add_path() puts on a REGISTER (RFC 3327):
+// "Path: <" + Prefix + address + Suffix + ">" with the address of the
+// socket the request is sent from (RouteAddr), known only then — as
+// Kamailio's path module wrote it with a send-socket lump. The header goes
+// in front of the request's first Path header, or after its last header.
+type PathEntry struct {
+	Prefix string // "sip:" and "user@"
+	Suffix string // ";lr" and parameters (";received=…")
+}
+
+// SetPathEntry records an add_path() for m; false when one was recorded
+// already.
+func (m *Msg) SetPathEntry(p *PathEntry) bool {
+	if m.Get(pathKey) != nil {
+		return false
+	}
+	m.Set(pathKey, p)
+	return true
+}
+
+// sendEdits are the changes a request gets once its sending socket is
+// known: the double Record-Route and the added Path header.
+type sendEdits struct {
+	rr   *doubleRR
+	path string // the whole "Path: …" line
+}
+
 // AppendRequestFrom is AppendRequest for the request in m as sent from
-// socket out: m.Path goes on top as a Route header, and with double
+// socket out: m.Path goes on top as a Route header, with double
 // record-routing (see RecordRoute) the Record-Route header record_route()
-// inserted becomes two.
+// inserted becomes two, and an add_path() entry (PathEntry) is written.
 func AppendRequestFrom(b []byte, m *Msg, out *Socket) []byte {
-	r := m.needsDouble(out)
-	if r == nil && m.Path == "" {
+	var e sendEdits
+	if r := m.needsDouble(out); r != nil {
+		e.rr = r.double(m.Rcv.Sock, m.Rcv.Proto, out)
+	}
+	if p, _ := m.Get(pathKey).(*PathEntry); p != nil && out != nil {
+		e.path = "Path: <" + p.Prefix + RouteAddr(out, out.Proto) + p.Suffix + ">"
+	}
+	if e.rr == nil && e.path == "" && m.Path == "" {
 		return AppendRequest(b, m.Req)
 	}
 	w := byteWriter{b}
@@ -127,9 +164,5 @@ func AppendRequestFrom(b []byte, m *Msg, out *Socket) []byte {
 		w.WriteString(m.Path)
 		w.WriteString("\r\n")
 	}
-	var d *doubleRR
-	if r != nil {
-		d = r.double(m.Rcv.Sock, m.Rcv.Proto, out)
-	}
-	return appendRestWith(w.b, m.Req.Headers(), m.Req.Body(), d)
+	return appendRestWith(w.b, m.Req.Headers(), m.Req.Body(), e)
 }

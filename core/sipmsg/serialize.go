@@ -3,6 +3,7 @@ package sipmsg
 import (
 	"net/netip"
 	"strconv"
+	"strings"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -43,18 +44,23 @@ func AppendResponse(b []byte, resp *sip.Response) []byte {
 // Max-Forwards, Content-Length) are written here directly, in the same
 // form.
 func appendRest(b []byte, hdrs []sip.Header, body []byte) []byte {
-	return appendRestWith(b, hdrs, body, nil)
+	return appendRestWith(b, hdrs, body, sendEdits{})
 }
 
-// appendRestWith is appendRest with the first header d replaces written
-// as d's lines (double record-routing); d may be nil.
-func appendRestWith(b []byte, hdrs []sip.Header, body []byte, d *doubleRR) []byte {
+// appendRestWith is appendRest with the edits that depend on the sending
+// socket (sendEdits) applied.
+func appendRestWith(b []byte, hdrs []sip.Header, body []byte, e sendEdits) []byte {
 	w := byteWriter{b}
 	for _, h := range hdrs {
-		if d != nil && d.replaces(h) {
-			w.WriteString(d.lines)
+		if e.path != "" && strings.EqualFold(h.Name(), "Path") {
+			w.WriteString(e.path)
 			w.WriteString("\r\n")
-			d = nil
+			e.path = ""
+		}
+		if e.rr != nil && e.rr.replaces(h) {
+			w.WriteString(e.rr.lines)
+			w.WriteString("\r\n")
+			e.rr = nil
 			continue
 		}
 		switch v := h.(type) {
@@ -69,6 +75,10 @@ func appendRestWith(b []byte, hdrs []sip.Header, body []byte, d *doubleRR) []byt
 		default:
 			h.StringWrite(&w)
 		}
+		w.WriteString("\r\n")
+	}
+	if e.path != "" {
+		w.WriteString(e.path)
 		w.WriteString("\r\n")
 	}
 	w.WriteString("\r\n")

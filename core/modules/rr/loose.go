@@ -37,28 +37,55 @@ func fixupStrictRoute(inst any, env *module.Env, args []module.Value) (module.Ha
 //     a strict router the Request-URI is appended as the last Route and the
 //     strict router's URI becomes the Request-URI (§16.6 step 6).
 func (m *Module) LooseRoute(msg *sipmsg.Msg) int {
+	ours, ret := m.looseRoute(msg)
+	if ret == 1 && ours != nil {
+		for _, f := range m.callbacks {
+			f(msg, ours)
+		}
+	}
+	return ret
+}
+
+// Callback is run by loose_route after it routed a request by a Route of
+// ours (Kamailio's rr callbacks): ours is that Route's URI (the R-URI
+// when the previous hop was a strict router), whose parameters the
+// callback may act on — the path module's use_received sends the request
+// to the address in its received parameter.
+type Callback func(msg *sipmsg.Msg, ours *sip.Uri)
+
+// AddCallback registers a callback (modules call it from their init).
+func (m *Module) AddCallback(f Callback) { m.callbacks = append(m.callbacks, f) }
+
+// looseRoute is LooseRoute without the callbacks; it also returns the
+// URI of ours it routed by, if any.
+func (m *Module) looseRoute(msg *sipmsg.Msg) (*sip.Uri, int) {
 	req := msg.Req
 	if req == nil {
-		return -1
+		return nil, -1
 	}
 	rs := routes(req)
 	if len(rs) == 0 {
-		return -1
+		return nil, -1
 	}
 	ruriMe := m.isMyself(&req.Recipient)
 	topMe := m.isMyself(&rs[0].Address)
 	if ruriMe {
 		inDialog := hasToTag(req)
 		if inDialog {
-			return afterStrict(msg, topMe)
+			ours := req.Recipient.Clone()
+			return ours, afterStrict(msg, topMe)
 		}
 		if topMe {
-			return m.afterLoose(msg, true, true)
+			return rs[0].Address.Clone(), m.afterLoose(msg, true, true)
 		}
 		m.log.Warn("loose_route: pre-loaded strict routing?!", "ruri", msg.URIString())
-		return -1
+		return nil, -1
 	}
-	return m.afterLoose(msg, topMe, false)
+	var ours *sip.Uri
+	if topMe {
+		ours = rs[0].Address.Clone()
+	}
+	return ours, m.afterLoose(msg, topMe, false)
 }
 
 // afterStrict recovers from a strict router on the previous hop: the

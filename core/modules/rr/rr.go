@@ -28,8 +28,9 @@ type Module struct {
 	// Record-Route headers marked ";r2=on", and loose_route removes both.
 	DoubleRR bool
 
-	core module.Core
-	log  *slog.Logger
+	callbacks []Callback
+	core      module.Core
+	log       *slog.Logger
 }
 
 // New returns an instance with SER 0.9's defaults.

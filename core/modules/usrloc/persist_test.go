@@ -180,7 +180,8 @@ func sample() []struct {
 		{"john", Contact{URI: "sip:john@10.0.0.1:5060", Expires: t0.Unix() + 3600, Q: 500, CallID: "c1@h", CSeq: 7, UserAgent: "phone/1"}},
 		{"john", Contact{URI: "sip:john@10.0.0.2", Expires: t0.Unix() + 60, Q: QUnset, CallID: "c2@h", CSeq: 1, UserAgent: "phone/2",
 			Received: "sip:203.0.113.5:40312", Flags: FlagNAT}},
-		{"john", Contact{URI: "sip:john@10.0.0.3", Expires: t0.Unix() + 120, Q: 500, CallID: "c3@h", CSeq: 2, Replicate: 1}},
+		{"john", Contact{URI: "sip:john@10.0.0.3", Expires: t0.Unix() + 120, Q: 500, CallID: "c3@h", CSeq: 2, Replicate: 1,
+			Path: "<sip:lb.example.com;lr;received=sip:198.51.100.7:40123>,<sip:edge.example.com;lr>"}},
 		{"mary", Contact{URI: "sip:mary@10.0.0.9;transport=tcp", Expires: t0.Unix() + 1800, Q: QMax, CallID: "m@h", CSeq: 99}},
 	}
 }
