@@ -117,6 +117,13 @@ func portFree(ip string, port int) bool {
 // authentication: REGISTER, 401, REGISTER with credentials, 200.
 func registerAuth(t *testing.T, u *ua, n *node, user, password string) {
 	t.Helper()
+	registerAuthAs(t, u, n, user, password, u.hostport())
+}
+
+// registerAuthAs is registerAuth with the given address in the Via and
+// Contact (a private address: the phone looks as if behind NAT).
+func registerAuthAs(t *testing.T, u *ua, n *node, user, password, sentBy string) {
+	t.Helper()
 	req := func(cseq int, extra string) string {
 		if extra != "" {
 			extra += "\n"
@@ -132,7 +139,7 @@ Contact: <sip:%[3]s@%[2]s>
 Expires: 3600
 %[5]sContent-Length: 0
 
-`, n.addr(), u.hostport(), user, cseq, extra)
+`, n.addr(), sentBy, user, cseq, extra)
 	}
 	u.send(n.udpAddr(), req(1, ""))
 	ch, _ := u.recvFor("401")

@@ -55,7 +55,10 @@ func statsValue(out, code string) int {
 // a REGISTER challenged by one is accepted by the other (topology 3). A
 // third proxy is added at run time by changing only the outbound proxy's
 // list; a registrar is killed and every AOR registered before stays
-// reachable while registrations go on.
+// reachable while registrations go on. The outbound proxy puts itself on
+// the REGISTERs' Path (add_path_received), the registrars store it, and
+// every call reaches the phone through the outbound proxy, from its
+// address (the only one a phone behind NAT accepts), by the stored path.
 func TestInodeCachelessSplit(t *testing.T) {
 	primary, replica := mariadb.StartReplicated(t)
 	ctx := context.Background()
@@ -112,7 +115,9 @@ func TestInodeCachelessSplit(t *testing.T) {
 	phone := newUA(t)
 	lbNode := &node{t: t, ip: "127.0.0.1", port: lbPort}
 	for i := 0; i < users/2; i++ {
-		registerAuth(t, phone, lbNode, fmt.Sprintf("u%d", i), fmt.Sprintf("pw%d", i))
+		// The first users' phone looks as if behind NAT (a private
+		// address in Via and Contact).
+		registerAuthAs(t, phone, lbNode, fmt.Sprintf("u%d", i), fmt.Sprintf("pw%d", i), "192.168.1.2:5060")
 	}
 	// Round-robin sent each challenge and its answer to different
 	// registrars: the answers were accepted with the other's nonce.
@@ -129,8 +134,13 @@ func TestInodeCachelessSplit(t *testing.T) {
 	}
 	replica.CatchUp(t)
 
+	// The registrars stored the outbound proxy's Path entry with each
+	// contact, with the NATed phone's real address as received.
+	checkPath(t, primary.URL("ser"), "u0", fmt.Sprintf("<sip:%s;lr;received=sip:%s>", lbAddr, phone.hostport()), "sip:"+phone.hostport())
+
 	// Calls through the outbound proxy: a proxy finds the contact on the
-	// replica and relays the call to the phone.
+	// replica and relays the call along the contact's path, through the
+	// outbound proxy, to the phone.
 	caller := newUA(t)
 	call := func(user, callID string) {
 		t.Helper()
@@ -148,6 +158,10 @@ Content-Length: 0
 		inv, from := phone.recvFor("INVITE")
 		if !strings.Contains(firstLine(inv), "sip:"+user+"@") {
 			t.Fatalf("call to %s reached %s", user, firstLine(inv))
+		}
+		if from.Port != lbPort || len(headers(inv, "Route")) != 0 {
+			t.Fatalf("call to %s reached the phone from %s (not through the outbound proxy at %s) with Route %q:\n%s",
+				user, from, lbAddr, headers(inv, "Route"), inv)
 		}
 		phone.send(from, replyTo(inv, "200 OK", "tag=phone"))
 		if r, _ := caller.recvFor("200 OK"); header(r, "Call-ID") != callID {
@@ -214,8 +228,26 @@ Content-Length: 0
 		registerAuth(t, phone, lbNode, fmt.Sprintf("u%d", i), fmt.Sprintf("pw%d", i))
 	}
 	replica.CatchUp(t)
+	// A phone not behind NAT: the Path entry has no received address.
+	checkPath(t, primary.URL("ser"), fmt.Sprintf("u%d", users/2), fmt.Sprintf("<sip:%s;lr>", lbAddr), "")
 	for i := 0; i < users; i++ {
 		call(fmt.Sprintf("u%d", i), fmt.Sprintf("inode-c-%d", i))
+	}
+}
+
+// checkPath reads user's contact from the location table at url and
+// checks its stored path and received address.
+func checkPath(t *testing.T, url, user, wantPath, wantRcv string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cs, err := st.Contacts(ctx, "location", user, "")
+	if err != nil || len(cs) != 1 || cs[0].Path != wantPath || cs[0].Received != wantRcv {
+		t.Fatalf("%s's stored contact %+v (%v), want path %s, received %q", user, cs, err, wantPath, wantRcv)
 	}
 }
 
