@@ -7,6 +7,12 @@
 //
 //	func init() { module.Register(Exports) }
 //
+// An implementation may answer to several loadmodule names (Exports.Also),
+// each with the functions and modparams that name had in SER: SER 0.9's
+// auth and auth_db are one implementation, and SER 0.8's auth gathers
+// tables of the auth, group and uri implementations. A config that loads
+// several names of an implementation gets one instance of it.
+//
 // Each running server makes its own instance of every module it loads (New),
 // applies modparams to it (Param.Set), initialises it (Init) and then binds
 // the script's calls to handlers (Func.Fixup). Everything a call needs is
