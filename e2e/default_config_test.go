@@ -47,8 +47,9 @@ func defRegister(u *ua, srv *server, user, callID string, cseq int, extra string
 	return regTo(u, srv, defDomain, user, callID, cseq, extra)
 }
 
-// defInvite sends an INVITE for ruri from u with From user@defDomain and
-// the extra header lines, and returns the first non-100 reply.
+// defInvite sends an INVITE for ruri from u with From sip:<from> (an
+// address of record user@domain) and the extra header lines, and returns
+// the first non-100 reply.
 func defInvite(u *ua, srv *server, ruri, from, callID string, cseq int, extra string) string {
 	u.t.Helper()
 	if extra != "" {
@@ -57,14 +58,14 @@ func defInvite(u *ua, srv *server, ruri, from, callID string, cseq int, extra st
 	u.send(srv.udpAddr(), fmt.Sprintf(`INVITE %[1]s SIP/2.0
 Via: SIP/2.0/UDP %[2]s;branch=z9hG4bKdi%[4]s%[5]d;rport
 Max-Forwards: 70
-From: <sip:%[3]s@%[6]s>;tag=di%[5]d
+From: <sip:%[3]s>;tag=di%[5]d
 To: <%[1]s>
 Call-ID: %[4]s
 CSeq: %[5]d INVITE
-Contact: <sip:%[3]s@%[2]s>
-%[7]sContent-Length: 0
+Contact: <sip:caller@%[2]s>
+%[6]sContent-Length: 0
 
-`, ruri, u.hostport(), from, callID, cseq, defDomain, extra))
+`, ruri, u.hostport(), from, callID, cseq, extra))
 	for {
 		r, _ := u.recv()
 		if !strings.HasPrefix(r, "SIP/2.0 100") {
@@ -144,15 +145,18 @@ func TestDefaultConfigRegistrar(t *testing.T) {
 
 // TestDefaultConfigRelay: strangers are not relayed to other domains
 // (407, also when a Route header points elsewhere), authenticated users
-// are (a user claiming another From gets 403), and anyone may call a
-// local user.
+// are (a user claiming another From gets 403); a call with one of the
+// domain's addresses as From must be authenticated as that user (no
+// caller-ID forgery into the domain), and anyone else may call a local
+// user without authentication.
 func TestDefaultConfigRelay(t *testing.T) {
 	srv := startDefault(t)
 	foreign := newUA(t) // a UA in another domain
 	foreignURI := "sip:carol@" + foreign.hostport()
 	stranger := newUA(t)
+	const mallory, alice, bob = "mallory@evil.test", "alice@" + defDomain, "bob@" + defDomain
 
-	r := defInvite(stranger, srv, foreignURI, "mallory", "relay-1", 1, "")
+	r := defInvite(stranger, srv, foreignURI, mallory, "relay-1", 1, "")
 	if !strings.HasPrefix(r, "SIP/2.0 407") || !strings.Contains(challengeIn(t, r), `realm="`+defDomain+`"`) {
 		t.Fatalf("a stranger's INVITE to another domain:\n%s", r)
 	}
@@ -160,29 +164,29 @@ func TestDefaultConfigRelay(t *testing.T) {
 		t.Errorf("Warning header on a local reply: %s", w)
 	}
 	// Strict routing does not open a way around it.
-	r = defInvite(stranger, srv, "sip:bob@"+defDomain, "mallory", "relay-2", 1, "Route: <"+foreignURI+">")
+	r = defInvite(stranger, srv, "sip:bob@"+defDomain, mallory, "relay-2", 1, "Route: <"+foreignURI+">")
 	if !strings.HasPrefix(r, "SIP/2.0 407") {
 		t.Fatalf("a stranger's INVITE routed to another domain:\n%s", r)
 	}
 	// A stranger using alice's From cannot answer the challenge.
-	r = defInvite(stranger, srv, foreignURI, "alice", "relay-3", 1, "")
-	r = defInvite(stranger, srv, foreignURI, "alice", "relay-3", 2, proxyAnswer(t, r, "alice", "guess", "INVITE", foreignURI))
+	r = defInvite(stranger, srv, foreignURI, alice, "relay-3", 1, "")
+	r = defInvite(stranger, srv, foreignURI, alice, "relay-3", 2, proxyAnswer(t, r, "alice", "guess", "INVITE", foreignURI))
 	if !strings.HasPrefix(r, "SIP/2.0 407") {
 		t.Fatalf("a wrong password relayed:\n%s", r)
 	}
 
 	// alice, authenticated, with bob's From: 403.
 	caller := newUA(t)
-	r = defInvite(caller, srv, foreignURI, "bob", "relay-4", 1, "")
-	r = defInvite(caller, srv, foreignURI, "bob", "relay-4", 2, proxyAnswer(t, r, "alice", "alicepw", "INVITE", foreignURI))
+	r = defInvite(caller, srv, foreignURI, bob, "relay-4", 1, "")
+	r = defInvite(caller, srv, foreignURI, bob, "relay-4", 2, proxyAnswer(t, r, "alice", "alicepw", "INVITE", foreignURI))
 	if !strings.HasPrefix(r, "SIP/2.0 403") {
 		t.Fatalf("alice with bob's From:\n%s", r)
 	}
 	// alice with her own From: relayed, without her credentials.
 	got := make(chan string, 1)
 	go answerOnce(foreign.conn, got)
-	r = defInvite(caller, srv, foreignURI, "alice", "relay-5", 1, "")
-	r = defInvite(caller, srv, foreignURI, "alice", "relay-5", 2, proxyAnswer(t, r, "alice", "alicepw", "INVITE", foreignURI))
+	r = defInvite(caller, srv, foreignURI, alice, "relay-5", 1, "")
+	r = defInvite(caller, srv, foreignURI, alice, "relay-5", 2, proxyAnswer(t, r, "alice", "alicepw", "INVITE", foreignURI))
 	if !strings.HasPrefix(r, "SIP/2.0 200") {
 		t.Fatalf("alice's authenticated INVITE to another domain:\n%s", r)
 	}
@@ -193,14 +197,45 @@ func TestDefaultConfigRelay(t *testing.T) {
 		t.Fatalf("the other domain received:\n%s", relayed)
 	}
 
-	// A stranger calls bob, a local user: no authentication.
-	bob := newUA(t)
-	registerAs(t, bob, srv, "bob", "bobpw")
-	go answerOnce(bob.conn, got)
-	if r := defInvite(stranger, srv, "sip:bob@"+defDomain, "mallory", "relay-6", 1, ""); !strings.HasPrefix(r, "SIP/2.0 200") {
+	// Calls to bob, a local user.
+	bobUA := newUA(t)
+	registerAs(t, bobUA, srv, "bob", "bobpw")
+	go answerOnce(bobUA.conn, got)
+	// A stranger with alice's address as From (compact form, with a
+	// port): challenged, not delivered.
+	stranger.send(srv.udpAddr(), fmt.Sprintf(`INVITE sip:bob@%[1]s SIP/2.0
+Via: SIP/2.0/UDP %[2]s;branch=z9hG4bKforged;rport
+Max-Forwards: 70
+f: "Alice" <sip:alice@%[1]s:5060>;tag=forged
+t: <sip:bob@%[1]s>
+i: relay-6
+CSeq: 1 INVITE
+m: <sip:x@%[2]s>
+l: 0
+
+`, defDomain, stranger.hostport()))
+	if r, _ := stranger.recvFor("SIP/2.0"); !strings.HasPrefix(r, "SIP/2.0 407") {
+		t.Fatalf("a stranger calling bob with alice's From:\n%s", r)
+	}
+	// alice calls bob: challenged, answers, delivered — the first INVITE
+	// bob gets.
+	r = defInvite(caller, srv, "sip:bob@"+defDomain, alice, "relay-7", 1, "")
+	if !strings.HasPrefix(r, "SIP/2.0 407") {
+		t.Fatalf("alice calling bob without credentials:\n%s", r)
+	}
+	r = defInvite(caller, srv, "sip:bob@"+defDomain, alice, "relay-7", 2, proxyAnswer(t, r, "alice", "alicepw", "INVITE", "sip:bob@"+defDomain))
+	if !strings.HasPrefix(r, "SIP/2.0 200") {
+		t.Fatalf("alice's authenticated call to bob:\n%s", r)
+	}
+	if inv := <-got; header(inv, "Call-ID") != "relay-7" {
+		t.Fatalf("bob received:\n%s", inv)
+	}
+	// A stranger with its own address calls bob: no authentication.
+	go answerOnce(bobUA.conn, got)
+	if r := defInvite(stranger, srv, "sip:bob@"+defDomain, mallory, "relay-8", 1, ""); !strings.HasPrefix(r, "SIP/2.0 200") {
 		t.Fatalf("a stranger calling bob:\n%s", r)
 	}
-	if inv := <-got; header(inv, "Call-ID") != "relay-6" {
+	if inv := <-got; header(inv, "Call-ID") != "relay-8" {
 		t.Fatalf("bob received:\n%s", inv)
 	}
 }
