@@ -34,6 +34,7 @@ var (
 	idleConns  = flag.Int("idle", 20000, "idle-tcp: connections to hold")
 	idleHolder = flag.Int("idle-holder", 0, "(internal) hold this many connections to -idle-addr until stdin closes")
 	idleAddr   = flag.String("idle-addr", "", "(internal) address for -idle-holder")
+	idleNet    = flag.Int("idle-net", 1, "(internal) -idle-holder dials from 127.<idle-net>.0.1-20")
 )
 
 // holdIdle is the helper process: it opens n connections, sends a CRLF
@@ -43,7 +44,10 @@ func holdIdle(n int, addr string) {
 	var held []net.Conn
 	refused := 0
 	for i := 0; i < n; i++ {
-		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		// 20 source addresses, so that tcp_accept_iplimit (1024 per
+		// address) does not stop them before tcp_max_connections.
+		d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.IPv4(127, byte(*idleNet), 0, byte(1+i%20))}}
+		c, err := d.Dial("tcp", addr)
 		if err != nil {
 			if errors.Is(err, syscall.EMFILE) {
 				fmt.Fprintf(os.Stderr, "holder: descriptor limit after %d connections\n", len(held))
@@ -116,7 +120,7 @@ func runIdleTCP(bin, here, dir string) {
 	held := 0
 	for left := *idleConns; left > 0; left -= perHolder {
 		n := min(left, perHolder)
-		cmd := exec.Command(self, "-idle-holder", strconv.Itoa(n), "-idle-addr", sipAddr)
+		cmd := exec.Command(self, "-idle-holder", strconv.Itoa(n), "-idle-addr", sipAddr, "-idle-net", strconv.Itoa(1+len(holders)))
 		in, err := cmd.StdinPipe()
 		check(err)
 		out, err := cmd.StdoutPipe()

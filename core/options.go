@@ -124,6 +124,7 @@ type Options struct {
 	DisableTCP  bool         // disable_tcp
 	TCPConnLife int          // tcp_connection_lifetime, seconds (idle close)
 	TCPMaxConns int          // tcp_max_connections (accepted and dialled)
+	TCPPerIP    int          // tcp_accept_iplimit (accepted from one address; -1 none)
 	TCPDataTO   int          // tcp_msg_data_timeout, seconds (first data of an accepted connection)
 	TCPReadTO   int          // tcp_msg_read_timeout, seconds (a begun message must be complete)
 	TCPWQMax    int          // tcp_wq_max, bytes queued for TCP writes in all
@@ -178,7 +179,7 @@ func DefaultOptions() *Options {
 		Fork: true, Port: 5060, Children: 8, SynBranch: true, SipWarning: true,
 		ServerSig: true, MaxBuffer: 256 * 1024, FIFOMode: 0o660, FIFODir: "/tmp/",
 		UnixSockCh: 1, UnixTxTO: 2000, TCPConnLife: 120, TCPSendTO: 3, TCPConnTO: 3,
-		TCPMaxConns: 2048, TCPDataTO: 20, TCPReadTO: 20, TCPWQMax: 32 << 20,
+		TCPMaxConns: 2048, TCPPerIP: 1024, TCPDataTO: 20, TCPReadTO: 20, TCPWQMax: 32 << 20,
 		HTTP: "127.0.0.1:5080", Web: true, DBFileMode: 0o600,
 	}
 }
@@ -323,7 +324,15 @@ var optDefs = map[string]optDef{
 	"tcp_connection_lifetime": intOpt(func(o *Options) *int {
 		return &o.TCPConnLife
 	}),
-	"tcp_max_connections":  posIntOpt(func(o *Options) *int { return &o.TCPMaxConns }),
+	"tcp_max_connections": posIntOpt(func(o *Options) *int { return &o.TCPMaxConns }),
+	"tcp_accept_iplimit": {kind: optInt, set: func(o *Options, v OptValue) error {
+		n, err := v.int()
+		if err == nil && (n == 0 || n < -1) {
+			err = fmt.Errorf("must be positive, or -1 for no limit, not %d", n)
+		}
+		o.TCPPerIP = n
+		return err
+	}},
 	"tcp_msg_data_timeout": posIntOpt(func(o *Options) *int { return &o.TCPDataTO }),
 	"tcp_msg_read_timeout": posIntOpt(func(o *Options) *int { return &o.TCPReadTO }),
 	"tcp_wq_max":           posIntOpt(func(o *Options) *int { return &o.TCPWQMax }),

@@ -156,6 +156,7 @@ func (s *Server) Bind() error {
 		RcvBuf:            s.opts.MaxBuffer,
 		TCPIdle:           time.Duration(s.opts.TCPConnLife) * time.Second,
 		TCPMaxConns:       s.opts.TCPMaxConns,
+		TCPPerIP:          s.opts.TCPPerIP,
 		TCPDataTimeout:    time.Duration(s.opts.TCPDataTO) * time.Second,
 		TCPReadTimeout:    time.Duration(s.opts.TCPReadTO) * time.Second,
 		TCPQueueBytes:     s.opts.TCPWQMax,

@@ -278,3 +278,45 @@ func inUse() int64 {
 	runtime.ReadMemStats(&m)
 	return int64(m.HeapAlloc + m.StackInuse)
 }
+
+// TestTCPAcceptIPLimit: one address may hold tcp_accept_iplimit accepted
+// connections; another address is still accepted; a closed connection
+// gives its address a slot back.
+func TestTCPAcceptIPLimit(t *testing.T) {
+	tr, addr, _ := limitTransport(t, Options{TCPMaxConns: 10, TCPPerIP: 2})
+	dialFrom := func(src string) (net.Conn, error) {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
+		return d.Dial("tcp", addr)
+	}
+	var first []net.Conn
+	for i := 0; i < 2; i++ {
+		c, err := dialFrom("127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		first = append(first, c)
+	}
+	poll(t, "2 connections", func() bool { return tr.ConnCount() == 2 })
+	if c, err := dialFrom("127.0.0.1"); err == nil {
+		closedByPeer(t, c)
+		c.Close()
+	}
+	other, err := dialFrom("127.0.0.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	poll(t, "the other address's connection", func() bool { return tr.ConnCount() == 3 })
+	if tr.Stats.TCPRefused.Load() != 1 {
+		t.Fatalf("refused %d", tr.Stats.TCPRefused.Load())
+	}
+	first[0].Close()
+	poll(t, "a slot back", func() bool { return tr.ConnCount() == 2 })
+	again, err := dialFrom("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	poll(t, "the address's new connection", func() bool { return tr.ConnCount() == 3 })
+}

@@ -52,15 +52,23 @@ func (t *Transport) acceptLoop(s *sipmsg.Socket, l *net.TCPListener) {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
+		src := c.RemoteAddr().(*net.TCPAddr).AddrPort().Addr().Unmap()
 		t.connMu.Lock()
-		full := len(t.conns) >= t.opts.TCPMaxConns
+		why := ""
+		switch {
+		case len(t.conns) >= t.opts.TCPMaxConns:
+			why = "tcp_max_connections"
+		case t.opts.TCPPerIP > 0 && t.perIP[src] >= t.opts.TCPPerIP:
+			why = "tcp_accept_iplimit"
+		}
 		var tc *tcpConn
-		if !full {
+		if why == "" {
 			tc = t.addConnLocked(c, s, false)
+			t.perIP[src]++
 		}
 		t.connMu.Unlock()
-		if full {
-			t.refuse(c)
+		if why != "" {
+			t.refuse(c, why)
 			continue
 		}
 		t.wg.Add(1)
@@ -68,15 +76,17 @@ func (t *Transport) acceptLoop(s *sipmsg.Socket, l *net.TCPListener) {
 	}
 }
 
-// refuse closes a connection accepted over tcp_max_connections at once,
-// with a reset so that neither side keeps it in TIME_WAIT.
-func (t *Transport) refuse(c *net.TCPConn) {
+// refuse closes a connection accepted over tcp_max_connections (or
+// tcp_accept_iplimit) at once, with a reset so that neither side keeps it
+// in TIME_WAIT.
+func (t *Transport) refuse(c *net.TCPConn, limit string) {
 	_ = c.SetLinger(0)
 	_ = c.Close()
 	n := t.Stats.TCPRefused.Add(1)
 	now := time.Now().UnixNano()
 	if last := t.lastRefuseLog.Load(); now-last >= int64(5*time.Second) && t.lastRefuseLog.CompareAndSwap(last, now) {
-		t.log.Warn("tcp_max_connections reached: new connections refused", "max", t.opts.TCPMaxConns, "refused_total", n)
+		t.log.Warn("tcp connection limit reached: new connections refused", "limit", limit,
+			"remote", c.RemoteAddr().String(), "refused_total", n)
 	}
 }
 
@@ -120,6 +130,11 @@ func (t *Transport) dropConn(tc *tcpConn) {
 	tc.conn.Close()
 	t.connMu.Lock()
 	delete(t.conns, tc.id)
+	if !tc.dialed {
+		if t.perIP[tc.remote.Addr()]--; t.perIP[tc.remote.Addr()] <= 0 {
+			delete(t.perIP, tc.remote.Addr())
+		}
+	}
 	if t.byAddr[tc.remote] == tc {
 		delete(t.byAddr, tc.remote)
 	}

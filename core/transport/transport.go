@@ -35,6 +35,10 @@ type Options struct {
 	// over it are reset at once; dialling over it fails (the messages stay
 	// queued for the peer, as for an unreachable one).
 	TCPMaxConns int
+	// TCPPerIP bounds the connections accepted from one address
+	// (tcp_accept_iplimit, default 1024 as Kamailio's; -1: no bound), so
+	// that one host cannot take every connection.
+	TCPPerIP int
 	// TCPDataTimeout closes an accepted connection that has not sent a
 	// byte for this long after it was opened (tcp_msg_data_timeout,
 	// default 20 s).
@@ -100,6 +104,7 @@ type Transport struct {
 	releaseTimer *time.Timer // a memory release is due
 	conns        map[uint64]*tcpConn
 	byAddr       map[netip.AddrPort]*tcpConn
+	perIP        map[netip.Addr]int // accepted connections per source address
 	peers        map[netip.AddrPort]*peer
 	nextID       atomic.Uint64
 	closing      atomic.Bool
@@ -122,6 +127,9 @@ func Listen(socks []*sipmsg.Socket, h Handler, o Options) (*Transport, error) {
 	}
 	if o.TCPMaxConns == 0 {
 		o.TCPMaxConns = 2048
+	}
+	if o.TCPPerIP == 0 {
+		o.TCPPerIP = 1024
 	}
 	if o.TCPDataTimeout == 0 {
 		o.TCPDataTimeout = 20 * time.Second
@@ -159,6 +167,7 @@ func Listen(socks []*sipmsg.Socket, h Handler, o Options) (*Transport, error) {
 		tcp:    map[*sipmsg.Socket]*net.TCPListener{},
 		conns:  map[uint64]*tcpConn{},
 		byAddr: map[netip.AddrPort]*tcpConn{},
+		perIP:  map[netip.Addr]int{},
 		peers:  map[netip.AddrPort]*peer{},
 		done:   make(chan struct{}),
 	}
