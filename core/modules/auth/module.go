@@ -1,6 +1,10 @@
 package auth
 
-import "ser/core/module"
+import (
+	"errors"
+
+	"ser/core/module"
+)
 
 func init() { module.Register(Exports) }
 
@@ -43,6 +47,9 @@ var Exports = &module.Exports{
 		// SER 0.8.
 		pDBURL, pCalcHA1, pPassCol, pPassCol2, pUserCol,
 		{Name: "realm_column", Kind: module.Str, Set: setDomainCl},
+		{Name: "retry_count", Kind: module.Int, Set: func(any, module.Value) error {
+			return errors.New("SER 0.8.10's retry_count (a 403 after that many challenges with one nonce chain) is not supported: ser limits password guessing with the throttle_* parameters")
+		}},
 		// Replay protection (Kamailio's one_time_nonce name) and the
 		// guessing limits: not in SER.
 		{Name: "check_digest_uri", Kind: module.Int, Set: module.BoolParam(func(m *Module, b bool) { m.cfg.CheckDigestURI = b })},

@@ -106,3 +106,13 @@ func authorizedMsgAs(t *testing.T, f *fixture, user, password string) *sipmsg.Ms
 	}
 	return m
 }
+
+func TestRetryCountRefused(t *testing.T) {
+	p, ok := Exports.FindParam("retry_count")
+	if !ok {
+		t.Fatal("no retry_count")
+	}
+	if err := p.Set(New(), modtest.Int(5)); err == nil || !strings.Contains(err.Error(), "throttle_") {
+		t.Errorf("retry_count: %v", err)
+	}
+}
