@@ -534,3 +534,61 @@ func freePortOn(t *testing.T, ip string) int {
 	t.Fatalf("no free port on %s", ip)
 	return 0
 }
+
+// TestDoubleRecordRouteFailureRoute: a branch added in a failure route
+// (serial forking) that leaves over another transport than the request
+// came in on gets the double Record-Route too — the request there is
+// rebuilt from the transaction's copy.
+func TestDoubleRecordRouteFailureRoute(t *testing.T) {
+	first := newEndpoint(t, "busy", sipmsg.ProtoUDP, "127.0.0.1")
+	second := newEndpoint(t, "vm", sipmsg.ProtoTCP, "127.0.0.1")
+	srv := startSer(t, fmt.Sprintf(`fork=no
+loadmodule "sl.so"
+loadmodule "tm.so"
+loadmodule "rr.so"
+route {
+	if (loose_route()) {
+		t_relay();
+		break;
+	};
+	record_route();
+	rewriteuri("%s");
+	t_on_failure("1");
+	t_relay();
+}
+failure_route[1] {
+	rewriteuri("%s");
+	t_relay();
+}
+`, first.contact(), second.contact()))
+	caller := newEndpoint(t, "alice", sipmsg.ProtoUDP, "127.0.0.1")
+	serA := serAddr(t, srv, sipmsg.ProtoUDP, false)
+	caller.send(serA, fmt.Sprintf(`INVITE sip:bob@%[1]s SIP/2.0
+%[2]s
+Max-Forwards: 70
+From: <sip:alice@example.com>;tag=fr1
+To: <sip:bob@%[1]s>
+Call-ID: fr-call
+CSeq: 1 INVITE
+Contact: <%[3]s>
+Content-Length: 0
+
+`, serA, caller.via(), caller.contact()))
+	inv := first.await("INVITE ", "1 INVITE")
+	if rrs := headers(inv.text, "Record-Route"); len(rrs) != 1 || strings.Contains(rrs[0], "r2=on") {
+		t.Fatalf("first branch (UDP in, UDP out) Record-Route %q", rrs)
+	}
+	var b strings.Builder
+	b.WriteString("SIP/2.0 486 Busy Here\n")
+	for _, v := range headers(inv.text, "Via") {
+		fmt.Fprintf(&b, "Via: %s\n", v)
+	}
+	fmt.Fprintf(&b, "From: %s\nTo: %s;tag=busy\nCall-ID: fr-call\nCSeq: 1 INVITE\nContent-Length: 0\n\n", header(inv.text, "From"), header(inv.text, "To"))
+	first.reply(inv, b.String())
+	inv2 := second.await("INVITE ", "1 INVITE")
+	rrs := headers(inv2.text, "Record-Route")
+	if len(rrs) != 2 || !strings.Contains(rrs[0], routeTo(serAddr(t, srv, sipmsg.ProtoTCP, false), sipmsg.ProtoTCP)+";r2=on") ||
+		!strings.Contains(rrs[1], routeTo(serA, sipmsg.ProtoUDP)+";r2=on") {
+		t.Fatalf("failure-route branch (UDP in, TCP out) Record-Route %q:\n%s", rrs, inv2.text)
+	}
+}
