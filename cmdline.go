@@ -37,6 +37,7 @@ type cmdline struct {
 	checkVia   bool   // -v
 	port       int    // -p (last one, for the options' default port)
 	listen     []core.ListenAddr
+	logFormat  string // --log-format
 	// set records which options were given, so that only those override
 	// the defaults.
 	set map[byte]bool
@@ -46,7 +47,8 @@ type cmdline struct {
 
 // parseArgs parses SER's command line the way getopt(3) does: grouped
 // flags (-ddd, -DE), arguments attached (-f/etc/ser.cfg) or separate
-// (-f /etc/ser.cfg), "--" ends the options.
+// (-f /etc/ser.cfg), "--" ends the options. The GNU-style --version,
+// --help and --log-format are accepted beside them.
 func parseArgs(args []string) (*cmdline, error) {
 	c := &cmdline{set: map[byte]bool{}}
 	lastListenNoPort := -1
@@ -56,6 +58,35 @@ func parseArgs(args []string) (*cmdline, error) {
 		if a == "--" {
 			i++
 			break
+		}
+		if strings.HasPrefix(a, "--") {
+			name, val, hasVal := strings.Cut(a[2:], "=")
+			switch name {
+			case "version":
+				c.version = true
+			case "help":
+				c.help = true
+			case "log-format":
+				if !hasVal {
+					if i+1 >= len(args) {
+						return nil, fmt.Errorf("option --log-format requires an argument")
+					}
+					i++
+					val = args[i]
+				}
+				f, err := core.ParseLogFormat(val)
+				if err != nil {
+					return nil, fmt.Errorf("option --log-format: %v", err)
+				}
+				c.logFormat = f
+				continue
+			default:
+				return nil, fmt.Errorf("unknown option --%s (try -h)", name)
+			}
+			if hasVal {
+				return nil, fmt.Errorf("option --%s takes no argument", name)
+			}
+			continue
 		}
 		if len(a) < 2 || a[0] != '-' {
 			break
@@ -182,6 +213,9 @@ func (c *cmdline) options() *core.Options {
 	if c.set['E'] {
 		o.LogStderr = true
 	}
+	if c.logFormat != "" {
+		o.LogFormat = c.logFormat
+	}
 	if c.set['d'] {
 		o.Debug = c.debug
 	}
@@ -225,6 +259,56 @@ func (c *cmdline) options() *core.Options {
 	return o
 }
 
+// flagOptions names the global option each command-line flag sets, so
+// that a flag the config file overrides (SER's rule: the config wins) is
+// reported at start-up instead of being lost silently.
+var flagOptions = []struct {
+	flag   string
+	set    func(c *cmdline) bool
+	option string
+	get    func(o *core.Options) any
+}{
+	{"-E", isSet('E'), "log_stderror", func(o *core.Options) any { return o.LogStderr }},
+	{"-d", isSet('d'), "debug", func(o *core.Options) any { return o.Debug }},
+	{"-n", isSet('n'), "children", func(o *core.Options) any { return o.Children }},
+	{"-b", isSet('b'), "maxbuffer", func(o *core.Options) any { return o.MaxBuffer }},
+	{"-p", isSet('p'), "port", func(o *core.Options) any { return o.Port }},
+	{"-i", isSet('i'), "fifo", func(o *core.Options) any { return o.FIFO }},
+	{"-H", isSet('H'), "http_listen", func(o *core.Options) any { return o.HTTP }},
+	{"-r", isSet('r'), "dns", func(o *core.Options) any { return o.DNS }},
+	{"-R", isSet('R'), "rev_dns", func(o *core.Options) any { return o.RevDNS }},
+	{"-v", isSet('v'), "check_via", func(o *core.Options) any { return o.CheckVia }},
+	{"-u", isSet('u'), "user", func(o *core.Options) any { return o.User }},
+	{"-g", isSet('g'), "group", func(o *core.Options) any { return o.Group }},
+	{"-w", isSet('w'), "wdir", func(o *core.Options) any { return o.WorkDir }},
+	{"-t", isSet('t'), "chroot", func(o *core.Options) any { return o.Chroot }},
+	{"--log-format", func(c *cmdline) bool { return c.logFormat != "" }, "log_format", func(o *core.Options) any { return o.LogFormat }},
+}
+
+func isSet(flag byte) func(c *cmdline) bool { return func(c *cmdline) bool { return c.set[flag] } }
+
+// override is a command-line setting the config file replaced.
+type override struct {
+	flag, option string
+	cmdline, cfg any
+}
+
+// overridden lists the command-line settings that the config file
+// changed: final holds the options after the config was applied.
+func (c *cmdline) overridden(final *core.Options) []override {
+	base := c.options()
+	var out []override
+	for _, f := range flagOptions {
+		if !f.set(c) {
+			continue
+		}
+		if a, b := f.get(base), f.get(final); a != b {
+			out = append(out, override{flag: f.flag, option: f.option, cmdline: a, cfg: b})
+		}
+	}
+	return out
+}
+
 const usage = `ser %s -- SIP Express Router, rebuilt in Go
 Usage: ser -l address [-p port] [-l address [-p port]...] [options]
 Options:
@@ -247,8 +331,8 @@ Options:
     -d           Debugging mode (multiple -d increase the level)
     -D           Do not fork into the background (stay in the foreground)
     -E           Log to stderr
-    -V           Version number
-    -h           This help message
+    -V, --version  Version number
+    -h, --help   This help message
     -b nr        Maximum receive buffer size which will not be exceeded by
                  the auto-probing procedure even if the OS allows
     -m nr        Size of shared memory allocated in Megabytes (accepted for
@@ -261,6 +345,12 @@ Options:
     -i fifo_path Create a fifo (useful for monitoring ser)
     -H addr      HTTP listener of the XML-RPC bridge (/xmlrpc) and the web
                  console (/) (default 127.0.0.1:5080; "off" disables it)
+    --log-format text|json
+                 Log lines as key=value text (default) or JSON objects
+                 (log_format)
+
+Options set in the configuration file take precedence over the command
+line, as in SER; a command-line setting the file changes is logged.
 
 Subcommands:
     ser xmlrpc [flags]   the XML-RPC bridge alone, in front of a running

@@ -64,6 +64,10 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, "ERROR: bad config file (see the errors above)")
 		return 1
 	}
+	for _, o := range c.overridden(inst.Server.Options()) {
+		inst.Server.Logger().Warn(fmt.Sprintf("command line %s %v overridden by the config file's %s = %v (options in the config file take precedence)",
+			o.flag, o.cmdline, o.option, o.cfg), "module", "core", "flag", o.flag, "command_line", o.cmdline, "option", o.option, "config", o.cfg)
+	}
 	if c.check {
 		fmt.Fprintln(os.Stderr, "config file ok, exiting...")
 		return 0

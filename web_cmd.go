@@ -72,7 +72,7 @@ func runWeb(args []string) int {
 		}
 		return 1
 	}
-	log := core.NewLogger(2, true, "")
+	log := core.NewLogger(core.LogConfig{Debug: 2, Stderr: true})
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)

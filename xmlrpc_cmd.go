@@ -53,7 +53,7 @@ func runXMLRPC(args []string) int {
 	if *hosts != "" {
 		hostList = strings.Split(*hosts, ",")
 	}
-	log := core.NewLogger(2, true, "")
+	log := core.NewLogger(core.LogConfig{Debug: 2, Stderr: true})
 	fe, err := frontend.Start(xmlrpc.NewRemote(exec, nil), frontend.Options{
 		Listen: *listen, User: *user, Password: *password, Allow: allowList,
 		Hosts: hostList, CertFile: *cert, KeyFile: *key, Log: log,

@@ -82,6 +82,13 @@ func TestOptions(t *testing.T) {
 	if err := o.Set("log_facility", OptValue{Text: "LOG_NOWHERE"}); err == nil || !strings.Contains(err.Error(), "unknown syslog facility") {
 		t.Fatalf("bad facility accepted: %v", err)
 	}
+	must("log_format", OptValue{Text: "JSON"})
+	if o.LogFormat != LogJSON {
+		t.Fatalf("log_format = %q", o.LogFormat)
+	}
+	if err := o.Set("log_format", OptValue{Text: "xml"}); err == nil || !strings.Contains(err.Error(), "unknown log format") {
+		t.Fatalf("bad log_format accepted: %v", err)
+	}
 	must("advertised_port", OptValue{Text: "5999", IsNum: true, N: 5999})
 	must("syn_branch", OptValue{Text: "no", IsNum: true, N: 0})
 	if len(o.Ignored) != 2 || !strings.HasPrefix(o.Ignored[1], "syn_branch: ") {

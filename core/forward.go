@@ -9,6 +9,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"ser/core/module"
 	"ser/core/sipmsg"
 )
 
@@ -122,7 +123,7 @@ func (s *Server) forwardReply(m *sipmsg.Msg) {
 	sock := s.ourVia(top)
 	if sock == nil {
 		s.Stats.BadReplies.Add(1)
-		s.log.Debug("reply not for us dropped", "module", "core", "via", top.Value(), "src", m.Rcv.Src.String())
+		s.log.DebugContext(module.MsgCtx(m), "reply not for us dropped", "module", "core", "via", top.Value(), "src", m.Rcv.Src.String())
 		return
 	}
 	resp.RemoveHeader("Via")
@@ -134,7 +135,7 @@ func (s *Server) forwardReply(m *sipmsg.Msg) {
 	}
 	dst, err := s.ReplyDest(sipmsg.RcvInfo{Sock: sock}, next)
 	if err != nil {
-		s.log.Warn("cannot route reply", "module", "core", "via", next.Value(), "err", err)
+		s.log.WarnContext(module.MsgCtx(m), "cannot route reply", "module", "core", "via", next.Value(), "err", err)
 		return
 	}
 	if dst.Proto == sock.Proto {
@@ -142,7 +143,7 @@ func (s *Server) forwardReply(m *sipmsg.Msg) {
 	}
 	out := sipmsg.AppendResponse(make([]byte, 0, sipmsg.SizeHint(len(m.Raw))), resp)
 	if err := s.tr.Send(dst, out); err != nil {
-		s.log.Warn("relaying reply failed", "module", "core", "dst", dst.String(), "err", err)
+		s.log.WarnContext(module.MsgCtx(m), "relaying reply failed", "module", "core", "dst", dst.String(), "err", err)
 		return
 	}
 	s.Stats.FwdReplies.Add(1)

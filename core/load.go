@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -38,7 +39,8 @@ type LoadOptions struct {
 	// Override runs after the config's options were applied (tests use it
 	// to move a config onto free ports).
 	Override func(*Options)
-	// Log, when nil, is built from the debug and log_stderror options.
+	// Log, when nil, is built from the debug, log_stderror, log_facility
+	// and log_format options.
 	Log *slog.Logger
 	// Check loads the configuration only to check it (ser -c): options,
 	// modules, modparams, module initialisation and the script's fixups
@@ -46,6 +48,8 @@ type LoadOptions struct {
 	// is migrated, no file, FIFO or socket is created and nothing is
 	// sent. The instance must not be started.
 	Check bool
+	// LogWriter, when set, replaces stderr for that logger (tests).
+	LogWriter io.Writer
 }
 
 // errCheckDB is what Env.DB answers during a config check: modules
@@ -78,7 +82,8 @@ func Load(name string, src []byte, lo LoadOptions) (*Instance, error) {
 	log := lo.Log
 	if log == nil {
 		// A config check writes to stderr: no syslog socket.
-		log = NewLogger(opts.Debug, opts.LogStderr || lo.Check, opts.LogFacility)
+		log = NewLogger(LogConfig{Debug: opts.Debug, Stderr: opts.LogStderr || lo.Check, Facility: opts.LogFacility,
+			Format: opts.LogFormat, Stderror: lo.LogWriter})
 	}
 	mods, merrs := script.LoadModules(f)
 	errs = append(errs, merrs...)

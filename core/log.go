@@ -6,36 +6,14 @@ import (
 	"io"
 	"log/slog"
 	"log/syslog"
+	"math"
 	"os"
 	"strings"
+	"sync"
 
 	"ser/core/module"
 	"ser/core/sipmsg"
 )
-
-// SER's log levels (dprint.h).
-const (
-	LAlert  = -3
-	LCrit   = -2
-	LErr    = -1
-	LWarn   = 1
-	LNotice = 2
-	LInfo   = 3
-	LDbg    = 4
-)
-
-// slogLevel maps a SER level onto slog.
-func slogLevel(l int) slog.Level {
-	switch {
-	case l <= LErr:
-		return slog.LevelError
-	case l == LWarn:
-		return slog.LevelWarn
-	case l <= LInfo:
-		return slog.LevelInfo
-	}
-	return slog.LevelDebug
-}
 
 // syslogFacilities are the names log_facility accepts.
 var syslogFacilities = map[string]syslog.Priority{
@@ -62,40 +40,212 @@ func ParseFacility(name string) (syslog.Priority, error) {
 	return f, nil
 }
 
+// Log formats (the log_format option).
+const (
+	LogText = "text" // key=value lines (the default)
+	LogJSON = "json" // one JSON object a line
+)
+
+// ParseLogFormat checks a log_format value.
+func ParseLogFormat(s string) (string, error) {
+	switch f := strings.ToLower(s); f {
+	case "", LogText:
+		return LogText, nil
+	case LogJSON:
+		return LogJSON, nil
+	}
+	return "", fmt.Errorf("unknown log format %q (text or json)", s)
+}
+
+// LogConfig says where and how the server logs.
+type LogConfig struct {
+	// Debug is SER's debug level: 0–1 errors and warnings, 2–3 notices
+	// and info, 4 and above everything.
+	Debug int
+	// Stderr logs to stderr (log_stderror, -E) instead of syslog.
+	Stderr bool
+	// Facility is the syslog facility (log_facility; LOG_DAEMON when
+	// empty).
+	Facility string
+	// Format is LogText or LogJSON (log_format); empty is text.
+	Format string
+	// SyslogSocket is the syslog daemon's datagram socket; empty means the
+	// system's (/dev/log, /var/run/syslog or /var/run/log).
+	SyslogSocket string
+	// Stderror replaces os.Stderr (tests).
+	Stderror io.Writer
+}
+
 // NewLogger builds the server's logger: to stderr when log_stderror is on
 // (or -E), to syslog (tag "ser", facility log_facility, LOG_DAEMON when
-// empty) otherwise. The debug option sets the threshold the way SER's
-// does: 0–1 errors and warnings, 2–3 notices and info, 4 and above
-// everything.
-func NewLogger(debug int, stderr bool, facility string) *slog.Logger {
-	var w io.Writer = os.Stderr
-	if !stderr {
+// empty) otherwise; when no syslog daemon can be reached, to stderr with a
+// warning. Syslog lines carry the priority of their level (LOG_ERR,
+// LOG_WARNING, …, as SER's LOG macro chose it) and no time stamp of their
+// own, syslog adds one. Lines logged with module.MsgCtx carry the
+// message's Call-ID as call_id.
+func NewLogger(c LogConfig) *slog.Logger {
+	errw := c.Stderror
+	if errw == nil {
+		errw = os.Stderr
+	}
+	opts := &slog.HandlerOptions{Level: threshold(c.Debug), ReplaceAttr: levelNames}
+	var w io.Writer = errw
+	var sysw *prioWriter
+	var sysErr error
+	if !c.Stderr {
 		fac := syslog.LOG_DAEMON
-		if facility != "" {
-			if f, err := ParseFacility(facility); err == nil {
+		if c.Facility != "" {
+			if f, err := ParseFacility(c.Facility); err == nil {
 				fac = f
 			}
 		}
-		if sw, err := syslog.New(fac|syslog.LOG_INFO, "ser"); err == nil {
-			w = sw
+		var sw *syslog.Writer
+		if c.SyslogSocket != "" {
+			sw, sysErr = syslog.Dial("unixgram", c.SyslogSocket, fac|syslog.LOG_INFO, "ser")
+		} else {
+			sw, sysErr = syslog.New(fac|syslog.LOG_INFO, "ser")
+		}
+		if sysErr == nil {
+			sysw = &prioWriter{w: sw}
+			w = sysw
+			opts.ReplaceAttr = noTime
 		}
 	}
-	lvl := slog.LevelWarn
-	switch {
-	case debug >= LDbg:
-		lvl = slog.LevelDebug
-	case debug >= LNotice:
-		lvl = slog.LevelInfo
+	var h slog.Handler
+	if strings.EqualFold(c.Format, LogJSON) {
+		h = slog.NewJSONHandler(w, opts)
+	} else {
+		h = slog.NewTextHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl}))
+	if sysw != nil {
+		h = &syslogHandler{Handler: h, w: sysw}
+	}
+	log := slog.New(callIDHandler{h})
+	if sysErr != nil {
+		log.Warn("syslog unavailable, logging to stderr", "module", "core", "err", sysErr)
+	}
+	return log
 }
 
-// Log writes a script log line when level is within the debug level.
-func (s *Server) Log(level int, text string) {
+// threshold is the slog level SER's debug level lets through.
+func threshold(debug int) slog.Level {
+	switch {
+	case debug >= module.LDbg:
+		return slog.LevelDebug
+	case debug >= module.LNotice:
+		return slog.LevelInfo
+	}
+	return slog.LevelWarn
+}
+
+// levelNames names SER's levels slog has no name for.
+func levelNames(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) == 0 && a.Key == slog.LevelKey {
+		if l, ok := a.Value.Any().(slog.Level); ok {
+			a.Value = slog.StringValue(levelName(l))
+		}
+	}
+	return a
+}
+
+// noTime drops the time stamp (syslog adds its own) and names the levels.
+func noTime(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) == 0 && a.Key == slog.TimeKey {
+		return slog.Attr{}
+	}
+	return levelNames(groups, a)
+}
+
+// levels are the log levels from the most severe down: the name lines
+// carry and the syslog priority they are sent with (SER's LOG macro's).
+var levels = []struct {
+	min  slog.Level
+	name string
+	send func(*syslog.Writer, string) error
+}{
+	{module.LevelAlert, "ALERT", (*syslog.Writer).Alert},
+	{module.LevelCrit, "CRIT", (*syslog.Writer).Crit},
+	{slog.LevelError, "ERROR", (*syslog.Writer).Err},
+	{slog.LevelWarn, "WARN", (*syslog.Writer).Warning},
+	{module.LevelNotice, "NOTICE", (*syslog.Writer).Notice},
+	{slog.LevelInfo, "INFO", (*syslog.Writer).Info},
+	{math.MinInt, "DEBUG", (*syslog.Writer).Debug},
+}
+
+// level returns the index in levels of l.
+func level(l slog.Level) int {
+	for i, lv := range levels {
+		if l >= lv.min {
+			return i
+		}
+	}
+	return len(levels) - 1
+}
+
+func levelName(l slog.Level) string { return levels[level(l)].name }
+
+// callIDHandler adds the Call-ID module.MsgCtx put in the context.
+type callIDHandler struct{ slog.Handler }
+
+func (h callIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id := module.CallIDFrom(ctx); id != "" {
+		r.AddAttrs(slog.String("call_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h callIDHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return callIDHandler{h.Handler.WithAttrs(as)}
+}
+
+func (h callIDHandler) WithGroup(name string) slog.Handler {
+	return callIDHandler{h.Handler.WithGroup(name)}
+}
+
+// prioWriter sends each formatted line to syslog with the priority of
+// the record being written (the handler sets it under mu).
+type prioWriter struct {
+	mu    sync.Mutex
+	level slog.Level
+	w     *syslog.Writer
+}
+
+func (p *prioWriter) Write(b []byte) (int, error) {
+	if err := levels[level(p.level)].send(p.w, strings.TrimSuffix(string(b), "\n")); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// syslogHandler tells the writer the level of the record its handler
+// formats; the formatting handler writes each record in one Write.
+type syslogHandler struct {
+	slog.Handler
+	w *prioWriter
+}
+
+func (h *syslogHandler) Handle(ctx context.Context, r slog.Record) error {
+	h.w.mu.Lock()
+	defer h.w.mu.Unlock()
+	h.w.level = r.Level
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h *syslogHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &syslogHandler{Handler: h.Handler.WithAttrs(as), w: h.w}
+}
+
+func (h *syslogHandler) WithGroup(name string) slog.Handler {
+	return &syslogHandler{Handler: h.Handler.WithGroup(name), w: h.w}
+}
+
+// Log writes a script log line (log(level, text)) when level is within
+// the debug level, with the Call-ID of the message the script runs for.
+func (s *Server) Log(m *sipmsg.Msg, level int, text string) {
 	if level > s.opts.Debug {
 		return
 	}
-	s.log.Log(context.Background(), slogLevel(level), text, "module", "script")
+	s.log.Log(module.MsgCtx(m), module.SlogLevel(level), text, "module", "script")
 }
 
 // HasRoute reports whether the script defines a block.

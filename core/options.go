@@ -94,6 +94,7 @@ type Options struct {
 	Fork        bool         // fork: spawn children (yes) or process everything in one worker (no)
 	LogStderr   bool         // log_stderror: log to stderr instead of syslog
 	LogFacility string       // log_facility: syslog facility (default LOG_DAEMON)
+	LogFormat   string       // log_format: text (default) or json
 	Listen      []ListenAddr // listen (repeatable); empty = all IPv4 interfaces
 	Aliases     []ListenAddr // alias (repeatable)
 	Port        int          // port (default 5060)
@@ -274,6 +275,14 @@ var optDefs = map[string]optDef{
 			return err
 		}
 		o.LogFacility = v.Text
+		return nil
+	}},
+	"log_format": {kind: optStr, set: func(o *Options, v OptValue) error {
+		f, err := ParseLogFormat(v.Text)
+		if err != nil {
+			return err
+		}
+		o.LogFormat = f
 		return nil
 	}},
 	"port":     intOpt(func(o *Options) *int { return &o.Port }),

@@ -100,10 +100,11 @@ type Core interface {
 	// (SER's send()).
 	SendAsIs(m *sipmsg.Msg, dst sipmsg.Dest) error
 
-	// Log writes a script log line (log(level, text)) when level is within
-	// the configured debug level. Levels are SER's: -3 alert, -2 crit,
-	// -1 err, 1 warn, 2 notice, 3 info, 4 debug.
-	Log(level int, text string)
+	// Log writes a script log line (log(level, text)) about m (its
+	// Call-ID is logged; m may be nil) when level is within the configured
+	// debug level. Levels are SER's: -3 alert, -2 crit, -1 err, 1 warn,
+	// 2 notice, 3 info, 4 debug.
+	Log(m *sipmsg.Msg, level int, text string)
 
 	// HasRoute reports whether the script defines the given block
 	// (kind Request: route[n]; Failure: failure_route[n]; OnReply:

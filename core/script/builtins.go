@@ -224,8 +224,8 @@ func compileLog(c *compiler, call *cfg.Call) (module.Handler, error) {
 		level = call.Args[0].N
 	}
 	core, s := c.core, textArg(text)
-	return func(*sipmsg.Msg) (int, error) {
-		core.Log(level, s)
+	return func(m *sipmsg.Msg) (int, error) {
+		core.Log(m, level, s)
 		return 1, nil
 	}, nil
 }
@@ -367,8 +367,8 @@ func compileForceSendSocket(c *compiler, call *cfg.Call) (module.Handler, error)
 func compileError(c *compiler, call *cfg.Call) (module.Handler, error) {
 	text := fmt.Sprintf("WARNING: do_action: error(%q, %q) not implemented yet", textArg(call.Args[0]), textArg(call.Args[1]))
 	core := c.core
-	return func(*sipmsg.Msg) (int, error) {
-		core.Log(2, text)
+	return func(m *sipmsg.Msg) (int, error) {
+		core.Log(m, 2, text)
 		return 1, nil
 	}, nil
 }
@@ -382,9 +382,9 @@ func compileExec(c *compiler, call *cfg.Call) (module.Handler, error) {
 		return nil, fmt.Errorf("empty command")
 	}
 	core := c.core
-	return func(*sipmsg.Msg) (int, error) {
+	return func(m *sipmsg.Msg) (int, error) {
 		if err := exec.Command("/bin/sh", "-c", cmd).Run(); err != nil {
-			core.Log(2, fmt.Sprintf("WARNING: exec() returned %v", err))
+			core.Log(m, 2, fmt.Sprintf("WARNING: exec() returned %v", err))
 		}
 		return 1, nil
 	}, nil

@@ -311,7 +311,7 @@ type callee struct {
 func (ce *callee) run(m *sipmsg.Msg) int {
 	v, err := ce.h(m)
 	if err != nil {
-		ce.log.Error("action failed", "func", ce.name, "pos", ce.pos.String(), "err", err)
+		ce.log.ErrorContext(module.MsgCtx(m), "action failed", "func", ce.name, "pos", ce.pos.String(), "err", err)
 		return -1
 	}
 	return v

@@ -109,7 +109,7 @@ func (c *fakeCore) SendAsIs(m *sipmsg.Msg, d sipmsg.Dest) error {
 	c.record("send " + d.String() + " " + m.URIString())
 	return nil
 }
-func (c *fakeCore) Log(level int, text string) {
+func (c *fakeCore) Log(_ *sipmsg.Msg, level int, text string) {
 	if c.quiet {
 		return
 	}

@@ -101,7 +101,7 @@ func (p *Program) Run(kind module.Route, n int, m *sipmsg.Msg) int {
 func (p *Program) runRoute(r *route, pos cfg.Pos) stmtFn {
 	return func(m *sipmsg.Msg, depth int) (int, ctl) {
 		if depth >= MaxDepth {
-			p.log.Error("route(n) nested too deep, script stopped", "route", r.n, "depth", depth, "pos", pos.String())
+			p.log.ErrorContext(module.MsgCtx(m), "route(n) nested too deep, script stopped", "route", r.n, "depth", depth, "pos", pos.String())
 			return 0, ctlStop
 		}
 		v, c := r.body(m, depth+1)

@@ -15,23 +15,25 @@ import (
 // test ends if it is still running.
 type Proc struct {
 	Cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *LockedBuffer
 	done chan struct{}
 	err  error
 }
 
-type lockedBuffer struct {
+// LockedBuffer is a bytes.Buffer safe for concurrent writers (a server's
+// log sink, a process's output).
+type LockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *LockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
@@ -42,7 +44,7 @@ func Start(t testing.TB, dir, name string, args ...string) *Proc {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
-	p := &Proc{Cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
+	p := &Proc{Cmd: cmd, out: &LockedBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)

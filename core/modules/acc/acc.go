@@ -18,14 +18,6 @@ import (
 	"ser/core/store"
 )
 
-// SER's log levels (dprint.h).
-const (
-	lErr    = -1
-	lWarn   = 1
-	lNotice = 2
-	lInfo   = 3
-)
-
 // Leading texts of SER's log lines (acc.h).
 const (
 	prefix       = "ACC: "
@@ -73,7 +65,7 @@ type Acc struct {
 // db_url, db_flag or db_missed_flag is set.
 func New() *Acc {
 	return &Acc{
-		level: lNotice, fmt: "miocfs", logFlag: 1, logMissedFlag: 2,
+		level: module.LNotice, fmt: "miocfs", logFlag: 1, logMissedFlag: 2,
 		dbFlag: 1, dbMissedFlag: 2, tableAcc: "acc", tableMissed: "missed_calls",
 		log: slog.Default().With("module", "acc"),
 	}
@@ -197,22 +189,9 @@ func (a *Acc) skipCancel(m *sipmsg.Msg) bool {
 	return m.Req.Method == sip.CANCEL && !a.reportCancels
 }
 
-// slogLevel maps a SER level onto slog the way the core's logger does.
-func slogLevel(l int) slog.Level {
-	switch {
-	case l <= lErr:
-		return slog.LevelError
-	case l == lWarn:
-		return slog.LevelWarn
-	case l <= lInfo:
-		return slog.LevelInfo
-	}
-	return slog.LevelDebug
-}
-
 // logLine writes one SER accounting line at log_level.
 func (a *Acc) logLine(lead string, ev *event) {
-	a.log.Log(context.Background(), slogLevel(a.level), formatLine(lead, a.fmt, ev))
+	a.log.Log(module.MsgCtx(ev.req), module.SlogLevel(a.level), formatLine(lead, a.fmt, ev))
 }
 
 // insert writes one accounting row; a failure is logged (SER logged

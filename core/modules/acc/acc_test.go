@@ -16,7 +16,6 @@ import (
 	"ser/core/module"
 	"ser/core/modules/internal/modtest"
 	"ser/core/modules/tm"
-	"ser/core/sipmsg"
 	"ser/core/store"
 )
 
@@ -265,14 +264,4 @@ func TestInitNeedsTMAndDB(t *testing.T) {
 	if err := Exports.Init(New(), &module.Env{}); err != nil {
 		t.Error(err)
 	}
-}
-
-func TestSlogLevel(t *testing.T) {
-	for lvl, want := range map[int]slog.Level{-3: slog.LevelError, -1: slog.LevelError, 1: slog.LevelWarn,
-		2: slog.LevelInfo, 3: slog.LevelInfo, 4: slog.LevelDebug} {
-		if got := slogLevel(lvl); got != want {
-			t.Errorf("slogLevel(%d) = %v, want %v", lvl, got, want)
-		}
-	}
-	_ = sipmsg.MaxFlag
 }

@@ -65,7 +65,7 @@ func (a *Module) authorize(m *sipmsg.Msg, realm, table string, k kind) int {
 	if realm == "" {
 		r, err := defaultRealm(m, k)
 		if err != nil {
-			a.log.Error("auth: cannot take the realm from the request", "err", err)
+			a.log.ErrorContext(module.MsgCtx(m), "auth: cannot take the realm from the request", "err", err)
 			a.reply(m, 400, "Bad Request", "")
 			return 0
 		}
@@ -76,29 +76,29 @@ func (a *Module) authorize(m *sipmsg.Msg, realm, table string, k kind) int {
 		err = c.Check()
 	}
 	if err != nil {
-		a.log.Error("auth: credentials are not filled properly", "err", err, "src", m.Rcv.Src.String())
+		a.log.ErrorContext(module.MsgCtx(m), "auth: credentials are not filled properly", "err", err, "src", m.Rcv.Src.String())
 		a.reply(m, 400, "Bad Request", "")
 		return 0
 	}
 	if c == nil {
-		a.log.Debug("auth: no credentials for realm", "realm", realm, "header", k.header())
+		a.log.DebugContext(module.MsgCtx(m), "auth: no credentials for realm", "realm", realm, "header", k.header())
 		return -1
 	}
 	log := a.log.With("username", c.Username, "realm", c.Realm, "src", m.Rcv.Src.String())
 	if a.cfg.CheckDigestURI {
 		if ruri := receivedURI(m); !digestURIMatches(c.URI, ruri) {
-			log.Warn("auth: digest uri does not match the Request-URI", "uri", c.URI, "ruri", ruri)
+			log.WarnContext(module.MsgCtx(m), "auth: digest uri does not match the Request-URI", "uri", c.URI, "ruri", ruri)
 			a.reply(m, 400, "Bad Request", "")
 			return 0
 		}
 	}
 	if !c.SupportedAlgorithm() {
-		log.Info("auth: unsupported digest algorithm", "algorithm", c.Algorithm)
+		log.InfoContext(module.MsgCtx(m), "auth: unsupported digest algorithm", "algorithm", c.Algorithm)
 		return -1
 	}
 	expires, err := CheckNonce(a.secret, c.Nonce)
 	if err != nil {
-		log.Info("auth: invalid nonce value received")
+		log.InfoContext(module.MsgCtx(m), "auth: invalid nonce value received")
 		return -1
 	}
 	now := a.now()
@@ -106,7 +106,7 @@ func (a *Module) authorize(m *sipmsg.Msg, realm, table string, k kind) int {
 	if a.guard != nil {
 		keys = keysOf(c, m.Rcv.Src, a.cfg.UseDomain)
 		if ok, why := a.guard.allow(keys, now); !ok {
-			log.Debug("auth: refused without checking the response", "why", why)
+			log.DebugContext(module.MsgCtx(m), "auth: refused without checking the response", "why", why)
 			return -1
 		}
 		defer a.guard.done(keys)
@@ -114,14 +114,14 @@ func (a *Module) authorize(m *sipmsg.Msg, realm, table string, k kind) int {
 	ha1s, rpid, err := a.ha1s(c, table)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		log.Info("auth: user not found", "table", table)
+		log.InfoContext(module.MsgCtx(m), "auth: user not found", "table", table)
 		a.failed(keys, now, log)
 		return -1
 	case errors.Is(err, errStoredHA1), errors.Is(err, errNoPlaintext):
-		log.Error("auth: refusing credentials", "err", err)
+		log.ErrorContext(module.MsgCtx(m), "auth: refusing credentials", "err", err)
 		return -1
 	case err != nil:
-		log.Error("auth: credentials lookup failed", "err", err)
+		log.ErrorContext(module.MsgCtx(m), "auth: credentials lookup failed", "err", err)
 		a.reply(m, 500, "Server Internal Error", "")
 		return 0
 	}
@@ -132,12 +132,12 @@ func (a *Module) authorize(m *sipmsg.Msg, realm, table string, k kind) int {
 		}
 	}
 	if !matched {
-		log.Info("auth: invalid password")
+		log.InfoContext(module.MsgCtx(m), "auth: invalid password")
 		a.failed(keys, now, log)
 		return -1
 	}
 	if now.After(expires) {
-		log.Debug("auth: response is OK, but nonce is stale")
+		log.DebugContext(module.MsgCtx(m), "auth: response is OK, but nonce is stale")
 		st.stale[k] = true
 		return -1
 	}
@@ -145,7 +145,7 @@ func (a *Module) authorize(m *sipmsg.Msg, realm, table string, k kind) int {
 	case c.QOP != "":
 		nc, _ := strconv.ParseUint(c.NC, 16, 32) // Check made sure it is 8 hex digits
 		if !a.nc.use(c.Nonce, uint32(nc), requestKey(m), expires, now) {
-			log.Info("auth: nonce count replayed", "nc", c.NC)
+			log.InfoContext(module.MsgCtx(m), "auth: nonce count replayed", "nc", c.NC)
 			st.stale[k] = true
 			return -1
 		}
@@ -153,7 +153,7 @@ func (a *Module) authorize(m *sipmsg.Msg, realm, table string, k kind) int {
 		// Without qop nothing but the nonce changes between requests:
 		// each nonce answers one request (and its retransmissions).
 		if !a.nc.use(c.Nonce, 0, requestKey(m), expires, now) {
-			log.Info("auth: nonce already used by another request (no qop)")
+			log.InfoContext(module.MsgCtx(m), "auth: nonce already used by another request (no qop)")
 			st.stale[k] = true
 			return -1
 		}
@@ -162,7 +162,7 @@ func (a *Module) authorize(m *sipmsg.Msg, realm, table string, k kind) int {
 		a.guard.succeed(keys)
 	}
 	st.cred, st.rpid = c, rpid
-	log.Debug("auth: authorized")
+	log.DebugContext(module.MsgCtx(m), "auth: authorized")
 	return 1
 }
 
@@ -279,7 +279,7 @@ func (a *Module) reply(m *sipmsg.Msg, code int, reason, hdr string) error {
 		err = errors.New("module not initialised")
 	}
 	if err != nil {
-		a.log.Error("auth: cannot send reply", "code", code, "err", err)
+		a.log.ErrorContext(module.MsgCtx(m), "auth: cannot send reply", "code", code, "err", err)
 	}
 	return err
 }

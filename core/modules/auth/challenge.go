@@ -48,7 +48,7 @@ func (a *Module) challenge(m *sipmsg.Msg, realm string, qop bool, k kind) int {
 	if realm == "" {
 		r, err := defaultRealm(m, k)
 		if err != nil {
-			a.log.Error("auth: cannot take the realm from the request", "err", err)
+			a.log.ErrorContext(module.MsgCtx(m), "auth: cannot take the realm from the request", "err", err)
 			if a.reply(m, 400, "Bad Request", "") != nil {
 				return -1
 			}

@@ -15,7 +15,7 @@ func (a *Module) authorized(m *sipmsg.Msg, fn string) *Credentials {
 	}
 	c := Authorized(m)
 	if c == nil && !m.Req.IsAck() && !m.Req.IsCancel() {
-		a.log.Error("auth: no authorized credentials found (error in script): call www_authorize or proxy_authorize first", "function", fn)
+		a.log.ErrorContext(module.MsgCtx(m), "auth: no authorized credentials found (error in script): call www_authorize or proxy_authorize first", "function", fn)
 	}
 	return c
 }

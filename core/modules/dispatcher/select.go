@@ -71,11 +71,11 @@ func (d *Dispatcher) Select(m *sipmsg.Msg, setID, alg int, domain bool) int {
 	}
 	s := d.tab.Load().sets[setID]
 	if s == nil || len(s.dests) == 0 {
-		d.log.Error("dispatcher: destination set not found", "set", setID)
+		d.log.ErrorContext(module.MsgCtx(m), "dispatcher: destination set not found", "set", setID)
 		return -1
 	}
 	if !domain && !d.forceDst && m.DstURI != "" {
-		d.log.Error("dispatcher: destination already set (force_dst is 0)", "dst_uri", m.DstURI)
+		d.log.ErrorContext(module.MsgCtx(m), "dispatcher: destination already set (force_dst is 0)", "dst_uri", m.DstURI)
 		return -1
 	}
 	n := len(s.dests)
@@ -90,14 +90,14 @@ func (d *Dispatcher) Select(m *sipmsg.Msg, setID, alg int, domain bool) int {
 	case AlgFromURI:
 		f := m.Req.From()
 		if f == nil {
-			d.log.Error("dispatcher: cannot hash: no From header")
+			d.log.ErrorContext(module.MsgCtx(m), "dispatcher: cannot hash: no From header")
 			return -1
 		}
 		h = uriHash(&f.Address, d.flags&FlagHashUserOnly != 0)
 	case AlgToURI:
 		t := m.Req.To()
 		if t == nil {
-			d.log.Error("dispatcher: cannot hash: no To header")
+			d.log.ErrorContext(module.MsgCtx(m), "dispatcher: cannot hash: no To header")
 			return -1
 		}
 		h = uriHash(&t.Address, d.flags&FlagHashUserOnly != 0)
@@ -117,7 +117,7 @@ func (d *Dispatcher) Select(m *sipmsg.Msg, setID, alg int, domain bool) int {
 				idx = n - 1
 				break
 			}
-			d.log.Error("dispatcher: all destinations of the set are down", "set", setID)
+			d.log.ErrorContext(module.MsgCtx(m), "dispatcher: all destinations of the set are down", "set", setID)
 			return -1
 		}
 		idx = (idx + 1) % cand

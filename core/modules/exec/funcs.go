@@ -29,7 +29,7 @@ func fixupMsg(inst any, _ *module.Env, args []module.Value) (module.Handler, err
 			body = m.Bytes()
 		}
 		if err := e.run(cmd, e.environ(m), body, nil); err != nil {
-			e.log.Error("exec: exec_msg: command failed", "cmd", cmd, "err", err)
+			e.log.ErrorContext(module.MsgCtx(m), "exec: exec_msg: command failed", "cmd", cmd, "err", err)
 			return -1, nil
 		}
 		return 1, nil
@@ -60,20 +60,20 @@ func fixupDset(param func(*sipmsg.Msg) string) func(any, *module.Env, []module.V
 			line := cmd + " " + shellQuote(param(m))
 			out := &capBuffer{max: maxOutput}
 			if err := e.run(line, e.environ(m), nil, out); err != nil {
-				e.log.Error("exec: command failed", "cmd", line, "err", err)
+				e.log.ErrorContext(module.MsgCtx(m), "exec: command failed", "cmd", line, "err", err)
 				return -1, nil
 			}
 			if out.overflow {
-				e.log.Error("exec: command printed too much", "cmd", line, "limit", maxOutput)
+				e.log.ErrorContext(module.MsgCtx(m), "exec: command printed too much", "cmd", line, "limit", maxOutput)
 				return -1, nil
 			}
 			uris, err := parseURIs(out.b.Bytes())
 			if err != nil {
-				e.log.Error("exec: bad command output", "cmd", line, "err", err)
+				e.log.ErrorContext(module.MsgCtx(m), "exec: bad command output", "cmd", line, "err", err)
 				return -1, nil
 			}
 			if err := m.SetURI(uris[0]); err != nil {
-				e.log.Error("exec: bad command output", "cmd", line, "err", err)
+				e.log.ErrorContext(module.MsgCtx(m), "exec: bad command output", "cmd", line, "err", err)
 				return -1, nil
 			}
 			m.ClearBranches()

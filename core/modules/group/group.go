@@ -199,26 +199,26 @@ func (g *Module) IsUserIn(m *sipmsg.Msg, src Source, grp string) int {
 	}
 	user, domain, err := userOf(m, src)
 	if err != nil {
-		g.log.Error("group: cannot get the user", "source", src.String(), "err", err)
+		g.log.ErrorContext(module.MsgCtx(m), "group: cannot get the user", "source", src.String(), "err", err)
 		return -1
 	}
 	if user == "" {
-		g.log.Debug("group: no user part", "source", src.String())
+		g.log.DebugContext(module.MsgCtx(m), "group: no user part", "source", src.String())
 		return -1
 	}
 	if g.db == nil {
-		g.log.Error("group: database not open")
+		g.log.ErrorContext(module.MsgCtx(m), "group: database not open")
 		return -1
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), g.dbTimeout)
 	defer cancel()
 	ok, err := g.db.InGroup(ctx, g.schema(), user, domain, grp)
 	if err != nil {
-		g.log.Error("group: membership check failed", "err", err)
+		g.log.ErrorContext(module.MsgCtx(m), "group: membership check failed", "err", err)
 		return -1
 	}
 	if !ok {
-		g.log.Debug("group: not a member", "user", user, "domain", domain, "group", grp)
+		g.log.DebugContext(module.MsgCtx(m), "group: not a member", "user", user, "domain", domain, "group", grp)
 		return -1
 	}
 	return 1

@@ -52,7 +52,7 @@ func (l *LCR) LoadGWs(m *sipmsg.Msg, caps int) int {
 	}
 	f := m.Req.From()
 	if f == nil {
-		l.log.Error("lcr: load_gws: From header field not found")
+		l.log.ErrorContext(module.MsgCtx(m), "lcr: load_gws: From header field not found")
 		return -1
 	}
 	user := m.URI().User
@@ -99,7 +99,7 @@ func (l *LCR) NextGW(m *sipmsg.Msg) int {
 		return 1
 	}
 	if err := m.SetURI(uri); err != nil {
-		l.log.Error("lcr: next_gw: cannot set the Request-URI", "uri", uri, "err", err)
+		l.log.ErrorContext(module.MsgCtx(m), "lcr: next_gw: cannot set the Request-URI", "uri", uri, "err", err)
 		return -1
 	}
 	return 1

@@ -91,7 +91,7 @@ func (m *Module) Process(msg *sipmsg.Msg, def int) int {
 	default:
 		n, err := strconv.ParseUint(strings.TrimSpace(h.Value()), 10, 31)
 		if err != nil {
-			m.log.Warn("bad Max-Forwards value", "value", h.Value())
+			m.log.WarnContext(module.MsgCtx(msg), "bad Max-Forwards value", "value", h.Value())
 			msg.SetError(400, "Bad Max-Forwards")
 			return -1
 		}

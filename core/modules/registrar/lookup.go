@@ -3,6 +3,7 @@ package registrar
 import (
 	"fmt"
 
+	"ser/core/module"
 	"ser/core/modules/usrloc"
 	"ser/core/sipmsg"
 )
@@ -29,7 +30,7 @@ func (m *Module) lookup(msg *sipmsg.Msg, d *usrloc.Domain) (int, error) {
 	case err != nil:
 		// db_mode 3 reads the database: SER's "Error while querying
 		// usrloc".
-		m.log.Error("lookup failed: usrloc database error", "table", d.Name(), "aor", aor, "err", err)
+		m.log.ErrorContext(module.MsgCtx(msg), "lookup failed: usrloc database error", "table", d.Name(), "aor", aor, "err", err)
 		return -2, nil
 	case !found:
 		return -3, nil
@@ -80,7 +81,7 @@ func (m *Module) registered(msg *sipmsg.Msg, d *usrloc.Domain) int {
 	}
 	cs, _, err := d.Lookup(aor)
 	if err != nil {
-		m.log.Error("registered failed: usrloc database error", "table", d.Name(), "aor", aor, "err", err)
+		m.log.ErrorContext(module.MsgCtx(msg), "registered failed: usrloc database error", "table", d.Name(), "aor", aor, "err", err)
 		return -1
 	}
 	if len(cs) > 0 {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"ser/core/module"
 	"ser/core/modules/usrloc"
 	"ser/core/sipmsg"
 )
@@ -32,7 +33,7 @@ func (m *Module) save(msg *sipmsg.Msg, d *usrloc.Domain, reply bool) (int, error
 		err = m.reply(msg, f, cs, now, extra)
 	}
 	if f != nil {
-		m.log.Info("REGISTER refused", "code", f.code, "error", f.info, "call-id", msg.CallID())
+		m.log.InfoContext(module.MsgCtx(msg), "REGISTER refused", "code", f.code, "error", f.info)
 		msg.SetError(f.code, f.reason())
 		if err != nil {
 			return -1, err
@@ -109,7 +110,7 @@ func (m *Module) registerBindings(msg *sipmsg.Msg, d *usrloc.Domain) ([]usrloc.C
 	case star:
 		// Contact: * with Expires: 0 removes every binding.
 		if _, err := d.RemoveAOR(aor); err != nil {
-			m.log.Error("REGISTER failed (500): usrloc could not delete the bindings", "table", d.Name(), "aor", aor, "err", err)
+			m.log.ErrorContext(module.MsgCtx(msg), "REGISTER failed (500): usrloc could not delete the bindings", "table", d.Name(), "aor", aor, "err", err)
 			return nil, now, b, errULDelete
 		}
 		return nil, now, b, nil
@@ -117,7 +118,7 @@ func (m *Module) registerBindings(msg *sipmsg.Msg, d *usrloc.Domain) ([]usrloc.C
 		// A query: report the bindings.
 		cs, _, err := d.Lookup(aor)
 		if err != nil {
-			m.log.Error("REGISTER failed (500): usrloc could not read the bindings", "table", d.Name(), "aor", aor, "err", err)
+			m.log.ErrorContext(module.MsgCtx(msg), "REGISTER failed (500): usrloc could not read the bindings", "table", d.Name(), "aor", aor, "err", err)
 			return nil, now, b, errULGet
 		}
 		return cs, now, b, nil
@@ -162,7 +163,7 @@ func (m *Module) registerBindings(msg *sipmsg.Msg, d *usrloc.Domain) ([]usrloc.C
 		}
 		return nil, now, b, fail
 	case err != nil:
-		m.log.Error("REGISTER failed (500): usrloc update failed", "table", d.Name(), "aor", aor, "err", err)
+		m.log.ErrorContext(module.MsgCtx(msg), "REGISTER failed (500): usrloc update failed", "table", d.Name(), "aor", aor, "err", err)
 		return nil, now, b, errULUpdate
 	}
 	return reported, now, b, nil

@@ -78,7 +78,7 @@ func (m *Module) looseRoute(msg *sipmsg.Msg) (*sip.Uri, int) {
 		if topMe {
 			return rs[0].Address.Clone(), m.afterLoose(msg, true, true)
 		}
-		m.log.Warn("loose_route: pre-loaded strict routing?!", "ruri", msg.URIString())
+		m.log.WarnContext(module.MsgCtx(msg), "loose_route: pre-loaded strict routing?!", "ruri", msg.URIString())
 		return nil, -1
 	}
 	var ours *sip.Uri

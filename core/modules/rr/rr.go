@@ -72,7 +72,7 @@ func fixupRecordRoute(inst any, env *module.Env, args []module.Value) (module.Ha
 	m := inst.(*Module)
 	return func(msg *sipmsg.Msg) (int, error) {
 		if err := m.RecordRoute(msg); err != nil {
-			m.log.Error("record_route failed", "err", err)
+			m.log.ErrorContext(module.MsgCtx(msg), "record_route failed", "err", err)
 			return -1, nil
 		}
 		return 1, nil
@@ -87,7 +87,7 @@ func fixupRecordRoutePreset(inst any, env *module.Env, args []module.Value) (mod
 	}
 	return func(msg *sipmsg.Msg) (int, error) {
 		if err := m.RecordRoutePreset(msg, data); err != nil {
-			m.log.Error("record_route_preset failed", "err", err)
+			m.log.ErrorContext(module.MsgCtx(msg), "record_route_preset failed", "err", err)
 			return -1, nil
 		}
 		return 1, nil

@@ -124,7 +124,7 @@ func fixupSendReply(inst any, env *module.Env, args []module.Value) (module.Hand
 	reason := args[1].String()
 	return func(msg *sipmsg.Msg) (int, error) {
 		if err := m.Reply(msg, code, reason); err != nil {
-			m.log.Warn("sl_send_reply failed", "code", code, "err", err)
+			m.log.WarnContext(module.MsgCtx(msg), "sl_send_reply failed", "code", code, "err", err)
 			return -1, nil
 		}
 		return 1, nil
@@ -135,9 +135,9 @@ func fixupReplyError(inst any, env *module.Env, args []module.Value) (module.Han
 	m := inst.(*Module)
 	return func(msg *sipmsg.Msg) (int, error) {
 		code, reason := ErrorReply(msg)
-		m.log.Error("sl_reply_error used", "code", code, "reason", reason)
+		m.log.ErrorContext(module.MsgCtx(msg), "sl_reply_error used", "code", code, "reason", reason)
 		if err := m.Reply(msg, code, reason); err != nil {
-			m.log.Warn("sl_reply_error failed", "err", err)
+			m.log.WarnContext(module.MsgCtx(msg), "sl_reply_error failed", "err", err)
 			return -1, nil
 		}
 		return 1, nil

@@ -42,7 +42,7 @@ func (t *TM) upstreamCancel(m *sipmsg.Msg) (ret int, ok bool) {
 	state(m).txn = cx
 	cx.mu.Lock()
 	if err := t.replyLocked(cx, m, 200, canceling, module.ReplyOpts{}); err != nil {
-		t.log.Warn("tm: answering CANCEL failed", "err", err)
+		t.log.WarnContext(module.MsgCtx(m), "tm: answering CANCEL failed", "err", err)
 	}
 	cx.unlock()
 
@@ -64,7 +64,7 @@ func (t *TM) cancelTxn(x *txn) {
 	if len(x.branches) == 0 {
 		if m := t.template(x); x.upstream && m != nil {
 			if err := t.replyLocked(x, m, 487, "Request Terminated", module.ReplyOpts{}); err != nil {
-				t.log.Warn("tm: answering cancelled request failed", "err", err)
+				t.log.WarnContext(module.CallIDCtx(x.callID), "tm: answering cancelled request failed", "err", err)
 			}
 		}
 		return
@@ -102,7 +102,7 @@ func (t *TM) sendCancel(x *txn, br *branch) {
 	}
 	req := buildHopRequest(br.req, "CANCEL", nil)
 	if req == nil {
-		t.log.Error("tm: cannot build CANCEL", "branch", branchID(x.hash, br.idx))
+		t.log.ErrorContext(module.CallIDCtx(x.callID), "tm: cannot build CANCEL", "branch", branchID(x.hash, br.idx))
 		return
 	}
 	tt := t.timers.Load()

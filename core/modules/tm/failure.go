@@ -61,7 +61,7 @@ func (t *TM) relayFailure(st *msgState, fm *sipmsg.Msg, nh *hop) int {
 	x := st.txn
 	st.relayed = true
 	if x.noNew || x.final != 0 {
-		t.log.Info("tm: no new branches allowed (transaction cancelled, 6xx or completed)", "id", x.TransID())
+		t.log.InfoContext(module.MsgCtx(fm), "tm: no new branches allowed (transaction cancelled, 6xx or completed)", "id", x.TransID())
 		fm.SetError(500, reasonNoBranch)
 		return -1
 	}
@@ -83,7 +83,7 @@ func (t *TM) relayFailure(st *msgState, fm *sipmsg.Msg, nh *hop) int {
 	fm.DstURI, fm.Path = "", ""
 	st.entryURI = fm.URIString()
 	if len(tgs) == 0 {
-		t.log.Error("tm: t_relay in a failure route without a new destination (use append_branch or change the R-URI)", "id", x.TransID())
+		t.log.ErrorContext(module.MsgCtx(fm), "tm: t_relay in a failure route without a new destination (use append_branch or change the R-URI)", "id", x.TransID())
 		fm.SetError(500, reasonNoBranch)
 		return -1
 	}

@@ -75,7 +75,7 @@ func fixupReply(inst any, env *module.Env, args []module.Value) (module.Handler,
 		case err == errRetransmission:
 			return 0, nil
 		case err != nil:
-			t.log.Warn("t_reply failed", "code", code, "err", err)
+			t.log.WarnContext(module.MsgCtx(m), "t_reply failed", "code", code, "err", err)
 			return -1, nil
 		}
 		return 1, nil
@@ -240,7 +240,7 @@ func (t *TM) checkedStatus(m *sipmsg.Msg) (int, bool) {
 	}
 	x := t.requestTxn(m)
 	if x == nil {
-		t.log.Error("tm: t_check_status: the request has no transaction", "call_id", m.CallID())
+		t.log.ErrorContext(module.MsgCtx(m), "tm: t_check_status: the request has no transaction")
 		return 0, false
 	}
 	x.mu.Lock()

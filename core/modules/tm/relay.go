@@ -61,7 +61,7 @@ func (t *TM) relay(m *sipmsg.Msg, nh *hop, replicate bool) int {
 	st := state(m)
 	if st.failure {
 		if replicate {
-			t.log.Error("tm: t_replicate cannot be used in a failure route")
+			t.log.ErrorContext(module.MsgCtx(m), "tm: t_replicate cannot be used in a failure route")
 			return -1
 		}
 		return t.relayFailure(st, m, nh)
@@ -114,7 +114,7 @@ func (t *TM) create(m *sipmsg.Msg, upstream bool) (*txn, int) {
 			t.retransmission(old)
 			return nil, 0
 		}
-		t.log.Error("tm: transaction hash collision; request refused", "call_id", m.CallID())
+		t.log.ErrorContext(module.MsgCtx(m), "tm: transaction hash collision; request refused")
 		m.SetError(500, reasonNoBranch)
 		return nil, -1
 	}
@@ -128,7 +128,7 @@ func (t *TM) create(m *sipmsg.Msg, upstream bool) (*txn, int) {
 	st.txn = x
 	x.onNegative, x.onReply = st.onNegative, st.onReply
 	if t.log.Enabled(context.Background(), slog.LevelDebug) {
-		t.log.Debug("tm: transaction created", "id", x.TransID(), "method", x.method, "call_id", x.callID)
+		t.log.DebugContext(module.CallIDCtx(x.callID), "tm: transaction created", "id", x.TransID(), "method", x.method)
 	}
 	return x, 1
 }
@@ -144,7 +144,7 @@ func (t *TM) abandon(x *txn, st *msgState) {
 
 // twice logs the admin guide's "one transaction per request" error.
 func (t *TM) twice(m *sipmsg.Msg) {
-	t.log.Error("tm: transaction already exists for this request — t_newtran/t_relay called twice?",
+	t.log.ErrorContext(module.MsgCtx(m), "tm: transaction already exists for this request — t_newtran/t_relay called twice?",
 		"method", m.Method(), "call_id", m.CallID())
 	m.SetError(500, reasonScript)
 }
@@ -182,7 +182,7 @@ func (t *TM) retransmission(x *txn) {
 func (t *TM) sendTrying(x *txn, m *sipmsg.Msg) {
 	resp := t.core.BuildReply(m, 100, trying, module.ReplyOpts{})
 	if err := t.sendUp(x, resp); err != nil {
-		t.log.Debug("tm: sending 100 failed", "err", err)
+		t.log.DebugContext(module.MsgCtx(m), "tm: sending 100 failed", "err", err)
 		return
 	}
 	x.status = 100
@@ -200,7 +200,7 @@ func (t *TM) relayACK(m *sipmsg.Msg, nh *hop) int {
 		return -1
 	}
 	if err := t.core.Forward(m, dst); err != nil {
-		t.log.Warn("tm: forwarding ACK failed", "dst", dst.String(), "err", err)
+		t.log.WarnContext(module.MsgCtx(m), "tm: forwarding ACK failed", "dst", dst.String(), "err", err)
 		m.SetError(477, reasonSend)
 		return -1
 	}
@@ -257,13 +257,13 @@ func (t *TM) prepare(x *txn, m *sipmsg.Msg, tgs []target, nh *hop) []*branch {
 	for _, tg := range tgs {
 		idx := len(x.branches) + len(out)
 		if idx >= MaxBranches {
-			t.log.Error("tm: too many branches", "max", MaxBranches)
+			t.log.ErrorContext(module.MsgCtx(m), "tm: too many branches", "max", MaxBranches)
 			m.SetError(500, reasonBranches)
 			break
 		}
 		dst, code, reason := t.resolveHop(tg.uri, tg.dst, nh)
 		if code != 0 {
-			t.log.Info("tm: branch not forwarded", "uri", tg.uri, "dst", tg.dst, "reason", reason)
+			t.log.InfoContext(module.MsgCtx(m), "tm: branch not forwarded", "uri", tg.uri, "dst", tg.dst, "reason", reason)
 			m.SetError(code, reason)
 			continue
 		}
@@ -318,7 +318,7 @@ func (t *TM) launch(x *txn, m *sipmsg.Msg, brs []*branch) int {
 	for _, br := range brs {
 		x.branches = append(x.branches, br)
 		if err := t.core.Send(br.dst, br.req); err != nil {
-			t.log.Warn("tm: sending branch failed", "dst", br.dst.String(), "err", err)
+			t.log.WarnContext(module.MsgCtx(m), "tm: sending branch failed", "dst", br.dst.String(), "err", err)
 			if m != nil {
 				m.SetError(477, reasonSend)
 			}

@@ -110,7 +110,7 @@ func (t *TM) provisional(x *txn, br *branch, code int, resp *sip.Response) {
 		return
 	}
 	if err := t.sendUp(x, resp); err != nil {
-		t.log.Debug("tm: relaying provisional reply failed", "err", err)
+		t.log.DebugContext(module.CallIDCtx(x.callID), "tm: relaying provisional reply failed", "err", err)
 		return
 	}
 	if code > x.status {
@@ -168,7 +168,7 @@ func (t *TM) finalReply(x *txn, br *branch, resp *sip.Response, raw []byte) {
 // relayUp sends a downstream reply (our Via removed) to the previous hop.
 func (t *TM) relayUp(x *txn, resp *sip.Response) {
 	if err := t.sendUp(x, resp); err != nil {
-		t.log.Warn("tm: relaying reply failed", "code", resp.StatusCode, "err", err)
+		t.log.WarnContext(module.CallIDCtx(x.callID), "tm: relaying reply failed", "code", resp.StatusCode, "err", err)
 		return
 	}
 	if resp.StatusCode > x.status || x.status < 200 {
@@ -292,7 +292,7 @@ func mergeChallenges(resp *sip.Response, chosen *branch, brs []*branch) {
 func (t *TM) branchTimeout(x *txn, br *branch) {
 	br.retrAt, br.frAt = 0, 0
 	if x.invite && br.status > 0 && !t.noisy && !x.local && len(x.branches) == 1 && x.onNegative == 0 {
-		t.log.Debug("tm: transaction silently released (noisy_ctimer off)", "id", x.TransID())
+		t.log.DebugContext(module.CallIDCtx(x.callID), "tm: transaction silently released (noisy_ctimer off)", "id", x.TransID())
 		br.finalCode, br.local = 408, true
 		x.noNew = true
 		x.putOnWait(t.timers.Load().Wait)

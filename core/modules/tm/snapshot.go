@@ -5,6 +5,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"ser/core/module"
 	"ser/core/sipmsg"
 )
 
@@ -69,7 +70,7 @@ func (t *TM) template(x *txn) *sipmsg.Msg {
 	}
 	m, err := x.snap.msg(x.flags)
 	if err != nil {
-		t.log.Error("tm: cannot rebuild the request", "id", x.TransID(), "err", err)
+		t.log.ErrorContext(module.CallIDCtx(x.callID), "tm: cannot rebuild the request", "id", x.TransID(), "err", err)
 		return nil
 	}
 	return m

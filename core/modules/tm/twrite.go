@@ -185,13 +185,13 @@ func fixupTWrite(name string, unix bool) func(any, *module.Env, []module.Value) 
 func (t *TM) write(name string, m *sipmsg.Msg, path string, info *twInfo, unix bool) int {
 	st := peekState(m)
 	if m.Req == nil || st == nil || st.txn == nil {
-		t.log.Error("tm: "+name+": no transaction for the request (call t_newtran first)", "call_id", m.CallID())
+		t.log.ErrorContext(module.MsgCtx(m), "tm: "+name+": no transaction for the request (call t_newtran first)")
 		return -1
 	}
 	x := st.txn
 	data, err := assembleTWrite(m, x.TransID(), info)
 	if err != nil {
-		t.log.Error("tm: "+name+": cannot assemble the request", "err", err)
+		t.log.ErrorContext(module.MsgCtx(m), "tm: "+name+": cannot assemble the request", "err", err)
 		return -1
 	}
 	if unix {
@@ -200,7 +200,7 @@ func (t *TM) write(name string, m *sipmsg.Msg, path string, info *twInfo, unix b
 		err = writeFIFO(path, data, t.txTimeout)
 	}
 	if err != nil {
-		t.log.Error("tm: "+name+" failed", "to", path, "err", err)
+		t.log.ErrorContext(module.MsgCtx(m), "tm: "+name+" failed", "to", path, "err", err)
 		return -1
 	}
 	if !st.failure && !st.reply {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"ser/core/module"
 	"ser/core/sipmsg"
 )
 
@@ -318,7 +319,7 @@ func (t *TM) onTimer(x *txn, now instant) {
 	if !x.uasUntil.IsZero() && !now.Before(x.uasUntil) {
 		x.uasUntil = 0
 		if x.final == 0 {
-			t.log.Warn("tm: transaction released without a final reply", "id", x.TransID(), "method", x.method)
+			t.log.WarnContext(module.CallIDCtx(x.callID), "tm: transaction released without a final reply", "id", x.TransID(), "method", x.method)
 			x.noNew = true
 			x.putOnWait(0)
 		}

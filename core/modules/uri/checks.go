@@ -20,7 +20,7 @@ func (u *Module) credentials(m *sipmsg.Msg, fn string) *auth.Credentials {
 	}
 	c := auth.Authorized(m)
 	if c == nil && !m.Req.IsAck() && !m.Req.IsCancel() {
-		u.log.Error("uri: no authorized credentials found (error in script): call www_authorize or proxy_authorize first", "function", fn)
+		u.log.ErrorContext(module.MsgCtx(m), "uri: no authorized credentials found (error in script): call www_authorize or proxy_authorize first", "function", fn)
 	}
 	return c
 }
@@ -67,18 +67,18 @@ func (u *Module) check(m *sipmsg.Msg, fn string, to, useTable bool) int {
 		uri = &h.Address
 	}
 	if uri == nil || uri.User == "" {
-		u.log.Error("uri: username not found in URI", "function", fn)
+		u.log.ErrorContext(module.MsgCtx(m), "uri: username not found in URI", "function", fn)
 		return -1
 	}
 	if !useTable {
 		if strings.EqualFold(uri.User, c.User) {
 			return 1
 		}
-		u.log.Debug("uri: digest username and URI username do not match", "function", fn, "username", c.User, "uri_user", uri.User)
+		u.log.DebugContext(module.MsgCtx(m), "uri: digest username and URI username do not match", "function", fn, "username", c.User, "uri_user", uri.User)
 		return -1
 	}
 	if !strings.EqualFold(uri.Host, c.Realm) {
-		u.log.Debug("uri: digest realm and URI domain do not match", "function", fn, "realm", c.Realm, "host", uri.Host)
+		u.log.DebugContext(module.MsgCtx(m), "uri: digest realm and URI domain do not match", "function", fn, "realm", c.Realm, "host", uri.Host)
 		return -1
 	}
 	cf := u.cfg
@@ -86,7 +86,7 @@ func (u *Module) check(m *sipmsg.Msg, fn string, to, useTable bool) int {
 		store.Match{Column: cf.URIDomainColumn, Value: c.Realm}, store.Match{Column: cf.URIURIUserColumn, Value: uri.User}) {
 		return 1
 	}
-	u.log.Debug("uri: From/To user is not one of the digest user's", "function", fn, "username", c.User, "uri_user", uri.User)
+	u.log.DebugContext(module.MsgCtx(m), "uri: From/To user is not one of the digest user's", "function", fn, "username", c.User, "uri_user", uri.User)
 	return -1
 }
 
@@ -151,6 +151,6 @@ func (u *Module) DoesURIExist(m *sipmsg.Msg) int {
 	if u.exists("does_uri_exist", table, match...) {
 		return 1
 	}
-	u.log.Debug("uri: user in request uri does not exist", "user", ruri.User, "host", ruri.Host)
+	u.log.DebugContext(module.MsgCtx(m), "uri: user in request uri does not exist", "user", ruri.User, "host", ruri.Host)
 	return -1
 }

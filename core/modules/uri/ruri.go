@@ -127,12 +127,12 @@ func (u *Module) Tel2SIP(m *sipmsg.Msg) int {
 	}
 	from := m.Req.From()
 	if from == nil || from.Address.Host == "" {
-		u.log.Error("uri: tel2sip: no From host")
+		u.log.ErrorContext(module.MsgCtx(m), "uri: tel2sip: no From host")
 		return -1
 	}
 	next := "sip:" + s[len("tel:"):] + "@" + from.Address.Host + ";user=phone"
 	if err := m.SetURI(next); err != nil {
-		u.log.Error("uri: tel2sip: new Request-URI does not parse", "uri", next, "err", err)
+		u.log.ErrorContext(module.MsgCtx(m), "uri: tel2sip: new Request-URI does not parse", "uri", next, "err", err)
 		return -1
 	}
 	return 1

@@ -359,7 +359,7 @@ func (c *Core) forward(m *sipmsg.Msg, dst sipmsg.Dest, asIs bool) error {
 }
 
 // Log records a script log line.
-func (c *Core) Log(level int, text string) {
+func (c *Core) Log(_ *sipmsg.Msg, level int, text string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.logs = append(c.logs, LogLine{Level: level, Text: text})
