@@ -23,6 +23,8 @@ loadmodule "modules/uri/uri.so"
 loadmodule "modules/uri_db/uri_db.so"
 
 modparam("auth", "secret", "0.9-names")
+modparam("auth", "rpid_prefix", "<sip:")
+modparam("auth", "rpid_suffix", "@foo.bar>;party=calling")
 modparam("auth_db", "db_url", "%[1]s")
 modparam("auth_db", "calculate_ha1", 1)
 modparam("group", "db_url", "%[1]s")
@@ -59,6 +61,7 @@ route {
 		break;
 	};
 	consume_credentials();
+	append_rpid_hf();
 	tel2sip();
 	if (!uri_param("user", "phone")) {
 		add_uri_param("user=phone");
@@ -71,8 +74,9 @@ route {
 // TestSER09ModuleNames runs a SER 0.9 config over real SIP: does_uri_exist
 // (uri table), proxy_authorize from auth_db with auth's secret and
 // challenge, check_from with an alias from the uri table, group's
-// is_user_in, uri's is_user, has_totag, tel2sip and uri_param, and
-// consume_credentials before relaying to a gateway.
+// is_user_in, uri's is_user, has_totag, tel2sip and uri_param,
+// consume_credentials and append_rpid_hf (the subscriber's rpid column)
+// before relaying to a gateway.
 func TestSER09ModuleNames(t *testing.T) {
 	db := authDB(t)
 	ctx := context.Background()
@@ -81,6 +85,9 @@ func TestSER09ModuleNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := st.AddURI(ctx, "alice", "foo.bar", "0431"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetRPID(ctx, "alice", "foo.bar", "+4940555"); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
@@ -135,6 +142,9 @@ func TestSER09ModuleNames(t *testing.T) {
 	}
 	if header(got, "Proxy-Authorization") != "" {
 		t.Errorf("credentials not consumed:\n%s", got)
+	}
+	if rpid := header(got, "Remote-Party-ID"); rpid != "<sip:+4940555@foo.bar>;party=calling" {
+		t.Errorf("Remote-Party-ID %q (append_rpid_hf with alice's rpid column)", rpid)
 	}
 	gw.send(from, replyTo(got, "486 Busy Here", "tag=gw"))
 	r, _ = caller.recvFor("486")
