@@ -69,7 +69,9 @@ func Start(exec xmlrpc.Executor, o Options) (*Frontend, error) {
 		return nil, fmt.Errorf("frontend: %w", err)
 	}
 	hosts := o.Hosts
-	if h, _, err := net.SplitHostPort(o.Listen); err == nil && h != "" {
+	if h, _, err := net.SplitHostPort(o.Listen); err == nil && h != "" && net.ParseIP(h) == nil {
+		// A host name; an address (0.0.0.0 too) is covered by the check
+		// of the address a client connected to.
 		hosts = append(hosts[:len(hosts):len(hosts)], h)
 	}
 	xo := xmlrpc.Options{Allow: allow, Hosts: hosts, CertFile: o.CertFile, KeyFile: o.KeyFile, Logger: o.Log}
