@@ -262,6 +262,13 @@ type Const struct {
 	Value Value
 }
 
+// StmtExpr is a block or an if statement used as a condition, which SER
+// 0.9's grammar allowed (exp_stm): if ({ a(); b(); }) … — its value is the
+// value of the statement (of the last action it executed).
+type StmtExpr struct {
+	Stmt Stmt // *Block or *If
+}
+
 // Position returns the position of '!'.
 func (e *Not) Position() Pos { return e.Pos }
 
@@ -274,11 +281,15 @@ func (e *Compare) Position() Pos { return e.Pos }
 // Position returns the position of the number.
 func (e *Const) Position() Pos { return e.Value.Pos }
 
-func (*Not) exprNode()     {}
-func (*Logic) exprNode()   {}
-func (*Compare) exprNode() {}
-func (*Call) exprNode()    {}
-func (*Const) exprNode()   {}
+// Position returns the position of the statement.
+func (e *StmtExpr) Position() Pos { return e.Stmt.Position() }
+
+func (*Not) exprNode()      {}
+func (*Logic) exprNode()    {}
+func (*Compare) exprNode()  {}
+func (*Call) exprNode()     {}
+func (*Const) exprNode()    {}
+func (*StmtExpr) exprNode() {}
 
 // operands are the left-hand sides a comparison may have.
 var operands = map[string]bool{

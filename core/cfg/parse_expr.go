@@ -64,7 +64,8 @@ func (p *parser) parseNot() Expr {
 // call or a number.
 //
 //	Primary = "(" Expr ")" | Operand CmpOp Value
-//	        | "myself" ( "==" | "!=" ) Operand | Call | number .
+//	        | "myself" ( "==" | "!=" ) Operand | Call | number
+//	        | Block | If .                       // SER 0.9's exp_stm
 //	Operand = "method" | "uri" | "status" | "from_uri" | "to_uri" | "src_ip"
 //	        | "dst_ip" | "src_port" | "dst_port" | "proto" | "af"
 //	        | "msg:len" | "uri:host" | "uri:port" .
@@ -88,6 +89,8 @@ func (p *parser) parsePrimary() Expr {
 	case tNumber:
 		p.next()
 		return &Const{Value: value(t)}
+	case tLBrace:
+		return &StmtExpr{Stmt: p.parseBlock()}
 	case tIdent, tWord:
 		_, isCmp := cmpOps[p.peekN(1).kind]
 		if IsOperand(t.text) && isCmp {
@@ -105,6 +108,13 @@ func (p *parser) parsePrimary() Expr {
 			n := p.peekN(1)
 			p.unexpected(n, "'%s' needs a comparison operator (==, !=, =~, …), found %s", t.text, n.describe())
 			return nil
+		}
+		if t.kind == tIdent && t.text == "if" {
+			s := p.parseIf()
+			if s == nil {
+				return nil
+			}
+			return &StmtExpr{Stmt: s}
 		}
 		if t.kind == tIdent {
 			c := p.parseCall()

@@ -181,6 +181,8 @@ func (p *printer) expr(e Expr, min int) {
 		p.call(e)
 	case *Const:
 		p.b.WriteString(e.Value.Text)
+	case *StmtExpr:
+		p.stmt(e.Stmt, 0)
 	}
 }
 
@@ -229,3 +231,6 @@ func (e *Compare) String() string { return exprString(e) }
 
 // String returns the number.
 func (e *Const) String() string { return e.Value.Text }
+
+// String returns the statement as source.
+func (e *StmtExpr) String() string { return exprString(e) }

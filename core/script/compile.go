@@ -125,6 +125,8 @@ func routeCalls(s cfg.Node, out *[]*cfg.Call) {
 		}
 	case *cfg.Not:
 		routeCalls(s.X, out)
+	case *cfg.StmtExpr:
+		routeCalls(s.Stmt, out)
 	case *cfg.Logic:
 		routeCalls(s.X, out)
 		routeCalls(s.Y, out)

@@ -40,6 +40,21 @@ func (c *compiler) cond(e cfg.Expr) condFn {
 		return func(*sipmsg.Msg, int) int { return v }
 	case *cfg.Call:
 		return c.callCond(e)
+	case *cfg.StmtExpr:
+		// SER 0.9's exp_stm: the statement's value; drop (or a call
+		// that returned 0) stops the script, break and return leave
+		// only the condition with their value.
+		fn := c.stmt(e.Stmt)
+		if fn == nil {
+			return condFalse
+		}
+		return func(m *sipmsg.Msg, depth int) int {
+			v, next := fn(m, depth)
+			if next == ctlStop {
+				return 0
+			}
+			return v
+		}
 	case *cfg.Compare:
 		if fn := c.compare(e); fn != nil {
 			return fn

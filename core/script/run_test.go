@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"ser/core/cfg"
 	"ser/core/module"
 	"ser/core/sipmsg"
 )
@@ -505,5 +506,29 @@ func TestSER09Builtins(t *testing.T) {
 		if _, _, errs := buildErrs(t, testHead+"route { "+bad+" }", core); len(errs) == 0 {
 			t.Errorf("%s accepted", bad)
 		}
+	}
+}
+
+// TestStatementAsCondition: SER 0.9's grammar let a block or an if be a
+// condition (exp_stm); its value is the value of its last action.
+func TestStatementAsCondition(t *testing.T) {
+	core := newFakeCore()
+	p, ms := build(t, testHead+`route {
+	if ({ rec("a"); ret(-1); }) rec("block true"); else rec("block false");
+	if ({ ret(1); }) rec("block true");
+	if (if (method=="INVITE") ret(-1); else ret(1);) rec("if true"); else rec("if false");
+	if (!{ ret(-1); } && if (1) { rec("b"); }) rec("combined");
+}`, core)
+	m := request(t, "INVITE", "sip:bob@ser.test")
+	p.Run(module.Request, 0, m)
+	if got := strings.Join(trace(ms), "|"); got != "a|ret -1|block false|ret 1|block true|ret -1|if false|ret -1|b|combined" {
+		t.Errorf("trace %q", got)
+	}
+	f, errs := cfg.Parse("t.cfg", []byte(`route { if ({ a(); }) b(); if (if (c()) d();) e(); }`))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if again, errs := cfg.Parse("t.cfg", []byte(f.String())); len(errs) > 0 || again.String() != f.String() {
+		t.Errorf("round trip:\n%s\n%v", f.String(), errs)
 	}
 }
