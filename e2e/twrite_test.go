@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -111,4 +112,62 @@ func TestTWriteThroughSer(t *testing.T) {
 	}
 	answer(lines, "200", "Delivered")
 	caller.recvFor("200 Delivered")
+}
+
+// serial183Cfg is SER 0.9.6's examples/serial_183.cfg logic with the
+// destinations as test UAs: on failure try the alternate destination, but
+// once the primary rang, t_on_failure("0") in the onreply route disarms
+// that; t_check_status picks the cases.
+const serial183Cfg = `
+loadmodule "sl.so"
+loadmodule "tm.so"
+route {
+	if (method=="INVITE") {
+		rewriteuri("sip:xxx@PRIMARY");
+		t_on_failure("1");
+		t_on_reply("1");
+	};
+	t_relay();
+}
+failure_route[1] {
+	if (t_check_status("486|408")) {
+		append_branch("sip:yyy@ALTERNATE");
+		t_relay();
+	};
+}
+onreply_route[1] {
+	if (status=~"18[0-9]" && t_check_status("^18")) {
+		t_on_failure("0");
+	};
+}
+`
+
+// TestSerial183ThroughSer: a primary that answers 486 at once makes the
+// failure route try the alternate; a primary that rang first has its 486
+// relayed to the caller.
+func TestSerial183ThroughSer(t *testing.T) {
+	for _, rings := range []bool{false, true} {
+		t.Run(fmt.Sprintf("rings=%v", rings), func(t *testing.T) {
+			caller, primary, alternate := newUA(t), newUA(t), newUA(t)
+			srv := startSer(t, strings.NewReplacer("PRIMARY", primary.hostport(), "ALTERNATE", alternate.hostport()).Replace(serial183Cfg))
+			caller.send(srv.udpAddr(), inviteTo(caller, srv, "bob", "z9hG4bKs183", fmt.Sprintf("s183-%v", rings)))
+			req, from := primary.recvFor("INVITE")
+			if rings {
+				primary.send(from, replyTo(req, "183 Session Progress", "tag=p1"))
+				caller.recvFor("183 Session Progress")
+			}
+			primary.send(from, replyTo(req, "486 Busy Here", "tag=p1"))
+			if rings {
+				caller.recvFor("486 Busy Here")
+				alternate.silent(300 * time.Millisecond)
+				return
+			}
+			areq, afrom := alternate.recvFor("INVITE")
+			if !strings.HasPrefix(firstLine(areq), "INVITE sip:yyy@") {
+				t.Fatalf("alternate got %s", firstLine(areq))
+			}
+			alternate.send(afrom, replyTo(areq, "200 OK", "tag=a1"))
+			caller.recvFor("200 OK")
+		})
+	}
 }
