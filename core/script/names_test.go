@@ -4,7 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"ser/core/cfg"
 	"ser/core/module"
+	"ser/core/rpc"
 	"ser/core/sipmsg"
 )
 
@@ -155,4 +157,52 @@ func TestRegisterRefusesAmbiguousNames(t *testing.T) {
 		Also: []module.Table{{Name: "tlegacy", Funcs: []module.Func{{Name: "challenge", Routes: module.Request,
 			Fixup: func(any, *module.Env, []module.Value) (module.Handler, error) { return nil, nil }}}}},
 	})
+}
+
+// TestAuth08InReplyRoute: SER 0.8 had no per-block rules, so its auth's
+// group and URI checks compile in a reply_route; SER 0.9's group does
+// not allow is_user_in in an onreply_route.
+func TestAuth08InReplyRoute(t *testing.T) {
+	src := `loadmodule "modules/sl/sl.so"
+loadmodule "modules/tm/tm.so"
+loadmodule "modules/auth/auth.so"
+route { t_on_negative("1"); t_relay(); }
+reply_route[1] {
+	if (is_user_in("Request-URI", "free-pstn") && check_to()) {
+		append_branch("sip:free@example.com");
+	};
+}`
+	compile := func(src string) cfg.ErrorList {
+		f, errs := cfg.Parse("t.cfg", []byte(src))
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		ms, errs := LoadModules(f)
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		defer ms.Stop()
+		core, reg := newFakeCore(), rpc.NewRegistry()
+		newEnv := func(name string) *module.Env {
+			return &module.Env{Log: quietLog.With("module", name), Core: core, RPC: reg}
+		}
+		if err := ms.Init(newEnv); err != nil {
+			t.Fatal(err)
+		}
+		_, errs = Compile(f, ms, core, newEnv)
+		return errs
+	}
+	if errs := compile(src); len(errs) > 0 {
+		t.Errorf("0.8 config: %v", errs)
+	}
+	// SER 0.9: group's is_user_in is for route and failure_route, not
+	// onreply_route.
+	src09 := `loadmodule "modules/sl/sl.so"
+loadmodule "modules/tm/tm.so"
+loadmodule "modules/group/group.so"
+route { t_on_reply("1"); t_relay(); }
+onreply_route[1] { if (is_user_in("From", "x")) { log("x"); }; }`
+	if errs := compile(src09); len(errs) != 1 || !strings.Contains(errs[0].Error(), "is_user_in") {
+		t.Errorf("0.9 is_user_in in onreply_route: %v", errs)
+	}
 }

@@ -86,11 +86,15 @@ func TestSERPlacement(t *testing.T) {
 	}
 }
 
-// allFuncs lists the functions of every table loaded under a name.
+// allFuncs lists the functions of every SER 0.9 table loaded under a
+// name: the fallback tables are SER 0.8's (module.Table.Fallback), which
+// had no block restriction.
 func allFuncs(n *module.Name) []module.Func {
 	var fs []module.Func
 	for _, p := range n.Parts {
-		fs = append(fs, p.Funcs...)
+		if !p.Fallback {
+			fs = append(fs, p.Funcs...)
+		}
 	}
 	return fs
 }

@@ -19,5 +19,6 @@ import (
 	_ "ser/core/modules/sl"
 	_ "ser/core/modules/textops"
 	_ "ser/core/modules/tm"
+	_ "ser/core/modules/uri"
 	_ "ser/core/modules/usrloc"
 )

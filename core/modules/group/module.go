@@ -37,9 +37,10 @@ var Exports = &module.Exports{
 			{Name: "group_user_column", Kind: module.Str, Set: module.IdentParam("column", func(m *Module, s string) { m.cfg.UserColumn = s })},
 			{Name: "group_group_column", Kind: module.Str, Set: module.IdentParam("column", func(m *Module, s string) { m.cfg.GroupColumn = s })},
 		},
+		// SER 0.8 had no per-block rules: reply_route too.
 		Funcs: []module.Func{
-			{Name: "is_user_in", MinArgs: 2, MaxArgs: 2, Routes: module.Request, Fixup: fixupIsUserIn(true)},
-			{Name: "is_in_group", MinArgs: 1, MaxArgs: 1, Routes: module.Request, Fixup: fixupIsInGroup},
+			{Name: "is_user_in", MinArgs: 2, MaxArgs: 2, Routes: module.Request | module.Failure, Fixup: fixupIsUserIn(true)},
+			{Name: "is_in_group", MinArgs: 1, MaxArgs: 1, Routes: module.Request | module.Failure, Fixup: fixupIsInGroup},
 		},
 	}},
 	New:  func() any { return New() },

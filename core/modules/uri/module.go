@@ -47,10 +47,11 @@ var Exports = &module.Exports{
 		{
 			Name:     "auth",
 			Fallback: true,
+			// SER 0.8 had no per-block rules: reply_route too.
 			Funcs: []module.Func{
-				{Name: "check_to", Routes: module.Request, Fixup: fixupCheck(true, true)},
-				{Name: "check_from", Routes: module.Request, Fixup: fixupCheck(false, true)},
-				{Name: "is_user", MinArgs: 1, MaxArgs: 1, Routes: module.Request, Fixup: fixupIsUser(true)},
+				{Name: "check_to", Routes: module.Request | module.Failure, Fixup: fixupCheck(true, true)},
+				{Name: "check_from", Routes: module.Request | module.Failure, Fixup: fixupCheck(false, true)},
+				{Name: "is_user", MinArgs: 1, MaxArgs: 1, Routes: module.Request | module.Failure, Fixup: fixupIsUser(true)},
 			},
 		},
 	},
