@@ -85,6 +85,7 @@ func (s *Server) RequestBytes(m *sipmsg.Msg, sock *sipmsg.Socket, branch string)
 // than it came in on gets its two Record-Route headers here, where the
 // outgoing socket is known (sipmsg.RecordRoute).
 func (s *Server) withVia(m *sipmsg.Msg, sock *sipmsg.Socket, branch string) []byte {
+	sock = m.AdvertisedSocket(sock) // set_advertised_address/port
 	req := m.Req
 	orig := req.Via()
 	recv := orig.Clone()

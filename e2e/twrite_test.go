@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -169,5 +170,39 @@ func TestSerial183ThroughSer(t *testing.T) {
 			alternate.send(afrom, replyTo(areq, "200 OK", "tag=a1"))
 			caller.recvFor("200 OK")
 		})
+	}
+}
+
+// TestSetAdvertisedThroughSer: set_advertised_address/port change our Via
+// of the requests forwarded for that message only (statelessly and through
+// tm), as SER 0.9's did.
+func TestSetAdvertisedThroughSer(t *testing.T) {
+	caller, callee := newUA(t), newUA(t)
+	srv := startSer(t, strings.NewReplacer("CALLEEHOST", "127.0.0.1", "CALLEEPORT", strconv.Itoa(callee.port), "CALLEE", callee.hostport()).Replace(`
+loadmodule "tm.so"
+route {
+	if (method=="MESSAGE") {
+		set_advertised_address("sip.example.com");
+		set_advertised_port(5999);
+		forward("CALLEEHOST", CALLEEPORT);
+		break;
+	};
+	if (method=="OPTIONS") { set_advertised_address(192.0.2.7); };
+	rewritehostport("CALLEE");
+	t_relay();
+}
+`))
+	for _, tc := range []struct{ method, via string }{
+		{"MESSAGE", "SIP/2.0/UDP sip.example.com:5999;branch="},
+		{"OPTIONS", fmt.Sprintf("SIP/2.0/UDP 192.0.2.7:%d;branch=", srv.port)},
+		{"INFO", fmt.Sprintf("SIP/2.0/UDP 127.0.0.1:%d;branch=", srv.port)},
+	} {
+		req := strings.NewReplacer("INVITE sip", tc.method+" sip", "CSeq: 1 INVITE", "CSeq: 1 "+tc.method).
+			Replace(inviteTo(caller, srv, "bob", "z9hG4bKadv"+tc.method, "adv-"+tc.method))
+		caller.send(srv.udpAddr(), req)
+		got, _ := callee.recvFor(tc.method)
+		if via := headers(got, "Via"); len(via) == 0 || !strings.HasPrefix(via[0], tc.via) {
+			t.Errorf("%s: top Via %q, want %s…", tc.method, via, tc.via)
+		}
 	}
 }

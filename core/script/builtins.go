@@ -56,6 +56,8 @@ func init() {
 	add(&builtin{0, 2, uri, compileAppendBranch}, "append_branch")
 	add(&builtin{1, 1, uri, compileForceSendSocket}, "force_send_socket")
 	add(&builtin{2, 2, module.Any, compileError}, "error")
+	add(&builtin{1, 1, uri, compileSetAdvAddress}, "set_advertised_address")
+	add(&builtin{1, 1, uri, compileSetAdvPort}, "set_advertised_port")
 	add(&builtin{1, 1, module.Any, compileExec}, "exec")
 	add(&builtin{1, 1, module.Any, nil}, "route") // compiled by routeCall
 }
@@ -358,6 +360,32 @@ func compileForceSendSocket(c *compiler, call *cfg.Call) (module.Handler, error)
 	}
 	return func(m *sipmsg.Msg) (int, error) {
 		m.ForceSocket = sock
+		return 1, nil
+	}, nil
+}
+
+// compileSetAdvAddress compiles set_advertised_address(addr): the requests
+// forwarded for this message name addr in our Via instead of the sending
+// socket's address (SER 0.9; an IP address or a host name).
+func compileSetAdvAddress(c *compiler, call *cfg.Call) (module.Handler, error) {
+	host, err := hostArg(call.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	return func(m *sipmsg.Msg) (int, error) {
+		m.SetAdvertisedAddress(host)
+		return 1, nil
+	}, nil
+}
+
+// compileSetAdvPort compiles set_advertised_port(port).
+func compileSetAdvPort(c *compiler, call *cfg.Call) (module.Handler, error) {
+	port, err := intArg(call.Args[0])
+	if err != nil || port < 1 || port > 65535 {
+		return nil, fmt.Errorf("port number expected, found %s", call.Args[0])
+	}
+	return func(m *sipmsg.Msg) (int, error) {
+		m.SetAdvertisedPort(port)
 		return 1, nil
 	}, nil
 }
