@@ -366,7 +366,7 @@ Content-Length: 0
 		t.Fatalf("callee got %d Record-Route headers, want 2:\n%s", len(rrs), inv.text)
 	}
 	for i, w := range want {
-		if !strings.Contains(rrs[i], w) || !strings.Contains(rrs[i], ";r2=on") {
+		if !strings.Contains(rrs[i], w+";r2=on") {
 			t.Errorf("Record-Route %d = %s, want %s with ;r2=on", i, rrs[i], w)
 		}
 	}
@@ -394,7 +394,7 @@ Content-Length: 0
 
 // routeTo is the address part ser writes for its socket at ap.
 func routeTo(ap netip.AddrPort, proto sipmsg.Proto) string {
-	s := "@" + ap.String()
+	s := ap.String()
 	if proto == sipmsg.ProtoTCP {
 		s += ";transport=tcp"
 	}

@@ -255,7 +255,7 @@ Content-Length: 0
 		t.Fatalf("record_route returned %d", ret)
 	}
 	rr := invite.Req.RecordRoute().Value()
-	if rr != "<sip:bob@127.0.0.1;ftag=1928301774;lr>" {
+	if rr != "<sip:127.0.0.1;ftag=1928301774;lr>" {
 		t.Fatalf("Record-Route = %s", rr)
 	}
 

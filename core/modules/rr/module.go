@@ -11,6 +11,7 @@ var Exports = &module.Exports{
 		{Name: "enable_full_lr", Kind: module.Int, Set: setFullLR},
 		{Name: "append_fromtag", Kind: module.Int, Set: setAppendFromTag},
 		{Name: "enable_double_rr", Kind: module.Int, Set: setDoubleRR},
+		{Name: "add_username", Kind: module.Int, Set: setAddUsername},
 	},
 	Funcs: []module.Func{
 		{Name: "record_route", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: fixupRecordRoute},

@@ -44,27 +44,27 @@ func TestRecordRoute(t *testing.T) {
 	}{
 		{
 			name: "udp",
-			want: []string{"Record-Route: <sip:bob@127.0.0.1;ftag=1928301774;lr>"},
+			want: []string{"Record-Route: <sip:127.0.0.1;ftag=1928301774;lr>"},
 		},
 		{
 			name: "tcp adds transport",
 			opts: []modtest.Option{modtest.OverTCP()},
-			want: []string{"Record-Route: <sip:bob@127.0.0.1;transport=tcp;ftag=1928301774;lr>"},
+			want: []string{"Record-Route: <sip:127.0.0.1;transport=tcp;ftag=1928301774;lr>"},
 		},
 		{
 			name:   "enable_full_lr",
 			params: map[string]any{"enable_full_lr": 1},
-			want:   []string{"Record-Route: <sip:bob@127.0.0.1;ftag=1928301774;lr=on>"},
+			want:   []string{"Record-Route: <sip:127.0.0.1;ftag=1928301774;lr=on>"},
 		},
 		{
 			name:   "append_fromtag off",
 			params: map[string]any{"append_fromtag": 0},
-			want:   []string{"Record-Route: <sip:bob@127.0.0.1;lr>"},
+			want:   []string{"Record-Route: <sip:127.0.0.1;lr>"},
 		},
 		{
 			name: "no from tag",
 			req:  modtest.Request{From: "<sip:alice@example.com>"},
-			want: []string{"Record-Route: <sip:bob@127.0.0.1;lr>"},
+			want: []string{"Record-Route: <sip:127.0.0.1;lr>"},
 		},
 		{
 			name: "no user in request uri",
@@ -72,13 +72,20 @@ func TestRecordRoute(t *testing.T) {
 			want: []string{"Record-Route: <sip:127.0.0.1;ftag=1928301774;lr>"},
 		},
 		{
+			name:   "add_username",
+			params: map[string]any{"add_username": 1},
+			want:   []string{"Record-Route: <sip:bob@127.0.0.1;ftag=1928301774;lr>"},
+		},
+		{
 			name:    "user from rewritten uri when the original has none",
+			params:  map[string]any{"add_username": 1},
 			req:     modtest.Request{URI: "sip:example.com"},
 			rewrite: "sip:carol@192.0.2.30",
 			want:    []string{"Record-Route: <sip:carol@127.0.0.1;ftag=1928301774;lr>"},
 		},
 		{
 			name:    "original user wins over rewritten",
+			params:  map[string]any{"add_username": 1},
 			rewrite: "sip:carol@192.0.2.30",
 			want:    []string{"Record-Route: <sip:bob@127.0.0.1;ftag=1928301774;lr>"},
 		},
@@ -86,14 +93,14 @@ func TestRecordRoute(t *testing.T) {
 			name: "goes on top of existing record-routes",
 			req:  modtest.Request{Headers: []string{"Record-Route: <sip:p1.example.com;lr>"}},
 			want: []string{
-				"Record-Route: <sip:bob@127.0.0.1;ftag=1928301774;lr>",
+				"Record-Route: <sip:127.0.0.1;ftag=1928301774;lr>",
 				"Record-Route: <sip:p1.example.com;lr>",
 			},
 		},
 		{
 			name: "ipv6 socket",
 			opts: []modtest.Option{modtest.On(v6)},
-			want: []string{"Record-Route: <sip:bob@[2001:db8::1];ftag=1928301774;lr>"},
+			want: []string{"Record-Route: <sip:[2001:db8::1];ftag=1928301774;lr>"},
 		},
 	}
 	for _, tc := range tests {
@@ -186,6 +193,7 @@ func TestParams(t *testing.T) {
 		{name: "double rr off", params: map[string]any{"enable_double_rr": 0}},
 		{name: "double rr on", params: map[string]any{"enable_double_rr": 1}},
 		{name: "double rr not a number", params: map[string]any{"enable_double_rr": "x"}, wantErr: true},
+		{name: "add_username", params: map[string]any{"add_username": 1}},
 		{name: "not a number", params: map[string]any{"enable_full_lr": "maybe"}, wantErr: true},
 	}
 	for _, tc := range tests {
@@ -213,25 +221,25 @@ func TestDoubleRecordRoute(t *testing.T) {
 		want   []string
 	}{
 		{name: "same socket", out: modtest.UDPSocket,
-			want: []string{"Record-Route: <sip:bob@127.0.0.1;ftag=1928301774;lr>"}},
+			want: []string{"Record-Route: <sip:127.0.0.1;ftag=1928301774;lr>"}},
 		{name: "udp in, tcp out", out: modtest.TCPSocket, want: []string{
-			"Record-Route: <sip:bob@127.0.0.1;transport=tcp;r2=on;ftag=1928301774;lr>",
-			"Record-Route: <sip:bob@127.0.0.1;r2=on;ftag=1928301774;lr>",
+			"Record-Route: <sip:127.0.0.1;transport=tcp;r2=on;ftag=1928301774;lr>",
+			"Record-Route: <sip:127.0.0.1;r2=on;ftag=1928301774;lr>",
 		}},
 		{name: "tcp in, udp out", opts: []modtest.Option{modtest.OverTCP()}, out: modtest.UDPSocket, want: []string{
-			"Record-Route: <sip:bob@127.0.0.1;r2=on;ftag=1928301774;lr>",
-			"Record-Route: <sip:bob@127.0.0.1;transport=tcp;r2=on;ftag=1928301774;lr>",
+			"Record-Route: <sip:127.0.0.1;r2=on;ftag=1928301774;lr>",
+			"Record-Route: <sip:127.0.0.1;transport=tcp;r2=on;ftag=1928301774;lr>",
 		}},
 		{name: "ipv4 in, ipv6 out", out: v6, params: map[string]any{"enable_full_lr": 1}, want: []string{
-			"Record-Route: <sip:bob@[::1]:5070;r2=on;ftag=1928301774;lr=on>",
-			"Record-Route: <sip:bob@127.0.0.1;r2=on;ftag=1928301774;lr=on>",
+			"Record-Route: <sip:[::1]:5070;r2=on;ftag=1928301774;lr=on>",
+			"Record-Route: <sip:127.0.0.1;r2=on;ftag=1928301774;lr=on>",
 		}},
 		{name: "another port", out: other, want: []string{
-			"Record-Route: <sip:bob@127.0.0.1:5080;r2=on;ftag=1928301774;lr>",
-			"Record-Route: <sip:bob@127.0.0.1;r2=on;ftag=1928301774;lr>",
+			"Record-Route: <sip:127.0.0.1:5080;r2=on;ftag=1928301774;lr>",
+			"Record-Route: <sip:127.0.0.1;r2=on;ftag=1928301774;lr>",
 		}},
 		{name: "double rr off", params: map[string]any{"enable_double_rr": 0}, out: modtest.TCPSocket,
-			want: []string{"Record-Route: <sip:bob@127.0.0.1;ftag=1928301774;lr>"}},
+			want: []string{"Record-Route: <sip:127.0.0.1;ftag=1928301774;lr>"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -23,6 +23,9 @@ type Module struct {
 	// AppendFromTag adds ";ftag=<From tag>" to Record-Route
 	// (append_fromtag, default on).
 	AppendFromTag bool
+	// AddUsername puts the Request-URI's user part into record_route()'s
+	// Record-Route URI (add_username; off by default, as in SER 0.9).
+	AddUsername bool
 	// DoubleRR is enable_double_rr (default on, as SER): a request that
 	// leaves through another socket than it came in on gets two
 	// Record-Route headers marked ";r2=on", and loose_route removes both.
@@ -51,6 +54,11 @@ func setFullLR(inst any, v module.Value) (err error) {
 
 func setAppendFromTag(inst any, v module.Value) (err error) {
 	inst.(*Module).AppendFromTag, err = boolParam("append_fromtag", v)
+	return err
+}
+
+func setAddUsername(inst any, v module.Value) (err error) {
+	inst.(*Module).AddUsername, err = boolParam("add_username", v)
 	return err
 }
 
@@ -97,8 +105,8 @@ func fixupRecordRoutePreset(inst any, env *module.Env, args []module.Value) (mod
 // RecordRoute inserts this proxy's Record-Route header in front of the
 // request's others: <sip:[user@]addr[:port][;transport=tcp][;ftag=tag];lr>
 // with the address of the socket the request arrived on (sipmsg.RouteAddr),
-// the user part of the Request-URI (SER's get_username) and the From tag
-// when append_fromtag is on. With enable_double_rr the core turns it into
+// the user part of the Request-URI (SER's get_username) when add_username
+// is on and the From tag when append_fromtag is on. With enable_double_rr the core turns it into
 // two headers when the request leaves through another socket
 // (sipmsg.RecordRoute). It refuses a second call for the same message.
 func (m *Module) RecordRoute(msg *sipmsg.Msg) error {
@@ -112,7 +120,7 @@ func (m *Module) RecordRoute(msg *sipmsg.Msg) error {
 	if sock == nil {
 		return fmt.Errorf("rr: record_route: unknown receiving socket")
 	}
-	prefix, suffix := m.affixes(msg)
+	prefix, suffix := m.affixes(msg, m.AddUsername)
 	uri, err := insert(msg, prefix, sipmsg.RouteAddr(sock, msg.Rcv.Proto), suffix)
 	if err != nil {
 		return err
@@ -123,20 +131,21 @@ func (m *Module) RecordRoute(msg *sipmsg.Msg) error {
 
 // RecordRoutePreset inserts "Record-Route: <sip:[user@]data[;ftag=tag];lr>"
 // (record_route_preset): data is the address part, e.g. "1.2.3.4:5090".
+// The user part is always added, whatever add_username says (SER 0.9).
 func (m *Module) RecordRoutePreset(msg *sipmsg.Msg, data string) error {
 	if msg.Req == nil {
 		return fmt.Errorf("rr: record_route_preset: not a request")
 	}
-	prefix, suffix := m.affixes(msg)
+	prefix, suffix := m.affixes(msg, true)
 	_, err := insert(msg, prefix, data, suffix)
 	return err
 }
 
 // affixes returns what goes before the address in a Record-Route URI
-// ("sip:user@") and after it (";ftag=tag;lr").
-func (m *Module) affixes(msg *sipmsg.Msg) (prefix, suffix string) {
+// ("sip:" and, with user, "user@") and after it (";ftag=tag;lr").
+func (m *Module) affixes(msg *sipmsg.Msg, user bool) (prefix, suffix string) {
 	prefix = "sip:"
-	if u := username(msg); u != "" {
+	if u := username(msg); user && u != "" {
 		prefix += u + "@"
 	}
 	if m.AppendFromTag {
