@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -64,6 +65,7 @@ func runWeb(args []string) int {
 	listen := fs.String("listen", "127.0.0.1:5080", "HTTP listen address")
 	domain := fs.String("domain", "", "SIP domain of the users (default: the host name)")
 	proxy := fs.String("proxy", "", "next hop of instant messages (e.g. sip:127.0.0.1:5060: ser itself)")
+	hosts := fs.String("host", "", "more names the Host header may carry, comma-separated (\"*\": no Host check)")
 	plaintext := fs.Bool("store-plaintext-passwords", false, "also store plain-text passwords (SER's password column)")
 	fileMode := fs.String("db-file-mode", "0600", "mode of a new SQLite database file")
 	if err := fs.Parse(args); err != nil {
@@ -95,7 +97,12 @@ func runWeb(args []string) int {
 	if *domain == "" {
 		*domain = sipDomain(&core.Options{})
 	}
-	if err := web.Run(ctx, *listen, web.Options{Store: st, Exec: c, Domain: *domain, Logger: log, OutboundProxy: *proxy}); err != nil {
+	var hostList []string
+	if *hosts != "" {
+		hostList = strings.Split(*hosts, ",")
+	}
+	if err := web.Run(ctx, *listen, web.Options{Store: st, Exec: c, Domain: *domain, Logger: log, OutboundProxy: *proxy,
+		Hosts: hostList}); err != nil {
 		fmt.Fprintf(os.Stderr, "ser web: %v\n", err)
 		return 1
 	}

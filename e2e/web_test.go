@@ -3,8 +3,12 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
-	"net/http/httptest"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +19,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"ser/core/store"
+	"ser/internal/frontend"
 	"ser/internal/testutil"
 	"ser/web"
 )
@@ -103,10 +108,17 @@ func TestWebConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(app.Stop)
-	r := chi.NewRouter()
-	app.Mount(r)
-	hs := httptest.NewServer(r)
-	t.Cleanup(hs.Close)
+	// Served as ser serves it: on the frontend's listener, behind its
+	// Host check (internal/hostcheck).
+	fe, err := frontend.Start(frontend.Local(srv.inst.Server.RPC()), frontend.Options{
+		Listen: "127.0.0.1:0", Log: slog.New(slog.NewTextHandler(weblog, nil)),
+		Mount: func(r chi.Router) { app.Mount(r) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fe.Close)
+	base := "http://" + fe.Addr()
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("web log:\n%s", weblog.String())
@@ -116,7 +128,7 @@ func TestWebConsole(t *testing.T) {
 	shots := screenshotDir(t)
 	t.Logf("screenshots in %s", shots)
 	b := startBrowser(t, shots)
-	u := func(p string) string { return hs.URL + p }
+	u := func(p string) string { return base + p }
 
 	// First start: the admin logs in with the one-time password and must
 	// change it.
@@ -241,4 +253,78 @@ func TestWebConsole(t *testing.T) {
 	if strings.Contains(weblog.String(), "Car0l-secret") || strings.Contains(weblog.String(), "Adm1n-secret") {
 		t.Error("a password is in the log")
 	}
+}
+
+// TestWebConsoleHostCheck (issue 14): on ser's HTTP listener the console
+// refuses a request whose Host header is not a name of this server (DNS
+// rebinding) with 403 before its handler runs — the login page and a
+// login POST alike, as /xmlrpc does — while the listener's address and
+// localhost with its port are served.
+func TestWebConsoleHostCheck(t *testing.T) {
+	p := startSerBinary(t, `
+fork=no
+log_stderror=yes
+sip_domain="example.com"
+loadmodule "modules/sl/sl.so"
+route { sl_send_reply("404", "Not Found"); }
+`)
+	_, port, _ := net.SplitHostPort(p.httpAddr)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	do := func(method, path, host, ctype, body string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(method, "http://"+p.httpAddr+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if host != "" {
+			req.Host = host
+		}
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	// The login page through the listener's own names; its CSRF cookie
+	// and token for the POSTs below.
+	for _, host := range []string{"", "localhost:" + port, "[::1]:" + port} {
+		if code, body := do("GET", "/login", host, "", ""); code != 200 || !strings.Contains(body, "SIP user name") {
+			t.Fatalf("GET /login, Host %q: %d %s", host, code, body)
+		}
+	}
+	code, body := do("GET", "/login", "", "", "")
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
+	if code != 200 || m == nil {
+		t.Fatalf("no login form: %d %s", code, body)
+	}
+	form := url.Values{"username": {"admin"}, "password": {"wrong"}, "csrf": {m[1]}}.Encode()
+	const formType = "application/x-www-form-urlencoded"
+	rebound := "rebind.test:" + port
+	for _, rq := range []struct{ method, path, ctype, body string }{
+		{"GET", "/login", "", ""},
+		{"POST", "/login", formType, form},
+		{"GET", "/", "", ""},
+		{"GET", "/admin/users", "", ""},
+		{"POST", "/xmlrpc", "text/xml", `<?xml version="1.0"?><methodCall><methodName>system.listMethods</methodName></methodCall>`},
+	} {
+		code, body := do(rq.method, rq.path, rebound, rq.ctype, rq.body)
+		if code != http.StatusForbidden || !strings.Contains(body, "is not a name of this server") {
+			t.Errorf("%s %s, Host %q: %d %s", rq.method, rq.path, rebound, code, body)
+		}
+	}
+	if out := p.proc.Output(); strings.Contains(out, "login failed") {
+		t.Fatalf("a login was checked through the rebound name:\n%s", tail(out))
+	}
+	// The same POST through the real name reaches the login check.
+	if code, body := do("POST", "/login", "", formType, form); code != 200 || !strings.Contains(body, "Wrong user name or password") {
+		t.Fatalf("POST /login: %d %s", code, body)
+	}
+	waitFor(t, func() bool { return strings.Contains(p.proc.Output(), "login failed") })
 }

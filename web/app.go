@@ -71,6 +71,12 @@ type Options struct {
 	// AdminName is the user name of the administrator created on first
 	// start (default "admin").
 	AdminName string
+	// Hosts are more names the Host header may carry when Run serves the
+	// console (`ser web -host`): "name" (any port) or "name:port"; "*"
+	// turns the check off. Run always accepts the listener's own names
+	// (internal/hostcheck). On ser's HTTP listener the frontend applies
+	// xmlrpc_host instead.
+	Hosts []string
 }
 
 // App is the web console. Create it with New, route it with Mount, and

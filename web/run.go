@@ -9,18 +9,31 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+
+	"ser/internal/hostcheck"
 )
 
 // Run serves the console alone on addr ("" = DefaultAddr) until ctx ends:
 // New, Start, an HTTP server with timeouts, then a graceful shutdown and
-// Stop. It is `ser web`'s body.
+// Stop. Requests whose Host header does not name this server get 403
+// (anti DNS rebinding: internal/hostcheck, as in front of /xmlrpc);
+// Options.Hosts names more accepted names. It is `ser web`'s body.
 func Run(ctx context.Context, addr string, opts Options) error {
+	if addr == "" {
+		addr = DefaultAddr
+	}
+	hosts := opts.Hosts
+	if h, _, err := net.SplitHostPort(addr); err == nil && h != "" && net.ParseIP(h) == nil {
+		// A host name to listen on is a name of this server too.
+		hosts = append(hosts[:len(hosts):len(hosts)], h)
+	}
+	hc, err := hostcheck.New(hosts)
+	if err != nil {
+		return fmt.Errorf("web: %w", err)
+	}
 	a, err := New(opts)
 	if err != nil {
 		return err
-	}
-	if addr == "" {
-		addr = DefaultAddr
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -29,7 +42,7 @@ func Run(ctx context.Context, addr string, opts Options) error {
 	r := chi.NewRouter()
 	a.Mount(r)
 	r.NotFound(a.notFound)
-	srv := a.HTTPServer(r)
+	srv := a.HTTPServer(hc.Handler(r, "-host", a.log))
 	if err := a.Start(ctx); err != nil {
 		ln.Close()
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -192,7 +193,7 @@ func TestRun(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, "127.0.0.1:0", Options{Store: e.st, Exec: e.exec, Domain: "example.com",
-			Logger: slog.New(slog.NewTextHandler(logs, nil))})
+			Logger: slog.New(slog.NewTextHandler(logs, nil)), Hosts: []string{"console.example"}})
 	}()
 	addrRE := regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`)
 	var addr string
@@ -213,6 +214,21 @@ func TestRun(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("status %d", resp.StatusCode)
+	}
+	// Anti DNS rebinding (internal/hostcheck): a Host that is not a name
+	// of this server gets 403, a name in Options.Hosts is served.
+	_, port, _ := net.SplitHostPort(addr)
+	for host, want := range map[string]int{"rebind.test:" + port: 403, "console.example:" + port: 200, "localhost:" + port: 200} {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/login", nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Host %q: status %d, want %d", host, resp.StatusCode, want)
+		}
 	}
 	resp, err = http.Get("http://" + addr + "/nosuch")
 	if err != nil {

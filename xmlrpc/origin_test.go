@@ -128,7 +128,7 @@ func TestParseHostNames(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPost, "/xmlrpc", nil)
 	r.Host = "[::1]"
 	s, _ := New(NewLocal(newFixture(t).reg), Options{Logger: quietLogger()})
-	if !s.hostAllowed(r) {
+	if !s.hosts.Allowed(r) {
 		t.Error("[::1] without a listener address refused")
 	}
 }

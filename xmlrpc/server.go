@@ -13,6 +13,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"ser/internal/hostcheck"
 )
 
 // Defaults of Options.
@@ -118,10 +120,9 @@ type Server struct {
 	opts  Options
 	log   *slog.Logger
 	slots chan struct{}
-	// hosts are Options.Hosts parsed; anyHost is "*".
-	hosts   []hostName
-	anyHost bool
-	cop     *http.CrossOriginProtection
+	// hosts is the Host check over Options.Hosts.
+	hosts *hostcheck.Checker
+	cop   *http.CrossOriginProtection
 	// methods holds the built-in methods (tests add an echo method).
 	methods map[string]method
 }
@@ -184,18 +185,11 @@ func New(exec Executor, opts Options) (*Server, error) {
 		log:   log.With("module", "xmlrpc"),
 		slots: make(chan struct{}, opts.MaxInFlight),
 	}
-	for _, h := range opts.Hosts {
-		h = strings.TrimSpace(h)
-		if h == "*" {
-			s.anyHost = true
-			continue
-		}
-		hn, err := parseHostName(h)
-		if err != nil {
-			return nil, err
-		}
-		s.hosts = append(s.hosts, hn)
+	hosts, err := hostcheck.New(opts.Hosts)
+	if err != nil {
+		return nil, fmt.Errorf("xmlrpc: %w", err)
 	}
+	s.hosts = hosts
 	s.cop = http.NewCrossOriginProtection()
 	s.methods = s.builtins()
 	return s, nil
@@ -316,8 +310,8 @@ func (s *Server) admit(r *http.Request) (int, string) {
 	if !allowed {
 		return http.StatusForbidden, "forbidden: client address not allowed"
 	}
-	if !s.hostAllowed(r) {
-		return http.StatusForbidden, fmt.Sprintf("forbidden: Host %q is not a name of this server (see xmlrpc_host)", r.Host)
+	if !s.hosts.Allowed(r) {
+		return hostcheck.Status, hostcheck.Reason(r, "xmlrpc_host")
 	}
 	if err := s.cop.Check(r); err != nil {
 		return http.StatusForbidden, "forbidden: cross-origin request from a web page"

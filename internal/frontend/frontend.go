@@ -18,6 +18,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"ser/core/rpc"
+	"ser/internal/hostcheck"
 	"ser/xmlrpc"
 )
 
@@ -31,7 +32,8 @@ type Options struct {
 	Allow []string
 	// Hosts are more names the Host header may carry (xmlrpc_host; "*"
 	// turns the check off). The listener's own names are always accepted,
-	// and so is the host name of Listen.
+	// and so is the host name of Listen. The check (internal/hostcheck)
+	// covers the bridge and every route Mount adds.
 	Hosts []string
 	// MaxConns bounds the open HTTP connections (default
 	// DefaultMaxConns); one accepted over it is closed at once.
@@ -85,7 +87,17 @@ func Start(exec xmlrpc.Executor, o Options) (*Frontend, error) {
 	r := chi.NewRouter()
 	x.Mount(r)
 	if o.Mount != nil {
-		o.Mount(r)
+		// The bridge checks Host itself (it also runs without this
+		// listener); the console's routes get the same check here.
+		hc, err := hostcheck.New(hosts)
+		if err != nil {
+			return nil, fmt.Errorf("frontend: %w", err)
+		}
+		hlog := o.Log.With("module", "frontend")
+		r.Group(func(r chi.Router) {
+			r.Use(func(next http.Handler) http.Handler { return hc.Handler(next, "xmlrpc_host", hlog) })
+			o.Mount(r)
+		})
 	}
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
