@@ -123,17 +123,21 @@ type Options struct {
 	Chroot      string       // chroot (-t)
 	TCPChildren int          // tcp_children (accepted; TCP readers are goroutines)
 	DisableTCP  bool         // disable_tcp
-	TCPConnLife int          // tcp_connection_lifetime, seconds (idle close)
-	TCPMaxConns int          // tcp_max_connections (accepted and dialled)
-	TCPPerIP    int          // tcp_accept_iplimit (accepted from one address; -1 none)
-	TCPDataTO   int          // tcp_msg_data_timeout, seconds (first data of an accepted connection)
-	TCPReadTO   int          // tcp_msg_read_timeout, seconds (a begun message must be complete)
-	TCPWQMax    int          // tcp_wq_max, bytes queued for TCP writes in all
-	TCPSendTO   int          // tcp_send_timeout, seconds
-	TCPConnTO   int          // tcp_connect_timeout, seconds
-	Advertised  string       // advertised_address
-	AdvPort     int          // advertised_port
-	SharedMem   int          // -m shared memory size in MB (accepted, unused)
+	// TCPAcceptAliases is tcp_accept_aliases: a ";alias" in the top Via of
+	// a request received over TCP makes the connection also stand for the
+	// Via's port on the peer's address.
+	TCPAcceptAliases bool
+	TCPConnLife      int    // tcp_connection_lifetime, seconds (idle close)
+	TCPMaxConns      int    // tcp_max_connections (accepted and dialled)
+	TCPPerIP         int    // tcp_accept_iplimit (accepted from one address; -1 none)
+	TCPDataTO        int    // tcp_msg_data_timeout, seconds (first data of an accepted connection)
+	TCPReadTO        int    // tcp_msg_read_timeout, seconds (a begun message must be complete)
+	TCPWQMax         int    // tcp_wq_max, bytes queued for TCP writes in all
+	TCPSendTO        int    // tcp_send_timeout, seconds
+	TCPConnTO        int    // tcp_connect_timeout, seconds
+	Advertised       string // advertised_address
+	AdvPort          int    // advertised_port
+	SharedMem        int    // -m shared memory size in MB (accepted, unused)
 
 	// DBURL is the default database of every module that takes a db_url
 	// (db_url option; DefaultDBURL when empty).
@@ -395,7 +399,7 @@ var optDefs = map[string]optDef{
 	"disable_core_dump":       ignoredBool("a Go program writes no core dump unless GOTRACEBACK=crash"),
 	"open_files_limit":        ignoredInt("the Go runtime raises the open files limit itself"),
 	"statistics":              ignoredStr("SER wrote it only when built with STATS; the counters are read with the FIFO/unix socket/XML-RPC statistics commands"),
-	"tcp_accept_aliases":      ignoredBool("TCP connection aliases (;alias in Via, force_tcp_alias) are not implemented"),
+	"tcp_accept_aliases":      boolOpt(func(o *Options) *bool { return &o.TCPAcceptAliases }),
 	"mcast_loopback":          ignoredBool(noMcast),
 	"mcast_ttl":               ignoredInt(noMcast),
 	"disable_tls":             ignoredBool(noTLS),

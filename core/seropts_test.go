@@ -103,7 +103,7 @@ func TestSEROptions(t *testing.T) {
 	for _, ign := range o.Ignored {
 		ignored = append(ignored, ign[:strings.Index(ign, ":")])
 	}
-	for _, name := range []string{"statistics", "tcp_accept_aliases", "disable_tls", "tls_method", "mcast_ttl", "mhomed", "memlog"} {
+	for _, name := range []string{"statistics", "disable_tls", "tls_method", "mcast_ttl", "mhomed", "memlog"} {
 		found := false
 		for _, ig := range ignored {
 			found = found || ig == name

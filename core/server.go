@@ -303,6 +303,9 @@ func (s *Server) process(raw []byte, rcv sipmsg.RcvInfo) {
 		}
 		s.Stats.Requests.Add(1)
 		m := sipmsg.NewRequest(req, raw, rcv)
+		if s.opts.TCPAcceptAliases && rcv.ConnID != 0 {
+			s.acceptAlias(m)
+		}
 		for _, f := range s.reqF {
 			if f.FilterRequest(m) {
 				return
@@ -326,6 +329,27 @@ func (s *Server) process(raw []byte, rcv sipmsg.RcvInfo) {
 		}
 		s.forwardReply(m)
 	}
+}
+
+// acceptAlias honours a ";alias" in the top Via of a request received
+// over TCP (tcp_accept_aliases): the connection also stands for the Via's
+// port on the peer's address.
+func (s *Server) acceptAlias(m *sipmsg.Msg) {
+	if v := m.Req.Via(); v != nil && v.Params.Has("alias") {
+		if err := s.AddTCPAlias(m.Rcv.ConnID, v.Port); err != nil {
+			s.log.Warn("tcp alias refused", "module", "core", "err", err, "src", m.Rcv.Src.String())
+		}
+	}
+}
+
+// AddTCPAlias makes the TCP connection a request came on also the
+// connection to port on the peer's address (force_tcp_alias; port 0 is
+// 5060), so requests sent there reuse it.
+func (s *Server) AddTCPAlias(connID uint64, port int) error {
+	if s.tr == nil {
+		return fmt.Errorf("core: tcp alias: not listening")
+	}
+	return s.tr.AddAlias(connID, port)
 }
 
 // hostIPs resolves a listen host: "*" = every IPv4 interface address, an

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"ser/fifo"
+	"ser/internal/testutil"
 )
 
 // twriteCfg hands INVITEs for vm@ to a voicemail application over a unix
@@ -204,5 +205,61 @@ route {
 		if via := headers(got, "Via"); len(via) == 0 || !strings.HasPrefix(via[0], tc.via) {
 			t.Errorf("%s: top Via %q, want %s…", tc.method, via, tc.via)
 		}
+	}
+}
+
+// TestTCPAliasThroughSer: a client on a TCP connection whose Via names
+// another port (the one it would listen on) gets requests for that port
+// over its own connection once the connection stands for it —
+// force_tcp_alias() in the script, or tcp_accept_aliases with ";alias" in
+// the Via. Without an alias ser would dial the port, where nobody listens.
+func TestTCPAliasThroughSer(t *testing.T) {
+	for _, tc := range []struct {
+		name, cfg, viaParam string
+		aliased             bool
+	}{
+		{"force_tcp_alias", "route { force_tcp_alias(); forward_tcp(127.0.0.1, VIAPORT); }", "", true},
+		{"tcp_accept_aliases", "tcp_accept_aliases=yes\nroute { forward_tcp(127.0.0.1, VIAPORT); }", ";alias", true},
+		{"no alias", "route { forward_tcp(127.0.0.1, VIAPORT); }", ";alias", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			viaPort := testutil.FreePort(t)
+			srv := startSer(t, strings.ReplaceAll(tc.cfg, "VIAPORT", strconv.Itoa(viaPort)))
+			c, err := net.Dial("tcp", srv.addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			msg := crlf(fmt.Sprintf(`MESSAGE sip:bob@127.0.0.1:%[1]d;transport=tcp SIP/2.0
+Via: SIP/2.0/TCP 127.0.0.1:%[1]d;branch=z9hG4bKalias%[2]s
+Max-Forwards: 70
+From: <sip:alice@127.0.0.1>;tag=al
+To: <sip:bob@127.0.0.1>
+Call-ID: alias-%[3]s
+CSeq: 1 MESSAGE
+Content-Length: 0
+
+`, viaPort, tc.viaParam, tc.name))
+			if _, err := c.Write([]byte(msg)); err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, 65536)
+			if !tc.aliased {
+				c.SetReadDeadline(time.Now().Add(time.Second))
+				if n, err := c.Read(buf); err == nil {
+					t.Fatalf("without an alias the request came back on the connection:\n%s", buf[:n])
+				}
+				return
+			}
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			n, err := c.Read(buf)
+			if err != nil {
+				t.Fatalf("nothing came back on the connection: %v", err)
+			}
+			got := string(buf[:n])
+			if !strings.HasPrefix(got, "MESSAGE sip:bob@") || len(headers(got, "Via")) != 2 {
+				t.Errorf("came back:\n%s", got)
+			}
+		})
 	}
 }

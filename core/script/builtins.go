@@ -56,6 +56,7 @@ func init() {
 	add(&builtin{0, 2, uri, compileAppendBranch}, "append_branch")
 	add(&builtin{1, 1, uri, compileForceSendSocket}, "force_send_socket")
 	add(&builtin{2, 2, module.Any, compileError}, "error")
+	add(&builtin{0, 1, uri, compileForceTCPAlias}, "force_tcp_alias", "add_tcp_alias")
 	add(&builtin{1, 1, uri, compileSetAdvAddress}, "set_advertised_address")
 	add(&builtin{1, 1, uri, compileSetAdvPort}, "set_advertised_port")
 	add(&builtin{1, 1, module.Any, compileExec}, "exec")
@@ -360,6 +361,49 @@ func compileForceSendSocket(c *compiler, call *cfg.Call) (module.Handler, error)
 	}
 	return func(m *sipmsg.Msg) (int, error) {
 		m.ForceSocket = sock
+		return 1, nil
+	}, nil
+}
+
+// tcpAliaser is the core's side of force_tcp_alias (core.Server).
+type tcpAliaser interface {
+	AddTCPAlias(connID uint64, port int) error
+}
+
+// compileForceTCPAlias compiles force_tcp_alias([port]) / add_tcp_alias:
+// for a request received over TCP, the connection also stands for port
+// (default: the top Via's port, 5060 when it has none) on the peer's
+// address, so requests ser sends there reuse it (SER 0.9). Over UDP it
+// does nothing.
+func compileForceTCPAlias(c *compiler, call *cfg.Call) (module.Handler, error) {
+	al, ok := c.core.(tcpAliaser)
+	if !ok {
+		return nil, fmt.Errorf("TCP connection aliases are not available")
+	}
+	port := -1 // the Via's
+	if len(call.Args) == 1 {
+		n, err := intArg(call.Args[0])
+		if err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("port number expected, found %s", call.Args[0])
+		}
+		port = n
+	}
+	core := c.core
+	return func(m *sipmsg.Msg) (int, error) {
+		if m.Req == nil || m.Rcv.ConnID == 0 {
+			return 1, nil
+		}
+		p := port
+		if p < 0 {
+			p = 0
+			if v := m.Req.Via(); v != nil {
+				p = v.Port
+			}
+		}
+		if err := al.AddTCPAlias(m.Rcv.ConnID, p); err != nil {
+			core.Log(m, -1, "ERROR: force_tcp_alias: "+err.Error())
+			return -1, nil
+		}
 		return 1, nil
 	}, nil
 }

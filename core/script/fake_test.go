@@ -55,6 +55,12 @@ func (c *fakeCore) outputs() []string {
 }
 
 func (c *fakeCore) Sockets() []*sipmsg.Socket { return c.socks }
+
+// AddTCPAlias records force_tcp_alias.
+func (c *fakeCore) AddTCPAlias(connID uint64, port int) error {
+	c.record(fmt.Sprintf("alias %d:%d", connID, port))
+	return nil
+}
 func (c *fakeCore) IsMyself(host string, port int, proto sipmsg.Proto) bool {
 	c.myCalls++
 	return c.myHosts[strings.ToLower(host)]

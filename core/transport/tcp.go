@@ -38,6 +38,9 @@ type tcpConn struct {
 	// lingering: reading stopped after a framing error; the connection
 	// closes after its next write (the 400).
 	lingering atomic.Bool
+	// aliases are the other remote ports the connection stands for
+	// (AddAlias; guarded by Transport.connMu).
+	aliases []netip.AddrPort
 }
 
 func (t *Transport) acceptLoop(s *sipmsg.Socket, l *net.TCPListener) {
@@ -137,6 +140,11 @@ func (t *Transport) dropConn(tc *tcpConn) {
 	}
 	if t.byAddr[tc.remote] == tc {
 		delete(t.byAddr, tc.remote)
+	}
+	for _, a := range tc.aliases {
+		if t.byAddr[a] == tc {
+			delete(t.byAddr, a)
+		}
 	}
 	if t.connPeak-len(t.conns) >= releaseAfter && t.releaseTimer == nil && !t.closing.Load() {
 		t.releaseTimer = time.AfterFunc(releaseDelay, t.releaseMemory)
@@ -429,4 +437,38 @@ func (t *Transport) ConnCount() int {
 	t.connMu.Lock()
 	defer t.connMu.Unlock()
 	return len(t.conns)
+}
+
+// MaxAliases bounds the port aliases of one connection (SER's
+// TCP_CON_MAX_ALIASES).
+const MaxAliases = 4
+
+// AddAlias makes TCP connection id also the connection to port on its
+// remote address (SER's tcpconn_add_alias, behind force_tcp_alias and
+// tcp_accept_aliases): requests sent there reuse it instead of opening a
+// new connection. Port 0 is 5060. It fails for a connection that is gone,
+// after MaxAliases aliases, and when another live connection already
+// stands for that address (SER's "possible port hijack attempt").
+func (t *Transport) AddAlias(id uint64, port int) error {
+	if port == 0 {
+		port = 5060
+	}
+	t.connMu.Lock()
+	defer t.connMu.Unlock()
+	tc := t.conns[id]
+	if tc == nil {
+		return fmt.Errorf("transport: alias: no connection %d", id)
+	}
+	a := netip.AddrPortFrom(tc.remote.Addr(), uint16(port))
+	switch other := t.byAddr[a]; {
+	case other == tc:
+		return nil
+	case other != nil:
+		return fmt.Errorf("transport: alias %s already stands for another connection (possible port hijack attempt)", a)
+	case len(tc.aliases) >= MaxAliases:
+		return fmt.Errorf("transport: alias %s: too many aliases for the connection from %s", a, tc.remote)
+	}
+	tc.aliases = append(tc.aliases, a)
+	t.byAddr[a] = tc
+	return nil
 }
