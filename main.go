@@ -18,6 +18,7 @@ import (
 	_ "ser/core/modules" // every built-in module registers itself
 	"ser/core/store"
 	"ser/internal/frontend"
+	"ser/internal/sdnotify"
 )
 
 func main() { os.Exit(run(os.Args[1:])) }
@@ -172,6 +173,10 @@ func serve(c *cmdline, inst *core.Instance) int {
 		fmt.Fprintln(ready, "ok")
 		ready.Close()
 	}
+	// systemd (Type=notify): the sockets, FIFO and HTTP listener are up.
+	if _, err := sdnotify.Notify(fmt.Sprintf("READY=1\nMAINPID=%d\nSTATUS=serving", os.Getpid())); err != nil {
+		log.Warn("cannot notify systemd", "module", "core", "err", err)
+	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	select {
@@ -180,6 +185,7 @@ func serve(c *cmdline, inst *core.Instance) int {
 	case <-inst.Done():
 		log.Info("shutting down", "module", "core", "reason", "kill command")
 	}
+	_, _ = sdnotify.Notify("STOPPING=1")
 	return 0
 }
 
