@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"ser/core/modules/internal/modtest"
 )
@@ -287,5 +288,38 @@ func TestFixContentLength(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestSubstUser: subst_user works on the user part of the R-URI only.
+func TestSubstUser(t *testing.T) {
+	for _, tc := range []struct {
+		expr, uri string
+		want      int
+		after     string
+	}{
+		{`/^00/+/`, "sip:004930123@iptel.org;user=phone", 1, "sip:+4930123@iptel.org;user=phone"},
+		{`/^([0-9]+)$/9\1/`, "sip:123:pw@iptel.org", 1, "sip:9123:pw@iptel.org"},
+		{`/^bob$//`, "sip:bob:pw@iptel.org", 1, "sip:iptel.org"},
+		{`/^$/voicemail/`, "sip:iptel.org", 1, "sip:voicemail@iptel.org"},
+		{`/^[0-9]+$/x/`, "sip:bob@iptel.org", -1, "sip:bob@iptel.org"},
+	} {
+		msg := modtest.Request{URI: tc.uri}.Msg(t)
+		if got := run(t, bind(t, "subst_user", tc.expr), msg); got != tc.want || msg.URIString() != tc.after {
+			t.Errorf("subst_user(%s) on %s: %d %s, want %d %s", tc.expr, tc.uri, got, msg.URIString(), tc.want, tc.after)
+		}
+	}
+}
+
+// TestAppendTime: append_time puts SER's Date header on the local reply.
+func TestAppendTime(t *testing.T) {
+	msg := modtest.Request{}.Msg(t)
+	before := time.Now().UTC().Truncate(time.Second)
+	if got := run(t, bind(t, "append_time"), msg); got != 1 || len(msg.ReplyHeaders) != 1 {
+		t.Fatalf("append_time: %d %q", got, msg.ReplyHeaders)
+	}
+	d, err := time.Parse("Date: Mon, 02 Jan 2006 15:04:05 GMT", msg.ReplyHeaders[0])
+	if err != nil || d.Before(before) || d.After(time.Now().UTC().Add(time.Second)) {
+		t.Errorf("header %q: %v", msg.ReplyHeaders[0], err)
 	}
 }

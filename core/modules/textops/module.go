@@ -14,6 +14,8 @@ var Exports = &module.Exports{
 		{Name: "replace_all", MinArgs: 2, MaxArgs: 2, Routes: module.Any, Fixup: fixupReplaceAll},
 		{Name: "subst", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: fixupSubst},
 		{Name: "subst_uri", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: fixupSubstURI},
+		{Name: "subst_user", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: fixupSubstUser},
+		{Name: "append_time", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: fixupAppendTime},
 		{Name: "append_hf", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: fixupAppendHF},
 		{Name: "append_urihf", MinArgs: 2, MaxArgs: 2, Routes: module.Request | module.Failure, Fixup: fixupAppendURIHF},
 		{Name: "append_to_reply", MinArgs: 1, MaxArgs: 1, Routes: module.Request, Fixup: fixupAppendToReply},

@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strconv"
+	"time"
 
 	"ser/core/module"
 	"ser/core/sipmsg"
@@ -151,6 +152,43 @@ func fixupSubstURI(inst any, env *module.Env, args []module.Value) (module.Handl
 		if err := msg.SetURI(string(out)); err != nil {
 			return -1, fmt.Errorf("textops: subst_uri: %w", err)
 		}
+		return 1, nil
+	}, nil
+}
+
+// fixupSubstUser binds subst_user('/re/repl/flags'): the substitution runs
+// on the user part of the Request-URI ("" when it has none) and its result
+// becomes the user part, as rewriteuser does ("" removes the user and its
+// password). False when the expression does not match (SER 0.9).
+func fixupSubstUser(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+	se, err := parseSubst(args[0].String())
+	if err != nil {
+		return nil, fmt.Errorf("subst_user: %w", err)
+	}
+	return func(msg *sipmsg.Msg) (int, error) {
+		u := msg.URI()
+		if u == nil {
+			return -1, nil
+		}
+		out, ok := se.apply([]byte(u.User), msg.URIString())
+		if !ok {
+			return -1, nil
+		}
+		u.User = string(out)
+		if u.User == "" {
+			u.Password = ""
+		}
+		msg.URIChanged()
+		return 1, nil
+	}, nil
+}
+
+// fixupAppendTime binds append_time(): the reply ser will send to this
+// request gets a "Date: Mon, 02 Jan 2006 15:04:05 GMT" header (SER 0.9's
+// strftime format), e.g. before save() so that phones can set their clock.
+func fixupAppendTime(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+	return func(msg *sipmsg.Msg) (int, error) {
+		msg.ReplyHeaders = append(msg.ReplyHeaders, "Date: "+time.Now().UTC().Format("Mon, 02 Jan 2006 15:04:05")+" GMT")
 		return 1, nil
 	}, nil
 }
