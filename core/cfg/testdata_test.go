@@ -120,6 +120,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(`route { if (!(a() | b()) && src_ip==10.0.0.0/8) { x(uri:host, -1, 'q'); } else drop; }`))
 	f.Add([]byte("listen=tcp:[::1]:5062 udp:eth0:*\nroute[1]{return(1);}"))
+	f.Add([]byte("route { log(1, \"a\\\nb\\x41\\101\n c\"); x('c\nd'); if ({ a(); }) b(); if (if (c()) d(); else e();) f(); }"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		file, errs := Parse("fuzz.cfg", src)
 		if file == nil {
