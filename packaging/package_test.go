@@ -271,4 +271,27 @@ func checkManPages(t *testing.T, root string) {
 			t.Errorf("ser.cfg(5) does not document the option %s", m[1])
 		}
 	}
+	// The options core/options.go accepts without effect (ignoredBool,
+	// ignoredInt, ignoredStr) are the ones the page lists as such.
+	i := strings.Index(cfg5, ".SS Accepted without effect")
+	j := strings.Index(cfg5, ".SH MODULES")
+	if i < 0 || j < i {
+		t.Fatal("ser.cfg(5) has no \"Accepted without effect\" section")
+	}
+	listed := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^\.BR ([a-z_0-9]+)[,.]$`).FindAllStringSubmatch(cfg5[i:j], -1) {
+		listed[m[1]] = true
+	}
+	for _, m := range regexp.MustCompile(`(?m)^\t"([a-z_0-9]+)":\s+ignored(?:Bool|Int|Str)\(`).FindAllStringSubmatch(string(opts), -1) {
+		if m[1] == "mem_log" || m[1] == "memlog" {
+			continue // documented with the core options
+		}
+		if !listed[m[1]] {
+			t.Errorf("ser.cfg(5): %s has no effect but is not listed as such", m[1])
+		}
+		delete(listed, m[1])
+	}
+	for name := range listed {
+		t.Errorf("ser.cfg(5) lists %s as without effect, but core/options.go implements it", name)
+	}
 }
