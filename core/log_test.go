@@ -100,7 +100,7 @@ func TestSyslogPriorities(t *testing.T) {
 func TestJSONLogCallID(t *testing.T) {
 	out := &testutil.LockedBuffer{}
 	cfg := `
-debug=3
+debug=4
 log_stderror=yes
 log_format=json
 fork=no
@@ -144,7 +144,17 @@ route {
 	if _, err := c.Read(buf); err != nil {
 		t.Fatalf("no reply: %v", err)
 	}
-	want := map[string]string{"script saw the request": "script", "sl_reply_error used": "sl"}
+	// A malformed request (CSeq without a number) is answered 400 by the
+	// core; its log line has the Call-ID found in the raw text.
+	bad := strings.Replace(strings.Replace(req, "CSeq: 1 OPTIONS", "CSeq: x OPTIONS", 1), "json-log-1@test", "json-log-bad@test", 1)
+	if _, err := c.Write([]byte(bad)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Read(buf); err != nil || !strings.HasPrefix(string(buf[:n]), "SIP/2.0 400") {
+		t.Fatalf("malformed request: %v %q", err, buf[:n])
+	}
+	want := map[string]string{"script saw the request": "script", "sl_reply_error used": "sl", "malformed request answered 400": "core"}
+	wantID := map[string]string{"malformed request answered 400": "json-log-bad@test"}
 	deadline := time.Now().Add(10 * time.Second)
 	for len(want) > 0 && time.Now().Before(deadline) {
 		sc := bufio.NewScanner(strings.NewReader(out.String()))
@@ -160,8 +170,12 @@ route {
 			}
 			msg, _ := rec["msg"].(string)
 			if mod, ok := want[msg]; ok {
-				if rec["call_id"] != "json-log-1@test" || rec["module"] != mod {
-					t.Errorf("line %q: want call_id json-log-1@test and module %s", sc.Text(), mod)
+				id := "json-log-1@test"
+				if w, ok := wantID[msg]; ok {
+					id = w
+				}
+				if rec["call_id"] != id || rec["module"] != mod {
+					t.Errorf("line %q: want call_id %s and module %s", sc.Text(), id, mod)
 				}
 				if msg == "script saw the request" && rec["level"] != "WARN" {
 					t.Errorf("log(1, …) at level %v, want WARN", rec["level"])

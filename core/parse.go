@@ -2,11 +2,13 @@ package core
 
 import (
 	"bytes"
+	"context"
 	"hash/fnv"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
 
+	"ser/core/module"
 	"ser/core/sipmsg"
 )
 
@@ -50,14 +52,14 @@ func (s *Server) malformed(raw []byte, rcv sipmsg.RcvInfo, cause error) {
 	reply := build400(raw, cause.Error())
 	if reply == nil {
 		s.Stats.Dropped.Add(1)
-		s.log.Debug("malformed message dropped", "module", "core", "src", rcv.Src.String(), "err", cause)
+		s.log.DebugContext(rawLogCtx(raw), "malformed message dropped", "module", "core", "src", rcv.Src.String(), "err", cause)
 		return
 	}
 	dst := sipmsg.Dest{Proto: rcv.Proto, Addr: rcv.Src, Sock: rcv.Sock, ConnID: rcv.ConnID}
 	if err := s.tr.Send(dst, reply); err != nil {
-		s.log.Debug("sending 400 failed", "module", "core", "dst", dst.String(), "err", err)
+		s.log.DebugContext(rawLogCtx(raw), "sending 400 failed", "module", "core", "dst", dst.String(), "err", err)
 	}
-	s.log.Debug("malformed request answered 400", "module", "core", "src", rcv.Src.String(), "err", cause)
+	s.log.DebugContext(rawLogCtx(raw), "malformed request answered 400", "module", "core", "src", rcv.Src.String(), "err", cause)
 }
 
 // build400 builds "400 Bad Request" from the raw header lines of a request
@@ -105,9 +107,21 @@ func build400(raw []byte, why string) []byte {
 	return []byte(b.String())
 }
 
-// hashCallID finds the Call-ID header in raw bytes (full or compact form)
-// and hashes its value; messages without one hash to 0.
+// hashCallID hashes the Call-ID of a raw message (0 without one) to pick
+// its worker before the message is parsed.
 func hashCallID(raw []byte) uint32 {
+	id := rawCallID(raw)
+	if id == nil {
+		return 0
+	}
+	h := fnv.New32a()
+	h.Write(id)
+	return h.Sum32()
+}
+
+// rawCallID finds the Call-ID (or i) header's value in a raw message
+// without parsing it; nil when there is none.
+func rawCallID(raw []byte) []byte {
 	for len(raw) > 0 {
 		nl := bytes.IndexByte(raw, '\n')
 		var line []byte
@@ -125,10 +139,18 @@ func hashCallID(raw []byte) uint32 {
 		}
 		name := bytes.TrimSpace(line[:colon])
 		if bytes.EqualFold(name, []byte("call-id")) || bytes.EqualFold(name, []byte("i")) {
-			h := fnv.New32a()
-			h.Write(bytes.TrimSpace(line[colon+1:]))
-			return h.Sum32()
+			return bytes.TrimSpace(line[colon+1:])
 		}
 	}
-	return 0
+	return nil
+}
+
+// rawLogCtx is module.MsgCtx for a message that could not be parsed: its
+// Call-ID when one can be found (at most 256 bytes of it).
+func rawLogCtx(raw []byte) context.Context {
+	id := rawCallID(raw)
+	if len(id) > 256 {
+		id = id[:256]
+	}
+	return module.CallIDCtx(string(id))
 }

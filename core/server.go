@@ -282,7 +282,7 @@ func (s *Server) process(raw []byte, rcv sipmsg.RcvInfo) {
 		if r := recover(); r != nil {
 			s.Stats.Dropped.Add(1)
 			s.Stats.Panics.Add(1)
-			s.log.Error("message processing panicked; message dropped", "module", "core", "panic", r, "src", rcv.Src.String(), "stack", string(debug.Stack()))
+			s.log.ErrorContext(rawLogCtx(raw), "message processing panicked; message dropped", "module", "core", "panic", r, "src", rcv.Src.String(), "stack", string(debug.Stack()))
 		}
 	}()
 	// Strict framing first: a repeated or non-numeric Content-Length
