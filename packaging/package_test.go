@@ -102,14 +102,13 @@ func TestDebianPackage(t *testing.T) {
 				t.Errorf("unit lacks %s", want)
 			}
 		}
-		// Verify a copy whose commands are the installed binaries, with
-		// the installed man pages for Documentation=.
+		// Verify a copy whose commands are the installed binaries (the man
+		// pages of Documentation= are checked with groff above).
 		unit := filepath.Join(t.TempDir(), "ser.service")
 		if err := os.WriteFile(unit, bytes.ReplaceAll(b, []byte("/usr/sbin/ser"), []byte(ser)), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command("systemd-analyze", "verify", unit)
-		cmd.Env = append(os.Environ(), "MANPATH="+filepath.Join(root, "usr/share/man"))
+		cmd := exec.Command("systemd-analyze", "verify", "--man=no", unit)
 		if out, err := cmd.CombinedOutput(); err != nil || len(bytes.TrimSpace(out)) > 0 {
 			t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 		}
