@@ -337,7 +337,7 @@ func (s *Server) process(raw []byte, rcv sipmsg.RcvInfo) {
 func (s *Server) acceptAlias(m *sipmsg.Msg) {
 	if v := m.Req.Via(); v != nil && v.Params.Has("alias") {
 		if err := s.AddTCPAlias(m.Rcv.ConnID, v.Port); err != nil {
-			s.log.Warn("tcp alias refused", "module", "core", "err", err, "src", m.Rcv.Src.String())
+			s.log.WarnContext(module.MsgCtx(m), "tcp alias refused", "module", "core", "err", err, "src", m.Rcv.Src.String())
 		}
 	}
 }

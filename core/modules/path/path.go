@@ -83,7 +83,7 @@ func fixup(received bool) func(any, *module.Env, []module.Value) (module.Handler
 		}
 		return func(msg *sipmsg.Msg) (int, error) {
 			if err := m.AddPath(msg, user, received); err != nil {
-				m.log.Error("add_path failed", "err", err)
+				m.log.ErrorContext(module.MsgCtx(msg), "add_path failed", "err", err)
 				return -1, nil
 			}
 			return 1, nil
@@ -142,12 +142,12 @@ func (m *Module) routed(msg *sipmsg.Msg, ours *sip.Uri) {
 	}
 	dst, err := url.PathUnescape(v)
 	if err != nil {
-		m.log.Warn("path: bad received parameter in our Route", "received", v, "err", err)
+		m.log.WarnContext(module.MsgCtx(msg), "path: bad received parameter in our Route", "received", v, "err", err)
 		return
 	}
 	var u sip.Uri
 	if err := sip.ParseUri(dst, &u); err != nil {
-		m.log.Warn("path: bad received parameter in our Route", "received", dst, "err", err)
+		m.log.WarnContext(module.MsgCtx(msg), "path: bad received parameter in our Route", "received", dst, "err", err)
 		return
 	}
 	msg.DstURI = dst

@@ -343,11 +343,11 @@ func (t *TM) launch(x *txn, m *sipmsg.Msg, brs []*branch) int {
 func (t *TM) forwardNonACK(m *sipmsg.Msg, nh *hop) int {
 	st := peekState(m)
 	if m.Req == nil || st == nil || st.txn == nil || st.failure || st.reply {
-		t.log.Error("tm: t_forward_nonack: can't forward when no transaction was set up (call t_newtran first)", "call_id", m.CallID())
+		t.log.ErrorContext(module.MsgCtx(m), "tm: t_forward_nonack: can't forward when no transaction was set up (call t_newtran first)")
 		return -1
 	}
 	if m.Req.IsAck() {
-		t.log.Warn("tm: t_forward_nonack: you don't really want to forward a hop-by-hop ACK", "call_id", m.CallID())
+		t.log.WarnContext(module.MsgCtx(m), "tm: t_forward_nonack: you don't really want to forward a hop-by-hop ACK")
 		return -1
 	}
 	x := st.txn
@@ -355,7 +355,7 @@ func (t *TM) forwardNonACK(m *sipmsg.Msg, nh *hop) int {
 		if inv := t.lookupRequest(m, "INVITE"); inv != nil {
 			x.mu.Lock()
 			if err := t.replyLocked(x, m, 200, canceling, module.ReplyOpts{}); err != nil {
-				t.log.Warn("tm: answering CANCEL failed", "err", err)
+				t.log.WarnContext(module.MsgCtx(m), "tm: answering CANCEL failed", "err", err)
 			}
 			x.unlock()
 			inv.mu.Lock()
@@ -367,7 +367,7 @@ func (t *TM) forwardNonACK(m *sipmsg.Msg, nh *hop) int {
 	x.mu.Lock()
 	defer x.unlock()
 	if x.deleted || x.noNew || x.final != 0 {
-		t.log.Info("tm: t_forward_nonack: no new branches allowed (transaction cancelled or completed)", "id", x.TransID())
+		t.log.InfoContext(module.MsgCtx(m), "tm: t_forward_nonack: no new branches allowed (transaction cancelled or completed)", "id", x.TransID())
 		m.SetError(500, reasonNoBranch)
 		return -1
 	}
