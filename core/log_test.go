@@ -16,7 +16,7 @@ import (
 	"ser/core/module"
 	_ "ser/core/modules/sl"
 	"ser/core/sipmsg"
-	"ser/internal/testutil"
+	"ser/internal/testing/testutil"
 )
 
 // TestSyslogPriorities logs through a real unixgram socket standing in for

@@ -13,8 +13,8 @@ import (
 
 	kolo "github.com/kolo/xmlrpc"
 
-	"ser/internal/mariadb"
-	"ser/internal/serdb"
+	"ser/internal/testing/mariadb"
+	"ser/internal/testing/serdb"
 )
 
 // adoptCfg is a SER 0.9 registrar as an operator of the SER database
@@ -77,7 +77,7 @@ route {
 }
 `
 
-// serDatabase makes a SER 0.9 database (internal/serdb) on engine
+// serDatabase makes a SER 0.9 database (internal/testing/serdb) on engine
 // "sqlite" or "mariadb" (a private server).
 func serDatabase(t *testing.T, engine string) (string, *serdb.DB) {
 	t.Helper()

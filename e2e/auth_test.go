@@ -14,7 +14,7 @@ import (
 	"ser/core/modules/auth"
 	"ser/core/modules/usrloc"
 	"ser/core/store"
-	"ser/internal/testutil"
+	"ser/internal/testing/testutil"
 )
 
 // authSecret is the digest secret shared by the test servers (the admin

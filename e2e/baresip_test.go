@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"ser/core/modules/usrloc"
-	"ser/internal/testutil"
+	"ser/internal/testing/testutil"
 )
 
 // softphone is a headless baresip driven over its ctrl_tcp module

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"ser/internal/testutil"
+	"ser/internal/testing/testutil"
 )
 
 // checkCfg names a database (%[1]s) in every place a config can: the

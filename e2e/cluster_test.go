@@ -14,7 +14,7 @@ import (
 
 	"ser/core/store"
 	"ser/fifo"
-	"ser/internal/testutil"
+	"ser/internal/testing/testutil"
 )
 
 // granigConfig returns examples/cluster/granig-registrar.cfg (Granig's

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"ser/internal/testutil"
+	"ser/internal/testing/testutil"
 )
 
 func writeFile(t *testing.T, name, content string) string {

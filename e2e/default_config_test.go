@@ -11,7 +11,7 @@ import (
 
 	"ser/core"
 	"ser/core/store"
-	"ser/internal/testutil"
+	"ser/internal/testing/testutil"
 )
 
 // The built-in default config (issue 14): an authenticating registrar and

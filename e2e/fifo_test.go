@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"ser/internal/testutil"
+	"ser/internal/testing/testutil"
 )
 
 // sendIM is the admin guide's "Sending IM From Shell Script" (FIFO

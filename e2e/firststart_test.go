@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"ser/internal/testutil"
+	"ser/internal/testing/testutil"
 )
 
 var (

@@ -12,8 +12,8 @@ import (
 
 	"ser/core"
 	"ser/core/store"
-	"ser/internal/mariadb"
-	"ser/internal/testutil"
+	"ser/internal/testing/mariadb"
+	"ser/internal/testing/testutil"
 )
 
 // exampleCfg reads examples/cluster/<name> and applies replacements (old,

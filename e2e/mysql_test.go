@@ -10,7 +10,7 @@ import (
 
 	"ser/core"
 	"ser/core/store"
-	"ser/internal/mariadb"
+	"ser/internal/testing/mariadb"
 )
 
 // mysqlRegistrar is a registrar and stateless proxy whose usrloc keeps

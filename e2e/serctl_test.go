@@ -17,7 +17,7 @@ import (
 
 	"ser/core"
 	"ser/core/store"
-	"ser/internal/testutil"
+	"ser/internal/testing/testutil"
 )
 
 // serctlCfg is a registrar with digest authentication (auth), group

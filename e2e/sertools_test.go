@@ -18,8 +18,8 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"ser/core/store"
-	"ser/internal/mariadb"
-	"ser/internal/serdb"
+	"ser/internal/testing/mariadb"
+	"ser/internal/testing/serdb"
 )
 
 // SER 0.9's own administration tools against ser on the database SER's

@@ -10,7 +10,7 @@ import (
 
 	"ser/core"
 	"ser/core/modules/usrloc"
-	"ser/internal/testutil"
+	"ser/internal/testing/testutil"
 )
 
 // usersCSV writes a SIPp injection file: one "user;contact" line per user.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"ser/internal/testutil"
+	"ser/internal/testing/testutil"
 )
 
 // The transaction flows of tm_test.go driven by SIPp on both ends: each

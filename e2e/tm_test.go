@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"ser/core/rpc"
-	"ser/internal/testutil"
+	"ser/internal/testing/testutil"
 )
 
 func readCfg(t *testing.T, name string) string {

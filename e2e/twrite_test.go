@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"ser/fifo"
-	"ser/internal/testutil"
+	"ser/internal/testing/testutil"
 )
 
 // twriteCfg hands INVITEs for vm@ to a voicemail application over a unix

@@ -16,7 +16,7 @@ import (
 	"ser/core"
 	"ser/core/rpc"
 	"ser/fifo"
-	"ser/internal/testutil"
+	"ser/internal/testing/testutil"
 )
 
 // persistentRegistrar is a registrar + stateless proxy with usrloc

@@ -20,7 +20,7 @@ import (
 
 	"ser/core/store"
 	"ser/internal/frontend"
-	"ser/internal/testutil"
+	"ser/internal/testing/testutil"
 	"ser/web"
 )
 

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"ser/internal/testutil"
+	"ser/internal/testing/testutil"
 )
 
 // elementKey is the W3C web element identifier.

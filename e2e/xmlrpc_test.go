@@ -13,7 +13,7 @@ import (
 
 	kolo "github.com/kolo/xmlrpc"
 
-	"ser/internal/testutil"
+	"ser/internal/testing/testutil"
 )
 
 // serProcess is the ser binary running a config on free ports.

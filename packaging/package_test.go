@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"ser/internal/testutil"
+	"ser/internal/testing/testutil"
 )
 
 // TestDebianPackage builds the .deb with build-deb.sh, extracts it into a

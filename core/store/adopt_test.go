@@ -12,11 +12,11 @@ import (
 	"testing/fstest"
 	"time"
 
-	"ser/internal/mariadb"
-	"ser/internal/serdb"
+	"ser/internal/testing/mariadb"
+	"ser/internal/testing/serdb"
 )
 
-// serDatabase makes a SER 0.9 database (internal/serdb) on e.
+// serDatabase makes a SER 0.9 database (internal/testing/serdb) on e.
 func serDatabase(t *testing.T, e engine) (string, *serdb.DB) {
 	t.Helper()
 	if e.name == "mariadb" {

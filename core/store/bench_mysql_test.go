@@ -3,7 +3,7 @@ package store
 import "testing"
 
 // The benchmarks of bench_test.go on MariaDB over TCP on 127.0.0.1 (a
-// server of internal/mariadb: no fsync, so these measure the store, the
+// server of internal/testing/mariadb: no fsync, so these measure the store, the
 // driver and the protocol, not a disk).
 
 func BenchmarkMariaDBLoadContacts100k(b *testing.B) {

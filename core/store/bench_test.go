@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"ser/internal/mariadb"
+	"ser/internal/testing/mariadb"
 )
 
 // benchRows is the size of the location table the load benchmark reads.

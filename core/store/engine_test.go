@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"ser/internal/mariadb"
+	"ser/internal/testing/mariadb"
 )
 
 // engine is a database engine the store's tests run on.
@@ -16,7 +16,7 @@ type engine struct {
 }
 
 // sqliteEngine makes an SQLite file in t.TempDir(); mariadbEngine a new
-// database on the test process's MariaDB server (internal/mariadb.Shared,
+// database on the test process's MariaDB server (internal/testing/mariadb.Shared,
 // stopped by TestMain).
 var (
 	sqliteEngine = engine{"sqlite", func(t testing.TB) string {

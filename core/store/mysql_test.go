@@ -13,7 +13,7 @@ import (
 	"testing/fstest"
 	"time"
 
-	"ser/internal/mariadb"
+	"ser/internal/testing/mariadb"
 )
 
 func TestMySQLConfig(t *testing.T) {

@@ -14,9 +14,9 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"ser/core/module"
-	"ser/core/modules/internal/modtest"
 	"ser/core/modules/tm"
 	"ser/core/store"
+	"ser/internal/testing/modtest"
 )
 
 // syncBuf is a log sink safe for concurrent writes.

@@ -3,8 +3,8 @@ package acc
 import (
 	"testing"
 
-	"ser/core/modules/internal/modtest"
 	"ser/core/sipmsg"
+	"ser/internal/testing/modtest"
 )
 
 const testInvite = `INVITE sip:+4930123@iptel.org;user=phone SIP/2.0

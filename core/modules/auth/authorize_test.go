@@ -9,8 +9,8 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
-	"ser/core/modules/internal/modtest"
 	"ser/core/store"
+	"ser/internal/testing/modtest"
 )
 
 func TestAuthorize(t *testing.T) {

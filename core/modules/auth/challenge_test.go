@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"ser/core/modules/internal/modtest"
 	"ser/core/store"
+	"ser/internal/testing/modtest"
 )
 
 func TestChallengeHeader(t *testing.T) {

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"ser/core/modules/internal/modtest"
 	"ser/core/sipmsg"
+	"ser/internal/testing/modtest"
 )
 
 // authorizedMsg returns a request from alice (with the From/To given)

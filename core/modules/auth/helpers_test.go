@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"ser/core/module"
-	"ser/core/modules/internal/modtest"
 	"ser/core/modules/sl"
 	"ser/core/sipmsg"
 	"ser/core/store"
+	"ser/internal/testing/modtest"
 )
 
 // t0 is the fake clock's start.

@@ -3,7 +3,7 @@ package auth
 import (
 	"testing"
 
-	"ser/core/modules/internal/modtest"
+	"ser/internal/testing/modtest"
 )
 
 func TestDigestURIMatches(t *testing.T) {

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"ser/core/modules/internal/modtest"
 	"ser/core/sipmsg"
+	"ser/internal/testing/modtest"
 )
 
 func TestAppendRPID(t *testing.T) {

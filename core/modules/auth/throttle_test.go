@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"ser/core/modules/internal/modtest"
+	"ser/internal/testing/modtest"
 )
 
 // throttled is a fixture whose guessing limits are small: 3 failures per

@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"testing"
 
-	"ser/core/modules/internal/modtest"
 	"ser/core/rpc"
 	"ser/core/store"
+	"ser/internal/testing/modtest"
 )
 
 func TestFIFO(t *testing.T) {

@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"ser/core/module"
-	"ser/core/modules/internal/modtest"
 	"ser/core/modules/tm"
 	"ser/core/sipmsg"
+	"ser/internal/testing/modtest"
 )
 
 // writeList writes a list file into a temporary directory.

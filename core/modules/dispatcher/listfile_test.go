@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"ser/core/modules/internal/modtest"
+	"ser/internal/testing/modtest"
 )
 
 func TestParseList(t *testing.T) {

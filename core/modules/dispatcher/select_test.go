@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"ser/core/modules/internal/modtest"
 	"ser/core/sipmsg"
+	"ser/internal/testing/modtest"
 )
 
 // TestDSHashKamailio compares dsHash with Kamailio's ds_get_hash compiled

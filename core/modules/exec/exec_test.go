@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"ser/core/modules/internal/modtest"
 	"ser/core/sipmsg"
+	"ser/internal/testing/modtest"
 )
 
 const testReq = `INVITE sip:2234@iptel.org SIP/2.0

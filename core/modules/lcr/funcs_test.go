@@ -6,10 +6,10 @@ import (
 	"testing"
 
 	"ser/core/module"
-	"ser/core/modules/internal/modtest"
 	"ser/core/rpc"
 	"ser/core/sipmsg"
 	"ser/core/store"
+	"ser/internal/testing/modtest"
 )
 
 const testInvite = `INVITE sip:4930123@proxy.inode.at SIP/2.0

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"ser/core/module"
-	"ser/core/modules/internal/modtest"
 	"ser/core/store"
+	"ser/internal/testing/modtest"
 )
 
 // Capabilities of Inode's example.

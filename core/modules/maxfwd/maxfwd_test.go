@@ -6,7 +6,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"ser/core/modules/internal/modtest"
+	"ser/internal/testing/modtest"
 )
 
 func TestProcess(t *testing.T) {

@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"ser/core/module"
-	"ser/core/modules/internal/modtest"
 	"ser/core/modules/usrloc"
 	"ser/core/rpc"
 	"ser/core/sipmsg"
+	"ser/internal/testing/modtest"
 )
 
 // pingFixture is nathelper over a memory usrloc with contacts.

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"ser/core/modules/internal/modtest"
 	"ser/core/modules/registrar"
 	"ser/core/sipmsg"
+	"ser/internal/testing/modtest"
 )
 
 // natReq is a request from a client at 10.0.0.5:5060 behind a NAT: its

@@ -4,9 +4,9 @@ import (
 	"strings"
 	"testing"
 
-	"ser/core/modules/internal/modtest"
 	"ser/core/modules/rr"
 	"ser/core/sipmsg"
+	"ser/internal/testing/modtest"
 )
 
 func pathLines(wire []byte) []string {

@@ -6,9 +6,9 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"ser/core/modules/internal/modtest"
 	"ser/core/modules/usrloc"
 	"ser/core/sipmsg"
+	"ser/internal/testing/modtest"
 )
 
 // benchAORs is the number of registered users of the benchmarks.

@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"ser/core/module"
-	"ser/core/modules/internal/modtest"
 	"ser/core/modules/usrloc"
 	"ser/core/store"
+	"ser/internal/testing/modtest"
 )
 
 // dbFixture is a registrar over a usrloc with a database (db_mode 1–3)

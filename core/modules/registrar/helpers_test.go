@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"ser/core/module"
-	"ser/core/modules/internal/modtest"
 	"ser/core/modules/usrloc"
 	"ser/core/sipmsg"
+	"ser/internal/testing/modtest"
 )
 
 // t0 is the fake clock's start.

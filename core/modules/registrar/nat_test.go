@@ -3,8 +3,8 @@ package registrar
 import (
 	"testing"
 
-	"ser/core/modules/internal/modtest"
 	"ser/core/modules/usrloc"
+	"ser/internal/testing/modtest"
 )
 
 // TestSaveNATed checks the mark nathelper's fix_nated_register() sets: the

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"ser/core/modules/internal/modtest"
 	"ser/core/modules/usrloc"
+	"ser/internal/testing/modtest"
 )
 
 // headerValues returns the values of a reply header.

@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"ser/core/module"
-	"ser/core/modules/internal/modtest"
 	"ser/core/modules/usrloc"
+	"ser/internal/testing/modtest"
 )
 
 func TestInitNeedsUsrloc(t *testing.T) {

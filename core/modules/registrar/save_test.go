@@ -6,10 +6,10 @@ import (
 	"testing"
 
 	"ser/core/module"
-	"ser/core/modules/internal/modtest"
 	"ser/core/modules/sl"
 	"ser/core/modules/usrloc"
 	"ser/core/rpc"
+	"ser/internal/testing/modtest"
 )
 
 // saveStep is one REGISTER of a scenario and what must come of it.

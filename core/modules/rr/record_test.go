@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"ser/core/modules/internal/modtest"
 	"ser/core/sipmsg"
+	"ser/internal/testing/modtest"
 )
 
 // call binds fname on a fresh rr instance and runs it on msg.

@@ -13,9 +13,9 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"ser/core/modules/internal/modtest"
 	"ser/core/rpc"
 	"ser/core/sipmsg"
+	"ser/internal/testing/modtest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")

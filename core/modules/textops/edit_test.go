@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"ser/core/modules/internal/modtest"
+	"ser/internal/testing/modtest"
 )
 
 func TestEdits(t *testing.T) {

@@ -3,7 +3,7 @@ package textops
 import (
 	"testing"
 
-	"ser/core/modules/internal/modtest"
+	"ser/internal/testing/modtest"
 )
 
 // FuzzSubst parses arbitrary subst expressions and applies the accepted

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"ser/core/module"
-	"ser/core/modules/internal/modtest"
+	"ser/internal/testing/modtest"
 )
 
 func TestAppendHF(t *testing.T) {

@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"ser/core/module"
-	"ser/core/modules/internal/modtest"
 	"ser/core/sipmsg"
+	"ser/internal/testing/modtest"
 )
 
 // bind binds fname(args…) on a fresh textops instance.

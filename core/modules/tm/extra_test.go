@@ -9,8 +9,8 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"ser/core/module"
-	"ser/core/modules/internal/modtest"
 	"ser/core/sipmsg"
+	"ser/internal/testing/modtest"
 )
 
 func TestFixupValidation(t *testing.T) {

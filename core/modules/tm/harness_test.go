@@ -15,9 +15,9 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"ser/core/module"
-	"ser/core/modules/internal/modtest"
 	"ser/core/rpc"
 	"ser/core/sipmsg"
+	"ser/internal/testing/modtest"
 )
 
 // testTimers are short timers so that timeouts happen within a test.

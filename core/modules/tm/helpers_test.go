@@ -4,8 +4,8 @@ import (
 	"sync"
 	"testing"
 
-	"ser/core/modules/internal/modtest"
 	"ser/core/sipmsg"
+	"ser/internal/testing/modtest"
 )
 
 type modtestRouteKey = modtest.RouteKey

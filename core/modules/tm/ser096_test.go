@@ -15,8 +15,8 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"ser/core/module"
-	"ser/core/modules/internal/modtest"
 	"ser/core/sipmsg"
+	"ser/internal/testing/modtest"
 )
 
 // twriteReader is the external application's end: a FIFO or a unix

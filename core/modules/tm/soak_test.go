@@ -14,9 +14,9 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"ser/core/module"
-	"ser/core/modules/internal/modtest"
 	"ser/core/rpc"
 	"ser/core/sipmsg"
+	"ser/internal/testing/modtest"
 )
 
 // countCore is the modtest fake with sending replaced by counters (the

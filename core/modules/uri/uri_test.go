@@ -10,9 +10,9 @@ import (
 
 	"ser/core/module"
 	"ser/core/modules/auth"
-	"ser/core/modules/internal/modtest"
 	"ser/core/sipmsg"
 	"ser/core/store"
+	"ser/internal/testing/modtest"
 )
 
 const secret = "uri-test-secret"

@@ -23,7 +23,7 @@
 //
 // Start skips the test when mariadbd or mariadb-install-db is not
 // installed, and fails it under CI or SER_REQUIRE_TOOLS=1
-// (internal/testutil.Strict), as testutil.RequireTool does.
+// (internal/testing/testutil.Strict), as testutil.RequireTool does.
 //
 // Shared returns one server for all the tests of a process (each test
 // then takes its own database with NewDatabase); the package's TestMain

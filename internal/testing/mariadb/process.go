@@ -5,7 +5,7 @@ import (
 	"syscall"
 	"time"
 
-	"ser/internal/testutil"
+	"ser/internal/testing/testutil"
 )
 
 // strict reports whether a missing MariaDB fails the tests (CI,

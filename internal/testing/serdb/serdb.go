@@ -18,7 +18,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 	_ "github.com/mattn/go-sqlite3" // the sqlite3 driver
 
-	"ser/internal/mariadb"
+	"ser/internal/testing/mariadb"
 )
 
 //go:embed testdata/*.sql
