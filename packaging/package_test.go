@@ -87,6 +87,11 @@ func TestDebianPackage(t *testing.T) {
 		if code != 0 || !strings.Contains(out, "config file ok") {
 			t.Errorf("ser -c -f /etc/ser/ser.cfg: exit %d\n%s", code, out)
 		}
+		// The configuration's fifo= wins over -i, as in SER, and says so.
+		out, code = testutil.Run(t, time.Minute, "", ser, "-c", "-i", "/tmp/other_fifo", "-f", cfg)
+		if want := "command line -i /tmp/other_fifo overridden by the config file's fifo = /run/ser/ser_fifo"; code != 0 || !strings.Contains(out, want) {
+			t.Errorf("ser -c -i: exit %d, want %q in\n%s", code, want, out)
+		}
 	})
 	t.Run("run", func(t *testing.T) { runInstalled(t, root, ser, cfg) })
 	t.Run("man", func(t *testing.T) { checkManPages(t, root) })
