@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"ser/core/store"
+	"ser/internal/throttle"
 	"ser/web/internal/sercmd"
 )
 
@@ -89,7 +90,7 @@ type App struct {
 	log     *slog.Logger
 	now     func() time.Time
 	pages   map[string]*template.Template
-	limiter *limiter
+	limiter *throttle.Logins
 	stats   *history
 
 	mu     sync.Mutex

@@ -86,26 +86,26 @@ func (a *App) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip := clientIP(r)
-	keys := keysFor(clientKey(r), user+"@"+domain)
-	if no := a.limiter.admit(r.Context(), keys); no != nil {
-		a.log.Warn("login refused: too many failures", "user", user+"@"+domain, "remote", ip, "why", no.why)
-		show(http.StatusTooManyRequests, no.msg+" Try again in "+retryIn(no.wait)+".")
-		return
-	}
-	ok, err := a.checkPassword(r, user, domain, f.Get("password"))
+	out, err := a.limiter.Check(r.Context(), loginKeys(r, user+"@"+domain), func() (bool, error) {
+		return a.checkPassword(r, user, domain, f.Get("password"))
+	})
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	if !ok {
+	if no := out.Refused; no != nil {
+		a.log.Warn("login refused: too many failures", "user", user+"@"+domain, "remote", ip, "why", no.Why)
+		show(http.StatusTooManyRequests, refusalMessage(no))
+		return
+	}
+	if !out.OK {
 		a.log.Warn("login failed", "user", user+"@"+domain, "remote", ip)
-		for _, b := range a.limiter.fail(keys) {
+		for _, b := range out.Backoffs {
 			a.log.Warn("login back-off", "user", user+"@"+domain, "remote", ip, "started", b)
 		}
 		show(http.StatusOK, "Wrong user name or password.")
 		return
 	}
-	a.limiter.success(keys)
 	must, err := a.mustChangePassword(r, user, domain)
 	if err != nil {
 		a.fail(w, r, err)
@@ -200,25 +200,26 @@ func (a *App) handlePassword(w http.ResponseWriter, r *http.Request) {
 	f := newForm(r, "password", "new_password", "confirm_password")
 	// The current password is guessable here too (with a stolen
 	// session): the login limits apply.
-	keys := keysFor(clientKey(r), rs.me.AOR())
-	if no := a.limiter.admit(r.Context(), keys); no != nil {
-		a.log.Warn("password change refused: too many failures", "user", rs.me.AOR(), "remote", clientIP(r), "why", no.why)
-		f.fail("password", no.msg+" Try again in "+retryIn(no.wait)+".")
+	out, err := a.limiter.Check(r.Context(), loginKeys(r, rs.me.AOR()), func() (bool, error) {
+		return a.checkPassword(r, rs.me.Username, rs.me.Domain, f.Get("password"))
+	})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if no := out.Refused; no != nil {
+		a.log.Warn("password change refused: too many failures", "user", rs.me.AOR(), "remote", clientIP(r), "why", no.Why)
+		f.fail("password", refusalMessage(no))
 		f.clearPasswords()
 		a.render(w, r, http.StatusTooManyRequests, "password", view{Title: "Change password", Section: "account",
 			Data: passwordData{Form: f, Force: rs.sess.MustChange}})
 		return
 	}
-	ok, err := a.checkPassword(r, rs.me.Username, rs.me.Domain, f.Get("password"))
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	if !ok {
+	if !out.OK {
 		f.fail("password", "wrong password")
-		a.limiter.fail(keys)
-	} else {
-		a.limiter.success(keys)
+		for _, b := range out.Backoffs {
+			a.log.Warn("login back-off", "user", rs.me.AOR(), "remote", clientIP(r), "started", b)
+		}
 	}
 	f.check("new_password", validNewPassword(f.Get("new_password"), f.Get("confirm_password")))
 	if f.ok() && f.Get("new_password") == f.Get("password") {

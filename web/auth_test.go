@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"ser/core/store"
-	"ser/internal/throttle"
 )
 
 func TestLoginLogout(t *testing.T) {
@@ -119,7 +118,7 @@ func (e *env) browserFrom(ip string) *browser {
 // them.
 func fakeWaits(e *env) *[]time.Duration {
 	var waits []time.Duration
-	e.app.limiter.sleep = func(_ context.Context, d time.Duration) error {
+	e.app.limiter.Sleep = func(_ context.Context, d time.Duration) error {
 		waits = append(waits, d)
 		e.clk.Advance(d)
 		return nil
@@ -137,7 +136,7 @@ func TestLoginThrottlePair(t *testing.T) {
 	fakeWaits(e)
 	attacker := e.browserFrom("127.0.0.2")
 	attacker.get("/login")
-	for i := 0; i < pairFailures; i++ {
+	for i := 0; i < loginPolicy.PairFailures; i++ {
 		attacker.post("/login", "username", "alice", "password", "wrong").want(t, http.StatusOK, "Wrong user name")
 	}
 	attacker.post("/login", "username", "alice", "password", testPW).
@@ -146,13 +145,13 @@ func TestLoginThrottlePair(t *testing.T) {
 	e.browser().login("alice", testPW)
 	attacker.post("/login", "username", "bob", "password", testPW).redirectsTo(t, "/")
 	// One more guess after the back-off (which then doubles).
-	e.clk.Advance(loginDelay)
+	e.clk.Advance(loginPolicy.Delay)
 	b := e.browserFrom("127.0.0.2")
 	b.get("/login")
 	b.post("/login", "username", "alice", "password", "wrong").want(t, http.StatusOK, "Wrong user name")
 	b.post("/login", "username", "alice", "password", "wrong").
 		want(t, http.StatusTooManyRequests, "Try again in 2 seconds.")
-	e.clk.Advance(2 * loginDelay)
+	e.clk.Advance(2 * loginPolicy.Delay)
 	b.post("/login", "username", "alice", "password", testPW).redirectsTo(t, "/")
 	logs := e.logs.String()
 	if !strings.Contains(logs, "login refused: too many failures") || !strings.Contains(logs, "remote=127.0.0.2") ||
@@ -167,7 +166,7 @@ func TestLoginThrottlePair(t *testing.T) {
 // TestLoginAccountUnderAttack: guesses for alice from several addresses
 // (each below its own limit) space out alice's checks: a guess waits for
 // its slot, or gets 429 when the next slot is too far; alice from an
-// address that has not failed for her waits at most maxLoginWait and
+// address that has not failed for her waits at most loginPolicy.MaxWait and
 // gets in — she cannot be locked out.
 func TestLoginAccountUnderAttack(t *testing.T) {
 	e := newEnv(t, "")
@@ -183,7 +182,7 @@ func TestLoginAccountUnderAttack(t *testing.T) {
 		}
 		attackers = append(attackers, b)
 	}
-	for i, w := range (*waits)[:accountFailures] {
+	for i, w := range (*waits)[:loginPolicy.AccountFailures] {
 		if w != 0 {
 			t.Errorf("login %d waited %v before the account was under attack", i+1, w)
 		}
@@ -206,15 +205,15 @@ func TestLoginAccountUnderAttack(t *testing.T) {
 		t.Fatal("guesses from addresses that failed were never refused")
 	}
 	for _, w := range *waits {
-		if w > maxLoginWait {
+		if w > loginPolicy.MaxWait {
 			t.Errorf("a login waited %v", w)
 		}
 	}
 	n := len(*waits)
 	owner := e.browserFrom("127.0.0.9")
 	owner.login("alice", testPW)
-	if len(*waits) != n+1 || (*waits)[n] == 0 || (*waits)[n] > maxLoginWait {
-		t.Errorf("the owner's login waited %v, want a delay of at most %v", (*waits)[n:], maxLoginWait)
+	if len(*waits) != n+1 || (*waits)[n] == 0 || (*waits)[n] > loginPolicy.MaxWait {
+		t.Errorf("the owner's login waited %v, want a delay of at most %v", (*waits)[n:], loginPolicy.MaxWait)
 	}
 }
 
@@ -239,7 +238,7 @@ func TestLoginSpraying(t *testing.T) {
 	fakeWaits(e)
 	b := e.browserFrom("127.0.0.6")
 	b.get("/login")
-	for i := 0; i < addrAccounts; i++ {
+	for i := 0; i < loginPolicy.AddrAccounts; i++ {
 		b.post("/login", "username", fmt.Sprint("user", i), "password", "123456").want(t, http.StatusOK, "Wrong user name")
 	}
 	b.post("/login", "username", "alice", "password", testPW).
@@ -254,27 +253,12 @@ func TestPasswordChangeThrottled(t *testing.T) {
 	fakeWaits(e)
 	b := e.as("alice")
 	b.get("/password")
-	for i := 0; i < pairFailures; i++ {
+	for i := 0; i < loginPolicy.PairFailures; i++ {
 		b.post("/password", "password", "wrong", "new_password", "NewSecret1", "confirm_password", "NewSecret1").
 			want(t, http.StatusUnprocessableEntity, "wrong password")
 	}
 	b.post("/password", "password", testPW, "new_password", "NewSecret1", "confirm_password", "NewSecret1").
 		want(t, http.StatusTooManyRequests, "Too many failed logins for this account from your address.")
-}
-
-func TestLimiterBounded(t *testing.T) {
-	l := newLimiter(func() time.Time { return t0 })
-	for i := 0; i < maxLimiterKeys+10; i++ {
-		l.fail(keysFor("198.51.100.1", fmt.Sprint("flood", i)))
-	}
-	if l.pair.Len() > maxLimiterKeys || l.account.Len() > maxLimiterKeys {
-		t.Errorf("%d pairs, %d accounts kept", l.pair.Len(), l.account.Len())
-	}
-	huge := strings.Repeat("h", 60000)
-	l.fail(keysFor("198.51.100.2", huge))
-	if l.account.Failures(huge[:throttle.MaxKeyLen], t0) != 1 {
-		t.Error("a huge user name is not cut")
-	}
 }
 
 func TestSessionExpiry(t *testing.T) {

@@ -1,132 +1,48 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"net"
 	"net/http"
 	"net/netip"
-	"strings"
 	"time"
 
 	"ser/internal/throttle"
 )
 
-// Login limits. A wrong password (or unknown account) is counted for the
-// account at the client address (the pair), for the address once per
-// newly failing pair (accounts tried from it), and for the account from
-// all addresses. Nothing is locked: the pair and the address back off
-// (refused with 429 and nothing checked, so a guess learns nothing), and
-// an account under attack from many addresses gets its checks spaced out
-// (each login waits for its slot), which delays but never refuses a login
-// from an address that has not failed for the account.
-const (
-	pairFailures    = 5                // failures of an account at one address before the pair backs off
-	addrAccounts    = 20               // accounts failing from one address before the address backs off
-	accountFailures = 10               // failures of an account before its checks are spaced out
-	loginDelay      = time.Second      // first back-off, doubled by each further failure
-	loginMaxDelay   = 15 * time.Minute // cap of the pair and address back-off
-	accountMaxSlot  = time.Minute      // cap of the spacing of an account's checks
-	maxLoginWait    = 5 * time.Second  // longest a login waits for its slot
-	loginForget     = time.Hour        // a count is dropped this long after its last failure
-	maxLimiterKeys  = 10000            // keys per table
-)
+// Login limits: throttle.DefaultLogins, shared with the XML-RPC bridge's
+// basic authentication. A wrong password (or unknown account) is counted
+// for the account at the client address (the pair), for the address once
+// per newly failing pair (accounts tried from it), and for the account
+// from all addresses. Nothing is locked: the pair and the address back
+// off (refused with 429 and nothing checked, so a guess learns nothing),
+// and an account under attack from many addresses gets its checks spaced
+// out (each login waits for its slot), which delays but never refuses a
+// login from an address that has not failed for the account.
+var loginPolicy = throttle.DefaultLogins
 
-// limiter holds the login failure counts.
-type limiter struct {
-	now                 func() time.Time
-	sleep               func(context.Context, time.Duration) error
-	pair, addr, account *throttle.Table
+// newLimiter returns the console's login counts on clock now.
+func newLimiter(now func() time.Time) *throttle.Logins { return throttle.NewLogins(loginPolicy, now) }
+
+// loginKeys returns the limiter's keys of account (user@domain) logging
+// in from r's client.
+func loginKeys(r *http.Request, account string) throttle.LoginKeys {
+	return throttle.LoginKeysFor(clientKey(r), account)
 }
 
-func newLimiter(now func() time.Time) *limiter {
-	pol := func(free int, max time.Duration) throttle.Policy {
-		return throttle.Policy{Free: free, Delay: loginDelay, Max: max, Forget: loginForget, Cap: maxLimiterKeys}
+// refusalMessage words a refused login for the user.
+func refusalMessage(no *throttle.Refusal) string {
+	switch no.Scope {
+	case throttle.ScopeAddr:
+		return "Too many failed logins from your address. Try again in " + retryIn(no.Wait) + "."
+	case throttle.ScopePair:
+		return "Too many failed logins for this account from your address. Try again in " + retryIn(no.Wait) + "."
+	case throttle.ScopeAccount:
+		return "Too many failed logins for this account. Try again in " + retryIn(no.Wait) + "."
 	}
-	return &limiter{now: now, sleep: sleepCtx,
-		pair: throttle.New(pol(pairFailures, loginMaxDelay)), addr: throttle.New(pol(addrAccounts, loginMaxDelay)),
-		account: throttle.New(pol(accountFailures, accountMaxSlot))}
+	return "Try again."
 }
-
-// sleepCtx waits for d or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// loginKeys are the limiter's keys of a login: the account (lowercase
-// user@domain), the client address and the pair.
-type loginKeys struct{ account, addr, pair string }
-
-func keysFor(ip, account string) loginKeys {
-	account = strings.ToLower(account)
-	return loginKeys{account: account, addr: ip, pair: ip + " " + account}
-}
-
-// refusal says why a login was not checked and when to try again.
-type refusal struct {
-	why  string // for the log
-	msg  string // for the user
-	wait time.Duration
-}
-
-// admit decides whether a login may be checked, waiting for the
-// account's slot when the account is under attack; nil means go ahead.
-func (l *limiter) admit(ctx context.Context, k loginKeys) *refusal {
-	now := l.now()
-	if w := l.addr.Blocked(k.addr, now); w > 0 {
-		return &refusal{"address backing off", "Too many failed logins from your address.", w}
-	}
-	if w := l.pair.Blocked(k.pair, now); w > 0 {
-		return &refusal{"account backing off at this address", "Too many failed logins for this account from your address.", w}
-	}
-	wait, ok := l.account.Reserve(k.account, now, maxLoginWait)
-	if !ok {
-		if l.pair.Failures(k.pair, now) > 0 {
-			return &refusal{"account under attack, no slot", "Too many failed logins for this account.", wait}
-		}
-		// An address that has not failed for the account is never
-		// refused: it waits the longest, then is checked.
-		wait = maxLoginWait
-	}
-	if err := l.sleep(ctx, wait); err != nil {
-		return &refusal{"client went away while waiting", "Try again.", 0}
-	}
-	return nil
-}
-
-// fail counts a wrong password and returns the back-offs it started (for
-// the log).
-func (l *limiter) fail(k loginKeys) []string {
-	now := l.now()
-	var started []string
-	n, d := l.pair.Fail(k.pair, now)
-	if d > 0 {
-		started = append(started, fmt.Sprintf("account at this address backs off %v after %d failures", d, n))
-	}
-	if n == 1 {
-		if n, d := l.addr.Fail(k.addr, now); d > 0 {
-			started = append(started, fmt.Sprintf("address backs off %v after %d accounts failed", d, n))
-		}
-	}
-	if n, d := l.account.Fail(k.account, now); d > 0 {
-		started = append(started, fmt.Sprintf("account's checks %v apart after %d failures", d, n))
-	}
-	return started
-}
-
-// success forgets the pair's failures (not the address's or account's).
-func (l *limiter) success(k loginKeys) { l.pair.Reset(k.pair) }
 
 // retryIn words a wait for the login page.
 func retryIn(d time.Duration) string {
