@@ -26,7 +26,7 @@ func runXMLRPC(args []string) int {
 	unixPath := fs.String("unix", "", "use ser's unix socket (unix_sock) instead of the FIFO")
 	listen := fs.String("listen", "127.0.0.1:5080", "HTTP listen address")
 	user := fs.String("user", "", "basic-auth user name (with -password)")
-	password := fs.String("password", "", "basic-auth password")
+	password := fs.String("password", "", "basic-auth password: plain, or {SHA256} and its SHA-256 digest in hex or base64")
 	allow := fs.String("allow", "", "admitted client networks, comma-separated (default loopback only)")
 	hosts := fs.String("host", "", "more names the Host header may carry, comma-separated (\"*\": no Host check)")
 	cert := fs.String("cert", "", "TLS certificate file (with -key)")

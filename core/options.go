@@ -9,6 +9,7 @@ import (
 
 	"ser/core/sipmsg"
 	"ser/core/store"
+	"ser/xmlrpc"
 )
 
 // ListenAddr is one listen entry: [proto:]host[:port]. Proto 0 means both
@@ -147,7 +148,8 @@ type Options struct {
 	// (http_listen / xmlrpc_listen, -H; "" or "off" disables it).
 	HTTP string
 	// HTTPUser and HTTPPassword enable HTTP basic authentication on the
-	// XML-RPC bridge (xmlrpc_user, xmlrpc_password).
+	// XML-RPC bridge (xmlrpc_user, xmlrpc_password: plain, or "{SHA256}"
+	// and the password's SHA-256 digest in hex or base64).
 	HTTPUser, HTTPPassword string
 	// HTTPAllow lists the client networks the bridge admits (xmlrpc_allow,
 	// repeatable; default loopback only).
@@ -356,7 +358,6 @@ var optDefs = map[string]optDef{
 	"xmlrpc_listen":        strOpt(func(o *Options) *string { return &o.HTTP }),
 	"db_url":               strOpt(func(o *Options) *string { return &o.DBURL }),
 	"xmlrpc_user":          strOpt(func(o *Options) *string { return &o.HTTPUser }),
-	"xmlrpc_password":      strOpt(func(o *Options) *string { return &o.HTTPPassword }),
 	"http_cert":            strOpt(func(o *Options) *string { return &o.HTTPCert }),
 	"http_key":             strOpt(func(o *Options) *string { return &o.HTTPKey }),
 	"web":                  boolOpt(func(o *Options) *bool { return &o.Web }),
@@ -369,6 +370,14 @@ var optDefs = map[string]optDef{
 			return err
 		}
 		return store.CheckFileMode(os.FileMode(o.DBFileMode))
+	}},
+	"xmlrpc_password": {kind: optStr, set: func(o *Options, v OptValue) error {
+		// Plain, or "{SHA256}" and the password's digest (xmlrpc.ParsePassword).
+		if _, err := xmlrpc.ParsePassword(v.Text); err != nil {
+			return err
+		}
+		o.HTTPPassword = v.Text
+		return nil
 	}},
 	"xmlrpc_allow": {kind: optAddr, set: func(o *Options, v OptValue) error {
 		o.HTTPAllow = append(o.HTTPAllow, v.Text)

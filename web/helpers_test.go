@@ -22,6 +22,7 @@ import (
 	_ "ser/core/modules"
 	"ser/core/rpc"
 	"ser/core/store"
+	"ser/internal/testing/testutil"
 )
 
 // serCfg is a registrar with location and aliases tables, tm and sl.
@@ -44,17 +45,7 @@ route {
 var t0 = time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
 
 // clock is a settable clock shared by the store and the app.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type clock = testutil.Clock
 
 // testExec runs commands on ser's registry, with per-command overrides
 // (canned replies, transport failures) and a record of what was run.
@@ -140,7 +131,7 @@ func newEnv(t *testing.T, cfg string, tweak ...func(*Options)) *env {
 	if cfg == "" {
 		cfg = serCfg
 	}
-	clk := &clock{t: t0}
+	clk := testutil.NewClock(t0)
 	logs := &syncBuffer{}
 	lg := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "ser.db"), store.WithClock(clk.Now),

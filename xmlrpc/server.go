@@ -5,16 +5,22 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"ser/internal/hostcheck"
+	"ser/internal/throttle"
 )
 
 // Defaults of Options.
@@ -35,7 +41,9 @@ type Options struct {
 	// (default "/xmlrpc"). ServeHTTP itself answers on any path.
 	Path string
 
-	// Users enables HTTP basic authentication: user name → password.
+	// Users enables HTTP basic authentication: user name → password,
+	// plain or as "{SHA256}" and the SHA-256 digest of the password in
+	// hex (sha256sum's output) or base64 (see ParsePassword).
 	Users map[string]string
 	// Authenticate, when set, also enables basic authentication and is
 	// asked for credentials not found in Users (e.g. a subscriber table).
@@ -122,7 +130,13 @@ type Server struct {
 	slots chan struct{}
 	// hosts is the Host check over Options.Hosts.
 	hosts *hostcheck.Checker
-	cop   *http.CrossOriginProtection
+	// users are the SHA-256 digests of Options.Users' passwords; logins
+	// are the password-guessing limits (the web console's); checks
+	// counts the credentials compared.
+	users  map[string][sha256.Size]byte
+	logins *throttle.Logins
+	checks atomic.Int64
+	cop    *http.CrossOriginProtection
 	// methods holds the built-in methods (tests add an echo method).
 	methods map[string]method
 }
@@ -190,6 +204,15 @@ func New(exec Executor, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("xmlrpc: %w", err)
 	}
 	s.hosts = hosts
+	s.users = make(map[string][sha256.Size]byte, len(opts.Users))
+	for u, pw := range opts.Users {
+		d, err := ParsePassword(pw)
+		if err != nil {
+			return nil, fmt.Errorf("xmlrpc: password of %q: %w", u, err)
+		}
+		s.users[u] = d
+	}
+	s.logins = throttle.NewLogins(throttle.DefaultLogins, nil)
 	s.cop = http.NewCrossOriginProtection()
 	s.methods = s.builtins()
 	return s, nil
@@ -209,15 +232,20 @@ type Router interface {
 // bridge's handler.
 func (s *Server) Mount(r Router) { r.Handle(s.opts.Path, s) }
 
-// ServeHTTP answers one XML-RPC request: access control (403, 401), POST
-// only (405), body limit (413), then decode, dispatch and encode.
+// ServeHTTP answers one XML-RPC request: access control (403, 401, 429),
+// POST only (405), body limit (413), then decode, dispatch and encode.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if status, why := s.admit(r); status != 0 {
 		s.log.Warn("request refused", "remote", r.RemoteAddr, "status", status, "reason", why)
-		if status == http.StatusUnauthorized {
-			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Basic realm=%q, charset="UTF-8"`, s.opts.Realm))
+		s.refuse(w, status, why)
+		return
+	}
+	if status, why, wait := s.authenticate(r); status != 0 {
+		s.log.Warn("request refused", "remote", r.RemoteAddr, "status", status, "reason", why)
+		if wait > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		}
-		http.Error(w, fmt.Sprintf("%d %s", status, why), status)
+		s.refuse(w, status, why)
 		return
 	}
 	if r.Method != http.MethodPost {
@@ -290,10 +318,18 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 }
 
-// admit applies the allow-list, the Host check (anti DNS rebinding), the
-// cross-origin check (Sec-Fetch-Site / Origin, as the web console's) and
-// basic authentication; it returns 0 when
-// the request may proceed, else the HTTP status and a reason.
+// refuse answers a refused request with status and a text body.
+func (s *Server) refuse(w http.ResponseWriter, status int, why string) {
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Basic realm=%q, charset="UTF-8"`, s.opts.Realm))
+	}
+	http.Error(w, fmt.Sprintf("%d %s", status, why), status)
+}
+
+// admit applies the allow-list, the Host check (anti DNS rebinding) and
+// the cross-origin check (Sec-Fetch-Site / Origin, as the web console's);
+// it returns 0 when the request may proceed, else the HTTP status and a
+// reason.
 func (s *Server) admit(r *http.Request) (int, string) {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
@@ -316,22 +352,83 @@ func (s *Server) admit(r *http.Request) (int, string) {
 	if err := s.cop.Check(r); err != nil {
 		return http.StatusForbidden, "forbidden: cross-origin request from a web page"
 	}
-	if len(s.opts.Users) == 0 && s.opts.Authenticate == nil {
-		return 0, ""
+	return 0, ""
+}
+
+// authenticate applies basic authentication, when configured, under the
+// web console's password-guessing limits (throttle.Logins, keyed by the
+// user name and the client address): 0 when the request may proceed,
+// else 401 (no or wrong credentials) or 429 with the wait (too many
+// failures: the password is not compared, so a guess learns nothing —
+// the right password is refused too until the back-off ends).
+func (s *Server) authenticate(r *http.Request) (status int, why string, wait time.Duration) {
+	if len(s.users) == 0 && s.opts.Authenticate == nil {
+		return 0, "", 0
 	}
 	user, pass, ok := r.BasicAuth()
 	if !ok {
-		return http.StatusUnauthorized, "unauthorized: credentials required"
+		return http.StatusUnauthorized, "unauthorized: credentials required", 0
 	}
-	if want, known := s.opts.Users[user]; known {
-		a, b := sha256.Sum256([]byte(pass)), sha256.Sum256([]byte(want))
-		if subtle.ConstantTimeCompare(a[:], b[:]) == 1 {
-			return 0, ""
+	addr := ""
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		addr = throttle.AddrKey(ap.Addr())
+	}
+	out, _ := s.logins.Check(r.Context(), throttle.LoginKeysFor(addr, user), func() (bool, error) {
+		return s.credentialsOK(user, pass), nil
+	})
+	switch {
+	case out.Refused != nil:
+		return http.StatusTooManyRequests, "too many failed logins: " + out.Refused.Why, out.Refused.Wait
+	case !out.OK:
+		for _, b := range out.Backoffs {
+			s.log.Warn("basic auth back-off", "user", user, "remote", r.RemoteAddr, "started", b)
 		}
-	} else if s.opts.Authenticate != nil && s.opts.Authenticate(user, pass) {
-		return 0, ""
+		return http.StatusUnauthorized, "unauthorized: wrong user name or password", 0
 	}
-	return http.StatusUnauthorized, "unauthorized: wrong user name or password"
+	return 0, "", 0
+}
+
+// credentialsOK compares a password with the user's in constant time
+// (SHA-256 digests, so neither length nor content leaks; an unknown user
+// costs the same comparison), then asks Options.Authenticate for users
+// not in Options.Users.
+func (s *Server) credentialsOK(user, pass string) bool {
+	s.checks.Add(1)
+	want, known := s.users[user]
+	got := sha256.Sum256([]byte(pass))
+	if subtle.ConstantTimeCompare(got[:], want[:]) == 1 && known {
+		return true
+	}
+	return !known && s.opts.Authenticate != nil && s.opts.Authenticate(user, pass)
+}
+
+// PasswordPrefix marks a password given as its SHA-256 digest.
+const PasswordPrefix = "{SHA256}"
+
+// ParsePassword returns the SHA-256 digest of a configured password
+// (xmlrpc_password): "{SHA256}" followed by the digest in hex (64
+// digits, as sha256sum prints it) or base64 (44 characters, OpenLDAP's
+// {SHA256} form), or else the plain password, hashed here. So no
+// plain-text secret need be at rest in ser.cfg.
+func ParsePassword(pw string) ([sha256.Size]byte, error) {
+	var d [sha256.Size]byte
+	v, hashed := strings.CutPrefix(pw, PasswordPrefix)
+	if !hashed {
+		return sha256.Sum256([]byte(pw)), nil
+	}
+	v = strings.TrimSpace(v)
+	var b []byte
+	var err error
+	if len(v) == 2*sha256.Size {
+		b, err = hex.DecodeString(v)
+	} else {
+		b, err = base64.StdEncoding.DecodeString(v)
+	}
+	if err != nil || len(b) != sha256.Size {
+		return d, fmt.Errorf("%s must be followed by the SHA-256 digest of the password, in hex (64 digits: printf %%s 'password' | sha256sum) or base64 (44 characters)", PasswordPrefix)
+	}
+	copy(d[:], b)
+	return d, nil
 }
 
 // writeXML writes an XML-RPC response document.

@@ -1,7 +1,8 @@
 // Package throttle counts failures per key (a client address, a user
 // name, a user at an address) with exponential back-off, in a table of
 // bounded size: the password-guessing limits of the auth module (SIP
-// digest) and of the web console are built on it.
+// digest) are built on it, and Logins, the limits of HTTP logins (the web
+// console's and the XML-RPC bridge's basic authentication).
 //
 // A key may fail Policy.Free times freely; the Free-th failure and every
 // one after it starts a back-off of Delay, 2·Delay, 4·Delay, … up to Max,
