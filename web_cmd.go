@@ -14,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"ser/core"
+	"ser/core/rpc"
 	"ser/core/store"
 	"ser/fifo"
 	"ser/web"
@@ -35,7 +36,7 @@ func webConsole(inst *core.Instance) (*web.App, error) {
 		break
 	}
 	return web.New(web.Options{
-		Store: st, Exec: web.NewLocal(srv.RPC()), Domain: sipDomain(o),
+		Store: st, Exec: rpc.NewLocal(srv.RPC()), Domain: sipDomain(o),
 		Logger: srv.Logger(), OutboundProxy: proxy, SecureCookies: o.HTTPCert != "",
 	})
 }

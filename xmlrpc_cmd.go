@@ -10,9 +10,9 @@ import (
 	"syscall"
 
 	"ser/core"
+	"ser/core/rpc"
 	"ser/fifo"
 	"ser/internal/frontend"
-	"ser/xmlrpc"
 )
 
 // runXMLRPC runs the XML-RPC bridge stand-alone, in front of a running
@@ -37,13 +37,13 @@ func runXMLRPC(args []string) int {
 		}
 		return 1
 	}
-	var exec xmlrpc.ExecFunc
+	var exec rpc.Executor
 	if *unixPath != "" {
-		exec = fifo.NewUnixClient(*unixPath).Execute
+		exec = fifo.NewUnixClient(*unixPath)
 	} else {
 		c := fifo.NewClient(*fifoPath)
 		c.ReplyDir = *replyDir
-		exec = c.Execute
+		exec = c
 	}
 	var allowList []string
 	if *allow != "" {
@@ -54,7 +54,7 @@ func runXMLRPC(args []string) int {
 		hostList = strings.Split(*hosts, ",")
 	}
 	log := core.NewLogger(core.LogConfig{Debug: 2, Stderr: true})
-	fe, err := frontend.Start(xmlrpc.NewRemote(exec, nil), frontend.Options{
+	fe, err := frontend.Start(exec, frontend.Options{
 		Listen: *listen, User: *user, Password: *password, Allow: allowList,
 		Hosts: hostList, CertFile: *cert, KeyFile: *key, Log: log,
 	})

@@ -18,6 +18,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"ser/core/rpc"
 	"ser/core/store"
 	"ser/internal/frontend"
 	"ser/internal/testing/testutil"
@@ -92,7 +93,7 @@ func TestWebConsole(t *testing.T) {
 	}
 	t.Cleanup(func() { st.Close() })
 	app, err := web.New(web.Options{
-		Store: st, Exec: web.NewLocal(srv.inst.Server.RPC()), Domain: "example.com",
+		Store: st, Exec: rpc.NewLocal(srv.inst.Server.RPC()), Domain: "example.com",
 		OutboundProxy: "sip:" + srv.addr(), SampleInterval: time.Second,
 		Logger: slog.New(slog.NewTextHandler(weblog, nil)),
 	})

@@ -30,11 +30,13 @@ var (
 	ErrNoServer = errors.New("no server is reading it")
 )
 
-// Executor runs management commands; Client and UnixClient implement it
-// (xmlrpc.NewRemote, serctl and the web console take one).
-type Executor interface {
-	Execute(ctx context.Context, cmd string, params []string) (*rpc.Reply, error)
-}
+// Client and UnixClient implement rpc.Executor, the management plane's one
+// client interface (the XML-RPC bridge, serctl and the web console take
+// one).
+var (
+	_ rpc.Executor = (*Client)(nil)
+	_ rpc.Executor = (*UnixClient)(nil)
+)
 
 // seq numbers the client's reply FIFOs and sockets within the process.
 var seq atomic.Uint64

@@ -14,7 +14,7 @@ import (
 
 // executor returns the FIFO client: fifo.Client on SER_FIFO, with its
 // reply FIFOs in SER_FIFO_DIR (the server's fifo_dir).
-func (a *app) executor() fifo.Executor {
+func (a *app) executor() rpc.Executor {
 	if a.exec == nil {
 		c := fifo.NewClient(a.cfg.fifo)
 		c.ReplyDir = a.cfg.fifoDir

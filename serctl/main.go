@@ -19,8 +19,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"ser/core/rpc"
 	"ser/core/store"
-	"ser/fifo"
 )
 
 // Version is serctl's version, the same as the server's (core.Version).
@@ -52,7 +52,7 @@ type app struct {
 	isTTY          bool
 
 	// exec runs FIFO commands; nil means a fifo.Client for cfg.FIFO.
-	exec fifo.Executor
+	exec rpc.Executor
 	// openStore opens the database; nil means store.Open.
 	openStore func(ctx context.Context, url string, opts ...store.Option) (*store.Store, error)
 	// sleep waits between monitor cycles; nil means a timer.

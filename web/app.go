@@ -4,7 +4,7 @@
 // devices, phonebook with online status, missed calls and call history,
 // instant messages). Data lives in the store (core/store); in-memory
 // state (contacts, aliases) and SIP requests go through ser's FIFO
-// commands, over an Executor — the command registry in the ser process, or
+// commands, over an rpc.Executor — the command registry in the ser process, or
 // a FIFO client beside a running server. Handlers never build SQL and
 // never parse FIFO text themselves (internal/sercmd does).
 package web
@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"ser/core/rpc"
 	"ser/core/store"
 	"ser/internal/throttle"
 	"ser/web/internal/sercmd"
@@ -35,9 +36,9 @@ const DefaultAddr = "127.0.0.1:5080"
 type Options struct {
 	// Store is the database (required).
 	Store *store.Store
-	// Exec runs FIFO commands (required): NewLocal(registry) in the ser
-	// process, or a *fifo.Client stand-alone.
-	Exec Executor
+	// Exec runs FIFO commands (required): rpc.NewLocal(registry) in the
+	// ser process, or a *fifo.Client stand-alone.
+	Exec rpc.Executor
 	// Domain is the SIP domain of new users and of logins without
 	// "@domain" (default: store.DefaultDomain, the host name in lower
 	// case — serctl's and the built-in default config's too).

@@ -9,12 +9,6 @@ import (
 	"ser/web/internal/sercmd"
 )
 
-// The FIFO clients are executors.
-var (
-	_ Executor = (*fifo.Client)(nil)
-	_ Executor = (*fifo.UnixClient)(nil)
-)
-
 // TestOverFIFO runs the console beside ser, over a real FIFO: ul_add,
 // ul_dump and the statistics pass SER's framing both ways.
 func TestOverFIFO(t *testing.T) {

@@ -157,11 +157,11 @@ func TestNewOptions(t *testing.T) {
 		opts Options
 		want string
 	}{
-		{name: "no store", opts: Options{Exec: NewLocal(reg)}, want: "web: no store"},
+		{name: "no store", opts: Options{Exec: rpc.NewLocal(reg)}, want: "web: no store"},
 		{name: "no exec", opts: Options{Store: st}, want: "web: no command executor"},
-		{name: "bad domain", opts: Options{Store: st, Exec: NewLocal(reg), Domain: "a b"}, want: `web: domain "a b"`},
-		{name: "bad proxy", opts: Options{Store: st, Exec: NewLocal(reg), Domain: "x.example", OutboundProxy: "udp://x"}, want: "outbound proxy"},
-		{name: "bad admin name", opts: Options{Store: st, Exec: NewLocal(reg), Domain: "x.example", AdminName: "a b"}, want: "admin name"},
+		{name: "bad domain", opts: Options{Store: st, Exec: rpc.NewLocal(reg), Domain: "a b"}, want: `web: domain "a b"`},
+		{name: "bad proxy", opts: Options{Store: st, Exec: rpc.NewLocal(reg), Domain: "x.example", OutboundProxy: "udp://x"}, want: "outbound proxy"},
+		{name: "bad admin name", opts: Options{Store: st, Exec: rpc.NewLocal(reg), Domain: "x.example", AdminName: "a b"}, want: "admin name"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -172,17 +172,17 @@ func TestNewOptions(t *testing.T) {
 		})
 	}
 	// Defaults: the host name as domain, SER's groups.
-	a, err := New(Options{Store: st, Exec: NewLocal(reg), Logger: quiet})
+	a, err := New(Options{Store: st, Exec: rpc.NewLocal(reg), Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if a.opts.Domain == "" || len(a.opts.Groups) != 6 || a.opts.LocationTable != "location" || a.opts.SampleInterval != time.Minute {
 		t.Errorf("defaults %+v", a.opts)
 	}
-	// NewLocal runs commands as the FIFO does.
-	rep, err := NewLocal(reg).Execute(context.Background(), "nosuch", nil)
+	// rpc.NewLocal runs commands as the FIFO does.
+	rep, err := rpc.NewLocal(reg).Execute(context.Background(), "nosuch", nil)
 	if err != nil || rep.Code != 500 || !strings.Contains(rep.Text, "command 'nosuch' not available") {
-		t.Errorf("NewLocal: %+v %v", rep, err)
+		t.Errorf("rpc.NewLocal: %+v %v", rep, err)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"ser/core/rpc"
 	"ser/internal/testing/testutil"
 	"ser/internal/throttle"
 )
@@ -25,7 +26,7 @@ func authServer(t *testing.T, opts Options) (*Server, *httptest.Server, *fixture
 	t.Helper()
 	f := newFixture(t)
 	opts.Logger = quietLogger()
-	s, err := New(NewLocal(f.reg), opts)
+	s, err := New(rpc.NewLocal(f.reg), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +198,7 @@ func TestParsePassword(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
-	if _, err := New(NewLocal(newFixture(t).reg), Options{Users: map[string]string{"a": "{SHA256}x"}}); err == nil ||
+	if _, err := New(rpc.NewLocal(newFixture(t).reg), Options{Users: map[string]string{"a": "{SHA256}x"}}); err == nil ||
 		!strings.Contains(err.Error(), "sha256sum") {
 		t.Errorf("bad digest: %v", err)
 	}

@@ -69,17 +69,19 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // notFoundExecutor answers every ul_show_contact with SER's 404.
-func notFoundExecutor() Executor {
-	return NewRemote(
-		func(_ context.Context, cmd string, params []string) (*rpc.Reply, error) {
-			if cmd != "ul_show_contact" || len(params) != 2 {
-				return rpc.NotFound(cmd, rpc.FIFO), nil
-			}
-			return rpc.Errorf(404, "Username %s in table %s not found", params[1], params[0]), nil
-		},
-		func(context.Context) ([]CommandInfo, error) {
-			return []CommandInfo{{Name: "ul_show_contact", Params: []string{"table", "aor"}}}, nil
-		})
+func notFoundExecutor() rpc.Executor { return notFound{} }
+
+type notFound struct{}
+
+func (notFound) Execute(_ context.Context, cmd string, params []string) (*rpc.Reply, error) {
+	if cmd != "ul_show_contact" || len(params) != 2 {
+		return rpc.NotFound(cmd, rpc.FIFO), nil
+	}
+	return rpc.Errorf(404, "Username %s in table %s not found", params[1], params[0]), nil
+}
+
+func (notFound) Commands(context.Context) ([]rpc.CommandInfo, error) {
+	return []rpc.CommandInfo{{Name: "ul_show_contact", Params: []string{"table", "aor"}}}, nil
 }
 
 // TestGranigPHPScript runs the PHP client from Granig's mail unchanged but
@@ -101,12 +103,12 @@ func TestGranigPHPScript(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		exec func(t *testing.T) Executor
+		exec func(t *testing.T) rpc.Executor
 		want string
 	}{
-		{name: "contact found", exec: func(t *testing.T) Executor { return NewLocal(newFixture(t).reg) },
+		{name: "contact found", exec: func(t *testing.T) rpc.Executor { return rpc.NewLocal(newFixture(t).reg) },
 			want: `{"fault":false,"response":{"code":200,"reason":"OK","lines":["` + foundContact + `"],"output":"200 OK\n` + foundContact + `\n"}}`},
-		{name: "404 fault", exec: func(*testing.T) Executor { return notFoundExecutor() },
+		{name: "404 fault", exec: func(*testing.T) rpc.Executor { return notFoundExecutor() },
 			want: `{"fault":true,"response":{"faultCode":404,"faultString":"Username 012345 in table location not found"}}`},
 	}
 	for _, tt := range tests {
@@ -147,7 +149,7 @@ func TestGranigPHPScript(t *testing.T) {
 func TestPHPClient(t *testing.T) {
 	php := requirePHP(t)
 	f := newFixture(t)
-	_, ts := newServer(t, NewLocal(f.reg), Options{Users: map[string]string{"serweb": "s3cret"}})
+	_, ts := newServer(t, rpc.NewLocal(f.reg), Options{Users: map[string]string{"serweb": "s3cret"}})
 	got := runJSON(t, php, "testdata/php_client.php", ts.URL+"/xmlrpc", "serweb", "s3cret")
 	result := func(lines ...string) map[string]any {
 		out := "200 ok\n" + strings.Join(lines, "\n") + "\n"
@@ -200,7 +202,7 @@ func containsAny(list []any, s string) bool {
 func TestPythonClient(t *testing.T) {
 	py := requireTool(t, "python3")
 	f := newFixture(t)
-	_, ts := newServer(t, NewLocal(f.reg), Options{})
+	_, ts := newServer(t, rpc.NewLocal(f.reg), Options{})
 	got := runJSON(t, py, "testdata/python_client.py", ts.URL+"/xmlrpc")
 	found := map[string]any{"code": 200.0, "reason": "OK", "lines": []any{foundContact}, "output": "200 OK\n" + foundContact + "\n"}
 	notFound := map[string]any{"faultCode": 404.0, "faultString": "Username 999 in table location not found"}

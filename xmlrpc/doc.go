@@ -11,9 +11,9 @@
 // reason, lines, output}; a FIFO status of 400 or more is a fault with that
 // status as faultCode and the reason as faultString.
 //
-// Commands run through an Executor: NewLocal over the in-process registry,
-// or NewRemote over a FIFO or unix-socket client when the bridge runs
-// beside a separate ser. New builds the http.Handler; Mount adds it to a
+// Commands run through an rpc.Executor: rpc.NewLocal over the in-process
+// registry, or a FIFO or unix-socket client (fifo.Client, fifo.UnixClient)
+// when the bridge runs beside a separate ser. New builds the http.Handler; Mount adds it to a
 // router, ListenAndServe and Serve run it alone (with TLS when configured).
 // Requests are admitted by client network (loopback by default) and
 // optionally HTTP basic authentication, bounded in size, and given a

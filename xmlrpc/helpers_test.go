@@ -84,7 +84,7 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 
 // newServer returns a bridge over exec with a test.echo method that returns
 // its parameters, and an httptest server for it (URL + "/xmlrpc").
-func newServer(t testing.TB, exec Executor, opts Options) (*Server, *httptest.Server) {
+func newServer(t testing.TB, exec rpc.Executor, opts Options) (*Server, *httptest.Server) {
 	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = quietLogger()

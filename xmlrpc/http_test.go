@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/go-chi/chi/v5"
+
+	"ser/core/rpc"
 )
 
 // seedBody is PHP's request from Granig's mail.
@@ -28,7 +30,7 @@ func seedBody(t testing.TB) string {
 // malformed bodies as faults, paths.
 func TestHTTP(t *testing.T) {
 	f := newFixture(t)
-	_, ts := newServer(t, NewLocal(f.reg), Options{MaxBodyBytes: 4096})
+	_, ts := newServer(t, rpc.NewLocal(f.reg), Options{MaxBodyBytes: 4096})
 	url := ts.URL + "/xmlrpc"
 
 	t.Run("GET is 405", func(t *testing.T) {
@@ -105,7 +107,7 @@ func TestHTTP(t *testing.T) {
 // TestHugeBodyDefaultLimit sends 2 MiB against the default 1 MiB limit.
 func TestHugeBodyDefaultLimit(t *testing.T) {
 	f := newFixture(t)
-	_, ts := newServer(t, NewLocal(f.reg), Options{})
+	_, ts := newServer(t, rpc.NewLocal(f.reg), Options{})
 	body := "<methodCall><methodName>echo</methodName><params><param><value>" +
 		strings.Repeat("0123456789abcdef", 2<<16) + "</value></param></params></methodCall>"
 	status, resp, _ := post(t, ts.URL+"/xmlrpc", body)
@@ -144,7 +146,7 @@ func TestAccessControl(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			_, ts := newServer(t, NewLocal(f.reg), tt.opts)
+			_, ts := newServer(t, rpc.NewLocal(f.reg), tt.opts)
 			req, _ := http.NewRequest(http.MethodPost, ts.URL+"/xmlrpc", strings.NewReader(seedBody(t)))
 			if tt.user != "" {
 				req.SetBasicAuth(tt.user, tt.password)
@@ -173,7 +175,7 @@ func TestAccessControl(t *testing.T) {
 
 // TestAdmitAddresses checks client address matching.
 func TestAdmitAddresses(t *testing.T) {
-	s, err := New(NewLocal(newFixture(t).reg), Options{Logger: quietLogger()})
+	s, err := New(rpc.NewLocal(newFixture(t).reg), Options{Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,10 +230,10 @@ func fmtPrefixes(ps []netip.Prefix) string {
 
 // TestNewErrors checks option validation.
 func TestNewErrors(t *testing.T) {
-	exec := NewLocal(newFixture(t).reg)
+	exec := rpc.NewLocal(newFixture(t).reg)
 	tests := []struct {
 		name string
-		exec Executor
+		exec rpc.Executor
 		opts Options
 	}{
 		{name: "nil executor", opts: Options{}},
@@ -251,7 +253,7 @@ func TestNewErrors(t *testing.T) {
 // TestMountChi shares a chi router with another handler (the web console).
 func TestMountChi(t *testing.T) {
 	f := newFixture(t)
-	s, err := New(NewLocal(f.reg), Options{Logger: quietLogger()})
+	s, err := New(rpc.NewLocal(f.reg), Options{Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}

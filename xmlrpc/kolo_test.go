@@ -9,6 +9,8 @@ import (
 	"time"
 
 	kolo "github.com/kolo/xmlrpc"
+
+	serrpc "ser/core/rpc"
 )
 
 // koloFault recovers the fault from a kolo Call error: net/rpc turns
@@ -39,7 +41,7 @@ type execResult struct {
 // answer with kolo's decoder.
 func TestKoloRoundTrip(t *testing.T) {
 	f := newFixture(t)
-	_, ts := newServer(t, NewLocal(f.reg), Options{})
+	_, ts := newServer(t, serrpc.NewLocal(f.reg), Options{})
 	c := newKolo(t, ts.URL+"/xmlrpc")
 	when := time.Date(2005, 2, 10, 11, 9, 21, 0, time.UTC)
 	var nilString *string
@@ -88,7 +90,7 @@ func TestKoloRoundTrip(t *testing.T) {
 // FIFO errors as faults with the FIFO status, and the bridge's own faults.
 func TestKoloFifoExecute(t *testing.T) {
 	f := newFixture(t)
-	_, ts := newServer(t, NewLocal(f.reg), Options{})
+	_, ts := newServer(t, serrpc.NewLocal(f.reg), Options{})
 	c := newKolo(t, ts.URL+"/xmlrpc")
 	found := execResult{Code: 200, Reason: "OK", Lines: []string{foundContact}, Output: "200 OK\n" + foundContact + "\n"}
 	type args = map[string]any

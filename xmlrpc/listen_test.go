@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"ser/core/rpc"
 )
 
 // writeCert writes a self-signed certificate for 127.0.0.1 and returns the
@@ -75,7 +77,7 @@ func TestServe(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			tt.opts.Logger = quietLogger()
-			s, err := New(NewLocal(f.reg), tt.opts)
+			s, err := New(rpc.NewLocal(f.reg), tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,7 +116,7 @@ func callWith(t *testing.T, url string, transport http.RoundTripper, res *execRe
 
 // TestServeBadCertificate fails fast and closes the listener.
 func TestServeBadCertificate(t *testing.T) {
-	s, err := New(NewLocal(newFixture(t).reg), Options{CertFile: "/nonexistent/cert.pem", KeyFile: "/nonexistent/key.pem", Logger: quietLogger()})
+	s, err := New(rpc.NewLocal(newFixture(t).reg), Options{CertFile: "/nonexistent/cert.pem", KeyFile: "/nonexistent/key.pem", Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +134,7 @@ func TestServeBadCertificate(t *testing.T) {
 
 // TestHTTPServerTimeouts checks the defaults derived from CallTimeout.
 func TestHTTPServerTimeouts(t *testing.T) {
-	s, err := New(NewLocal(newFixture(t).reg), Options{CallTimeout: 3 * time.Second, Logger: quietLogger()})
+	s, err := New(rpc.NewLocal(newFixture(t).reg), Options{CallTimeout: 3 * time.Second, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"ser/core/rpc"
 )
 
 // TestLoad makes 2,000 fifo.execute calls from 20 concurrent kolo clients;
@@ -14,7 +16,7 @@ import (
 func TestLoad(t *testing.T) {
 	const clients, perClient = 20, 100
 	f := newFixture(t)
-	_, ts := newServer(t, NewLocal(f.reg), Options{})
+	_, ts := newServer(t, rpc.NewLocal(f.reg), Options{})
 	start := time.Now()
 	var wg sync.WaitGroup
 	errs := make(chan error, clients)
@@ -57,7 +59,7 @@ func TestLoad(t *testing.T) {
 // HTTP over loopback, in-process registry), reported as calls/s.
 func BenchmarkFifoExecute(b *testing.B) {
 	f := newFixture(b)
-	_, ts := newServer(b, NewLocal(f.reg), Options{})
+	_, ts := newServer(b, rpc.NewLocal(f.reg), Options{})
 	args := map[string]any{"cmdname": "ul_show_contact", "cmdparams": []string{"location", "012345"}}
 	b.ReportAllocs()
 	b.SetParallelism(4)

@@ -77,17 +77,17 @@ func (s *Server) dispatch(ctx context.Context, name string, params []any, inMult
 }
 
 // command finds a FIFO command by name.
-func (s *Server) command(ctx context.Context, name string) (CommandInfo, *Fault) {
-	cmds, err := s.exec.Commands(ctx)
+func (s *Server) command(ctx context.Context, name string) (rpc.CommandInfo, *Fault) {
+	cmds, err := s.cmds.Commands(ctx)
 	if err != nil {
-		return CommandInfo{}, s.execFault(ctx, "listing commands", err)
+		return rpc.CommandInfo{}, s.execFault(ctx, "listing commands", err)
 	}
 	for _, c := range cmds {
 		if strings.EqualFold(c.Name, name) {
 			return c, nil
 		}
 	}
-	return CommandInfo{}, faultf(FaultMethodNotFound, "requested method not found: %s", name)
+	return rpc.CommandInfo{}, faultf(FaultMethodNotFound, "requested method not found: %s", name)
 }
 
 // fifoExecute is fifo.execute({cmdname, cmdparams}).
@@ -202,7 +202,7 @@ func (s *Server) listMethods(ctx context.Context, params []any) (any, *Fault) {
 	if len(params) != 0 {
 		return nil, faultf(FaultInvalidParams, "invalid method parameters: system.listMethods takes no parameters")
 	}
-	cmds, err := s.exec.Commands(ctx)
+	cmds, err := s.cmds.Commands(ctx)
 	if err != nil {
 		return nil, s.execFault(ctx, "listing commands", err)
 	}

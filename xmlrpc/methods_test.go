@@ -16,7 +16,7 @@ import (
 // methodSignature over the in-process registry.
 func TestSystemMethods(t *testing.T) {
 	f := newFixture(t)
-	_, ts := newServer(t, NewLocal(f.reg), Options{})
+	_, ts := newServer(t, rpc.NewLocal(f.reg), Options{})
 	c := newKolo(t, ts.URL+"/xmlrpc")
 
 	var names []string
@@ -84,7 +84,7 @@ func TestSystemMethods(t *testing.T) {
 // TestMulticall runs a batch mixing results and every kind of failure.
 func TestMulticall(t *testing.T) {
 	f := newFixture(t)
-	_, ts := newServer(t, NewLocal(f.reg), Options{MaxMulticall: 8})
+	_, ts := newServer(t, rpc.NewLocal(f.reg), Options{MaxMulticall: 8})
 	c := newKolo(t, ts.URL+"/xmlrpc")
 	type m = map[string]any
 	calls := []any{
@@ -142,7 +142,7 @@ func TestMulticall(t *testing.T) {
 func TestStuckCommand(t *testing.T) {
 	f := newFixture(t)
 	timeout := 150 * time.Millisecond
-	_, ts := newServer(t, NewLocal(f.reg), Options{CallTimeout: timeout, MaxInFlight: 1})
+	_, ts := newServer(t, rpc.NewLocal(f.reg), Options{CallTimeout: timeout, MaxInFlight: 1})
 	c := newKolo(t, ts.URL+"/xmlrpc")
 	for _, cmd := range []string{"stuck", "echo"} {
 		start := time.Now()
@@ -161,7 +161,7 @@ func TestStuckCommand(t *testing.T) {
 	}
 }
 
-// TestRemoteExecutor covers NewRemote: commands listed through "which"
+// TestRemoteExecutor covers a remote executor (no rpc.Lister): commands listed through "which"
 // (cached), transport errors as FaultUnavailable, deadlines as FaultTimeout.
 func TestRemoteExecutor(t *testing.T) {
 	f := newFixture(t)
@@ -180,7 +180,7 @@ func TestRemoteExecutor(t *testing.T) {
 		}
 		return f.reg.Execute(ctx, cmd, rpc.Lines(params), rpc.FIFO), nil
 	}
-	_, ts := newServer(t, NewRemote(exec, nil), Options{CallTimeout: 200 * time.Millisecond})
+	_, ts := newServer(t, rpc.ExecutorFunc(exec), Options{CallTimeout: 200 * time.Millisecond})
 	c := newKolo(t, ts.URL+"/xmlrpc")
 
 	var names []string
@@ -230,7 +230,7 @@ func TestRemoteCommandsErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := NewRemote(func(context.Context, string, []string) (*rpc.Reply, error) { return tt.reply, tt.err }, nil)
+			r := lister(rpc.ExecutorFunc(func(context.Context, string, []string) (*rpc.Reply, error) { return tt.reply, tt.err }))
 			if cmds, err := r.Commands(context.Background()); err == nil {
 				t.Fatalf("Commands = %v, want error", cmds)
 			}

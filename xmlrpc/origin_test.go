@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"ser/core/rpc"
 )
 
 // refusalCase is one request against the bridge on a loopback listener:
@@ -24,7 +26,7 @@ func runRefusalCases(t *testing.T, cases []refusalCase) {
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			_, ts := newServer(t, NewLocal(f.reg), tt.opts)
+			_, ts := newServer(t, rpc.NewLocal(f.reg), tt.opts)
 			u, _ := url.Parse(ts.URL)
 			req, _ := http.NewRequest(http.MethodPost, ts.URL+"/xmlrpc", strings.NewReader(seedBody(t)))
 			if tt.host != "" {
@@ -121,13 +123,13 @@ func TestContentTypeCheck(t *testing.T) {
 // TestParseHostNames checks Options.Hosts validation.
 func TestParseHostNames(t *testing.T) {
 	for _, bad := range []string{"", "a b", "user@host", "host:0", "host:x", "host:70000", "http://x"} {
-		if _, err := New(NewLocal(newFixture(t).reg), Options{Hosts: []string{bad}}); err == nil && strings.TrimSpace(bad) != "" {
+		if _, err := New(rpc.NewLocal(newFixture(t).reg), Options{Hosts: []string{bad}}); err == nil && strings.TrimSpace(bad) != "" {
 			t.Errorf("Hosts %q accepted", bad)
 		}
 	}
 	r := httptest.NewRequest(http.MethodPost, "/xmlrpc", nil)
 	r.Host = "[::1]"
-	s, _ := New(NewLocal(newFixture(t).reg), Options{Logger: quietLogger()})
+	s, _ := New(rpc.NewLocal(newFixture(t).reg), Options{Logger: quietLogger()})
 	if !s.hosts.Allowed(r) {
 		t.Error("[::1] without a listener address refused")
 	}

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"ser/core/rpc"
 	"ser/internal/hostcheck"
 	"ser/internal/throttle"
 )
@@ -124,7 +125,8 @@ func ParseAllow(list []string) ([]netip.Prefix, error) {
 
 // Server is the XML-RPC bridge; it is an http.Handler.
 type Server struct {
-	exec  Executor
+	exec  rpc.Executor
+	cmds  rpc.Lister // exec's own list, or "which" (executor.go)
 	opts  Options
 	log   *slog.Logger
 	slots chan struct{}
@@ -143,7 +145,7 @@ type Server struct {
 
 // New returns a bridge running commands through exec, with defaults filled
 // into opts.
-func New(exec Executor, opts Options) (*Server, error) {
+func New(exec rpc.Executor, opts Options) (*Server, error) {
 	if exec == nil {
 		return nil, errors.New("xmlrpc: new: nil executor")
 	}
@@ -195,6 +197,7 @@ func New(exec Executor, opts Options) (*Server, error) {
 	}
 	s := &Server{
 		exec:  exec,
+		cmds:  lister(exec),
 		opts:  opts,
 		log:   log.With("module", "xmlrpc"),
 		slots: make(chan struct{}, opts.MaxInFlight),

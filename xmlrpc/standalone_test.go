@@ -13,7 +13,7 @@ import (
 )
 
 // TestStandaloneOverFIFO runs the bridge stand-alone: a FIFO server in
-// front of the registry, the bridge over fifo.Client through NewRemote, and
+// front of the registry, the bridge over fifo.Client as a remote executor, and
 // kolo as the XML-RPC client; then the FIFO goes away and calls fault with
 // FaultUnavailable.
 func TestStandaloneOverFIFO(t *testing.T) {
@@ -26,7 +26,7 @@ func TestStandaloneOverFIFO(t *testing.T) {
 	}
 	defer srv.Close()
 	client := &fifo.Client{Path: path, ReplyDir: dir}
-	_, ts := newServer(t, NewRemote(client.Execute, nil), Options{})
+	_, ts := newServer(t, client, Options{})
 	c := newKolo(t, ts.URL+"/xmlrpc")
 
 	var res execResult

@@ -59,10 +59,10 @@ type Frontend struct {
 }
 
 // Local returns an executor running commands in this process.
-func Local(reg *rpc.Registry) xmlrpc.Executor { return xmlrpc.NewLocal(reg) }
+func Local(reg *rpc.Registry) rpc.Executor { return rpc.NewLocal(reg) }
 
 // Start serves the XML-RPC bridge over exec (and whatever o.Mount adds).
-func Start(exec xmlrpc.Executor, o Options) (*Frontend, error) {
+func Start(exec rpc.Executor, o Options) (*Frontend, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}

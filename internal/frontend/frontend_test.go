@@ -10,13 +10,12 @@ import (
 	"time"
 
 	"ser/core/rpc"
-	"ser/xmlrpc"
 )
 
 // TestConnectionLimit: with MaxConns open, a new connection is closed at
 // once; when one closes, requests are served again.
 func TestConnectionLimit(t *testing.T) {
-	f, err := Start(xmlrpc.NewLocal(rpc.NewRegistry()), Options{
+	f, err := Start(rpc.NewLocal(rpc.NewRegistry()), Options{
 		Listen: "127.0.0.1:0", MaxConns: 3, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {

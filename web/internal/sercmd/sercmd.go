@@ -14,17 +14,11 @@ import (
 	"ser/core/rpc"
 )
 
-// Executor runs one FIFO command with its parameter lines: in the ser
-// process over the command registry, or stand-alone over a FIFO client.
-// The reply is the command's answer whatever its status; an error means the
-// command could not be run at all.
-type Executor interface {
-	Execute(ctx context.Context, cmd string, params []string) (*rpc.Reply, error)
-}
-
 // Client runs the commands the console needs.
 type Client struct {
-	Exec Executor
+	// Exec runs the commands: rpc.NewLocal in the ser process, a FIFO
+	// client stand-alone.
+	Exec rpc.Executor
 }
 
 // Error is a FIFO reply whose status is not 2xx (serweb: "any status
