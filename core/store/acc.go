@@ -85,20 +85,17 @@ type AccFilter struct {
 	Page
 }
 
-// ListAcc returns a page of table's records matching f, newest first, and
-// the number of matching records in all pages.
-func (s *Store) ListAcc(ctx context.Context, table string, f AccFilter) ([]AccRecord, int, error) {
-	qt, err := s.ident(table)
-	if err != nil {
-		return nil, 0, err
-	}
+// where is the WHERE clause (with its leading space, "" when f selects
+// everything) and its arguments for f's fields other than Page; ListAcc
+// and AccCounts share it.
+func (f AccFilter) where() (string, []any) {
 	var (
 		where []string
 		args  []any
 	)
-	for _, c := range []struct {
-		col, v string
-	}{{"username", f.Username}, {"domain", f.Domain}, {"sip_method", f.Method}, {"sip_callid", f.CallID}} {
+	for _, c := range []struct{ col, v string }{
+		{"username", f.Username}, {"domain", f.Domain}, {"sip_method", f.Method}, {"sip_callid", f.CallID},
+	} {
 		if c.v != "" {
 			where = append(where, c.col+" = ?")
 			args = append(args, c.v)
@@ -112,10 +109,20 @@ func (s *Store) ListAcc(ctx context.Context, table string, f AccFilter) ([]AccRe
 		where = append(where, "time < ?")
 		args = append(args, dbTime(f.Until))
 	}
-	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
+	if len(where) == 0 {
+		return "", nil
 	}
+	return " WHERE " + strings.Join(where, " AND "), args
+}
+
+// ListAcc returns a page of table's records matching f, newest first, and
+// the number of matching records in all pages.
+func (s *Store) ListAcc(ctx context.Context, table string, f AccFilter) ([]AccRecord, int, error) {
+	qt, err := s.ident(table)
+	if err != nil {
+		return nil, 0, err
+	}
+	cond, args := f.where()
 	var total int
 	if err := s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+qt+cond, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("store: count %s: %w", table, err)
@@ -172,4 +179,40 @@ func (s *Store) DeleteUserAcc(ctx context.Context, table, username, domain strin
 		return 0, fmt.Errorf("store: delete %s records of %s: %w", table, aor(username, domain), err)
 	}
 	return n, nil
+}
+
+// AccCount is the number of accounting records of one user.
+type AccCount struct {
+	Username, Domain string
+	Records          int
+}
+
+// AccCounts returns, for the records of table ("acc", "missed_calls")
+// matching f (Page ignored; Limit caps the number of users, 0 = all), the
+// number of records per username and domain, largest first.
+func (s *Store) AccCounts(ctx context.Context, table string, f AccFilter) ([]AccCount, error) {
+	qt, err := s.ident(table)
+	if err != nil {
+		return nil, err
+	}
+	cond, args := f.where()
+	lim, largs := Page{Limit: f.Limit}.clause()
+	rows, err := s.r.QueryContext(ctx, "SELECT username, domain, COUNT(*) FROM "+qt+cond+
+		" GROUP BY username, domain ORDER BY COUNT(*) DESC, domain, username"+lim, append(args, largs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("store: count %s per user: %w", table, err)
+	}
+	defer rows.Close()
+	var out []AccCount
+	for rows.Next() {
+		var c AccCount
+		if err := rows.Scan(&c.Username, &c.Domain, &c.Records); err != nil {
+			return nil, fmt.Errorf("store: count %s per user: %w", table, err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: count %s per user: %w", table, err)
+	}
+	return out, nil
 }

@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -45,4 +47,18 @@ func mustExec(t testing.TB, s *Store, q string, args ...any) {
 	if _, err := s.w.Exec(q, args...); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
+}
+
+// countRows returns "table=n" for each table, for the web console tests.
+func countRows(t *testing.T, s *Store, tables ...string) string {
+	t.Helper()
+	var out []string
+	for _, tb := range tables {
+		var n int
+		if err := s.r.QueryRow("SELECT COUNT(*) FROM " + tb).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%s=%d", tb, n))
+	}
+	return strings.Join(out, " ")
 }

@@ -18,14 +18,8 @@ type Preference struct {
 	Modified time.Time
 }
 
-// SetPreference inserts or replaces the preference (username, domain,
-// attribute) and sets modified to now.
-func (s *Store) SetPreference(ctx context.Context, p Preference) error {
-	return s.setPreference(ctx, s.w, p)
-}
-
-// setPreference is SetPreference on db.
-func (s *Store) setPreference(ctx context.Context, db execer, p Preference) error {
+// validate checks key presence and SER's column sizes.
+func (p Preference) validate() error {
 	if err := checkKey("attribute", p.Attribute); err != nil {
 		return err
 	}
@@ -36,6 +30,20 @@ func (s *Store) setPreference(ctx context.Context, db execer, p Preference) erro
 		if err := checkLen(f.n, f.v, f.max); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// SetPreference inserts or replaces the preference (username, domain,
+// attribute) and sets modified to now.
+func (s *Store) SetPreference(ctx context.Context, p Preference) error {
+	return s.setPreference(ctx, s.w, p)
+}
+
+// setPreference is SetPreference on db.
+func (s *Store) setPreference(ctx context.Context, db execer, p Preference) error {
+	if err := p.validate(); err != nil {
+		return err
 	}
 	q := s.d.Upsert("usr_preferences", []string{"uuid", "username", "domain", "attribute", "value", "type", "modified"},
 		[]string{"attribute", "username", "domain"}, []string{"uuid", "value", "type", "modified"})

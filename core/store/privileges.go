@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
@@ -20,22 +21,32 @@ type Privilege struct {
 	Username, Domain, Name, Value string
 }
 
-// GrantPrivilege adds the privilege name=value to username@domain. An
-// existing row gives ErrExists.
-func (s *Store) GrantPrivilege(ctx context.Context, username, domain, name, value string) error {
-	if err := checkKey("privilege name", name); err != nil {
+// insertPrivilege adds one admin_privileges row.
+const insertPrivilege = "INSERT INTO admin_privileges (username, domain, priv_name, priv_value) VALUES (?, ?, ?, ?)"
+
+// validate checks key presence and SER's column sizes.
+func (p Privilege) validate() error {
+	if err := checkKey("privilege name", p.Name); err != nil {
 		return err
 	}
 	for _, f := range []struct {
 		n, v string
 		max  int
-	}{{"username", username, 64}, {"domain", domain, 128}, {"priv_name", name, 64}, {"priv_value", value, 64}} {
+	}{{"username", p.Username, 64}, {"domain", p.Domain, 128}, {"priv_name", p.Name, 64}, {"priv_value", p.Value, 64}} {
 		if err := checkLen(f.n, f.v, f.max); err != nil {
 			return err
 		}
 	}
-	_, err := s.w.ExecContext(ctx, "INSERT INTO admin_privileges (username, domain, priv_name, priv_value) VALUES (?, ?, ?, ?)",
-		username, domain, name, value)
+	return nil
+}
+
+// GrantPrivilege adds the privilege name=value to username@domain. An
+// existing row gives ErrExists.
+func (s *Store) GrantPrivilege(ctx context.Context, username, domain, name, value string) error {
+	if err := (Privilege{username, domain, name, value}).validate(); err != nil {
+		return err
+	}
+	_, err := s.w.ExecContext(ctx, insertPrivilege, username, domain, name, value)
 	if s.d.IsDuplicate(err) {
 		return fmt.Errorf("store: grant privilege %s=%s to %s: %w", name, value, aor(username, domain), ErrExists)
 	}
@@ -108,4 +119,76 @@ func (s *Store) privileges(ctx context.Context, what, query string, args ...any)
 		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	return out, nil
+}
+
+// BootstrapAdmin creates the first administrator, in one transaction: if
+// admin_privileges has no is_admin=1 row yet, it inserts the subscriber u
+// (as AddSubscriber: ha1/ha1b from the password, its uri row), the
+// privileges privs for it and the preferences prefs (e.g. a
+// must-change-password mark). It returns false, changing nothing, when an
+// administrator exists already; ErrExists when u's name is taken. Two
+// processes starting at once create one administrator: the check runs
+// under the write lock.
+func (s *Store) BootstrapAdmin(ctx context.Context, u Subscriber, privs []Privilege, prefs []Preference) (bool, error) {
+	if err := s.prepareNew(&u); err != nil {
+		return false, err
+	}
+	for _, p := range privs {
+		p.Username, p.Domain = u.Username, u.Domain
+		if err := p.validate(); err != nil {
+			return false, err
+		}
+	}
+	for _, p := range prefs {
+		p.Username, p.Domain = u.Username, u.Domain
+		if err := p.validate(); err != nil {
+			return false, err
+		}
+	}
+	created := false
+	now := dbTime(s.now())
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.serialize(ctx, tx, "admin_privileges"); err != nil {
+			return err
+		}
+		var one int
+		err := tx.QueryRowContext(ctx, "SELECT 1 FROM admin_privileges WHERE priv_name = ? AND priv_value = '1' LIMIT 1",
+			PrivIsAdmin).Scan(&one)
+		if err == nil {
+			return nil
+		}
+		if err != sql.ErrNoRows {
+			return err
+		}
+		if err := s.insertSubscriber(ctx, tx, u); err != nil {
+			return err
+		}
+		for _, p := range privs {
+			if _, err := tx.ExecContext(ctx, insertPrivilege, u.Username, u.Domain, p.Name, p.Value); err != nil {
+				return err
+			}
+		}
+		for _, p := range prefs {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO usr_preferences (uuid, username, domain, attribute, value, type, modified) VALUES (?, ?, ?, ?, ?, ?, ?)",
+				p.UUID, u.Username, u.Domain, p.Attribute, p.Value, p.Type, now); err != nil {
+				return err
+			}
+		}
+		created = true
+		return nil
+	})
+	if s.d.IsDuplicate(err) {
+		return false, fmt.Errorf("store: bootstrap admin %s: %w", aor(u.Username, u.Domain), ErrExists)
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: bootstrap admin %s: %w", aor(u.Username, u.Domain), err)
+	}
+	return created, nil
+}
+
+// AllPrivileges returns every admin_privileges row ordered by domain,
+// username, privilege name and value (serweb's list of admins).
+func (s *Store) AllPrivileges(ctx context.Context) ([]Privilege, error) {
+	return s.privileges(ctx, "list privileges",
+		"SELECT username, domain, priv_name, priv_value FROM admin_privileges ORDER BY domain, username, priv_name, priv_value")
 }

@@ -284,6 +284,21 @@ func (s *Store) setPassword(ctx context.Context, db execer, username, domain, pa
 	return affected(res, "set password of "+aor(username, domain))
 }
 
+// SetPasswordAndPreference sets a subscriber's password as SetPassword
+// does and, in the same transaction, the preference p of that subscriber
+// (the console's mark of a one-time password: the new password and its
+// mark are stored together or not at all). An unknown user gives
+// ErrNotFound and changes nothing.
+func (s *Store) SetPasswordAndPreference(ctx context.Context, username, domain, password string, p Preference) error {
+	p.Username, p.Domain = username, domain
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.setPassword(ctx, tx, username, domain, password); err != nil {
+			return err
+		}
+		return s.setPreference(ctx, tx, p)
+	})
+}
+
 // SetRPID sets (or with "" clears to NULL) a subscriber's rpid column
 // (serctl rpid add/rm).
 func (s *Store) SetRPID(ctx context.Context, username, domain, rpid string) error {
@@ -303,6 +318,31 @@ func (s *Store) SetRPID(ctx context.Context, username, domain, rpid string) erro
 // removed through usrloc's ul_rm). An unknown user gives ErrNotFound and
 // changes nothing.
 func (s *Store) DeleteSubscriber(ctx context.Context, username, domain string) error {
+	return s.deleteSubscriber(ctx, "delete", username, domain, rmTables)
+}
+
+// rmTables are the tables serctl rm empties of a user's rows with the
+// subscriber row; userTables are those of serweb's delete (PurgeSubscriber).
+// Accounting (acc, missed_calls) is history and stays in both.
+var (
+	rmTables   = []string{"uri", "grp", "admin_privileges"}
+	userTables = append(rmTables[:len(rmTables):len(rmTables)],
+		"phonebook", "usr_preferences", "speed_dial", "calls_forwarding", "event")
+)
+
+// PurgeSubscriber removes a subscriber and, in the same transaction, its
+// rows in uri, grp, admin_privileges, phonebook, usr_preferences,
+// speed_dial, calls_forwarding and event (serweb's per-table delete
+// methods). In-memory contacts and aliases are the caller's (ul_rm
+// through the FIFO). An unknown user gives ErrNotFound and changes
+// nothing.
+func (s *Store) PurgeSubscriber(ctx context.Context, username, domain string) error {
+	return s.deleteSubscriber(ctx, "purge", username, domain, userTables)
+}
+
+// deleteSubscriber removes the subscriber row and the user's rows in
+// tables in one transaction; verb names the operation in errors.
+func (s *Store) deleteSubscriber(ctx context.Context, verb, username, domain string, tables []string) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "DELETE FROM subscriber WHERE username = ? AND domain = ?", username, domain)
 		if err != nil {
@@ -314,7 +354,7 @@ func (s *Store) DeleteSubscriber(ctx context.Context, username, domain string) e
 			}
 			return err
 		}
-		for _, table := range []string{"uri", "grp", "admin_privileges"} {
+		for _, table := range tables {
 			if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE username = ? AND domain = ?", username, domain); err != nil {
 				return fmt.Errorf("%s: %w", table, err)
 			}
@@ -322,7 +362,7 @@ func (s *Store) DeleteSubscriber(ctx context.Context, username, domain string) e
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("store: delete subscriber %s: %w", aor(username, domain), err)
+		return fmt.Errorf("store: %s subscriber %s: %w", verb, aor(username, domain), err)
 	}
 	return nil
 }

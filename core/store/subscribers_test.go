@@ -355,3 +355,59 @@ func testCredentials(t *testing.T, e engine) {
 		})
 	}
 }
+
+func TestPurgeSubscriber(t *testing.T) { forEachEngine(t, testPurgeSubscriber) }
+
+func testPurgeSubscriber(t *testing.T, e engine) {
+	ctx := context.Background()
+	s, _ := e.open(t)
+	seed := func() {
+		t.Helper()
+		for _, u := range []string{"alice", "bob"} {
+			if err := s.AddSubscriber(ctx, Subscriber{Username: u, Domain: "example.com", Password: "pw"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Grant(ctx, u, "example.com", "ld"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.AddPhonebookEntry(ctx, PhonebookEntry{Username: u, Domain: "example.com", SIPURI: "sip:x@y.z"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.SetPreference(ctx, Preference{Username: u, Domain: "example.com", Attribute: "a", Value: "1"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.SetSpeedDial(ctx, SpeedDial{Username: u, Domain: "example.com", SDUsername: "1", SDDomain: "example.com", NewURI: "sip:x@y.z"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.InsertAcc(ctx, "acc", AccRecord{Username: u, Domain: "example.com", Method: "INVITE"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.GrantPrivilege(ctx, "alice", "example.com", PrivIsAdmin, "1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seed()
+	tables := []string{"subscriber", "uri", "grp", "admin_privileges", "phonebook", "usr_preferences", "speed_dial", "acc"}
+	// A failure in the last statement undoes everything.
+	failTrigger(t, s, "fail_event", "BEFORE DELETE", "event", "")
+	mustExec(t, s, "INSERT INTO event (username, domain, uri, description) VALUES ('alice', 'example.com', 'sip:a@b', 'x')")
+	if err := s.PurgeSubscriber(ctx, "alice", "example.com"); err == nil || !strings.Contains(err.Error(), "injected failure") {
+		t.Fatalf("PurgeSubscriber = %v, want the injected failure", err)
+	}
+	want := "subscriber=2 uri=2 grp=2 admin_privileges=1 phonebook=2 usr_preferences=2 speed_dial=2 acc=2"
+	if got := countRows(t, s, tables...); got != want {
+		t.Errorf("after failed purge %s, want %s", got, want)
+	}
+	mustExec(t, s, "DROP TRIGGER fail_event")
+	if err := s.PurgeSubscriber(ctx, "alice", "example.com"); err != nil {
+		t.Fatal(err)
+	}
+	want = "subscriber=1 uri=1 grp=1 admin_privileges=0 phonebook=1 usr_preferences=1 speed_dial=1 acc=2"
+	if got := countRows(t, s, tables...); got != want {
+		t.Errorf("after purge %s, want %s (bob kept, accounting kept)", got, want)
+	}
+	if err := s.PurgeSubscriber(ctx, "alice", "example.com"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("second purge: %v", err)
+	}
+}
