@@ -134,7 +134,9 @@ CREATE TABLE grp (
   PRIMARY KEY (username, domain, grp)
 ){{TABLE_OPTIONS}};
 
--- location: persistent user location (usrloc db_mode 1-3).
+-- location: persistent user location (usrloc db_mode 1-3). core/store creates
+-- the other location-like tables usrloc uses from this statement (with their
+-- name): keep it the only definition of the layout.
 CREATE TABLE location (
   username VARCHAR(64) NOT NULL DEFAULT '',
   domain VARCHAR(128) NOT NULL DEFAULT '',

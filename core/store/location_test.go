@@ -431,7 +431,8 @@ func TestContactPath(t *testing.T) { forEachEngine(t, testContactPath) }
 func testContactPath(t *testing.T, e engine) {
 	ctx := context.Background()
 	s, _ := e.open(t)
-	old := fmt.Sprintf(locationDDL, s.d.Quote("location_old"), "", "")
+	// location as migration 0001 made it, before 0010 added path.
+	old := reCreateName.ReplaceAllLiteralString(locationLayout().create, "CREATE TABLE "+s.d.Quote("location_old"))
 	if _, err := s.w.ExecContext(ctx, s.d.Expand(old)); err != nil {
 		t.Fatal(err)
 	}
