@@ -70,14 +70,6 @@ func (lt *locationTable) indexName(d *Dialect, table string, ix step) string {
 	return d.Quote(strings.ToLower(table) + strings.TrimPrefix(ix.index, "location"))
 }
 
-// TableExists reports whether a table named name exists.
-func (s *Store) TableExists(ctx context.Context, name string) (bool, error) {
-	if !ValidIdent(name) {
-		return false, fmt.Errorf("store: bad identifier %q: %w", name, ErrInvalid)
-	}
-	return exists(s.r.QueryRowContext(ctx, s.d.TableExistsQuery(), name), "check table "+name)
-}
-
 // EnsureLocationTable creates table with the layout of location (and its
 // indexes) unless a table of that name exists, and adds the columns the
 // migrations added to location to an existing one that lacks them (a

@@ -261,11 +261,6 @@ func (s *Store) SetPassword(ctx context.Context, username, domain, password stri
 	return s.setPassword(ctx, s.w, username, domain, password)
 }
 
-// execer is *sql.DB or *sql.Tx.
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
 // setPassword is SetPassword on db.
 func (s *Store) setPassword(ctx context.Context, db execer, username, domain, password string) error {
 	if err := checkLen("password", password, 25); err != nil {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 )
 
@@ -51,40 +50,6 @@ func (s *Store) URIAllowed(ctx context.Context, username, domain, uriUser string
 		return false, fmt.Errorf("store: check uri: %w", err)
 	}
 	return exists(st.QueryRowContext(ctx, username, domain, uriUser), "check uri")
-}
-
-// exists turns a "SELECT 1 … LIMIT 1" row into a bool.
-func exists(row *sql.Row, what string) (bool, error) {
-	var one int
-	switch err := row.Scan(&one); err {
-	case nil:
-		return true, nil
-	case sql.ErrNoRows:
-		return false, nil
-	default:
-		return false, fmt.Errorf("store: %s: %w", what, err)
-	}
-}
-
-// queryStrings runs a query returning one text column.
-func (s *Store) queryStrings(ctx context.Context, what, query string, args ...any) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: %s: %w", what, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, fmt.Errorf("store: %s: %w", what, err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: %s: %w", what, err)
-	}
-	return out, nil
 }
 
 // AddReserved adds a user name to the reserved table (names serweb refuses

@@ -405,3 +405,42 @@ func likePattern(s string) string {
 	r := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
 	return "%" + strings.ToLower(r.Replace(s)) + "%"
 }
+
+// exists turns a "SELECT 1 … LIMIT 1" row into a bool.
+func exists(row *sql.Row, what string) (bool, error) {
+	var one int
+	switch err := row.Scan(&one); err {
+	case nil:
+		return true, nil
+	case sql.ErrNoRows:
+		return false, nil
+	default:
+		return false, fmt.Errorf("store: %s: %w", what, err)
+	}
+}
+
+// queryStrings runs a query returning one text column.
+func (s *Store) queryStrings(ctx context.Context, what, query string, args ...any) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("store: %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return out, nil
+}
+
+// execer is *sql.DB or *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
