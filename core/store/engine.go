@@ -372,14 +372,24 @@ func (s *Store) serialize(ctx context.Context, tx *sql.Tx, name string) error {
 
 // affected returns ErrNotFound (wrapped with what) when res changed no row.
 func affected(res sql.Result, what string) error {
-	n, err := res.RowsAffected()
-	if err != nil {
+	if err := found(res, nil); err != nil {
 		return fmt.Errorf("store: %s: %w", what, err)
 	}
-	if n == 0 {
-		return fmt.Errorf("store: %s: %w", what, ErrNotFound)
-	}
 	return nil
+}
+
+// found is the outcome of a statement that must change a row, for use
+// inside a transaction: err, RowsAffected's error, or ErrNotFound when no
+// row changed.
+func found(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err == nil && n == 0 {
+		err = ErrNotFound
+	}
+	return err
 }
 
 // Page selects a window of a listing. Limit 0 means no limit.

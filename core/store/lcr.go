@@ -164,14 +164,7 @@ func (s *Store) DeleteGateway(ctx context.Context, name string) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM gw_cap WHERE gw_name = ?", name); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, "DELETE FROM gw WHERE gw_name = ?", name)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			if err == nil {
-				err = ErrNotFound
-			}
+		if err := found(tx.ExecContext(ctx, "DELETE FROM gw WHERE gw_name = ?", name)); err != nil {
 			return err
 		}
 		return nil

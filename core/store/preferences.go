@@ -127,17 +127,10 @@ func (s *Store) SetPreferenceType(ctx context.Context, t PreferenceType) error {
 // of it in one transaction, or gives ErrNotFound.
 func (s *Store) DeletePreferenceType(ctx context.Context, name string) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "DELETE FROM preferences_types WHERE att_name = ?", name)
-		if err != nil {
+		if err := found(tx.ExecContext(ctx, "DELETE FROM preferences_types WHERE att_name = ?", name)); err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			if err == nil {
-				err = ErrNotFound
-			}
-			return err
-		}
-		_, err = tx.ExecContext(ctx, "DELETE FROM usr_preferences WHERE attribute = ?", name)
+		_, err := tx.ExecContext(ctx, "DELETE FROM usr_preferences WHERE attribute = ?", name)
 		return err
 	})
 	if err != nil {

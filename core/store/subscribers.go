@@ -339,14 +339,7 @@ func (s *Store) PurgeSubscriber(ctx context.Context, username, domain string) er
 // tables in one transaction; verb names the operation in errors.
 func (s *Store) deleteSubscriber(ctx context.Context, verb, username, domain string, tables []string) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "DELETE FROM subscriber WHERE username = ? AND domain = ?", username, domain)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			if err == nil {
-				err = ErrNotFound
-			}
+		if err := found(tx.ExecContext(ctx, "DELETE FROM subscriber WHERE username = ? AND domain = ?", username, domain)); err != nil {
 			return err
 		}
 		for _, table := range tables {
