@@ -168,6 +168,11 @@ func start(t testing.TB, id int, binlog bool) (*Server, error) {
 	s.args = append([]string{"--no-defaults",
 		"--datadir=" + filepath.Join(dir, "data"),
 		"--socket=" + s.Socket,
+		// Temporary tables (information_schema queries make Aria ones)
+		// in the instance's own directory, not the shared /tmp, where
+		// another process cleaning up made them vanish mid-query
+		// ("Error on delete of '/tmp/#sql-temptable-…' (Errcode: 2)").
+		"--tmpdir=" + dir,
 		"--bind-address=127.0.0.1",
 		"--pid-file=" + filepath.Join(dir, "mysqld.pid"),
 		"--log-error=" + filepath.Join(dir, "error.log"),
