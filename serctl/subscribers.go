@@ -70,7 +70,6 @@ func (a *app) cmdAdd(ctx context.Context, args []string) error {
 		return err
 	}
 	pw, email := args[1], args[2]
-	ha1, ha1b := store.HA1(user, dom, pw), store.HA1B(user, dom, dom, pw)
 	st, err := a.store(ctx)
 	if err != nil {
 		return err
@@ -87,7 +86,9 @@ func (a *app) cmdAdd(ctx context.Context, args []string) error {
 	}
 	err = st.AddSubscriber(ctx, store.Subscriber{
 		Username: user, Domain: dom, Password: pw, Email: email,
-		HA1: ha1, HA1B: ha1b, PHPLibID: ha1, // SER: phplib_id = HA1
+		// ha1 and ha1b are the store's defaults (realm = domain);
+		// SER's serctl set phplib_id to the HA1.
+		PHPLibID: store.HA1(user, dom, pw),
 	})
 	if errors.Is(err, store.ErrExists) {
 		return errors.New("user already exists")
