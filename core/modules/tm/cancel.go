@@ -56,13 +56,12 @@ func (t *TM) upstreamCancel(m *sipmsg.Msg) (ret int, ok bool) {
 // t_uac_cancel). A UAS transaction still unanswered gets 487 (§9.2).
 // Called with x locked.
 func (t *TM) cancelTxn(x *txn) {
-	if x.deleted || x.final != 0 {
+	if x.terminated() || x.completed() {
 		return
 	}
-	x.cancelled = true
-	x.noNew = true
+	x.forbidNew()
 	if len(x.branches) == 0 {
-		if m := t.template(x); x.upstream && m != nil {
+		if m := t.template(x); x.upstream() && m != nil {
 			if err := t.replyLocked(x, m, 487, "Request Terminated", module.ReplyOpts{}); err != nil {
 				t.log.WarnContext(module.CallIDCtx(x.callID), "tm: answering cancelled request failed", "err", err)
 			}
@@ -70,7 +69,7 @@ func (t *TM) cancelTxn(x *txn) {
 		return
 	}
 	for _, br := range x.branches {
-		if br.finalCode == 0 {
+		if br.pending() {
 			t.cancelBranch(x, br)
 		}
 	}
@@ -82,22 +81,21 @@ func (t *TM) cancelTxn(x *txn) {
 // provisional (RFC 3261 §9.1) and the branch counts as terminated (487)
 // for choosing the reply. The caller runs checkFinal when needed.
 func (t *TM) cancelBranch(x *txn, br *branch) {
-	if br.finalCode != 0 || br.cancelWanted {
+	if !br.pending() || br.cancel != cancelNone {
 		return
 	}
-	br.cancelWanted = true
+	br.toCancel(x, cancelWanted)
 	if br.status > 0 {
 		t.sendCancel(x, br)
 		return
 	}
-	br.finalCode, br.local = 487, true
-	br.retrAt, br.frAt = 0, 0
+	br.endLocally(x, 487)
 }
 
 // sendCancel sends the CANCEL of a branch and starts its retransmission
 // (Timer E over UDP), for at most 64·T1.
 func (t *TM) sendCancel(x *txn, br *branch) {
-	if br.cancelSent {
+	if br.cancel != cancelWanted {
 		return
 	}
 	req := buildHopRequest(br.req, "CANCEL", nil)
@@ -108,7 +106,7 @@ func (t *TM) sendCancel(x *txn, br *branch) {
 	tt := t.timers.Load()
 	now := clockNow()
 	br.cancelReq = req
-	br.cancelSent = true
+	br.toCancel(x, cancelTrying)
 	br.cancelUntil = now.Add(tt.timerH())
 	if br.dst.Proto == sipmsg.ProtoUDP {
 		br.cancelN = 1
@@ -205,13 +203,13 @@ func (t *TM) CancelCall(callID string, cseq string) bool {
 		return false
 	}
 	x := t.table.find(func(x *txn) bool {
-		return x.invite && x.callID == callID && uint64(x.cseq) == n
+		return x.invite() && x.callID == callID && uint64(x.cseq) == n
 	})
 	if x == nil {
 		return false
 	}
 	x.mu.Lock()
-	ok := !x.deleted
+	ok := !x.terminated()
 	t.cancelTxn(x)
 	x.unlock()
 	return ok

@@ -2,7 +2,6 @@ package tm
 
 import (
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -297,13 +296,13 @@ Content-Length: 0
 
 func TestPickBest(t *testing.T) {
 	br := func(code int, flags ...string) *branch {
-		b := &branch{finalCode: code, real: true}
+		b := &branch{finalCode: code, state: brCompleted}
 		for _, f := range flags {
 			switch f {
 			case "local":
-				b.real, b.local = false, true
+				b.state = brTerminated
 			case "failed":
-				b.failed = true
+				b.state = brSendFailed
 			}
 		}
 		return b
@@ -333,17 +332,7 @@ func TestPickBest(t *testing.T) {
 func TestNoTimerSpinWhileBranchPending(t *testing.T) {
 	nc := newNetCore(t, nil)
 	caller, a, b := newUA(t, "caller"), newUA(t, "a"), newUA(t, "b")
-	var xp atomic.Pointer[txn]
-	relay := nc.bind("t_relay")
-	nc.setScript(func(m *sipmsg.Msg) {
-		if m.Req.IsInvite() {
-			m.AppendBranch(sipmsg.Branch{URI: b.uri("bob"), Q: -1})
-		}
-		relay(m)
-		if st := peekState(m); st != nil && st.txn != nil && m.Req.IsInvite() {
-			xp.Store(st.txn)
-		}
-	})
+	xp := forkScript(nc, b)
 	inv := call{method: "INVITE", ruri: a.uri("bob"), callID: "spin-1", branch: "z9hG4bKsp", from: caller}
 	caller.send(nc.addr(), inv.text())
 	ra := a.expectRequest("INVITE", wait)
@@ -356,7 +345,7 @@ func TestNoTimerSpinWhileBranchPending(t *testing.T) {
 	time.Sleep(testTimers.Wait + 200*time.Millisecond)
 	x := xp.Load()
 	x.mu.Lock()
-	fires, deleted := x.fires, x.deleted
+	fires, deleted := x.fires, x.terminated()
 	x.mu.Unlock()
 	if fires > 20 || deleted {
 		t.Errorf("timer fired %d times, deleted %v", fires, deleted)

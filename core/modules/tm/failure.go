@@ -26,7 +26,7 @@ func (t *TM) runFailure(x *txn, n int, best *branch) bool {
 		}
 	}
 	st := &msgState{txn: x, failure: true, entryURI: fm.URIString(), bestCode: best.finalCode}
-	if best.real {
+	if best.received() {
 		st.best = best.final
 	}
 	fm.Set(msgKey, st)
@@ -41,7 +41,7 @@ func (t *TM) runFailure(x *txn, n int, best *branch) bool {
 	if st.onReply > 0 {
 		x.onReply = st.onReply
 	}
-	if x.final != 0 || x.status >= 200 {
+	if x.completed() || x.status >= 200 {
 		return true
 	}
 	if !st.relayed && len(fm.Branches) > 0 {
@@ -60,7 +60,7 @@ func (t *TM) runFailure(x *txn, n int, best *branch) bool {
 func (t *TM) relayFailure(st *msgState, fm *sipmsg.Msg, nh *hop) int {
 	x := st.txn
 	st.relayed = true
-	if x.noNew || x.final != 0 {
+	if x.noNew() || x.completed() {
 		t.log.InfoContext(module.MsgCtx(fm), "tm: no new branches allowed (transaction cancelled, 6xx or completed)", "id", x.TransID())
 		fm.SetError(500, reasonNoBranch)
 		return -1

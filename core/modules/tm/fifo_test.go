@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"ser/core/rpc"
 	"ser/core/sipmsg"
@@ -41,6 +42,10 @@ func TestStatsGolden(t *testing.T) {
 
 func TestHashGolden(t *testing.T) {
 	nc := newNetCore(t, nil)
+	// The transaction must outlive printing 65536 lines (slow under -race).
+	tt := testTimers
+	tt.FR, tt.FRInv = time.Hour, time.Hour
+	nc.tm.SetTimers(tt)
 	m := modtestRequest(t, "OPTIONS", "sip:x@127.0.0.1")
 	nc.bind("t_newtran")(m)
 	id, ok := nc.tm.TransID(m)

@@ -88,7 +88,7 @@ func (t *TM) relay(m *sipmsg.Msg, nh *hop, replicate bool) int {
 		t.abandon(x, st)
 		return -1
 	}
-	if x.invite && x.upstream {
+	if x.invite() && x.upstream() {
 		t.sendTrying(x, m)
 	}
 	if t.launch(x, m, brs) == 0 {
@@ -136,7 +136,7 @@ func (t *TM) create(m *sipmsg.Msg, upstream bool) (*txn, int) {
 // abandon removes a transaction that could not forward anything (called
 // with x locked).
 func (t *TM) abandon(x *txn, st *msgState) {
-	x.noNew = true
+	x.forbidNew()
 	x.remove()
 	x.unlockNoTimer()
 	st.txn = nil
@@ -151,9 +151,18 @@ func (t *TM) twice(m *sipmsg.Msg) {
 
 func (t *TM) newTxn(m *sipmsg.Msg, key string, h uint64, upstream bool) *txn {
 	x := &txn{
-		tm: t, key: key, hash: h, method: m.Method(), invite: m.Req.IsInvite(),
-		upstream: upstream, created: clockNow(), rcv: m.Rcv, flags: m.Flags,
-		force: m.ForceSocket, callID: m.CallID(),
+		tm: t, key: key, hash: h, method: m.Method(), created: clockNow(),
+		rcv: m.Rcv, flags: m.Flags, force: m.ForceSocket, callID: m.CallID(),
+	}
+	if m.Req.IsInvite() {
+		x.bits |= flagInvite
+	}
+	if upstream {
+		x.bits |= flagUpstream
+		if x.invite() {
+			// §17.2.1: an INVITE server transaction starts in Proceeding.
+			x.state = txnProceeding
+		}
 	}
 	if cs := m.Req.CSeq(); cs != nil {
 		x.cseq = cs.SeqNo
@@ -173,7 +182,7 @@ func (t *TM) newTxn(m *sipmsg.Msg, key string, h uint64, upstream bool) *txn {
 // retransmission answers a retransmitted request with the last reply.
 func (t *TM) retransmission(x *txn) {
 	x.mu.Lock()
-	if !x.deleted && x.upstream && x.lastWire != nil {
+	if !x.terminated() && x.upstream() && x.lastWire != nil {
 		t.send(x.lastDst, x.lastWire)
 	}
 	x.unlockNoTimer()
@@ -215,11 +224,13 @@ func (t *TM) absorbACK(m *sipmsg.Msg) bool {
 		return false
 	}
 	x.mu.Lock()
-	absorbed := !x.deleted && x.upstream && x.status >= 300
+	absorbed := !x.terminated() && x.upstream() && x.status >= 300
 	if absorbed {
-		x.acked = true
 		x.gAt, x.hAt = 0, 0
-		x.putOnWait(t.timers.Load().Wait)
+		x.putOnWait(t.timers.Load().Wait) // before leaving Completed: still counted as waiting
+		if x.state == txnCompleted {
+			x.to(txnConfirmed)
+		}
 	}
 	x.unlock()
 	return absorbed
@@ -282,7 +293,7 @@ func (t *TM) prepare(x *txn, m *sipmsg.Msg, tgs []target, nh *hop) []*branch {
 			m.SetError(479, reasonBadURI)
 			continue
 		}
-		out = append(out, &branch{idx: idx, uri: tg.uri, dst: dst, req: data})
+		out = append(out, &branch{idx: idx, uri: tg.uri, dst: dst, req: data, state: initialBranch(x.invite())})
 	}
 	return out
 }
@@ -322,7 +333,8 @@ func (t *TM) launch(x *txn, m *sipmsg.Msg, brs []*branch) int {
 			if m != nil {
 				m.SetError(477, reasonSend)
 			}
-			br.finalCode, br.local, br.failed = 503, true, true
+			br.to(x, brSendFailed)
+			br.finalCode = 503
 			continue
 		}
 		sent++
@@ -366,7 +378,7 @@ func (t *TM) forwardNonACK(m *sipmsg.Msg, nh *hop) int {
 	}
 	x.mu.Lock()
 	defer x.unlock()
-	if x.deleted || x.noNew || x.final != 0 {
+	if x.terminated() || x.noNew() || x.completed() {
 		t.log.InfoContext(module.MsgCtx(m), "tm: t_forward_nonack: no new branches allowed (transaction cancelled or completed)", "id", x.TransID())
 		m.SetError(500, reasonNoBranch)
 		return -1

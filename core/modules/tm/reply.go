@@ -30,7 +30,7 @@ func (t *TM) HandleReply(m *sipmsg.Msg) bool {
 		return false
 	}
 	x.mu.Lock()
-	if x.deleted {
+	if x.terminated() {
 		x.unlockNoTimer()
 		return false
 	}
@@ -43,8 +43,10 @@ func (t *TM) HandleReply(m *sipmsg.Msg) bool {
 	switch {
 	case method == "CANCEL" && x.method != "CANCEL":
 		// The reply to our hop-by-hop CANCEL ends its retransmissions.
-		if resp.StatusCode >= 200 {
-			br.cancelDone = true
+		if br.cancel != cancelTrying {
+			// Not a CANCEL we sent, or its final reply again.
+		} else if resp.StatusCode >= 200 {
+			br.toCancel(x, cancelDone)
 		} else {
 			br.cancelAt = 0
 		}
@@ -60,7 +62,7 @@ func (t *TM) HandleReply(m *sipmsg.Msg) bool {
 // branchReply processes a reply to the request of branch br (x locked).
 func (t *TM) branchReply(x *txn, br *branch, m *sipmsg.Msg) {
 	code := m.Resp.StatusCode
-	if x.onReply > 0 && x.upstream {
+	if x.onReply > 0 && x.upstream() {
 		st := state(m)
 		st.txn, st.reply = x, true
 		t.core.RunRoute(module.OnReply, x.onReply, m)
@@ -83,11 +85,14 @@ func (t *TM) branchReply(x *txn, br *branch, m *sipmsg.Msg) {
 // wanted CANCEL goes out, and the reply is relayed (not 100, not when
 // resp is nil: dropped by the onreply route).
 func (t *TM) provisional(x *txn, br *branch, code int, resp *sip.Response) {
-	if br.cancelWanted && !br.cancelSent {
+	if br.cancel == cancelWanted {
 		t.sendCancel(x, br)
 	}
-	if br.finalCode != 0 {
+	if !br.pending() {
 		return
+	}
+	if br.state != brProceeding {
+		br.to(x, brProceeding)
 	}
 	tt := t.timers.Load()
 	now := clockNow()
@@ -95,7 +100,7 @@ func (t *TM) provisional(x *txn, br *branch, code int, resp *sip.Response) {
 	if code > br.status {
 		br.status = code
 	}
-	if x.invite {
+	if x.invite() {
 		br.retrAt = 0
 		// fr_inv_timer restarts on each provisional reply, or with
 		// restart_fr_on_each_reply=0 only on the first one and on a
@@ -106,7 +111,7 @@ func (t *TM) provisional(x *txn, br *branch, code int, resp *sip.Response) {
 	} else if !br.retrAt.IsZero() {
 		br.retrAt = now.Add(tt.T2)
 	}
-	if resp == nil || code == 100 || !x.upstream || x.status >= 200 {
+	if resp == nil || code == 100 || !x.upstream() || x.status >= 200 {
 		return
 	}
 	if err := t.sendUp(x, resp); err != nil {
@@ -121,21 +126,22 @@ func (t *TM) provisional(x *txn, br *branch, code int, resp *sip.Response) {
 // finalReply handles a final reply of a branch.
 func (t *TM) finalReply(x *txn, br *branch, resp *sip.Response, raw []byte) {
 	code := resp.StatusCode
-	if br.real {
+	if br.received() {
 		// A retransmission: ACK a negative one again, relay a 2xx.
 		if code >= 300 {
 			if br.ack != nil {
 				t.send(br.dst, br.ack)
 			}
-		} else if x.invite && x.upstream {
+		} else if x.invite() && x.upstream() {
 			t.relayUp(x, resp)
 		}
 		return
 	}
-	wasLocal := br.finalCode != 0
-	br.real, br.final, br.raw, br.finalCode, br.local = true, resp, raw, code, false
+	wasLocal := !br.pending()
+	br.to(x, brCompleted)
+	br.final, br.raw, br.finalCode = resp, raw, code
 	br.retrAt, br.frAt = 0, 0
-	if x.invite && code >= 300 {
+	if x.invite() && code >= 300 {
 		br.ack = ackFor(br, resp)
 		if br.ack != nil {
 			t.send(br.dst, br.ack)
@@ -144,10 +150,10 @@ func (t *TM) finalReply(x *txn, br *branch, resp *sip.Response, raw []byte) {
 	if code < 300 {
 		// 2xx: forwarded at once (for INVITE every one, RFC 3261 §16.7
 		// step 10); the other branches are cancelled.
-		if x.upstream && (x.invite || x.status < 200) {
+		if x.upstream() && (x.invite() || x.status < 200) {
 			t.relayUp(x, resp)
 		}
-		x.noNew = true
+		x.forbidNew()
 		t.finalize(x, code, resp.Reason, resp, false)
 		t.cancelPending(x)
 		return
@@ -156,9 +162,9 @@ func (t *TM) finalReply(x *txn, br *branch, resp *sip.Response, raw []byte) {
 		x.release()
 		return
 	}
-	if code >= 600 && x.invite {
+	if code >= 600 && x.invite() {
 		// §16.7 step 5: a 6xx cancels the other branches; no new ones.
-		x.noNew = true
+		x.forbidNew()
 		t.cancelPending(x)
 	}
 	t.checkFinal(x)
@@ -180,19 +186,19 @@ func (t *TM) relayUp(x *txn, resp *sip.Response) {
 // failure route runs for the best reply (and may start new branches or
 // reply itself), else the best reply goes upstream (x locked).
 func (t *TM) checkFinal(x *txn) {
-	if x.final != 0 || len(x.branches) == 0 || x.pendingBranches() {
+	if x.completed() || len(x.branches) == 0 || x.pendingBranches() {
 		return
 	}
 	bi := pickBest(x.branches)
 	if bi < 0 {
 		return
 	}
-	if n := x.onNegative; n > 0 && x.upstream && x.snap != nil {
+	if n := x.onNegative; n > 0 && x.upstream() && x.snap != nil {
 		x.onNegative = 0
 		if t.runFailure(x, n, x.branches[bi]) {
 			return
 		}
-		if x.final != 0 {
+		if x.completed() {
 			return
 		}
 		bi = pickBest(x.branches)
@@ -219,8 +225,8 @@ func pickBest(brs []*branch) int {
 }
 
 func better(a, b *branch) bool {
-	if a.failed != b.failed {
-		return !a.failed
+	if af, bf := a.state == brSendFailed, b.state == brSendFailed; af != bf {
+		return !af
 	}
 	ca, cb := a.finalCode/100, b.finalCode/100
 	if (ca == 6) != (cb == 6) {
@@ -247,9 +253,9 @@ func helpful(code int) bool {
 // it is local) and completes the transaction.
 func (t *TM) sendBest(x *txn, br *branch) {
 	code := br.finalCode
-	if !br.real {
+	if !br.received() {
 		reason := errorText(code)
-		if m := t.template(x); x.upstream && m != nil {
+		if m := t.template(x); x.upstream() && m != nil {
 			resp := t.core.BuildReply(m, code, reason, module.ReplyOpts{ToTag: x.localToTag()})
 			t.relayUp(x, resp)
 		}
@@ -265,7 +271,7 @@ func (t *TM) sendBest(x *txn, br *branch) {
 		resp.StatusCode, resp.Reason = 500, errorText(500)
 		code = 500
 	}
-	if x.upstream {
+	if x.upstream() {
 		t.relayUp(x, resp)
 	}
 	t.finalize(x, code, resp.Reason, resp, false)
@@ -275,7 +281,7 @@ func (t *TM) sendBest(x *txn, br *branch) {
 // of every other 401/407 reply to the chosen one (§16.7 step 7).
 func mergeChallenges(resp *sip.Response, chosen *branch, brs []*branch) {
 	for _, br := range brs {
-		if br == chosen || !br.real || (br.finalCode != 401 && br.finalCode != 407) {
+		if br == chosen || !br.received() || (br.finalCode != 401 && br.finalCode != 407) {
 			continue
 		}
 		for _, name := range []string{"WWW-Authenticate", "Proxy-Authenticate"} {
@@ -291,17 +297,19 @@ func mergeChallenges(resp *sip.Response, chosen *branch, brs []*branch) {
 // the silent release of a lone ringing INVITE branch (x locked).
 func (t *TM) branchTimeout(x *txn, br *branch) {
 	br.retrAt, br.frAt = 0, 0
-	if x.invite && br.status > 0 && !t.noisy && !x.local && len(x.branches) == 1 && x.onNegative == 0 {
+	if x.invite() && br.status > 0 && !t.noisy && !x.local() && len(x.branches) == 1 && x.onNegative == 0 {
 		t.log.DebugContext(module.CallIDCtx(x.callID), "tm: transaction silently released (noisy_ctimer off)", "id", x.TransID())
-		br.finalCode, br.local = 408, true
-		x.noNew = true
+		br.endLocally(x, 408)
+		x.forbidNew()
 		x.putOnWait(t.timers.Load().Wait)
 		return
 	}
-	if x.invite && br.status > 0 {
-		br.cancelWanted = true
+	if x.invite() && br.status > 0 {
+		if br.cancel == cancelNone {
+			br.toCancel(x, cancelWanted)
+		}
 		t.sendCancel(x, br)
 	}
-	br.finalCode, br.local = 408, true
+	br.endLocally(x, 408)
 	t.checkFinal(x)
 }

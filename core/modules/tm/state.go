@@ -115,8 +115,8 @@ func (ci *CompleteInfo) Request() *sipmsg.Msg {
 func (x *txn) completeInfo(code int, reason string, resp *sip.Response, localReply bool) CompleteInfo {
 	info := CompleteInfo{
 		TransID: x.TransID(), Method: x.method, Code: code, Reason: reason,
-		snap: x.snap, Reply: resp, LocalReply: localReply, Local: x.local,
-		Upstream: x.upstream, Flags: x.flags, Start: x.created.Time(),
+		snap: x.snap, Reply: resp, LocalReply: localReply, Local: x.local(),
+		Upstream: x.upstream(), Flags: x.flags, Start: x.created.Time(),
 	}
 	if resp != nil {
 		for _, br := range x.branches {

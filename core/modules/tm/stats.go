@@ -17,6 +17,7 @@ type counters struct {
 	waiting        atomic.Int64 // on the wait timer now
 	repliedLocally atomic.Uint64
 	completed      [5]atomic.Uint64 // 2xx..6xx
+	illegal        atomic.Uint64    // state transitions refused (fsm.go): bugs
 }
 
 func (c *counters) complete(code int) {
@@ -31,6 +32,9 @@ type Stats struct {
 	// Completed counts transactions by final class: index 0 is 2xx, 4 is
 	// 6xx.
 	Completed [5]uint64
+	// Illegal counts state transitions the tables of fsm.go do not allow:
+	// bugs in tm, each logged at error level (not part of t_stats' text).
+	Illegal uint64
 }
 
 // Stats returns the current counters.
@@ -46,6 +50,7 @@ func (t *TM) Stats() Stats {
 	for i := range s.Completed {
 		s.Completed[i] = t.stats.completed[i].Load()
 	}
+	s.Illegal = t.stats.illegal.Load()
 	return s
 }
 

@@ -203,7 +203,7 @@ func (t *TM) Stop() {
 	t.tq.close()
 	for _, x := range t.table.all() {
 		x.mu.Lock()
-		pending := x.local && x.final == 0
+		pending := x.local() && !x.completed()
 		if pending {
 			t.finalize(x, 408, "Request Timeout", nil, true)
 		}

@@ -215,12 +215,12 @@ func (t *TM) write(name string, m *sipmsg.Msg, path string, info *twInfo, unix b
 // (fr_timer) answers 408 when nobody replied in time (SER's
 // add_blind_uac). x is locked.
 func (t *TM) addBlind(x *txn) {
-	if x.deleted || x.final != 0 || x.noNew {
+	if x.terminated() || x.completed() || x.noNew() {
 		return
 	}
 	x.uasUntil = 0
 	x.branches = append(x.branches, &branch{idx: len(x.branches), blind: true,
-		frAt: clockNow().Add(t.timers.Load().FR)})
+		state: initialBranch(x.invite()), frAt: clockNow().Add(t.timers.Load().FR)})
 }
 
 // assembleTWrite builds the twenty lines for the request in m.

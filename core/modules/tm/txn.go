@@ -25,15 +25,13 @@ type txn struct {
 	label  uint32
 
 	method string
-	invite bool
 	callID string
 	cseq   uint32
-	// local is a transaction this server originated (UAC).
-	local bool
-	// upstream is true when replies go back to a previous hop (false for
-	// local UAC and t_replicate transactions).
-	upstream bool
-	created  instant
+	// state is the server side's state, bits what the transaction is and
+	// whether it takes new branches (fsm.go).
+	state   txnState
+	bits    txnFlags
+	created instant
 
 	// snap is the request when the transaction was created (for local
 	// replies and failure routes); nil for local transactions.
@@ -53,7 +51,6 @@ type txn struct {
 	// transaction keeps no pointers the garbage collector must mark.
 	lastWire []byte
 	lastDst  sipmsg.Dest
-	acked    bool
 	gAt      instant // Timer G: next retransmission of a negative reply
 	gIv      time.Duration
 	hAt      instant // Timer H: give up waiting for the ACK
@@ -61,13 +58,6 @@ type txn struct {
 
 	// Client side.
 	branches []*branch
-	// noNew forbids new branches: a 2xx or 6xx arrived, the transaction
-	// was cancelled or completed.
-	noNew     bool
-	cancelled bool
-
-	// final is the code the transaction completed with (0: not yet).
-	final int
 
 	// Lifecycle.
 	timerAt instant // the deadline x is queued for (zero: none)
@@ -75,8 +65,6 @@ type txn struct {
 	qIdx    int     // (both guarded by the queue's lock)
 	fires   int     // timer callbacks run (tests watch for busy loops)
 	waitAt  instant // delete then (when every branch is final)
-	waiting bool    // counted in the "waiting" statistic
-	deleted bool
 
 	// uacDone receives the outcome of a local UAC transaction.
 	uacDone func(UACResult)
@@ -96,24 +84,24 @@ type branch struct {
 	retrAt instant // next retransmission (UDP, before a reply)
 	frAt   instant // final response timer
 
+	// state is the client transaction's state, cancel its CANCEL's
+	// (fsm.go).
+	state  branchState
+	cancel cancelState
+	// blind is a branch that is never sent (t_write_*): only its final
+	// response timer runs, answering 408 when nobody replied. What the
+	// branch is, fixed at creation; it runs the same states.
+	blind bool
+
 	status    int           // highest provisional received
 	finalCode int           // 0 while pending
 	final     *sip.Response // the final reply received (nil when local)
 	raw       []byte        // the final reply's bytes as received
-	real      bool          // a real final reply arrived
-	local     bool          // finalCode was generated locally
-	failed    bool          // the request could not be sent
-	// blind is a branch that is never sent (t_write_*): only its final
-	// response timer runs, answering 408 when nobody replied.
-	blind bool
 
-	cancelWanted bool
-	cancelSent   bool
-	cancelDone   bool
-	cancelReq    []byte
-	cancelN      int
-	cancelAt     instant
-	cancelUntil  instant
+	cancelReq   []byte
+	cancelN     int
+	cancelAt    instant
+	cancelUntil instant
 
 	ack []byte // ACK for the negative final reply (resent on retransmissions)
 }
@@ -136,7 +124,7 @@ func (x *txn) defer_(f func()) { x.after = append(x.after, f) }
 // unlock re-arms the timer or deletes the transaction, releases the lock
 // and runs the deferred callbacks.
 func (x *txn) unlock() {
-	if !x.deleted {
+	if !x.terminated() {
 		now := clockNow()
 		if x.deletable(now) {
 			x.remove()
@@ -163,7 +151,7 @@ func (x *txn) deletable(now instant) bool {
 		return false
 	}
 	for _, br := range x.branches {
-		if br.finalCode == 0 {
+		if br.pending() {
 			return false
 		}
 	}
@@ -173,22 +161,27 @@ func (x *txn) deletable(now instant) bool {
 // putOnWait schedules the deletion d from now (or keeps an earlier one).
 func (x *txn) putOnWait(d time.Duration) {
 	at := clockNow().Add(d)
+	if !x.waiting() {
+		x.tm.stats.waiting.Add(1)
+	}
 	if x.waitAt.IsZero() || at.Before(x.waitAt) {
 		x.waitAt = at
 	}
-	if !x.waiting {
-		x.waiting = true
-		x.tm.stats.waiting.Add(1)
-	}
+}
+
+// waiting reports whether x counts in the "waiting" statistic: it is on
+// the wait timer, or its negative INVITE reply waits for the ACK.
+func (x *txn) waiting() bool {
+	return !x.waitAt.IsZero() || x.state == txnCompleted && x.invite() && x.upstream()
 }
 
 func (x *txn) remove() {
-	x.deleted = true
-	x.tm.tq.cancel(x)
-	x.tm.table.remove(x)
-	if x.waiting {
+	if x.waiting() {
 		x.tm.stats.waiting.Add(-1)
 	}
+	x.to(txnTerminated)
+	x.tm.tq.cancel(x)
+	x.tm.table.remove(x)
 	x.tm.stats.deleted.Add(1)
 }
 
@@ -201,11 +194,11 @@ func (x *txn) nextDeadline() instant {
 		}
 	}
 	for _, br := range x.branches {
-		if br.finalCode == 0 {
+		if br.pending() {
 			take(br.retrAt)
 			take(br.frAt)
 		}
-		if br.cancelSent && !br.cancelDone {
+		if br.cancel == cancelTrying {
 			take(br.cancelAt)
 			take(br.cancelUntil)
 		}
@@ -248,7 +241,7 @@ func (x *txn) fire() { x.fireOn(false) }
 
 func (x *txn) fireOn(own bool) {
 	x.mu.Lock()
-	if x.deleted || x.tm.closed.Load() {
+	if x.terminated() || x.tm.closed.Load() {
 		x.unlockNoTimer()
 		return
 	}
@@ -271,7 +264,7 @@ func (x *txn) endsDue(now instant) bool {
 		return true
 	}
 	for _, br := range x.branches {
-		if br.finalCode == 0 && !br.frAt.IsZero() && !now.Before(br.frAt) {
+		if br.pending() && !br.frAt.IsZero() && !now.Before(br.frAt) {
 			return true
 		}
 	}
@@ -283,7 +276,7 @@ func (x *txn) endsDue(now instant) bool {
 func (t *TM) onTimer(x *txn, now instant) {
 	tt := t.timers.Load()
 	for _, br := range x.branches {
-		if br.finalCode == 0 {
+		if br.pending() {
 			if !br.retrAt.IsZero() && !now.Before(br.retrAt) {
 				t.send(br.dst, br.req)
 				br.retrN++
@@ -293,9 +286,9 @@ func (t *TM) onTimer(x *txn, now instant) {
 				t.branchTimeout(x, br)
 			}
 		}
-		if br.cancelSent && !br.cancelDone {
+		if br.cancel == cancelTrying {
 			if !now.Before(br.cancelUntil) {
-				br.cancelDone = true
+				br.toCancel(x, cancelDone)
 			} else if !br.cancelAt.IsZero() && !now.Before(br.cancelAt) {
 				t.send(br.dst, br.cancelReq)
 				br.cancelN++
@@ -318,9 +311,9 @@ func (t *TM) onTimer(x *txn, now instant) {
 	}
 	if !x.uasUntil.IsZero() && !now.Before(x.uasUntil) {
 		x.uasUntil = 0
-		if x.final == 0 {
+		if !x.completed() {
 			t.log.WarnContext(module.CallIDCtx(x.callID), "tm: transaction released without a final reply", "id", x.TransID(), "method", x.method)
-			x.noNew = true
+			x.forbidNew()
 			x.putOnWait(0)
 		}
 	}
@@ -344,6 +337,9 @@ func (t *TM) sendUp(x *txn, resp *sip.Response) error {
 		return err
 	}
 	x.lastWire, x.lastDst = wire, dst
+	if resp.StatusCode < 200 && x.state == txnTrying {
+		x.to(txnProceeding)
+	}
 	return nil
 }
 
@@ -356,7 +352,7 @@ func (t *TM) send(dst sipmsg.Dest, data []byte) {
 // pendingBranches reports whether some branch has no final reply yet.
 func (x *txn) pendingBranches() bool {
 	for _, br := range x.branches {
-		if br.finalCode == 0 {
+		if br.pending() {
 			return true
 		}
 	}
@@ -367,31 +363,36 @@ func (x *txn) pendingBranches() bool {
 // retransmission of negative INVITE replies until the ACK (Timer G/H) or
 // the wait timer, the completion callbacks and the UAC result.
 func (t *TM) finalize(x *txn, code int, reason string, resp *sip.Response, localReply bool) {
-	if x.final != 0 {
+	if x.completed() {
 		return
 	}
-	x.final = code
-	x.noNew = true
+	x.forbidNew()
 	x.uasUntil = 0
 	t.stats.complete(code)
-	if localReply && x.upstream {
+	if localReply && x.upstream() {
 		t.stats.repliedLocally.Add(1)
 	}
 	tt := t.timers.Load()
 	now := clockNow()
 	switch {
-	case x.upstream && x.invite && code >= 300 && !x.acked:
+	case x.upstream() && x.invite() && code >= 300:
+		// Completed: Timer G retransmits the reply until the ACK, Timer H
+		// gives up.
 		if x.rcv.Proto == sipmsg.ProtoUDP || x.rcv.Proto == sipmsg.ProtoNone {
 			x.gIv = tt.T1
 			x.gAt = now.Add(tt.T1)
 		}
 		x.hAt = now.Add(tt.timerH())
-		if !x.waiting {
-			x.waiting = true
+		if !x.waiting() {
 			t.stats.waiting.Add(1)
 		}
+		x.to(txnCompleted)
+	case x.invite() && code < 300:
+		x.putOnWait(tt.Wait)
+		x.to(txnAccepted)
 	default:
 		x.putOnWait(tt.Wait)
+		x.to(txnCompleted)
 	}
 	t.cancelPending(x)
 	info := x.completeInfo(code, reason, resp, localReply)
@@ -416,15 +417,15 @@ func (t *TM) finalize(x *txn, code int, reason string, resp *sip.Response, local
 // (INVITE only; other requests are left to their timers, RFC 3261 §9.1).
 func (t *TM) cancelPending(x *txn) {
 	for _, br := range x.branches {
-		if br.blind && br.finalCode == 0 {
-			br.finalCode, br.local, br.frAt = 487, true, 0
+		if br.blind && br.pending() {
+			br.endLocally(x, 487)
 		}
 	}
-	if !x.invite {
+	if !x.invite() {
 		return
 	}
 	for _, br := range x.branches {
-		if br.finalCode == 0 {
+		if br.pending() {
 			t.cancelBranch(x, br)
 		}
 	}
@@ -443,16 +444,16 @@ func (t *TM) cancelPending(x *txn) {
 // which keeps the live heap — and the garbage collector's marking, which
 // competes with the workers — small under load.
 func (x *txn) release() {
-	if x.final == 0 {
+	if !x.completed() {
 		return
 	}
 	x.snap, x.vals = nil, nil
 	for _, br := range x.branches {
-		if !br.real {
+		if !br.received() {
 			continue
 		}
 		br.req, br.final, br.raw = nil, nil, nil
-		if br.cancelDone || !br.cancelSent {
+		if br.cancel != cancelTrying {
 			br.cancelReq = nil
 		}
 	}

@@ -127,9 +127,12 @@ func (t *TM) Originate(r UACRequest, done func(UACResult)) (string, error) {
 	key := "L\x00" + r.CallID + "\x00" + strconv.Itoa(r.CSeq) + "\x00" + r.Method + "\x00" + strconv.FormatUint(seq, 10)
 	h := hashKey(key)
 	x := &txn{
-		tm: t, key: key, hash: h, method: r.Method, invite: r.Method == "INVITE",
-		local: true, created: clockNow(), callID: r.CallID, cseq: uint32(r.CSeq),
+		tm: t, key: key, hash: h, method: r.Method, bits: flagLocal,
+		created: clockNow(), callID: r.CallID, cseq: uint32(r.CSeq),
 		uacDone: done,
+	}
+	if r.Method == "INVITE" {
+		x.bits |= flagInvite
 	}
 	if old := t.table.insert(x); old != nil {
 		return "", &UACError{Code: 500, Reason: "transaction hash collision"}
@@ -137,7 +140,7 @@ func (t *TM) Originate(r UACRequest, done func(UACResult)) (string, error) {
 	t.stats.total.Add(1)
 	t.stats.local.Add(1)
 	id := branchID(h, 0)
-	br := &branch{idx: 0, uri: r.RURI, dst: dst, req: t.uacBytes(r, sock, id)}
+	br := &branch{idx: 0, uri: r.RURI, dst: dst, req: t.uacBytes(r, sock, id), state: initialBranch(x.invite())}
 	x.mu.Lock()
 	if t.launch(x, nil, []*branch{br}) == 0 {
 		x.uacDone = nil

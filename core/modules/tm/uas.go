@@ -42,7 +42,7 @@ func (t *TM) NewTran(m *sipmsg.Msg) int {
 	x.mu.Lock()
 	tt := t.timers.Load()
 	release := tt.FR
-	if x.invite {
+	if x.invite() {
 		release = tt.FRInv
 	}
 	x.uasUntil = clockNow().Add(release)
@@ -90,10 +90,10 @@ func (t *TM) ReplyWith(m *sipmsg.Msg, code int, reason string, o module.ReplyOpt
 // replyLocked builds and sends a local reply for x (locked) from the
 // request context m.
 func (t *TM) replyLocked(x *txn, m *sipmsg.Msg, code int, reason string, o module.ReplyOpts) error {
-	if x.deleted {
+	if x.terminated() {
 		return fmt.Errorf("tm: reply: transaction already deleted")
 	}
-	if !x.upstream {
+	if !x.upstream() {
 		return fmt.Errorf("tm: reply: not a server transaction")
 	}
 	if code < 100 || code > 699 {
@@ -117,7 +117,7 @@ func (t *TM) replyLocked(x *txn, m *sipmsg.Msg, code int, reason string, o modul
 	}
 	x.status = code
 	if code < 200 {
-		if x.invite && !x.uasUntil.IsZero() {
+		if x.invite() && !x.uasUntil.IsZero() {
 			x.uasUntil = clockNow().Add(t.timers.Load().FRInv)
 		}
 		return nil
@@ -138,7 +138,7 @@ func (t *TM) RetransmitReply(m *sipmsg.Msg) int {
 		return -1
 	}
 	x.mu.Lock()
-	ok := !x.deleted && x.upstream && x.lastWire != nil
+	ok := !x.terminated() && x.upstream() && x.lastWire != nil
 	if ok {
 		if err := t.core.Send(x.lastDst, x.lastWire); err != nil {
 			ok = false
@@ -161,7 +161,7 @@ func (t *TM) Release(m *sipmsg.Msg) int {
 	x := st.txn
 	x.mu.Lock()
 	x.uasUntil = 0
-	x.noNew = true
+	x.forbidNew()
 	x.putOnWait(t.timers.Load().Wait)
 	x.unlock()
 	return 1
@@ -182,11 +182,11 @@ func (t *TM) ReplyTo(bucket, label uint32, code int, reason string, o module.Rep
 		return errNoTxn
 	}
 	x.mu.Lock()
-	if x.deleted {
+	if x.terminated() {
 		x.unlockNoTimer()
 		return errNoTxn
 	}
-	if x.final != 0 && code >= 200 {
+	if x.completed() && code >= 200 {
 		// Completed transactions no longer keep their request.
 		x.unlockNoTimer()
 		return errAlreadyReplied
