@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sync"
 	"time"
 
 	"ser/core/corecmd"
@@ -28,9 +29,35 @@ func (s *Server) Args() []string { return os.Args }
 // Uptime returns how long the server has been running.
 func (s *Server) Uptime() time.Duration { return time.Since(s.start) }
 
-// extraProcs returns the process-table entries of the management servers
-// (set by the instance when they start).
-func (s *Server) setExtraProcs(f func() []string) { s.extraProcs = f }
+// Frontend is what the core shows of a management server running beside
+// it (the FIFO, the unix socket, what comes next): its entries in the
+// process table (ps) and its counters (core_stats). Either may be nil.
+type Frontend struct {
+	Procs func() []string
+	Stats func(line func(name string, v uint64))
+}
+
+// frontends are the registered Frontends, in registration order.
+type frontends struct {
+	mu   sync.Mutex
+	list []Frontend
+}
+
+// AddFrontend makes a management server's processes and counters part of
+// the server's ps and core_stats answers. The daemon calls it for every
+// frontend it starts; the engine itself starts none.
+func (s *Server) AddFrontend(f Frontend) {
+	s.frontends.mu.Lock()
+	s.frontends.list = append(s.frontends.list, f)
+	s.frontends.mu.Unlock()
+}
+
+// Frontends returns the registered frontends.
+func (s *Server) Frontends() []Frontend {
+	s.frontends.mu.Lock()
+	defer s.frontends.mu.Unlock()
+	return append([]Frontend(nil), s.frontends.list...)
+}
 
 // Processes lists the server's activities the way SER's ps listed its
 // processes: the attendant, one receiver per worker and UDP socket, the
@@ -49,8 +76,11 @@ func (s *Server) Processes() []corecmd.Process {
 			ps = append(ps, corecmd.Process{PID: pid, Desc: fmt.Sprintf("receiver child=%d sock= %s", i, sk.HostPort())})
 		}
 	}
-	if s.extraProcs != nil {
-		for _, d := range s.extraProcs() {
+	for _, f := range s.Frontends() {
+		if f.Procs == nil {
+			continue
+		}
+		for _, d := range f.Procs() {
 			ps = append(ps, corecmd.Process{PID: pid, Desc: d})
 		}
 	}

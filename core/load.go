@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"time"
 
 	"ser/core/cfg"
 	"ser/core/corecmd"
@@ -16,7 +14,6 @@ import (
 	"ser/core/rpc"
 	"ser/core/script"
 	"ser/core/store"
-	"ser/fifo"
 )
 
 // Instance is a loaded configuration: the server, its modules and the
@@ -27,8 +24,6 @@ type Instance struct {
 	Program *script.Program
 	File    *cfg.File
 	cancel  context.CancelFunc
-	fifo    *fifo.Server
-	unix    *fifo.UnixServer
 }
 
 // LoadOptions are the inputs of Load besides the config text.
@@ -163,9 +158,10 @@ func optValue(v cfg.Value) OptValue {
 	return OptValue{Text: v.Text, N: v.N, IsNum: v.IsNumber(), Quoted: v.Kind == cfg.StringValue}
 }
 
-// Start binds the sockets, opens the FIFO and the unix socket when
-// configured, starts the modules' background work and the server's
-// workers.
+// Start binds the sockets, starts the modules' background work and the
+// server's workers. The management frontends (FIFO, unix socket, HTTP)
+// are not the engine's: the daemon (internal/daemon) starts them beside
+// it.
 func (in *Instance) Start() error {
 	srv := in.Server
 	if err := srv.Bind(); err != nil {
@@ -173,54 +169,13 @@ func (in *Instance) Start() error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	in.cancel = cancel
-	fail := func(err error) error {
-		in.Stop()
-		return err
-	}
-	opts := srv.opts
-	if opts.FIFO != "" {
-		fs, err := fifo.Listen(fifo.Config{
-			Path: opts.FIFO, Dir: opts.FIFODir, Mode: os.FileMode(opts.FIFOMode),
-			User: opts.FIFOUser, Group: opts.FIFOGroup, Logger: srv.log,
-		}, srv.rpc)
-		if err != nil {
-			return fail(fmt.Errorf("core: fifo: %w", err))
-		}
-		in.fifo = fs
-		srv.fifoStats.Store(func(line func(string, uint64)) {
-			st := fs.Stats()
-			line("fifo_requests", st.Requests)
-			line("fifo_incomplete", st.Incomplete)
-			line("fifo_replies_dropped", st.RepliesDropped)
-		})
-	}
-	if opts.UnixSock != "" {
-		us, err := fifo.ListenUnix(fifo.UnixConfig{
-			Path: opts.UnixSock, Children: opts.UnixSockCh,
-			TxTimeout: time.Duration(opts.UnixTxTO) * time.Millisecond,
-			Mode:      os.FileMode(opts.FIFOMode), User: opts.FIFOUser, Group: opts.FIFOGroup,
-			Logger: srv.log,
-		}, srv.rpc)
-		if err != nil {
-			return fail(fmt.Errorf("core: unix socket: %w", err))
-		}
-		in.unix = us
-	}
-	srv.setExtraProcs(func() []string {
-		var p []string
-		if in.fifo != nil {
-			p = append(p, in.fifo.Processes()...)
-		}
-		if in.unix != nil {
-			p = append(p, in.unix.Processes()...)
-		}
-		return p
-	})
 	if err := in.Modules.Start(ctx); err != nil {
-		return fail(fmt.Errorf("core: start modules: %w", err))
+		in.Stop()
+		return fmt.Errorf("core: start modules: %w", err)
 	}
 	if err := srv.Start(); err != nil {
-		return fail(err)
+		in.Stop()
+		return err
 	}
 	return nil
 }
@@ -228,12 +183,6 @@ func (in *Instance) Start() error {
 // Stop shuts the instance down: sockets and workers first, then the
 // modules (which flush their state).
 func (in *Instance) Stop() {
-	if in.fifo != nil {
-		in.fifo.Close()
-	}
-	if in.unix != nil {
-		in.unix.Close()
-	}
 	in.Server.Stop()
 	if in.cancel != nil {
 		in.cancel()

@@ -9,7 +9,7 @@ import (
 
 	"ser/core/sipmsg"
 	"ser/core/store"
-	"ser/xmlrpc"
+	"ser/internal/pwhash"
 )
 
 // ListenAddr is one listen entry: [proto:]host[:port]. Proto 0 means both
@@ -372,8 +372,8 @@ var optDefs = map[string]optDef{
 		return store.CheckFileMode(os.FileMode(o.DBFileMode))
 	}},
 	"xmlrpc_password": {kind: optStr, set: func(o *Options, v OptValue) error {
-		// Plain, or "{SHA256}" and the password's digest (xmlrpc.ParsePassword).
-		if _, err := xmlrpc.ParsePassword(v.Text); err != nil {
+		// Plain, or "{SHA256}" and the password's digest.
+		if _, err := pwhash.Parse(v.Text); err != nil {
 			return err
 		}
 		o.HTTPPassword = v.Text

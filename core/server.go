@@ -77,10 +77,9 @@ type Server struct {
 	tagSeed string
 	version string
 
-	extraProcs func() []string
-	// fifoStats, when set (a func(line func(name string, v uint64))),
-	// adds the FIFO server's counters to core_stats.
-	fifoStats atomic.Value
+	// frontends are the management servers the daemon started beside
+	// the engine (AddFrontend).
+	frontends frontends
 	dbs       dbs
 
 	// Stats are the server's counters.

@@ -40,8 +40,10 @@ func (s *Server) registerStats(reg *rpc.Registry) error {
 				line("tcp_queued", uint64(s.tr.QueuedTotal()))
 				line("tcp_connections", uint64(s.tr.ConnCount()))
 			}
-			if f, ok := s.fifoStats.Load().(func(func(string, uint64))); ok {
-				f(line)
+			for _, f := range s.Frontends() {
+				if f.Stats != nil {
+					f.Stats(line)
+				}
 			}
 			return rpc.NewReply(200, strings.TrimPrefix(req.OK(), "200 "), b.String())
 		},

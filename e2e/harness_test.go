@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"ser/core"
-	_ "ser/core/modules"
 	"ser/core/sipmsg"
+	"ser/internal/daemon" // the assembly: engine, modules, frontends
 )
 
 // serBin is the ser binary built once for the process-level tests.
@@ -92,7 +92,8 @@ func startSer(t testing.TB, config string, override ...func(*core.Options)) *ser
 	if err != nil {
 		t.Fatalf("config does not load:\n%v", err)
 	}
-	if err := inst.Start(); err != nil {
+	d, err := daemon.Start(inst)
+	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
 	s.inst = inst
@@ -102,7 +103,7 @@ func startSer(t testing.TB, config string, override ...func(*core.Options)) *ser
 		}
 	}
 	t.Cleanup(func() {
-		inst.Stop()
+		d.Stop()
 		if t.Failed() {
 			t.Logf("ser log:\n%s", s.log.String())
 		}

@@ -13,8 +13,10 @@
 //
 // Commands run through an rpc.Executor: rpc.NewLocal over the in-process
 // registry, or a FIFO or unix-socket client (fifo.Client, fifo.UnixClient)
-// when the bridge runs beside a separate ser. New builds the http.Handler; Mount adds it to a
-// router, ListenAndServe and Serve run it alone (with TLS when configured).
+// when the bridge runs beside a separate ser. New builds the http.Handler;
+// Mount adds it to a router, Handler gives it a mux of its own and
+// HTTPServer the bridge's timeouts. ser's HTTP listener (internal/frontend)
+// serves it, inside ser and as `ser xmlrpc`, with TLS when configured.
 // Requests are admitted by client network (loopback by default) and
 // optionally HTTP basic authentication, bounded in size, and given a
 // deadline that the Executor receives in its context.

@@ -239,7 +239,6 @@ func TestNewErrors(t *testing.T) {
 		{name: "nil executor", opts: Options{}},
 		{name: "relative path", exec: exec, opts: Options{Path: "xmlrpc"}},
 		{name: "negative body limit", exec: exec, opts: Options{MaxBodyBytes: -1}},
-		{name: "certificate without key", exec: exec, opts: Options{CertFile: "c.pem"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

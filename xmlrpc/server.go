@@ -5,8 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -21,12 +19,12 @@ import (
 
 	"ser/core/rpc"
 	"ser/internal/hostcheck"
+	"ser/internal/pwhash"
 	"ser/internal/throttle"
 )
 
 // Defaults of Options.
 const (
-	DefaultAddr         = "127.0.0.1:5080"
 	DefaultPath         = "/xmlrpc"
 	DefaultRealm        = "ser xmlrpc"
 	DefaultMaxBodyBytes = 1 << 20
@@ -78,16 +76,12 @@ type Options struct {
 	CallTimeout time.Duration
 
 	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are
-	// used by HTTPServer, ListenAndServe and Serve (defaults 5 s, 30 s,
+	// used by HTTPServer (defaults 5 s, 30 s,
 	// CallTimeout+5 s, 120 s).
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
-
-	// CertFile and KeyFile make ListenAndServe and Serve speak HTTPS.
-	CertFile string
-	KeyFile  string
 
 	// Logger receives the bridge's logs (default slog.Default()); a
 	// "module"="xmlrpc" attribute is added.
@@ -151,9 +145,6 @@ func New(exec rpc.Executor, opts Options) (*Server, error) {
 	}
 	if opts.MaxBodyBytes < 0 || opts.MaxMulticall < 0 || opts.MaxInFlight < 0 || opts.CallTimeout < 0 {
 		return nil, errors.New("xmlrpc: new: negative limit")
-	}
-	if (opts.CertFile == "") != (opts.KeyFile == "") {
-		return nil, errors.New("xmlrpc: new: TLS needs both a certificate and a key file")
 	}
 	if opts.Path == "" {
 		opts.Path = DefaultPath
@@ -406,33 +397,13 @@ func (s *Server) credentialsOK(user, pass string) bool {
 }
 
 // PasswordPrefix marks a password given as its SHA-256 digest.
-const PasswordPrefix = "{SHA256}"
+const PasswordPrefix = pwhash.Prefix
 
 // ParsePassword returns the SHA-256 digest of a configured password
-// (xmlrpc_password): "{SHA256}" followed by the digest in hex (64
-// digits, as sha256sum prints it) or base64 (44 characters, OpenLDAP's
-// {SHA256} form), or else the plain password, hashed here. So no
-// plain-text secret need be at rest in ser.cfg.
-func ParsePassword(pw string) ([sha256.Size]byte, error) {
-	var d [sha256.Size]byte
-	v, hashed := strings.CutPrefix(pw, PasswordPrefix)
-	if !hashed {
-		return sha256.Sum256([]byte(pw)), nil
-	}
-	v = strings.TrimSpace(v)
-	var b []byte
-	var err error
-	if len(v) == 2*sha256.Size {
-		b, err = hex.DecodeString(v)
-	} else {
-		b, err = base64.StdEncoding.DecodeString(v)
-	}
-	if err != nil || len(b) != sha256.Size {
-		return d, fmt.Errorf("%s must be followed by the SHA-256 digest of the password, in hex (64 digits: printf %%s 'password' | sha256sum) or base64 (44 characters)", PasswordPrefix)
-	}
-	copy(d[:], b)
-	return d, nil
-}
+// (xmlrpc_password): "{SHA256}" and the digest in hex or base64, or else
+// the plain password, hashed (internal/pwhash, which the options use to
+// check the value when the config is read).
+func ParsePassword(pw string) ([sha256.Size]byte, error) { return pwhash.Parse(pw) }
 
 // writeXML writes an XML-RPC response document.
 func writeXML(w http.ResponseWriter, status int, body []byte) {

@@ -5,6 +5,7 @@ package frontend
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -76,7 +77,7 @@ func Start(exec rpc.Executor, o Options) (*Frontend, error) {
 		// of the address a client connected to.
 		hosts = append(hosts[:len(hosts):len(hosts)], h)
 	}
-	xo := xmlrpc.Options{Allow: allow, Hosts: hosts, CertFile: o.CertFile, KeyFile: o.KeyFile, Logger: o.Log}
+	xo := xmlrpc.Options{Allow: allow, Hosts: hosts, Logger: o.Log}
 	if o.User != "" {
 		xo.Users = map[string]string{o.User: o.Password}
 	}
@@ -99,6 +100,18 @@ func Start(exec rpc.Executor, o Options) (*Frontend, error) {
 			o.Mount(r)
 		})
 	}
+	srv := x.HTTPServer(r)
+	if (o.CertFile == "") != (o.KeyFile == "") {
+		return nil, errors.New("frontend: TLS needs both a certificate and a key file")
+	}
+	if o.CertFile != "" {
+		// Loaded before listening: a bad certificate fails the start.
+		cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("frontend: tls: %w", err)
+		}
+		srv.TLSConfig.Certificates = []tls.Certificate{cert}
+	}
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("frontend: listen %s: %w", o.Listen, err)
@@ -107,11 +120,11 @@ func Start(exec rpc.Executor, o Options) (*Frontend, error) {
 		o.MaxConns = DefaultMaxConns
 	}
 	ln = &limitListener{Listener: ln, max: int64(o.MaxConns), log: o.Log}
-	f := &Frontend{srv: x.HTTPServer(r), ln: ln, done: make(chan error, 1), log: o.Log}
+	f := &Frontend{srv: srv, ln: ln, done: make(chan error, 1), log: o.Log}
 	go func() {
 		var err error
 		if o.CertFile != "" {
-			err = f.srv.ServeTLS(ln, o.CertFile, o.KeyFile)
+			err = f.srv.ServeTLS(ln, "", "")
 		} else {
 			err = f.srv.Serve(ln)
 		}

@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"os"
@@ -16,7 +16,7 @@ var serPending = map[string]string{
 // TestSERDistributionConfigs runs the config check (ser -c) on SER 0.9.6's
 // own configuration files, unchanged (testdata/ser-0.9.6).
 func TestSERDistributionConfigs(t *testing.T) {
-	dir, err := filepath.Abs(filepath.Join("testdata", "ser-0.9.6"))
+	dir, err := filepath.Abs(filepath.Join("..", "..", "testdata", "ser-0.9.6"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestSERDistributionConfigs(t *testing.T) {
 			if why, ok := serPending[rel]; ok {
 				t.Skip("pending: " + why)
 			}
-			if code := run([]string{"-c", "-f", path}); code != 0 {
+			if code := Main([]string{"-c", "-f", path}); code != 0 {
 				t.Errorf("ser -c -f %s: exit %d", rel, code)
 			}
 		})
