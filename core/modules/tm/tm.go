@@ -8,13 +8,21 @@
 // CANCEL propagation, 2xx forwarding) and §17 (client and server
 // transactions: retransmissions over UDP, Timer G for negative replies,
 // ACK absorption), with SER's fr_timer / fr_inv_timer giving a local 408
-// when a branch stays without a final reply.
+// when a branch stays without a final reply. The states of a transaction's
+// server side, of its branches and of their CANCELs, with the transitions
+// allowed, are in fsm.go.
 //
 // The core offers every received reply to HandleReply first (the
 // core.ReplyHandler interface); requests reach tm through the script
-// functions. Each transaction has one mutex; its timers are one
-// time.Timer re-armed for the earliest deadline, so an idle transaction
-// costs no goroutine.
+// functions. Each transaction has one mutex; its deadlines are one entry
+// in a heap served by one timer goroutine (timerq.go), so an idle
+// transaction costs no goroutine.
+//
+// Files: txn.go (the transaction, its timers and completion), relay.go
+// (t_relay, branches), reply.go (replies from downstream, the best reply),
+// cancel.go, uas.go (t_newtran, t_reply), failure.go (failure routes),
+// twrite.go (t_write_*), the management UAC in uac*.go, the FIFO commands
+// in fifo.go and stats.go.
 package tm
 
 import (
@@ -203,7 +211,7 @@ func (t *TM) Stop() {
 	t.tq.close()
 	for _, x := range t.table.all() {
 		x.mu.Lock()
-		pending := x.local() && !x.completed()
+		pending := x.local() && !x.completed() && !x.terminated()
 		if pending {
 			t.finalize(x, 408, "Request Timeout", nil, true)
 		}
