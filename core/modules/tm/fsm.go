@@ -2,6 +2,7 @@ package tm
 
 import (
 	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"ser/core/module"
@@ -109,6 +110,15 @@ var txnNext = [numTxnStates]uint8{
 	txnCompleted:  1<<txnConfirmed | 1<<txnTerminated,
 	txnConfirmed:  1 << txnTerminated,
 	txnAccepted:   1 << txnTerminated,
+}
+
+// initialTxn is the state a new transaction starts in: Proceeding for an
+// INVITE from a previous hop (§17.2.1), else Trying.
+func initialTxn(invite, upstream bool) txnState {
+	if invite && upstream {
+		return txnProceeding
+	}
+	return txnTrying
 }
 
 // to moves x's server side to state s (x locked).
@@ -254,13 +264,15 @@ func allowed[S ~uint8](next []uint8, from, to S) bool {
 
 // panicOnIllegal makes an illegal transition panic: in test binaries
 // (the tests must find such a bug), never in the server.
-var panicOnIllegal = testing.Testing()
+var panicOnIllegal atomic.Bool
+
+func init() { panicOnIllegal.Store(testing.Testing()) }
 
 // illegal reports a transition the state tables do not allow: a bug.
 func (t *TM) illegal(machine, from, to string, x *txn) {
 	t.stats.illegal.Add(1)
 	msg := fmt.Sprintf("tm: BUG: illegal %s transition %s -> %s", machine, from, to)
-	if panicOnIllegal {
+	if panicOnIllegal.Load() {
 		panic(msg + " (transaction " + x.TransID() + ", " + x.method + ")")
 	}
 	t.log.ErrorContext(module.CallIDCtx(x.callID), msg, "id", x.TransID(), "method", x.method)

@@ -54,8 +54,8 @@ func TestIllegalTransition(t *testing.T) {
 		x.to(txnProceeding)
 	}()
 
-	panicOnIllegal = false
-	defer func() { panicOnIllegal = true }()
+	panicOnIllegal.Store(false)
+	defer panicOnIllegal.Store(true)
 	var logged bytes.Buffer
 	tm.log = slog.New(slog.NewTextHandler(&logged, nil))
 	br := &branch{state: brCompleted}
@@ -128,6 +128,12 @@ func TestCallStates(t *testing.T) {
 	ra := a.expectRequest("INVITE", wait)
 	rb := b.expectRequest("INVITE", wait)
 	x := xp.Load()
+	for deadline := time.Now().Add(wait); x == nil && time.Now().Before(deadline); x = xp.Load() {
+		time.Sleep(time.Millisecond) // the script stores it after t_relay sent the branches
+	}
+	if x == nil {
+		t.Fatal("no transaction")
+	}
 	waitStates(t, x, "relayed", func() bool {
 		return x.state == txnProceeding && len(x.branches) == 2 &&
 			x.branches[0].state == brCalling && x.branches[1].state == brCalling

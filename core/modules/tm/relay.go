@@ -159,11 +159,8 @@ func (t *TM) newTxn(m *sipmsg.Msg, key string, h uint64, upstream bool) *txn {
 	}
 	if upstream {
 		x.bits |= flagUpstream
-		if x.invite() {
-			// §17.2.1: an INVITE server transaction starts in Proceeding.
-			x.state = txnProceeding
-		}
 	}
+	x.state = initialTxn(x.invite(), upstream)
 	if cs := m.Req.CSeq(); cs != nil {
 		x.cseq = cs.SeqNo
 	}
