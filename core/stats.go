@@ -2,10 +2,9 @@ package core
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"ser/core/rpc"
+	"ser/core/rpc/sercmd"
 )
 
 // registerStats adds the core_stats command (an extension of SER's
@@ -17,9 +16,9 @@ func (s *Server) registerStats(reg *rpc.Registry) error {
 		Name: "core_stats",
 		Help: "core and transport counters: requests, replies, malformed and dropped messages, stateless forwarding, TCP",
 		Handler: func(ctx context.Context, req *rpc.Request) *rpc.Reply {
-			var b strings.Builder
+			var out sercmd.CoreStats
 			st := &s.Stats
-			line := func(name string, v uint64) { fmt.Fprintf(&b, "%s: %d\n", name, v) }
+			line := func(name string, v uint64) { out = append(out, sercmd.Counter{Name: name, Value: v}) }
 			line("requests", st.Requests.Load())
 			line("replies", st.Replies.Load())
 			line("malformed", st.Malformed.Load())
@@ -45,7 +44,7 @@ func (s *Server) registerStats(reg *rpc.Registry) error {
 					f.Stats(line)
 				}
 			}
-			return rpc.NewReply(200, strings.TrimPrefix(req.OK(), "200 "), b.String())
+			return rpc.Typed(req.OK(), out)
 		},
 	})
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"ser/core/rpc/sercmd"
 )
 
 // Permanent contacts, as SER 0.9's serctl adds them: expires 0, q 1.00,
@@ -93,7 +95,10 @@ func (a *app) confirm(question string) bool {
 }
 
 // cmdOnline is "online": ul_dump | grep aor | awk '{print $3}' | sort -u —
-// the AOR of every record and contact in the server's memory, all tables.
+// the AOR of every record in the server's memory, all tables, quoted as
+// ul_dump prints them. SER's grep matched "aor" anywhere in a line, which
+// also caught contacts and user agents containing it; the dump is read
+// here as records (sercmd.AsDump).
 func (a *app) cmdOnline(ctx context.Context, args []string) error {
 	if len(args) != 0 {
 		return usagef("online takes no parameters")
@@ -106,15 +111,14 @@ func (a *app) cmdOnline(ctx context.Context, args []string) error {
 		io.WriteString(a.stdout, filterFL(rep.Text))
 		return replyStatus(rep)
 	}
+	dump, err := sercmd.AsDump(rep)
+	if err != nil {
+		return err
+	}
 	var aors []string
-	for _, l := range strings.Split(filterFL(rep.Text), "\n") {
-		f := strings.Fields(l)
-		// Lines "aor   : '<aor>'" (record) and "aor       : '<aor>'"
-		// (contact); SER's grep matched "aor" anywhere in a line, which
-		// also caught contacts and user agents containing it.
-		if len(f) >= 3 && f[0] == "aor" && f[1] == ":" {
-			_, v, _ := strings.Cut(l, ":")
-			aors = append(aors, strings.TrimSpace(v))
+	for _, t := range dump {
+		for _, r := range t.Records {
+			aors = append(aors, "'"+r.AOR+"'")
 		}
 	}
 	slices.Sort(aors)

@@ -4,8 +4,8 @@ import (
 	"context"
 	"net/http"
 
+	"ser/core/rpc/sercmd"
 	"ser/core/store"
-	"ser/web/internal/sercmd"
 )
 
 // accountData is the "my account" page's content.

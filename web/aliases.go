@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"ser/core/rpc/sercmd"
 	"ser/core/store"
-	"ser/web/internal/sercmd"
 )
 
 // aliasesData is the aliases page's content.

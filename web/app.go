@@ -6,7 +6,7 @@
 // state (contacts, aliases) and SIP requests go through ser's FIFO
 // commands, over an rpc.Executor — the command registry in the ser process, or
 // a FIFO client beside a running server. Handlers never build SQL and
-// never parse FIFO text themselves (internal/sercmd does).
+// never parse FIFO text themselves (core/rpc/sercmd gives typed results).
 package web
 
 import (
@@ -20,9 +20,9 @@ import (
 	"time"
 
 	"ser/core/rpc"
+	"ser/core/rpc/sercmd"
 	"ser/core/store"
 	"ser/internal/throttle"
-	"ser/web/internal/sercmd"
 )
 
 // DefaultGroups are SER's ACL groups (serctl's ACL_GROUPS).

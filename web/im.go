@@ -9,7 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"ser/web/internal/sercmd"
+	"ser/core/rpc/sercmd"
 )
 
 const (

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"ser/core/rpc/sercmd"
 	"ser/core/store"
-	"ser/web/internal/sercmd"
 )
 
 // onlinePerPage is the length of an online-users page.

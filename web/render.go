@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"ser/core/rpc/sercmd"
 	"ser/core/store"
 	"ser/templates"
-	"ser/web/internal/sercmd"
 )
 
 // view is what every page template gets.

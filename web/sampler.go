@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"ser/web/internal/sercmd"
+	"ser/core/rpc/sercmd"
 )
 
 // sample is one reading of the server's counters. A command that failed
@@ -18,7 +18,7 @@ type sample struct {
 	SLReplies  uint64
 	SLFailures uint64
 	HasUL      bool
-	Registered int // registered AORs of the location table
+	Registered int64 // registered AORs of the location table
 }
 
 // history keeps the samples of the last keep duration, oldest first.
@@ -70,7 +70,7 @@ func (a *App) sample(parent context.Context) {
 		s.HasT, s.TM = true, ts
 	}
 	if sl, err := a.ser.SLStats(ctx); err == nil {
-		s.HasSL, s.SLReplies, s.SLFailures = true, sl.Replies(), sl["failures"]
+		s.HasSL, s.SLReplies, s.SLFailures = true, sl.Replies(), sl.Failures
 	}
 	if ul, err := a.ser.ULStats(ctx); err == nil {
 		for _, t := range ul {

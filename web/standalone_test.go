@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"ser/core/rpc/sercmd"
 	"ser/fifo"
-	"ser/web/internal/sercmd"
 )
 
 // TestOverFIFO runs the console beside ser, over a real FIFO: ul_add,

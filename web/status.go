@@ -6,24 +6,14 @@ import (
 	"net/http"
 	"time"
 
-	"ser/web/internal/sercmd"
+	"ser/core/rpc/sercmd"
 )
-
-// slLabels are sl_stats' counters in SER's order.
-var slLabels = []string{"200", "202", "2xx", "300", "301", "302", "3xx", "400", "401", "403", "404", "407", "408",
-	"483", "4xx", "500", "5xx", "6xx", "xxx", "failures"}
 
 // statusRanges are the chart windows offered.
 var statusRanges = []struct {
 	Key string
 	D   time.Duration
 }{{"1h", time.Hour}, {"6h", 6 * time.Hour}, {"24h", 24 * time.Hour}}
-
-// counter is a labelled figure.
-type counter struct {
-	Label string
-	Value uint64
-}
 
 // statusData is the status page's content. Each *Err is set when that
 // command failed (module not loaded, server down).
@@ -33,7 +23,7 @@ type statusData struct {
 	UptimeErr           string
 	TM                  sercmd.TStats
 	TMErr               string
-	SL                  []counter
+	SL                  []sercmd.Counter // sl_stats in SER's order
 	SLErr               string
 	UL                  []sercmd.ULStat
 	ULErr               string
@@ -84,9 +74,7 @@ func (a *App) handleStatus(w http.ResponseWriter, r *http.Request) {
 	if sl, err := a.ser.SLStats(ctx); err != nil {
 		d.SLErr = cmdErrText(err)
 	} else {
-		for _, l := range slLabels {
-			d.SL = append(d.SL, counter{l, sl[l]})
-		}
+		d.SL = sl.Counters()
 	}
 	if d.UL, err = a.ser.ULStats(ctx); err != nil {
 		d.ULErr = cmdErrText(err)

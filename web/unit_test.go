@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"ser/core/rpc"
+	"ser/core/rpc/sercmd"
 	"ser/core/store"
-	"ser/web/internal/sercmd"
 )
 
 func TestValidators(t *testing.T) {

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"ser/core/rpc"
+	"ser/core/rpc/sercmd"
 	"ser/core/store"
-	"ser/web/internal/sercmd"
 )
 
 func TestAccount(t *testing.T) {

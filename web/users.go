@@ -7,8 +7,8 @@ import (
 	"net/url"
 	"strings"
 
+	"ser/core/rpc/sercmd"
 	"ser/core/store"
-	"ser/web/internal/sercmd"
 )
 
 // usersPerPage is the length of a subscriber list page.

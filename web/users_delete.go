@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"strings"
 
+	"ser/core/rpc/sercmd"
 	"ser/core/store"
-	"ser/web/internal/sercmd"
 )
 
 // aliasEntry is one alias → target binding of the aliases table.

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"ser/core/rpc/sercmd"
 	"ser/core/store"
-	"ser/web/internal/sercmd"
 )
 
 func TestUserCreate(t *testing.T) {

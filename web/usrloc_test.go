@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"ser/core/rpc/sercmd"
 	"ser/core/store"
-	"ser/web/internal/sercmd"
 )
 
 func TestACL(t *testing.T) {

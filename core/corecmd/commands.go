@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"ser/core/rpc"
+	"ser/core/rpc/sercmd"
 )
 
 // getwd is os.Getwd; tests replace it to reach the error reply.
@@ -19,10 +20,10 @@ type cmds struct {
 	reg  *rpc.Registry
 }
 
-// ctime formats t as C's ctime() did: "Fri Dec  6 17:56:10 2002\n". The
-// time is printed in its own location (time.Now is local time, as ctime's
-// localtime was).
-func ctime(t time.Time) string { return t.Format(time.ANSIC) + "\n" }
+// ctime formats t as C's ctime() did, without its newline: "Fri Dec  6
+// 17:56:10 2002". The time is printed in its own location (time.Now is
+// local time, as ctime's localtime was).
+func ctime(t time.Time) string { return t.Format(time.ANSIC) }
 
 func (c *cmds) now() time.Time {
 	if cl, ok := c.info.(Clock); ok {
@@ -44,19 +45,18 @@ func (c *cmds) print(_ context.Context, req *rpc.Request) *rpc.Reply {
 }
 
 // uptime prints "Now: %sUp Since: %sUp time: %.0f [sec]\n" with ctime()
-// strings, which end in a newline themselves.
+// strings, which end in a newline themselves (sercmd.Uptime's text).
 func (c *cmds) uptime(_ context.Context, req *rpc.Request) *rpc.Reply {
 	now, since := c.now(), c.info.StartTime()
 	up := now.Unix() - since.Unix() // difftime of two time_t values
-	return rpc.Raw(fmt.Sprintf("%s\nNow: %sUp Since: %sUp time: %d [sec]\n",
-		req.OK(), ctime(now), ctime(since), up))
+	return rpc.Typed(req.OK(), sercmd.Uptime{Now: ctime(now), Since: ctime(since), Seconds: up})
 }
 
 // version prints SER's Server header line, ended by CRLF:
 // "Server: Sip EXpress router (0.9.6 (i386/linux))\r\n".
 func (c *cmds) version(_ context.Context, req *rpc.Request) *rpc.Reply {
-	return rpc.Raw(fmt.Sprintf("%s\nServer: Sip EXpress router (%s (%s/%s))\r\n",
-		req.OK(), c.info.Version(), c.info.Arch(), c.info.OS()))
+	return rpc.Typed(req.OK(), sercmd.Version{
+		Server: fmt.Sprintf("Sip EXpress router (%s (%s/%s))", c.info.Version(), c.info.Arch(), c.info.OS())})
 }
 
 // pwd prints the working directory.

@@ -6,6 +6,14 @@
 // A command reads its parameters as the FIFO delivers them — single lines,
 // header sets and bodies — and returns SER's reply text: a "NNN reason"
 // status line followed by body lines, byte for byte as SER 0.9 printed it.
+// A command with a structured result (ul_dump, ul_show_contact, the
+// statistics) returns it as Reply.Value too (Typed), rendered to that text
+// by the value itself, so in-process callers never parse text.
+//
+// Clients run commands through the one Executor interface: NewLocal in
+// process, the FIFO and unix-socket clients of package fifo remotely.
+// Package core/rpc/sercmd is the typed client over any Executor: it takes
+// a reply's Value when there is one and parses the text otherwise.
 package rpc
 
 import (
@@ -76,6 +84,32 @@ type Reply struct {
 	// only its results (or "ERROR: …"). Code is then 200 for success and
 	// 4xx/5xx for an error, and every line of Text is a body line.
 	Bare bool
+	// Value is the command's result as a Go value, for commands that have
+	// one (ul_dump, ul_show_contact, the statistics: the types of package
+	// core/rpc/sercmd), set by Typed. Text is then its SER rendering. A
+	// reply that came over a transport (a FIFO or unix-socket client) has
+	// only its text: Value is nil.
+	Value any
+}
+
+// Body is a command's structured result: a Go value that writes its SER
+// text, the reply lines after the status line.
+type Body interface {
+	WriteBody(b *strings.Builder)
+}
+
+// Typed returns the reply "status\n" followed by v's text, carrying v as
+// its Value: the text codecs (FIFO, unix socket, XML-RPC's output) send the
+// text, in-process callers take the value and parse nothing. status is
+// the whole status line, e.g. req.OK().
+func Typed(status string, v Body) *Reply {
+	var b strings.Builder
+	b.WriteString(status)
+	b.WriteByte('\n')
+	v.WriteBody(&b)
+	r := Raw(b.String())
+	r.Value = v
+	return r
 }
 
 // NewReply builds "code reason\n" followed by body (SER's usual layout).

@@ -2,11 +2,10 @@ package sl
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"sync/atomic"
 
 	"ser/core/rpc"
+	"ser/core/rpc/sercmd"
 )
 
 // Reply classes counted by sl_stats, in SER's order (sl_stats.h).
@@ -95,22 +94,17 @@ func (c *counters) count(code int) { c.err[class(code)].Add(1) }
 
 func (c *counters) failure() { c.failures.Add(1) }
 
-// Stats is a snapshot of the sl_stats counters. The 2xx..5xx fields count
-// the codes of their class that have no field of their own; Rxxx counts
-// 1xx replies.
-type Stats struct {
-	R200, R202, R2xx                               int64
-	R300, R301, R302, R3xx                         int64
-	R400, R401, R403, R404, R407, R408, R483, R4xx int64
-	R500, R5xx, R6xx, Rxxx                         int64
-	Failures                                       int64
-}
+// Stats is a snapshot of the sl_stats counters, sl_stats' result (its
+// text is SER 0.9's sl_stats.c print_sl_stats output). The 2xx..5xx
+// fields count the codes of their class that have no field of their own;
+// Rxxx counts 1xx replies.
+type Stats = sercmd.SLStats
 
 // Stats returns the current counters.
 func (m *Module) Stats() Stats {
-	var v [rtEnd]int64
+	var v [rtEnd]uint64
 	for i := range v {
-		v[i] = m.stats.err[i].Load()
+		v[i] = uint64(m.stats.err[i].Load())
 	}
 	return Stats{
 		R200: v[rt200], R202: v[rt202], R2xx: v[rt2xx],
@@ -118,26 +112,8 @@ func (m *Module) Stats() Stats {
 		R400: v[rt400], R401: v[rt401], R403: v[rt403], R404: v[rt404],
 		R407: v[rt407], R408: v[rt408], R483: v[rt483], R4xx: v[rt4xx],
 		R500: v[rt500], R5xx: v[rt5xx], R6xx: v[rt6xx], Rxxx: v[rtxxx],
-		Failures: m.stats.failures.Load(),
+		Failures: uint64(m.stats.failures.Load()),
 	}
-}
-
-// cleanupEOL is SER's CLEANUP_EOL: six spaces and a newline.
-const cleanupEOL = "      \n"
-
-// Format prints the counters as the body of SER's sl_stats FIFO reply
-// (sl_stats.c print_sl_stats).
-func (s Stats) Format() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "200: %d 202: %d 2xx: %d"+cleanupEOL, s.R200, s.R202, s.R2xx)
-	fmt.Fprintf(&b, "300: %d 301: %d 302: %d 3xx: %d"+cleanupEOL, s.R300, s.R301, s.R302, s.R3xx)
-	fmt.Fprintf(&b, "400: %d 401: %d 403: %d 404: %d 407: %d 408: %d 483: %d 4xx: %d"+cleanupEOL,
-		s.R400, s.R401, s.R403, s.R404, s.R407, s.R408, s.R483, s.R4xx)
-	fmt.Fprintf(&b, "500: %d 5xx: %d"+cleanupEOL, s.R500, s.R5xx)
-	fmt.Fprintf(&b, "6xx: %d"+cleanupEOL, s.R6xx)
-	fmt.Fprintf(&b, "xxx: %d"+cleanupEOL, s.Rxxx)
-	fmt.Fprintf(&b, "failures: %d"+cleanupEOL, s.Failures)
-	return b.String()
 }
 
 func (m *Module) registerRPC(r *rpc.Registry) error {
@@ -145,7 +121,7 @@ func (m *Module) registerRPC(r *rpc.Registry) error {
 		Name: "sl_stats",
 		Help: "Print stateless reply statistics.",
 		Handler: func(_ context.Context, req *rpc.Request) *rpc.Reply {
-			return rpc.Raw(req.OK() + "\n" + m.Stats().Format())
+			return rpc.Typed(req.OK(), m.Stats())
 		},
 	})
 }

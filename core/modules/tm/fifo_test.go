@@ -32,11 +32,11 @@ func TestStatsGolden(t *testing.T) {
 		t.Errorf("t_stats:\n%q\nwant\n%q", got, want)
 	}
 	s := Stats{Current: 3, Waiting: 1, Total: 80845, Local: 71, RepliedLocally: 63106, Completed: [5]uint64{18205, 48, 62758, 1253, 81}}
-	want = "Current: 3 (1 waiting) Total: 80845 (71 local)       \n" +
+	want = "200 ok\nCurrent: 3 (1 waiting) Total: 80845 (71 local)       \n" +
 		"Replied localy: 63106      \n" +
 		"Completion status 6xx: 81, 5xx: 1253, 4xx: 62758, 3xx: 48,2xx: 18205      \n"
-	if got := s.StatsText(); got != want {
-		t.Errorf("StatsText:\n%q\nwant\n%q", got, want)
+	if got := rpc.Typed("200 ok", s.TStats()).Text; got != want {
+		t.Errorf("t_stats text:\n%q\nwant\n%q", got, want)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"ser/core/rpc"
+	"ser/core/rpc/sercmd"
 )
 
 // counters are the t_stats figures.
@@ -26,7 +27,7 @@ func (c *counters) complete(code int) {
 	}
 }
 
-// Stats is a snapshot of tm's counters.
+// Stats is a snapshot of tm's counters (TStats gives t_stats' result).
 type Stats struct {
 	Current, Waiting, Total, Local, RepliedLocally uint64
 	// Completed counts transactions by final class: index 0 is 2xx, 4 is
@@ -54,19 +55,6 @@ func (t *TM) Stats() Stats {
 	return s
 }
 
-// cleanupEOL is SER's CLEANUP_EOL: six spaces and a newline.
-const cleanupEOL = "      \n"
-
-// StatsText is the body of t_stats as SER 0.9 printed it (t_stats.c).
-func (s Stats) StatsText() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Current: %d (%d waiting) Total: %d (%d local) "+cleanupEOL, s.Current, s.Waiting, s.Total, s.Local)
-	fmt.Fprintf(&b, "Replied localy: %d"+cleanupEOL, s.RepliedLocally)
-	fmt.Fprintf(&b, "Completion status 6xx: %d, 5xx: %d, 4xx: %d, 3xx: %d,2xx: %d"+cleanupEOL,
-		s.Completed[4], s.Completed[3], s.Completed[2], s.Completed[1], s.Completed[0])
-	return b.String()
-}
-
 // HashText is the body of t_hash: a header line, then per bucket its
 // number, current and total entries (h_table.c).
 func (t *TM) HashText() string {
@@ -79,8 +67,15 @@ func (t *TM) HashText() string {
 	return b.String()
 }
 
+// TStats returns t_stats' result: the counters SER 0.9's t_stats.c
+// printed (sercmd.TStats writes its text).
+func (s Stats) TStats() sercmd.TStats {
+	return sercmd.TStats{Current: s.Current, Waiting: s.Waiting, Total: s.Total, Local: s.Local,
+		RepliedLocally: s.RepliedLocally, Completed: s.Completed}
+}
+
 func (t *TM) cmdStats(_ context.Context, req *rpc.Request) *rpc.Reply {
-	return rpc.Raw(req.OK() + "\n" + t.Stats().StatsText())
+	return rpc.Typed(req.OK(), t.Stats().TStats())
 }
 
 func (t *TM) cmdHash(_ context.Context, req *rpc.Request) *rpc.Reply {

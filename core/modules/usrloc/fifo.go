@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"ser/core/rpc"
+	"ser/core/rpc/sercmd"
 )
 
 // FIFO line limits of SER 0.9 (MAX_TABLE, MAX_USER, MAX_CONTACT, …): its
@@ -124,31 +125,28 @@ func parseUint(s string) (uint32, bool) {
 }
 
 func (m *Module) cmdStats(_ context.Context, req *rpc.Request) *rpc.Reply {
-	var b strings.Builder
-	b.WriteString(req.OK())
-	b.WriteString("\nDomain Registered Expired\n")
+	var out sercmd.ULStats
 	for _, d := range m.Domains() {
 		st, err := d.CheckedStats()
 		if err != nil {
 			m.log.Error("ul_stats failed", "table", d.Name(), "err", err)
 			return rpc.Raw("500 ul_stats: database error\n")
 		}
-		fmt.Fprintf(&b, "'%s' %d %d\n", st.Name, st.Records, st.Expired)
+		out = append(out, sercmd.ULStat{Table: st.Name, Registered: st.Records, Expired: st.Expired})
 	}
-	return rpc.Raw(b.String())
+	return rpc.Typed(req.OK(), out)
 }
 
 func (m *Module) cmdDump(_ context.Context, req *rpc.Request) *rpc.Reply {
 	if req.Flavor == rpc.UnixSock {
 		return rpc.Raw("500 Not Implemented\n")
 	}
-	var b strings.Builder
-	b.WriteString("200 ok\n")
-	if err := m.writeDump(&b); err != nil {
+	d, err := m.dump()
+	if err != nil {
 		m.log.Error("ul_dump failed", "err", err)
 		return rpc.Raw("500 ul_dump: database error\n")
 	}
-	return rpc.Raw(b.String())
+	return rpc.Typed("200 ok", d)
 }
 
 func (m *Module) cmdFlush(_ context.Context, req *rpc.Request) *rpc.Reply {
@@ -312,10 +310,10 @@ func (m *Module) cmdShowContact(_ context.Context, req *rpc.Request) *rpc.Reply 
 		return rpc.Raw("404 No registered contacts found\n")
 	}
 	now := m.now().Unix()
-	var b strings.Builder
-	b.WriteString("200 OK\n")
-	for _, c := range contacts {
-		fmt.Fprintf(&b, "<%s>;q=%s;expires=%d\n", c.URI, c.Q, int32(c.ExpiresIn(now)))
+	out := make(sercmd.Contacts, len(contacts))
+	for i := range contacts {
+		c := &contacts[i]
+		out[i] = sercmd.Contact{URI: c.URI, Q: c.Q.String(), Expires: int(int32(c.ExpiresIn(now))), Permanent: c.Permanent()}
 	}
-	return rpc.Raw(b.String())
+	return rpc.Typed("200 OK", out)
 }

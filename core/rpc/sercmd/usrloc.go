@@ -11,6 +11,9 @@ const FlagPermanent = 128
 
 // Contact is one registered contact as the usrloc commands show it.
 type Contact struct {
+	// ID is the contact's id, which ul_dump prints where SER printed the
+	// structure's address ("~~~Contact(0x1f)~~~"); 0 from ul_show_contact.
+	ID  uint64
 	URI string
 	// Q is the q value as ser prints it ("1", "0.5", "" when unset).
 	Q string
@@ -18,7 +21,10 @@ type Contact struct {
 	// permanent contacts with a negative value; ul_dump shows expired
 	// contacts not yet removed with a negative value too.
 	Expires int
-	// Permanent is set for contacts that never expire.
+	// Permanent is set for contacts that never expire: FlagPermanent in
+	// process and in ul_dump; ul_show_contact's text does not carry the
+	// flags, so a contact read from it is permanent when Expires <= 0
+	// (serweb's rule: it lists valid contacts only).
 	Permanent bool
 	// The fields below are known from ul_dump only.
 	CallID    string
@@ -26,26 +32,36 @@ type Contact struct {
 	UserAgent string
 	Received  string
 	State     string
-	Flags     int
-	Replicate int
+	Flags     uint32
+	Replicate uint32
 }
+
+// Contacts is ul_show_contact's result: the valid contacts of an AOR.
+type Contacts []Contact
 
 // Record is an address of record with its contacts (ul_dump).
 type Record struct {
+	ID       uint64 // "...Record(0x1c)..."
 	AOR      string
 	Contacts []Contact
 }
 
 // Table is one usrloc table ("domain" in SER: location, aliases …).
 type Table struct {
+	ID      uint64 // "table: 0x2"
 	Name    string
+	Size    int // hash table size, "size : 512"
 	Records []Record
 }
+
+// Dump is ul_dump's result: every table with its records, expired
+// contacts included.
+type Dump []Table
 
 // ShowContacts runs ul_show_contact table aor and returns the valid
 // contacts. A 404 (no such user, no registered contacts) is an empty list,
 // as serweb took it; an unknown table is an *Error (IsNoTable).
-func (c *Client) ShowContacts(ctx context.Context, table, aor string) ([]Contact, error) {
+func (c *Client) ShowContacts(ctx context.Context, table, aor string) (Contacts, error) {
 	rep, err := c.Run(ctx, "ul_show_contact", table, aor)
 	if Code(err) == 404 {
 		return nil, nil
@@ -53,16 +69,16 @@ func (c *Client) ShowContacts(ctx context.Context, table, aor string) ([]Contact
 	if err != nil {
 		return nil, err
 	}
-	return parseShowContact(rep.Lines()), nil
+	return AsContacts(rep), nil
 }
 
 // Dump runs ul_dump and returns every table with its records.
-func (c *Client) Dump(ctx context.Context) ([]Table, error) {
+func (c *Client) Dump(ctx context.Context) (Dump, error) {
 	rep, err := c.Run(ctx, "ul_dump")
 	if err != nil {
 		return nil, err
 	}
-	return parseDump(rep.Lines())
+	return AsDump(rep)
 }
 
 // DumpTable returns one table of ul_dump; ok is false when ser has no

@@ -14,12 +14,12 @@ func TestParseShowContact(t *testing.T) {
 	tests := []struct {
 		name string
 		text string
-		want []Contact
+		want Contacts
 	}{
 		{name: "one", text: "200 OK\n<sip:john@10.0.0.1:5060>;q=1;expires=3600\n",
-			want: []Contact{{URI: "sip:john@10.0.0.1:5060", Q: "1", Expires: 3600}}},
+			want: Contacts{{URI: "sip:john@10.0.0.1:5060", Q: "1", Expires: 3600}}},
 		{name: "permanent and unset q", text: "200 OK\n<sip:a@b;transport=tcp>;q=0.5;expires=-12\n<sip:c@d>;q=;expires=5\n",
-			want: []Contact{{URI: "sip:a@b;transport=tcp", Q: "0.5", Expires: -12, Permanent: true}, {URI: "sip:c@d", Expires: 5}}},
+			want: Contacts{{URI: "sip:a@b;transport=tcp", Q: "0.5", Expires: -12, Permanent: true}, {URI: "sip:c@d", Expires: 5}}},
 		{name: "garbage skipped", text: "200 OK\nhello\n", want: nil},
 	}
 	for _, tc := range tests {
@@ -105,16 +105,20 @@ func TestParseDump(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Table{
-		{Name: "aliases", Records: []Record{{AOR: "8885551192", Contacts: []Contact{{
+	want := Dump{
+		{ID: 0x1002, Size: 512, Name: "aliases", Records: []Record{{ID: 0x100c, AOR: "8885551192", Contacts: []Contact{{ID: 0x100b,
 			URI: "sip:john.doe@foo.bar", Q: "1", Expires: -5, Permanent: true, Flags: 128, CSeq: 42, State: "CS_NEW",
 			CallID: "The-Answer-To-The-Ultimate-Question-Of-Life-Universe-And-Everything", UserAgent: "SIP Express Router FIFO"}}}}},
-		{Name: "location", Records: []Record{{AOR: "john", Contacts: []Contact{{
+		{ID: 0x1001, Size: 512, Name: "location", Records: []Record{{ID: 0x1005, AOR: "john", Contacts: []Contact{{ID: 0x1007,
 			URI: "sip:john@192.168.1.20:5062;transport=tcp", Q: "1", Expires: 1695, CallID: "abc@host", CSeq: 7,
 			UserAgent: "Linphone/3.0 (it's)", Received: "sip:1.2.3.4:5060", State: "CS_NEW"}}}}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+	// The text renders back byte for byte.
+	if text := rpc.Typed("200 ok", got).Text; text != dumpText {
+		t.Errorf("rendered:\n%s\nwant:\n%s", text, dumpText)
 	}
 	if _, err := parseDump(body("200 ok\n...Record(0x1)...\n")); err == nil {
 		t.Error("record outside a domain accepted")
@@ -133,18 +137,18 @@ func TestParseStats(t *testing.T) {
 	}
 	sl := parseSLStats(body("200 ok\n200: 10 202: 0 2xx: 11      \n300: 0 301: 0 302: 1 3xx: 1      \n" +
 		"400: 0 401: 5 403: 0 404: 2 407: 0 408: 0 483: 0 4xx: 7      \n500: 1 5xx: 1      \n6xx: 0      \nxxx: 0      \nfailures: 3      \n"))
-	if sl["200"] != 10 || sl["2xx"] != 11 || sl["401"] != 5 || sl["failures"] != 3 || sl.Replies() != 20 {
+	if sl.R200 != 10 || sl.R2xx != 11 || sl.R401 != 5 || sl.Failures != 3 || sl.Replies() != 39 {
 		t.Errorf("sl_stats %v (replies %d)", sl, sl.Replies())
 	}
 	ul := parseULStats(body("200 ok\nDomain Registered Expired\n'aliases' 1 0\n'location' 42 3\n"))
-	if !reflect.DeepEqual(ul, []ULStat{{"aliases", 1, 0}, {"location", 42, 3}}) {
+	if !reflect.DeepEqual(ul, ULStats{{"aliases", 1, 0}, {"location", 42, 3}}) {
 		t.Errorf("ul_stats %+v", ul)
 	}
 	up := parseUptime(body("200 ok\nNow: Fri Dec  6 17:56:10 2002\nUp Since: Fri Dec  6 17:56:07 2002\nUp time: 3 [sec]\n"))
 	if up != (Uptime{Now: "Fri Dec  6 17:56:10 2002", Since: "Fri Dec  6 17:56:07 2002", Seconds: 3}) {
 		t.Errorf("uptime %+v", up)
 	}
-	if v := parseVersion(body("200 ok\nServer: Sip EXpress router (0.9.6 (i386/linux))\r\n")); v != "Sip EXpress router (0.9.6 (i386/linux))" {
+	if v := parseVersion(body("200 ok\nServer: Sip EXpress router (0.9.6 (i386/linux))\r\n")); v.Server != "Sip EXpress router (0.9.6 (i386/linux))" {
 		t.Errorf("version %q", v)
 	}
 }
@@ -209,5 +213,58 @@ func TestErrors(t *testing.T) {
 	}
 	if e.Error() != `ser: ul_add: 400 Table 'aliases' not found in memory, use save("aliases")` {
 		t.Errorf("message %q", e.Error())
+	}
+}
+
+// TestTextRoundTrip: every result type's text parses back to the value,
+// and the status line is the one given.
+func TestTextRoundTrip(t *testing.T) {
+	values := []rpc.Body{
+		Contacts{{URI: "sip:a@b;transport=tcp", Q: "0.5", Expires: 60}, {URI: "sip:c@d", Q: "1", Expires: -3, Permanent: true}},
+		Dump{{ID: 2, Name: "location", Size: 512}, {ID: 1, Name: "aliases", Size: 512, Records: []Record{
+			{ID: 7, AOR: "bob", Contacts: []Contact{
+				{ID: 8, URI: "sip:bob@1.2.3.4", Q: "0.5", Expires: -20, CallID: "c1", CSeq: 3, UserAgent: "x 'y'", Received: "sip:5.6.7.8:5060", State: "CS_SYNC", Flags: 1, Replicate: 4294967295},
+				{ID: 9, URI: "sip:bob@5.6.7.8", Q: "", Expires: 3600, Permanent: true, Flags: 128 | 1, State: "CS_NEW"},
+			}},
+			{ID: 10, AOR: "empty"},
+		}}},
+		TStats{Current: 1, Waiting: 2, Total: 3, Local: 4, RepliedLocally: 5, Completed: [5]uint64{6, 7, 8, 9, 10}},
+		SLStats{R200: 1, R202: 2, R2xx: 3, R300: 4, R301: 5, R302: 6, R3xx: 7, R400: 8, R401: 9, R403: 10, R404: 11,
+			R407: 12, R408: 13, R483: 14, R4xx: 15, R500: 16, R5xx: 17, R6xx: 18, Rxxx: 19, Failures: 20},
+		ULStats{{"aliases", 1, 0}, {"location", 42, 3}},
+		CoreStats{{"requests", 12}, {"tcp_connections", 0}},
+		Uptime{Now: "Fri Dec  6 17:56:10 2002", Since: "Fri Dec  6 17:56:07 2002", Seconds: 3},
+		Version{Server: "Sip EXpress router (0.9.6 (i386/linux))"},
+	}
+	for _, v := range values {
+		t.Run(reflect.TypeOf(v).Name(), func(t *testing.T) {
+			rep := rpc.Typed("200 OK", v)
+			if rep.Code != 200 || rep.Reason() != "OK" || rep.Value == nil {
+				t.Fatalf("reply %+v", rep)
+			}
+			text := rpc.Raw(rep.Text) // as a transport delivers it
+			var got any
+			switch v.(type) {
+			case Contacts:
+				got = AsContacts(text)
+			case Dump:
+				got, _ = AsDump(text)
+			case TStats:
+				got = AsTStats(text)
+			case SLStats:
+				got = AsSLStats(text)
+			case ULStats:
+				got = AsULStats(text)
+			case CoreStats:
+				got = AsCoreStats(text)
+			case Uptime:
+				got = AsUptime(text)
+			case Version:
+				got = AsVersion(text)
+			}
+			if !reflect.DeepEqual(got, v) {
+				t.Errorf("parsed %+v\nwant   %+v\ntext:\n%s", got, v, rep.Text)
+			}
+		})
 	}
 }

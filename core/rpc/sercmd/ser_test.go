@@ -1,4 +1,4 @@
-package sercmd
+package sercmd_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"ser/core"
 	_ "ser/core/modules"
 	"ser/core/rpc"
+	. "ser/core/rpc/sercmd"
 )
 
 const testCfg = `
@@ -30,11 +31,16 @@ route {
 }
 `
 
-// localExec runs commands on a registry as the FIFO server does.
-type localExec struct{ reg *rpc.Registry }
+// textOnly runs commands in process but keeps only the replies' text, as
+// a FIFO client receives them: the client then parses.
+type textOnly struct{ exec rpc.Executor }
 
-func (l localExec) Execute(ctx context.Context, cmd string, params []string) (*rpc.Reply, error) {
-	return l.reg.Execute(ctx, cmd, rpc.Lines(params), rpc.FIFO), nil
+func (x textOnly) Execute(ctx context.Context, cmd string, params []string) (*rpc.Reply, error) {
+	rep, err := x.exec.Execute(ctx, cmd, params)
+	if err != nil {
+		return nil, err
+	}
+	return rpc.Raw(rep.Text), nil
 }
 
 // loadSer loads testCfg; with start the server binds 127.0.0.1:0.
@@ -62,11 +68,25 @@ func loadSer(t *testing.T, start bool) *core.Instance {
 }
 
 // TestAgainstSer runs every usrloc and statistics command against the real
-// modules, so the parsers are checked on ser's own output.
+// modules, in process (the commands' values) and as text only (the
+// parsers, on ser's own output).
 func TestAgainstSer(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		exec func(*rpc.Registry) rpc.Executor
+	}{
+		{"in process", func(r *rpc.Registry) rpc.Executor { return rpc.NewLocal(r) }},
+		{"text only", func(r *rpc.Registry) rpc.Executor { return textOnly{rpc.NewLocal(r)} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inst := loadSer(t, false)
+			againstSer(t, &Client{Exec: tc.exec(inst.Server.RPC())})
+		})
+	}
+}
+
+func againstSer(t *testing.T, c *Client) {
 	ctx := context.Background()
-	inst := loadSer(t, false)
-	c := &Client{Exec: localExec{inst.Server.RPC()}}
 
 	if cs, err := c.ShowContacts(ctx, "location", "john@example.com"); err != nil || cs != nil {
 		t.Fatalf("unknown user: %v, %v", cs, err)
@@ -128,7 +148,7 @@ func TestAgainstSer(t *testing.T) {
 	if _, err := c.TStats(ctx); err != nil {
 		t.Error(err)
 	}
-	if sl, err := c.SLStats(ctx); err != nil || len(sl) < 10 {
+	if sl, err := c.SLStats(ctx); err != nil || len(sl.Counters()) != 20 {
 		t.Errorf("sl_stats %v %v", sl, err)
 	}
 	if up, err := c.Uptime(ctx); err != nil || up.Since == "" {
@@ -164,7 +184,7 @@ func TestUnavailable(t *testing.T) {
 // that answers 200, and checks the request and the escaped body.
 func TestSendMessage(t *testing.T) {
 	inst := loadSer(t, true)
-	c := &Client{Exec: localExec{inst.Server.RPC()}}
+	c := &Client{Exec: rpc.NewLocal(inst.Server.RPC())}
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -1,8 +1,15 @@
-// Package sercmd is the web console's typed client of ser's FIFO commands
-// (ul_show_contact, ul_dump, ul_add, ul_rm, ul_rm_contact, t_uac_dlg,
-// t_stats, sl_stats, ul_stats, uptime, version). It builds the parameter
-// lines the way serctl and serweb did and is the only place where the
-// console parses FIFO reply text (parse.go).
+// Package sercmd holds the structured results of ser's management
+// commands (ul_dump, ul_show_contact, t_stats, sl_stats, ul_stats,
+// core_stats, uptime, version) with their SER text in both directions, and
+// the typed client of those commands and of ul_add, ul_rm, ul_rm_contact
+// and t_uac_dlg over any rpc.Executor.
+//
+// The commands return their result as rpc.Reply.Value (rpc.Typed), and the
+// value writes the reply text the FIFO sends (text.go). The client takes
+// the value when the command ran in process and parses the text otherwise
+// (a FIFO or unix-socket client has text only); it is the one place where
+// reply text is parsed, used by the web console and serctl. It builds the
+// parameter lines the way serctl and serweb did.
 package sercmd
 
 import (
