@@ -134,13 +134,11 @@ func Load(name string, src []byte, lo LoadOptions) (*Instance, error) {
 		return nil, sorted(errs)
 	}
 	srv.SetRouter(prog)
-	for _, inst := range mods.Instances() {
-		if h, ok := inst.(ReplyHandler); ok {
-			srv.AddReplyHandler(h)
-		}
-		if f, ok := inst.(RequestFilter); ok {
-			srv.AddRequestFilter(f)
-		}
+	for _, h := range mods.RequestHooks() {
+		srv.AddRequestHook(h)
+	}
+	for _, h := range mods.ReplyHooks() {
+		srv.AddReplyHook(h)
 	}
 	for _, ign := range opts.Ignored {
 		log.Info("option accepted but has no effect", "module", "core", "option", ign)

@@ -30,20 +30,6 @@ type Router interface {
 	HasRoute(kind module.Route, n int) bool
 }
 
-// ReplyHandler is implemented by a module instance that wants to see
-// replies before they are routed statelessly (tm claims the replies of its
-// transactions). HandleReply returns true when it consumed the reply.
-type ReplyHandler interface {
-	HandleReply(m *sipmsg.Msg) bool
-}
-
-// RequestFilter is implemented by a module instance that absorbs some
-// requests before the script runs (sl drops the ACKs to its own negative
-// replies). FilterRequest returns true when the request was consumed.
-type RequestFilter interface {
-	FilterRequest(m *sipmsg.Msg) bool
-}
-
 // Counters are the core's statistics.
 type Counters struct {
 	Requests    atomic.Uint64
@@ -65,8 +51,8 @@ type Server struct {
 	aliases []ListenAddr
 	router  Router
 	rpc     *rpc.Registry
-	replyH  []ReplyHandler
-	reqF    []RequestFilter
+	replyH  []func(*sipmsg.Msg) bool // modules' OnReply hooks
+	reqF    []func(*sipmsg.Msg) bool // modules' OnRequest hooks
 	workers []chan job
 	wg      sync.WaitGroup
 	stop    sync.Once
@@ -174,12 +160,13 @@ func (s *Server) Bind() error {
 // SetRouter installs the compiled script.
 func (s *Server) SetRouter(r Router) { s.router = r }
 
-// AddRequestFilter registers a module that may absorb requests before the
-// script runs.
-func (s *Server) AddRequestFilter(f RequestFilter) { s.reqF = append(s.reqF, f) }
+// AddRequestHook registers a module's hook (module.Exports.OnRequest)
+// that may consume a request before the script runs.
+func (s *Server) AddRequestHook(h func(*sipmsg.Msg) bool) { s.reqF = append(s.reqF, h) }
 
-// AddReplyHandler registers a module that claims replies first.
-func (s *Server) AddReplyHandler(h ReplyHandler) { s.replyH = append(s.replyH, h) }
+// AddReplyHook registers a module's hook (module.Exports.OnReply) that
+// may claim a reply before it is routed statelessly.
+func (s *Server) AddReplyHook(h func(*sipmsg.Msg) bool) { s.replyH = append(s.replyH, h) }
 
 // RPC returns the server's command registry.
 func (s *Server) RPC() *rpc.Registry { return s.rpc }
@@ -306,7 +293,7 @@ func (s *Server) process(raw []byte, rcv sipmsg.RcvInfo) {
 			s.acceptAlias(m)
 		}
 		for _, f := range s.reqF {
-			if f.FilterRequest(m) {
+			if f(m) {
 				return
 			}
 		}
@@ -322,7 +309,7 @@ func (s *Server) process(raw []byte, rcv sipmsg.RcvInfo) {
 		s.Stats.Replies.Add(1)
 		m := sipmsg.NewReply(resp, raw, rcv)
 		for _, h := range s.replyH {
-			if h.HandleReply(m) {
+			if h(m) {
 				return
 			}
 		}

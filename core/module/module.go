@@ -27,6 +27,7 @@ import (
 	"strings"
 	"sync"
 
+	"ser/core/rpc"
 	"ser/core/sipmsg"
 )
 
@@ -150,10 +151,33 @@ type Exports struct {
 	// New returns a fresh instance with default parameters.
 	New func() any
 	// Init is called after every modparam was applied and before any Fixup.
-	// It may register FIFO commands (env.RPC) and look up other modules.
+	// It may look up other modules (Get, env.Instance) and open its
+	// database.
 	Init func(inst any, env *Env) error
 	// Deps names modules this one needs loaded (and initialised) first.
 	Deps []string
+	// Commands returns the management commands (FIFO, unix socket,
+	// XML-RPC) of an initialised instance, each with its parameter
+	// names and doc string: SER's FIFO commands, Kamailio's RPC exports.
+	// The loader registers them in the server's registry right after
+	// Init. Bind a method with CommandsOf.
+	Commands func(inst any) []rpc.Command
+	// OnRequest, when set, sees every request before the script runs and
+	// returns true when it consumed it (sl absorbs the ACKs to its own
+	// negative replies). Bind a method with MsgHookOf.
+	OnRequest func(inst any, m *sipmsg.Msg) bool
+	// OnReply, when set, sees every reply before the core routes it
+	// statelessly and returns true when it consumed it (tm claims the
+	// replies of its transactions).
+	OnReply func(inst any, m *sipmsg.Msg) bool
+	// Start, when set, starts the instance's background work (timers,
+	// probes) once the server is bound, in init order; ctx ends at
+	// shutdown. Bind a method with StartOf.
+	Start func(inst any, ctx context.Context) error
+	// Stop, when set, releases the instance's resources and flushes its
+	// state at shutdown, in reverse init order; it runs once, whether or
+	// not Start ran. Bind a method with StopOf.
+	Stop func(inst any)
 	// Also lists further loadmodule names under which this implementation
 	// is loaded, each with its own export table: SER split and regrouped
 	// modules between releases (0.8's auth held what 0.9 put in auth_db,
@@ -217,17 +241,6 @@ func (n *Name) HasParam(name string) bool {
 		}
 	}
 	return false
-}
-
-// Starter is implemented by instances with background work (timers).
-type Starter interface {
-	Start(ctx context.Context) error
-}
-
-// Stopper is implemented by instances that must release resources or flush
-// state at shutdown.
-type Stopper interface {
-	Stop()
 }
 
 var (
@@ -330,6 +343,26 @@ func BaseName(path string) string {
 		return a
 	}
 	return path
+}
+
+// Initialize runs the module's Init on inst and then registers its
+// Commands in env.RPC (when env has a registry): what the loader does for
+// each module, dependencies first.
+func (e *Exports) Initialize(inst any, env *Env) error {
+	if e.Init != nil {
+		if err := e.Init(inst, env); err != nil {
+			return err
+		}
+	}
+	if e.Commands == nil || env == nil || env.RPC == nil {
+		return nil
+	}
+	for _, c := range e.Commands(inst) {
+		if err := env.RPC.Register(c); err != nil {
+			return fmt.Errorf("%s: %w", e.Name, err)
+		}
+	}
+	return nil
 }
 
 // Tables returns the implementation's export tables: its own name's

@@ -315,9 +315,11 @@ func init() {
 	})
 	// tdep: a dependency of ttest, with background work.
 	module.Register(&module.Exports{
-		Name: "tdep",
-		New:  func() any { return &startInst{testInst: testInst{name: "tdep"}} },
-		Init: func(any, *module.Env) error { lifeEvent("init tdep"); return nil },
+		Name:  "tdep",
+		New:   func() any { return &startInst{testInst: testInst{name: "tdep"}} },
+		Init:  func(any, *module.Env) error { lifeEvent("init tdep"); return nil },
+		Start: module.StartOf((*startInst).Start),
+		Stop:  module.StopOf((*startInst).Stop),
 		Funcs: []module.Func{
 			{Name: "over", MinArgs: 3, MaxArgs: 3, Routes: anyRoute, Fixup: func(inst any, _ *module.Env, _ []module.Value) (module.Handler, error) {
 				t := inst.(*startInst)
@@ -327,12 +329,16 @@ func init() {
 	})
 	// tstart: background work that fails to start; tlate starts after it.
 	module.Register(&module.Exports{
-		Name: "tfailstart",
-		New:  func() any { return &startInst{testInst: testInst{name: "tfailstart"}, failStart: true} },
+		Name:  "tfailstart",
+		New:   func() any { return &startInst{testInst: testInst{name: "tfailstart"}, failStart: true} },
+		Start: module.StartOf((*startInst).Start),
+		Stop:  module.StopOf((*startInst).Stop),
 	})
 	module.Register(&module.Exports{
-		Name: "tlate",
-		New:  func() any { return &startInst{testInst: testInst{name: "tlate"}} },
+		Name:  "tlate",
+		New:   func() any { return &startInst{testInst: testInst{name: "tlate"}} },
+		Start: module.StartOf((*startInst).Start),
+		Stop:  module.StopOf((*startInst).Stop),
 	})
 	module.Register(&module.Exports{Name: "tcycle1", New: func() any { return &testInst{} }, Deps: []string{"tcycle2"}})
 	module.Register(&module.Exports{Name: "tcycle2", New: func() any { return &testInst{} }, Deps: []string{"tcycle1"}})

@@ -10,6 +10,7 @@ import (
 
 	"ser/core/cfg"
 	"ser/core/module"
+	"ser/core/sipmsg"
 )
 
 // loaded is one module instance of a configuration: one implementation,
@@ -224,6 +225,30 @@ func (ms *Modules) Instance(name string) any {
 	return nil
 }
 
+// RequestHooks returns the loaded modules' request hooks
+// (Exports.OnRequest) bound to their instances, in load order.
+func (ms *Modules) RequestHooks() []func(*sipmsg.Msg) bool {
+	var out []func(*sipmsg.Msg) bool
+	for _, l := range ms.list {
+		if h, inst := l.exp.OnRequest, l.inst; h != nil {
+			out = append(out, func(m *sipmsg.Msg) bool { return h(inst, m) })
+		}
+	}
+	return out
+}
+
+// ReplyHooks returns the loaded modules' reply hooks (Exports.OnReply)
+// bound to their instances, in load order.
+func (ms *Modules) ReplyHooks() []func(*sipmsg.Msg) bool {
+	var out []func(*sipmsg.Msg) bool
+	for _, l := range ms.list {
+		if h, inst := l.exp.OnReply, l.inst; h != nil {
+			out = append(out, func(m *sipmsg.Msg) bool { return h(inst, m) })
+		}
+	}
+	return out
+}
+
 // initOrder sorts the modules so that each comes after the modules it
 // depends on (Exports.Deps), keeping load order otherwise.
 func (ms *Modules) initOrder() ([]*loaded, error) {
@@ -272,10 +297,8 @@ func (ms *Modules) Init(newEnv func(name string) *module.Env) error {
 	ms.order = order
 	for _, l := range order {
 		l.env = ms.envFor(l.name, newEnv, nil)
-		if l.exp.Init != nil {
-			if err := l.exp.Init(l.inst, l.env); err != nil {
-				return fmt.Errorf("script: init module '%s': %w", l.name, err)
-			}
+		if err := l.exp.Initialize(l.inst, l.env); err != nil {
+			return fmt.Errorf("script: init module '%s': %w", l.name, err)
 		}
 		l.init = true
 	}
@@ -303,20 +326,19 @@ func (ms *Modules) envFor(name string, newEnv func(string) *module.Env, core mod
 	return env
 }
 
-// Start starts the background work of the instances that implement
-// module.Starter, in init order. When one fails, the ones already started
-// are stopped.
+// Start starts the background work of the modules whose table has
+// Start, in init order. When one fails, the ones already started are
+// stopped.
 func (ms *Modules) Start(ctx context.Context) error {
 	order := ms.order
 	if order == nil {
 		order = ms.list
 	}
 	for _, l := range order {
-		s, ok := l.inst.(module.Starter)
-		if !ok {
+		if l.exp.Start == nil {
 			continue
 		}
-		if err := s.Start(ctx); err != nil {
+		if err := l.exp.Start(l.inst, ctx); err != nil {
 			ms.stopStarted()
 			return fmt.Errorf("script: start module '%s': %w", l.name, err)
 		}
@@ -325,7 +347,7 @@ func (ms *Modules) Start(ctx context.Context) error {
 	return nil
 }
 
-// stopStarted stops the started Starter instances in reverse order.
+// stopStarted stops the started instances in reverse order.
 func (ms *Modules) stopStarted() {
 	for i := len(ms.started) - 1; i >= 0; i-- {
 		ms.stopOne(ms.started[i])
@@ -342,13 +364,12 @@ func (ms *Modules) stopOne(l *loaded) {
 		ms.halted = map[*loaded]bool{}
 	}
 	ms.halted[l] = true
-	if st, ok := l.inst.(module.Stopper); ok {
-		st.Stop()
+	if l.exp.Stop != nil {
+		l.exp.Stop(l.inst)
 	}
 }
 
-// Stop stops every instance that implements module.Stopper, in reverse
-// init order. It is safe to call more than once; later calls do nothing.
+// Stop stops every module whose table has Stop, in reverse init order. It is safe to call more than once; later calls do nothing.
 func (ms *Modules) Stop() {
 	if ms.stopped {
 		return

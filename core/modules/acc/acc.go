@@ -85,7 +85,7 @@ func initModule(inst any, env *module.Env) error {
 	if env.Instance == nil {
 		return nil
 	}
-	t, ok := env.Instance("tm").(*tm.TM)
+	t, ok := module.Get[*tm.TM](env, "tm")
 	if !ok {
 		return fmt.Errorf("acc: the tm module is not loaded")
 	}

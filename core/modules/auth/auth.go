@@ -133,9 +133,7 @@ func initModule(inst any, env *module.Env) error {
 	}
 	a.core = env.Core
 	a.openDB = env.DB
-	if env.Instance != nil {
-		a.sl, _ = env.Instance("sl").(*sl.Module)
-	}
+	a.sl, _ = module.Get[*sl.Module](env, "sl")
 	if a.cfg.CalculateHA1 && !a.cfg.passwordColumnSet {
 		a.cfg.PasswordColumn = DefaultPlainColumn
 	}

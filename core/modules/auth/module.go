@@ -73,6 +73,7 @@ var Exports = &module.Exports{
 		},
 		Funcs: []module.Func{fWWWAuthorize, fProxyAuthorize},
 	}},
-	New:  func() any { return New() },
-	Init: initModule,
+	New:   func() any { return New() },
+	Init:  initModule,
+	Start: module.StartOf((*Module).Start),
 }

@@ -187,10 +187,8 @@ func initModule(inst any, env *module.Env) error {
 	if env.Check {
 		d.core = nil // a config check resolves no destination (no DNS)
 	}
-	if env.Instance != nil {
-		if t, ok := env.Instance("tm").(*tm.TM); ok {
-			d.uac = t
-		}
+	if t, ok := module.Get[*tm.TM](env, "tm"); ok {
+		d.uac = t
 	}
 	if d.uac == nil && d.pingInterval > 0 {
 		return fmt.Errorf("dispatcher: probing (ds_ping_interval %d) needs the tm module", int(d.pingInterval/time.Second))
@@ -214,9 +212,6 @@ func initModule(inst any, env *module.Env) error {
 	}
 	if err := d.Reload(context.Background()); err != nil {
 		return err
-	}
-	if env.RPC != nil {
-		return d.registerCommands(env.RPC)
 	}
 	return nil
 }

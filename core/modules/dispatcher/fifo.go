@@ -13,18 +13,13 @@ import (
 const maxParam = 512
 
 // registerCommands adds ds_list, ds_set_state and ds_reload.
-func (d *Dispatcher) registerCommands(r *rpc.Registry) error {
-	for _, c := range []rpc.Command{
+func (d *Dispatcher) commands() []rpc.Command {
+	return []rpc.Command{
 		{Name: "ds_list", Help: "print the destination sets and the states of their destinations", Handler: d.fifoList},
 		{Name: "ds_set_state", Params: []string{"state", "group", "address"},
 			Help: "set the state (a, i, t, d, optionally followed by p) of a destination", Handler: d.fifoSetState},
 		{Name: "ds_reload", Help: "re-read the list file or the dispatcher table", Handler: d.fifoReload},
-	} {
-		if err := r.Register(c); err != nil {
-			return fmt.Errorf("dispatcher: %w", err)
-		}
 	}
-	return nil
 }
 
 // stateString prints a destination's state as Kamailio's ds_list: I

@@ -35,7 +35,10 @@ var Exports = &module.Exports{
 		{Name: "ds_mark_dst", MinArgs: 0, MaxArgs: 1, Routes: reqFail, Fixup: fixupMark},
 		{Name: "ds_is_from_list", MinArgs: 0, MaxArgs: 1, Routes: module.Any, Fixup: fixupIsFromList},
 	},
-	New:  func() any { return New() },
-	Init: initModule,
-	Deps: []string{"tm"},
+	New:      func() any { return New() },
+	Init:     initModule,
+	Deps:     []string{"tm"},
+	Commands: module.CommandsOf((*Dispatcher).commands),
+	Start:    module.StartOf((*Dispatcher).Start),
+	Stop:     module.StopOf((*Dispatcher).Stop),
 }

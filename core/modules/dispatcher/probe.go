@@ -60,7 +60,7 @@ func alive(code int) bool {
 // Start launches the prober when ds_ping_interval is set: every interval
 // each destination (ds_probing_mode 1) or each destination in the probing
 // state (mode 0) that is not disabled gets a ds_ping_method request
-// through tm. It implements module.Starter.
+// through tm. Exports.Start.
 func (d *Dispatcher) Start(ctx context.Context) error {
 	if d.pingInterval <= 0 {
 		return nil
@@ -75,8 +75,8 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 }
 
 // Stop ends the prober and waits for it. Probes still pending complete in
-// tm; their results are applied when they arrive. It implements
-// module.Stopper.
+// tm; their results are applied when they arrive. It is
+// the table's Stop.
 func (d *Dispatcher) Stop() { d.prober.Stop() }
 
 // ProbeAll sends one probe to every destination due (see Start); a

@@ -43,6 +43,7 @@ var Exports = &module.Exports{
 			{Name: "is_in_group", MinArgs: 1, MaxArgs: 1, Routes: module.Request | module.Failure, Fixup: fixupIsInGroup},
 		},
 	}},
-	New:  func() any { return New() },
-	Init: initModule,
+	New:   func() any { return New() },
+	Init:  initModule,
+	Start: module.StartOf((*Module).Start),
 }

@@ -10,16 +10,11 @@ import (
 )
 
 // registerCommands adds lcr_reload and lcr_dump.
-func (l *LCR) registerCommands(r *rpc.Registry) error {
-	for _, c := range []rpc.Command{
+func (l *LCR) commands() []rpc.Command {
+	return []rpc.Command{
 		{Name: "lcr_reload", Help: "re-read the gw, gw_cap, gw_grp and lcr tables", Handler: l.fifoReload},
 		{Name: "lcr_dump", Help: "print the gateways in memory", Handler: l.fifoDump},
-	} {
-		if err := r.Register(c); err != nil {
-			return fmt.Errorf("lcr: %w", err)
-		}
 	}
-	return nil
 }
 
 // fifoReload is lcr_reload: "200 OK" or "400 Reload of gateways failed"

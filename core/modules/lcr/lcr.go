@@ -63,7 +63,7 @@ func initModule(inst any, env *module.Env) error {
 		l.log = env.Log
 	}
 	if env.Instance != nil {
-		t, ok := env.Instance("tm").(*tm.TM)
+		t, ok := module.Get[*tm.TM](env, "tm")
 		if !ok {
 			return fmt.Errorf("lcr: the tm module is not loaded")
 		}
@@ -83,9 +83,6 @@ func initModule(inst any, env *module.Env) error {
 	l.st = st
 	if err := l.Reload(context.Background()); err != nil {
 		return err
-	}
-	if env.RPC != nil {
-		return l.registerCommands(env.RPC)
 	}
 	return nil
 }

@@ -29,7 +29,8 @@ var Exports = &module.Exports{
 		{Name: "from_gw", MinArgs: 0, MaxArgs: 0, Routes: reqFail, Fixup: fixupFromGW},
 		{Name: "to_gw", MinArgs: 0, MaxArgs: 0, Routes: reqFail, Fixup: fixupToGW},
 	},
-	New:  func() any { return New() },
-	Init: initModule,
-	Deps: []string{"tm"},
+	New:      func() any { return New() },
+	Init:     initModule,
+	Deps:     []string{"tm"},
+	Commands: module.CommandsOf((*LCR).commands),
 }

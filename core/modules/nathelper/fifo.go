@@ -10,16 +10,11 @@ import (
 )
 
 // registerCommands adds nh_enable_ping and nh_ping_stats.
-func (n *NATHelper) registerCommands(r *rpc.Registry) error {
-	for _, c := range []rpc.Command{
+func (n *NATHelper) commands() []rpc.Command {
+	return []rpc.Command{
 		{Name: "nh_enable_ping", Params: []string{"value"}, Help: "switch NAT pinging on (value > 0) or off (0)", Handler: n.fifoEnable},
 		{Name: "nh_ping_stats", Help: "print the NAT pinger's counters", Handler: n.fifoStats},
-	} {
-		if err := r.Register(c); err != nil {
-			return fmt.Errorf("nathelper: %w", err)
-		}
 	}
-	return nil
 }
 
 // fifoEnable is Kamailio's nh_enable_ping: "200 OK", "400 Too few or too

@@ -22,6 +22,9 @@ var Exports = &module.Exports{
 		{Name: "fix_nated_register", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: fixupFixRegister},
 		{Name: "fix_nated_sdp", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: fixupFixSDP},
 	},
-	New:  func() any { return New() },
-	Init: initModule,
+	New:      func() any { return New() },
+	Init:     initModule,
+	Commands: module.CommandsOf((*NATHelper).commands),
+	Start:    module.StartOf((*NATHelper).Start),
+	Stop:     module.StopOf((*NATHelper).Stop),
 }

@@ -108,20 +108,13 @@ func initModule(inst any, env *module.Env) error {
 	}
 	n.core = env.Core
 	if n.pingInterval > 0 {
-		var ul any
-		if env.Instance != nil {
-			ul = env.Instance("usrloc")
-		}
-		u, ok := ul.(*usrloc.Module)
+		u, ok := module.Get[*usrloc.Module](env, "usrloc")
 		if !ok {
 			return fmt.Errorf("nathelper: NAT pinging (natping_interval) needs the usrloc module")
 		}
 		n.ul = u
 	} else if len(n.tables) > 0 {
 		return fmt.Errorf("nathelper: natping_tables is set but NAT pinging is off (natping_interval 0)")
-	}
-	if env.RPC != nil {
-		return n.registerCommands(env.RPC)
 	}
 	return nil
 }

@@ -20,7 +20,7 @@ var keepAlive = []byte("\r\n\r\n")
 
 // Start launches the NAT pinger when natping_interval is set: every
 // interval, PingAll. The natping_tables are registered in usrloc first.
-// It implements module.Starter.
+// Exports.Start.
 func (n *NATHelper) Start(ctx context.Context) error {
 	if n.pingInterval <= 0 {
 		return nil
@@ -37,7 +37,7 @@ func (n *NATHelper) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop ends the pinger and waits for it. It implements module.Stopper.
+// Stop ends the pinger and waits for it. Exports.Stop.
 func (n *NATHelper) Stop() { n.pinger.Stop() }
 
 // PingAll is one round of NAT pings (when nh_enable_ping has not switched

@@ -59,11 +59,7 @@ func initModule(inst any, env *module.Env) error {
 	if !m.useReceived {
 		return nil
 	}
-	var r any
-	if env.Instance != nil {
-		r = env.Instance("rr")
-	}
-	rrm, ok := r.(*rr.Module)
+	rrm, ok := module.Get[*rr.Module](env, "rr")
 	if !ok {
 		return fmt.Errorf("path: use_received needs the rr module (loose_route hands it the Route of ours)")
 	}

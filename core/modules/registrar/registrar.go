@@ -58,16 +58,12 @@ func initModule(inst any, env *module.Env) error {
 	if env.Log != nil {
 		m.log = env.Log
 	}
-	var ul any
-	if env.Instance != nil {
-		ul = env.Instance("usrloc")
-	}
-	u, ok := ul.(*usrloc.Module)
+	u, ok := module.Get[*usrloc.Module](env, "usrloc")
 	if !ok {
 		return fmt.Errorf("registrar: the usrloc module is not loaded")
 	}
 	m.ul, m.core = u, env.Core
-	if r, ok := env.Instance("sl").(replier); ok {
+	if r, ok := module.Get[replier](env, "sl"); ok {
 		m.sl = r
 	}
 	if m.descTimeOrder {

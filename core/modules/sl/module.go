@@ -11,6 +11,8 @@ var Exports = &module.Exports{
 		{Name: "sl_send_reply", MinArgs: 2, MaxArgs: 2, Routes: module.Request, Fixup: fixupSendReply},
 		{Name: "sl_reply_error", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: fixupReplyError},
 	},
-	New:  func() any { return New() },
-	Init: initModule,
+	New:       func() any { return New() },
+	Init:      initModule,
+	Commands:  module.CommandsOf((*Module).commands),
+	OnRequest: module.MsgHookOf((*Module).FilterRequest),
 }

@@ -40,11 +40,6 @@ func initModule(inst any, env *module.Env) error {
 		m.log = env.Log
 	}
 	m.tag.sockets = env.Core.Sockets
-	if env.RPC != nil {
-		if err := m.registerRPC(env.RPC); err != nil {
-			return fmt.Errorf("sl: %w", err)
-		}
-	}
 	return nil
 }
 

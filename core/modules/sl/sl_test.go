@@ -403,8 +403,10 @@ func TestSLStatsCommand(t *testing.T) {
 	bind("sl_send_reply", 200, "OK")(modtest.Request{Method: "ACK"}.Msg(t)) // refused: a failure
 
 	reg := rpc.NewRegistry()
-	if err := m.registerRPC(reg); err != nil {
-		t.Fatal(err)
+	for _, c := range Exports.Commands(m) {
+		if err := reg.Register(c); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, tc := range []struct {
 		name   string

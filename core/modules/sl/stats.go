@@ -116,12 +116,12 @@ func (m *Module) Stats() Stats {
 	}
 }
 
-func (m *Module) registerRPC(r *rpc.Registry) error {
-	return r.Register(rpc.Command{
+func (m *Module) commands() []rpc.Command {
+	return []rpc.Command{{
 		Name: "sl_stats",
 		Help: "Print stateless reply statistics.",
 		Handler: func(_ context.Context, req *rpc.Request) *rpc.Reply {
 			return rpc.Typed(req.OK(), m.Stats())
 		},
-	})
+	}}
 }

@@ -9,12 +9,12 @@ import (
 	"ser/core/rpc"
 )
 
-// registerRPC registers tm's FIFO/unix socket commands: t_stats and
-// t_hash (stats.go), the management UAC (t_uac_dlg, t_uac_from,
+// commands are tm's FIFO/unix socket commands (Exports.Commands): t_stats
+// and t_hash (stats.go), the management UAC (t_uac_dlg, t_uac_from,
 // t_uac_cancel: uac_fifo.go) and t_reply (below), which answers a
 // transaction an application was handed by t_write_req/t_write_unix.
-func (t *TM) registerRPC(r *rpc.Registry) error {
-	cmds := []rpc.Command{
+func (t *TM) commands() []rpc.Command {
+	return []rpc.Command{
 		{Name: "t_stats", Help: "transaction statistics", Handler: t.cmdStats},
 		{Name: "t_hash", Help: "transaction hash table occupancy", Handler: t.cmdHash},
 		{Name: "t_uac_dlg", Params: []string{"method", "ruri", "next_hop", "headers", "body"},
@@ -26,12 +26,6 @@ func (t *TM) registerRPC(r *rpc.Registry) error {
 		{Name: "t_reply", Params: []string{"code", "reason", "trans_id", "to_tag", "headers", "body"},
 			Help: "reply to a transaction", Handler: t.cmdReply},
 	}
-	for _, c := range cmds {
-		if err := r.Register(c); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // joinBody joins body lines with CRLF (each line ends with one).

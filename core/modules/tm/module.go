@@ -60,6 +60,9 @@ var Exports = &module.Exports{
 		{Name: "t_on_failure", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: fixupOnRoute("t_on_failure", module.Failure)},
 		{Name: "t_on_reply", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: fixupOnRoute("t_on_reply", module.OnReply)},
 	},
-	New:  func() any { return New() },
-	Init: initModule,
+	New:      func() any { return New() },
+	Init:     initModule,
+	Commands: module.CommandsOf((*TM).commands),
+	OnReply:  module.MsgHookOf((*TM).HandleReply),
+	Stop:     module.StopOf((*TM).Stop),
 }

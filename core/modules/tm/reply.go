@@ -7,7 +7,7 @@ import (
 	"ser/core/sipmsg"
 )
 
-// HandleReply claims a reply to one of tm's branches (core.ReplyHandler):
+// HandleReply claims a reply to one of tm's branches (Exports.OnReply):
 // the top Via carries a branch id of ours and the transaction is alive. A
 // reply for a deleted transaction is left to the core's stateless
 // forwarding (late 2xx retransmissions must still reach the caller).

@@ -13,7 +13,7 @@
 // allowed, are in fsm.go.
 //
 // The core offers every received reply to HandleReply first (the
-// core.ReplyHandler interface); requests reach tm through the script
+// Exports.OnReply hook); requests reach tm through the script
 // functions. Each transaction has one mutex; its deadlines are one entry
 // in a heap served by one timer goroutine (timerq.go), so an idle
 // transaction costs no goroutine.
@@ -28,7 +28,6 @@ package tm
 import (
 	"crypto/md5"
 	"encoding/hex"
-	"fmt"
 	"log/slog"
 	"os"
 	"strconv"
@@ -181,11 +180,6 @@ func initModule(inst any, env *module.Env) error {
 	}
 	t.tagPrefix = tagPrefix(env.Core.Sockets())
 	t.uacBase = uint64(time.Now().UnixNano())
-	if env.RPC != nil {
-		if err := t.registerRPC(env.RPC); err != nil {
-			return fmt.Errorf("tm: %w", err)
-		}
-	}
 	return nil
 }
 

@@ -55,6 +55,7 @@ var Exports = &module.Exports{
 			},
 		},
 	},
-	New:  func() any { return New() },
-	Init: initModule,
+	New:   func() any { return New() },
+	Init:  initModule,
+	Start: module.StartOf((*Module).Start),
 }

@@ -33,8 +33,8 @@ const (
 )
 
 // registerCommands adds the ul_* commands to reg, in SER's order.
-func (m *Module) registerCommands(reg *rpc.Registry) error {
-	cmds := []rpc.Command{
+func (m *Module) commands() []rpc.Command {
+	return []rpc.Command{
 		{Name: "ul_stats", Help: "print the number of records and expired contacts per table", Handler: m.cmdStats},
 		{Name: "ul_rm", Params: []string{"table", "aor"}, Help: "delete an address-of-record and its contacts", Handler: m.cmdRm},
 		{Name: "ul_rm_contact", Params: []string{"table", "aor", "contact"}, Help: "delete one contact", Handler: m.cmdRmContact},
@@ -43,12 +43,6 @@ func (m *Module) registerCommands(reg *rpc.Registry) error {
 		{Name: "ul_add", Params: []string{"table", "aor", "contact", "expires", "q", "replicate", "[flags]"}, Help: "add or update a contact", Handler: m.cmdAdd},
 		{Name: "ul_show_contact", Params: []string{"table", "aor"}, Help: "list the contacts of an address-of-record", Handler: m.cmdShowContact},
 	}
-	for _, c := range cmds {
-		if err := reg.Register(c); err != nil {
-			return fmt.Errorf("usrloc: %w", err)
-		}
-	}
-	return nil
 }
 
 // readLine reads one parameter line; ok is false when the line is missing,

@@ -51,7 +51,7 @@ func newTestModule(t testing.TB, params ...string) (*Module, *rpc.Registry, *fak
 	m.SetClock(clk.Now)
 	reg := rpc.NewRegistry()
 	env := &module.Env{RPC: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if err := Exports.Init(m, env); err != nil {
+	if err := Exports.Initialize(m, env); err != nil {
 		t.Fatalf("init: %v", err)
 	}
 	return m, reg, clk
@@ -253,7 +253,7 @@ func TestInitDBModes(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			err := Exports.Init(m, &module.Env{RPC: rpc.NewRegistry(), DB: tt.db})
+			err := Exports.Initialize(m, &module.Env{RPC: rpc.NewRegistry(), DB: tt.db})
 			if got := fmt.Sprint(err); (err == nil) != (tt.wantErr == "") || (err != nil && got != tt.wantErr) {
 				t.Fatalf("Init: %v, want %q", err, tt.wantErr)
 			}

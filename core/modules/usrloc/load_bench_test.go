@@ -81,7 +81,7 @@ func BenchmarkStartupLoad(b *testing.B) {
 		_ = p.Set(m, module.Value{N: 2, IsInt: true})
 		env := &module.Env{RPC: rpc.NewRegistry(), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			DB: func(string) (*store.Store, error) { return st, nil }}
-		if err := Exports.Init(m, env); err != nil {
+		if err := Exports.Initialize(m, env); err != nil {
 			b.Fatal(err)
 		}
 		d := m.Register("location")

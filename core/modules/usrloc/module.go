@@ -51,6 +51,9 @@ var Exports = &module.Exports{
 		{Name: "replicate_column", Kind: module.Str, Set: module.StrParam(func(m *Module, s string) { m.cfg.Columns.Replicate = s })},
 		{Name: "state_column", Kind: module.Str, Set: module.StrParam(func(m *Module, s string) { m.cfg.Columns.State = s })},
 	},
-	New:  func() any { return New() },
-	Init: initModule,
+	New:      func() any { return New() },
+	Init:     initModule,
+	Commands: module.CommandsOf((*Module).commands),
+	Start:    module.StartOf((*Module).Start),
+	Stop:     module.StopOf((*Module).Stop),
 }

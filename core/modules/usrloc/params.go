@@ -14,8 +14,5 @@ func initModule(inst any, env *module.Env) error {
 	if err := m.init(env); err != nil {
 		return err
 	}
-	if env.RPC != nil {
-		return m.registerCommands(env.RPC)
-	}
 	return nil
 }

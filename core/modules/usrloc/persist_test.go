@@ -132,7 +132,7 @@ func startDB(t testing.TB, path string, mode int, tables []string, params ...str
 	m.tick = time.Hour // the tests run the timer themselves
 	reg := rpc.NewRegistry()
 	env := &module.Env{RPC: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if err := Exports.Init(m, env); err != nil {
+	if err := Exports.Initialize(m, env); err != nil {
 		t.Fatalf("init: %v", err)
 	}
 	for _, tb := range tables {

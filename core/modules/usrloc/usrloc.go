@@ -255,7 +255,7 @@ func (m *Module) Sync() error {
 
 // Start creates the tables of db_mode 1–3 in the database when missing,
 // loads them into memory in db_mode 1 and 2, and launches the timer: every
-// timer_interval seconds Sync runs. It implements module.Starter.
+// timer_interval seconds Sync runs. Exports.Start.
 func (m *Module) Start(ctx context.Context) error {
 	if m.be != nil && !m.prepared.Load() {
 		lctx, cancel := context.WithTimeout(ctx, bulkTimeout)
@@ -282,7 +282,7 @@ func (m *Module) Start(ctx context.Context) error {
 
 // Stop ends the timer and waits for it, then (db_mode 1 and 2) writes
 // the changes not yet in the database, so that a clean shutdown loses
-// nothing. It implements module.Stopper.
+// nothing. Exports.Stop.
 func (m *Module) Stop() {
 	m.timer.Stop()
 	if err := m.Flush(); err != nil {

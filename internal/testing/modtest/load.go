@@ -68,8 +68,9 @@ func (w tbWriter) Write(p []byte) (int, error) {
 }
 
 // Load makes an instance of the module, applies params (modparam name →
-// value, see Values for the Go types accepted) and runs Init; the test
-// fails on any error.
+// value, see Values for the Go types accepted) and initialises it as the
+// loader does (Init, then the table's commands in env.RPC); the test fails
+// on any error.
 func Load(tb testing.TB, e *module.Exports, core *Core, params map[string]any) (any, *module.Env) {
 	tb.Helper()
 	env := Env(tb, core, nil)
@@ -92,10 +93,8 @@ func LoadEnv(e *module.Exports, env *module.Env, params map[string]any) (any, er
 			return nil, fmt.Errorf("%s: modparam %q: %w", e.Name, name, err)
 		}
 	}
-	if e.Init != nil {
-		if err := e.Init(inst, env); err != nil {
-			return nil, fmt.Errorf("%s: init: %w", e.Name, err)
-		}
+	if err := e.Initialize(inst, env); err != nil {
+		return nil, fmt.Errorf("%s: init: %w", e.Name, err)
 	}
 	return inst, nil
 }
