@@ -12,7 +12,7 @@ import (
 // maxParam bounds a parameter line of the FIFO commands.
 const maxParam = 512
 
-// registerCommands adds ds_list, ds_set_state and ds_reload.
+// commands are ds_list, ds_set_state and ds_reload (Exports.Commands).
 func (d *Dispatcher) commands() []rpc.Command {
 	return []rpc.Command{
 		{Name: "ds_list", Help: "print the destination sets and the states of their destinations", Handler: d.fifoList},

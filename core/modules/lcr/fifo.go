@@ -9,7 +9,7 @@ import (
 	"ser/core/store"
 )
 
-// registerCommands adds lcr_reload and lcr_dump.
+// commands are lcr_reload and lcr_dump (Exports.Commands).
 func (l *LCR) commands() []rpc.Command {
 	return []rpc.Command{
 		{Name: "lcr_reload", Help: "re-read the gw, gw_cap, gw_grp and lcr tables", Handler: l.fifoReload},

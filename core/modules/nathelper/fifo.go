@@ -9,7 +9,7 @@ import (
 	"ser/core/rpc"
 )
 
-// registerCommands adds nh_enable_ping and nh_ping_stats.
+// commands are nh_enable_ping and nh_ping_stats (Exports.Commands).
 func (n *NATHelper) commands() []rpc.Command {
 	return []rpc.Command{
 		{Name: "nh_enable_ping", Params: []string{"value"}, Help: "switch NAT pinging on (value > 0) or off (0)", Handler: n.fifoEnable},

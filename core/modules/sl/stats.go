@@ -116,6 +116,7 @@ func (m *Module) Stats() Stats {
 	}
 }
 
+// commands is sl_stats (Exports.Commands).
 func (m *Module) commands() []rpc.Command {
 	return []rpc.Command{{
 		Name: "sl_stats",

@@ -32,7 +32,7 @@ const (
 	fifoUserAgent = "SIP Express Router FIFO"
 )
 
-// registerCommands adds the ul_* commands to reg, in SER's order.
+// commands are the ul_* commands (Exports.Commands), in SER's order.
 func (m *Module) commands() []rpc.Command {
 	return []rpc.Command{
 		{Name: "ul_stats", Help: "print the number of records and expired contacts per table", Handler: m.cmdStats},
