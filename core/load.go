@@ -20,7 +20,7 @@ import (
 // compiled script.
 type Instance struct {
 	Server  *Server
-	Modules *script.Modules
+	Modules *module.Modules
 	Program *script.Program
 	File    *cfg.File
 	cancel  context.CancelFunc
@@ -80,7 +80,7 @@ func Load(name string, src []byte, lo LoadOptions) (*Instance, error) {
 		log = NewLogger(LogConfig{Debug: opts.Debug, Stderr: opts.LogStderr || lo.Check, Facility: opts.LogFacility,
 			Format: opts.LogFormat, Stderror: lo.LogWriter})
 	}
-	mods, merrs := script.LoadModules(f)
+	mods, merrs := module.Load(f)
 	errs = append(errs, merrs...)
 	srv, err := New(Config{Options: opts, Log: log, RPC: rpc.NewRegistry()})
 	if err != nil {

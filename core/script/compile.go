@@ -15,7 +15,7 @@ import (
 // compiler checks a script and turns it into closures.
 type compiler struct {
 	f       *cfg.File
-	ms      *Modules
+	ms      *module.Modules
 	core    module.Core
 	newEnv  func(string) *module.Env
 	prog    *Program
@@ -35,9 +35,9 @@ type compiler struct {
 // module's environment (from Modules.Init, or newEnv when the modules were
 // not initialised); in it, Core.HasRoute answers from this script and
 // Core.RunRoute runs its blocks.
-func Compile(f *cfg.File, ms *Modules, core module.Core, newEnv func(name string) *module.Env) (*Program, cfg.ErrorList) {
+func Compile(f *cfg.File, ms *module.Modules, core module.Core, newEnv func(name string) *module.Env) (*Program, cfg.ErrorList) {
 	if ms == nil {
-		ms = &Modules{}
+		ms = &module.Modules{}
 	}
 	c := &compiler{
 		f: f, ms: ms, core: core, newEnv: newEnv,
@@ -383,30 +383,7 @@ func (c *compiler) resolve(call *cfg.Call) *callee {
 		ce.h = h
 		return ce
 	}
-	var (
-		found *loaded
-		fn    *module.Func
-	)
-	// An older generation's functions (module.Table.Fallback) only when
-	// no loaded module has the name otherwise.
-	for _, fallback := range []bool{false, true} {
-		for _, ln := range c.ms.names {
-			f, l := ln.findFunc(call.Name, fallback)
-			if f == nil {
-				continue
-			}
-			if found == nil {
-				found, fn = l, f
-			}
-			if len(call.Args) >= f.MinArgs && len(call.Args) <= f.MaxArgs {
-				found, fn = l, f
-				break
-			}
-		}
-		if found != nil {
-			break
-		}
-	}
+	fn, found := c.ms.FindFunc(call.Name, len(call.Args))
 	if fn == nil {
 		c.errs.Addf(call.Pos, "unknown command '%s', missing loadmodule?", call.Name)
 		return nil
@@ -419,7 +396,7 @@ func (c *compiler) resolve(call *cfg.Call) *callee {
 		args[i] = moduleValue(a)
 	}
 	env := c.fixupEnv(found)
-	h, err := fn.Fixup(found.inst, env, args)
+	h, err := fn.Fixup(found.Inst(), env, args)
 	if err != nil {
 		msg := err.Error()
 		if !strings.HasPrefix(msg, call.Name) {
@@ -429,32 +406,28 @@ func (c *compiler) resolve(call *cfg.Call) *callee {
 		return nil
 	}
 	if h == nil {
-		c.errs.Addf(call.Pos, "%s: module '%s' returned no handler", call.Name, found.name)
+		c.errs.Addf(call.Pos, "%s: module '%s' returned no handler", call.Name, found.Name())
 		return nil
 	}
 	log := env.Log
 	if log == nil {
-		log = slog.Default().With("module", found.name)
+		log = slog.Default().With("module", found.Name())
 	}
-	return &callee{h: h, owner: found.name, name: call.Name, pos: call.Pos, log: log}
+	return &callee{h: h, owner: found.Name(), name: call.Name, pos: call.Pos, log: log}
 }
 
 // fixupEnv returns the environment a module's fixups get.
-func (c *compiler) fixupEnv(l *loaded) *module.Env {
-	if env, ok := c.envs[l.name]; ok {
+func (c *compiler) fixupEnv(l *module.Loaded) *module.Env {
+	if env, ok := c.envs[l.Name()]; ok {
 		return env
 	}
-	base := l.env
-	if base == nil {
-		base = c.ms.envFor(l.name, c.newEnv, c.core)
-	}
-	env := *base
+	env := *c.ms.Env(l, c.newEnv, c.core)
 	core := env.Core
 	if core == nil {
 		core = c.core
 	}
 	env.Core = scriptCore{Core: core, prog: c.prog}
-	c.envs[l.name] = &env
+	c.envs[l.Name()] = &env
 	return &env
 }
 

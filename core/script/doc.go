@@ -1,9 +1,10 @@
-// Package script loads the modules a ser.cfg names and compiles its route
-// blocks into closures that run per message.
+// Package script compiles a ser.cfg's route blocks into closures that run
+// per message.
 //
-// LoadModules makes an instance of every module a loadmodule directive
-// names and applies the modparams; Modules.Init initialises them in
-// dependency order. Compile checks the script — unknown functions, wrong
+// The modules the config names are loaded by core/module (module.Load
+// makes an instance of every module a loadmodule directive names and
+// applies the modparams; Modules.Init initialises them in dependency
+// order, Start and Stop run their tables' lifecycle). Compile checks the script — unknown functions, wrong
 // argument counts, module fixup errors, route(n) without route[n],
 // functions used in a block kind they do not allow, bad comparisons, bad
 // regular expressions and addresses — reporting every error with its

@@ -402,7 +402,7 @@ var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // build parses src, loads its modules and compiles it against core. It
 // fails the test on any error.
-func build(tb testing.TB, src string, core module.Core) (*Program, *Modules) {
+func build(tb testing.TB, src string, core module.Core) (*Program, *module.Modules) {
 	tb.Helper()
 	p, ms, errs := buildErrs(tb, src, core)
 	if len(errs) > 0 {
@@ -412,13 +412,13 @@ func build(tb testing.TB, src string, core module.Core) (*Program, *Modules) {
 }
 
 // buildErrs is build returning the errors.
-func buildErrs(tb testing.TB, src string, core module.Core) (*Program, *Modules, cfg.ErrorList) {
+func buildErrs(tb testing.TB, src string, core module.Core) (*Program, *module.Modules, cfg.ErrorList) {
 	tb.Helper()
 	f, errs := cfg.Parse("t.cfg", []byte(src))
 	if len(errs) > 0 {
 		return nil, nil, errs
 	}
-	ms, errs := LoadModules(f)
+	ms, errs := module.Load(f)
 	if len(errs) > 0 {
 		return nil, ms, errs
 	}
@@ -433,7 +433,7 @@ func buildErrs(tb testing.TB, src string, core module.Core) (*Program, *Modules,
 }
 
 // trace returns and clears the calls recorded by the ttest module.
-func trace(ms *Modules) []string {
+func trace(ms *module.Modules) []string {
 	t := ms.Instance("ttest").(*testInst)
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -9,13 +9,13 @@ import (
 	"ser/core/module"
 )
 
-func loadErrs(t *testing.T, src string) (*Modules, []string) {
+func loadErrs(t *testing.T, src string) (*module.Modules, []string) {
 	t.Helper()
 	f, errs := cfg.Parse("t.cfg", []byte(src))
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	ms, errs := LoadModules(f)
+	ms, errs := module.Load(f)
 	var got []string
 	for _, e := range errs {
 		got = append(got, strings.TrimPrefix(e.Error(), "t.cfg:"))
@@ -126,7 +126,7 @@ func TestModulesStartFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := ms.Start(context.Background())
-	if err == nil || err.Error() != "script: start module 'tfailstart': cannot start" {
+	if err == nil || err.Error() != "start module 'tfailstart': cannot start" {
 		t.Fatalf("Start: %v", err)
 	}
 	ms.Stop()
@@ -140,9 +140,9 @@ func TestModulesInitErrors(t *testing.T) {
 	tests := []struct {
 		name, src, want string
 	}{
-		{"missing dependency", "\nloadmodule \"tneeds.so\"", "script: module 'tneeds' (loaded at t.cfg:2:1) needs module 'tdep': add loadmodule \"tdep.so\""},
-		{"cycle", "loadmodule \"tcycle1.so\"\nloadmodule \"tcycle2.so\"", "script: module dependency cycle: tcycle1 → tcycle2 → tcycle1"},
-		{"init fails", "loadmodule \"tinitfail.so\"", "script: init module 'tinitfail': no database"},
+		{"missing dependency", "\nloadmodule \"tneeds.so\"", "module 'tneeds' (loaded at t.cfg:2:1) needs module 'tdep': add loadmodule \"tdep.so\""},
+		{"cycle", "loadmodule \"tcycle1.so\"\nloadmodule \"tcycle2.so\"", "module dependency cycle: tcycle1 → tcycle2 → tcycle1"},
+		{"init fails", "loadmodule \"tinitfail.so\"", "init module 'tinitfail': no database"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,7 +165,7 @@ func TestCompileWithoutInit(t *testing.T) {
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	ms, errs := LoadModules(f)
+	ms, errs := module.Load(f)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}

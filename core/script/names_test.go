@@ -177,7 +177,7 @@ reply_route[1] {
 		if len(errs) > 0 {
 			t.Fatal(errs)
 		}
-		ms, errs := LoadModules(f)
+		ms, errs := module.Load(f)
 		if len(errs) > 0 {
 			t.Fatal(errs)
 		}

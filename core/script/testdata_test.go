@@ -39,7 +39,7 @@ func TestTestdataScripts(t *testing.T) {
 			if len(errs) > 0 {
 				t.Fatal(errs)
 			}
-			ms, errs := LoadModules(f)
+			ms, errs := module.Load(f)
 			if len(errs) > 0 {
 				t.Fatal(errs)
 			}

@@ -1,4 +1,4 @@
-package script
+package module
 
 import (
 	"context"
@@ -9,18 +9,17 @@ import (
 	"strings"
 
 	"ser/core/cfg"
-	"ser/core/module"
 	"ser/core/sipmsg"
 )
 
-// loaded is one module instance of a configuration: one implementation,
+// Loaded is one module instance of a configuration: one implementation,
 // whichever names loaded it.
-type loaded struct {
+type Loaded struct {
 	name string // the implementation's name
-	exp  *module.Exports
+	exp  *Exports
 	inst any
 	pos  cfg.Pos // of the first loadmodule directive that needed it
-	env  *module.Env
+	env  *Env
 	init bool // Init ran
 }
 
@@ -29,14 +28,14 @@ type loaded struct {
 type loadedName struct {
 	name  string
 	pos   cfg.Pos
-	def   *module.Name
-	insts []*loaded // insts[i] runs def.Parts[i]
+	def   *Name
+	insts []*Loaded // insts[i] runs def.Parts[i]
 }
 
 // findFunc returns the function called fn, with the instance it runs on,
-// from the name's tables that are fallbacks (module.Table.Fallback) or
+// from the name's tables that are fallbacks (Table.Fallback) or
 // not.
-func (ln *loadedName) findFunc(fn string, fallback bool) (*module.Func, *loaded) {
+func (ln *loadedName) findFunc(fn string, fallback bool) (*Func, *Loaded) {
 	for i, p := range ln.def.Parts {
 		if p.Fallback != fallback {
 			continue
@@ -52,17 +51,17 @@ func (ln *loadedName) findFunc(fn string, fallback bool) (*module.Func, *loaded)
 
 // Modules are the instances of the modules one config loads.
 type Modules struct {
-	list    []*loaded // implementations, load order
-	byName  map[string]*loaded
+	list    []*Loaded // implementations, load order
+	byName  map[string]*Loaded
 	names   []*loadedName // loadmodule names, load order
 	byLoad  map[string]*loadedName
-	order   []*loaded // init order (dependencies first)
-	started []*loaded
-	halted  map[*loaded]bool // Stop already called on the instance
+	order   []*Loaded // init order (dependencies first)
+	started []*Loaded
+	halted  map[*Loaded]bool // Stop already called on the instance
 	stopped bool
 }
 
-// LoadModules makes an instance of each module a loadmodule directive
+// Load makes an instance of each module a loadmodule directive
 // names (the path's base name without ".so": "modules/tm/tm.so" → tm) and
 // applies the modparam directives to them. Every error is returned with
 // its position: an unknown module, a modparam for a module that is not
@@ -73,7 +72,7 @@ type Modules struct {
 // auth_db and auth are one here; SER 0.8's auth also holds group's and
 // uri's functions): a config that loads several of them gets one instance
 // of the implementation, and a modparam set under any of the names
-// reaches it (module.Exports.Also).
+// reaches it (Exports.Also).
 //
 // Types: an integer parameter accepts numbers, yes/no/on/off/true/false
 // and quoted strings holding a number ("10"); a string parameter accepts a
@@ -81,17 +80,17 @@ type Modules struct {
 // name in modparam that is not loaded is tried as a regular expression
 // over the loaded modules' names, as SER 0.9 did ("usrloc|registrar").
 // Loading a module twice is a warning; the second directive is ignored.
-func LoadModules(f *cfg.File) (*Modules, cfg.ErrorList) {
-	ms := &Modules{byName: map[string]*loaded{}, byLoad: map[string]*loadedName{}}
+func Load(f *cfg.File) (*Modules, cfg.ErrorList) {
+	ms := &Modules{byName: map[string]*Loaded{}, byLoad: map[string]*loadedName{}}
 	var errs cfg.ErrorList
 	for _, lm := range f.LoadModules {
-		name := module.BaseName(lm.Path.Text)
+		name := BaseName(lm.Path.Text)
 		if prev, dup := ms.byLoad[name]; dup {
-			slog.Warn("module already loaded, directive ignored", "module", "script",
+			slog.Warn("module already loaded, directive ignored", "module", "core",
 				"name", name, "pos", lm.Pos.String(), "first", prev.pos.String())
 			continue
 		}
-		def, ok := module.LookupName(name)
+		def, ok := LookupName(name)
 		if !ok {
 			errs.Addf(lm.Path.Pos, "loadmodule: unknown module '%s' (from %q)", name, lm.Path.Text)
 			continue
@@ -100,7 +99,7 @@ func LoadModules(f *cfg.File) (*Modules, cfg.ErrorList) {
 		for _, p := range def.Parts {
 			l := ms.byName[p.Impl.Name]
 			if l == nil {
-				l = &loaded{name: p.Impl.Name, exp: p.Impl, inst: p.Impl.New(), pos: lm.Pos}
+				l = &Loaded{name: p.Impl.Name, exp: p.Impl, inst: p.Impl.New(), pos: lm.Pos}
 				ms.list = append(ms.list, l)
 				ms.byName[l.name] = l
 			}
@@ -139,7 +138,7 @@ func (ms *Modules) modparam(mp *cfg.ModParam) cfg.ErrorList {
 			return errs
 		}
 	} else {
-		if _, known := module.LookupName(module.BaseName(modName)); known {
+		if _, known := LookupName(BaseName(modName)); known {
 			errs.Addf(mp.Module.Pos, "modparam: module '%s' not loaded (missing loadmodule?)", modName)
 		} else {
 			errs.Addf(mp.Module.Pos, "modparam: module '%s' not loaded", modName)
@@ -173,22 +172,22 @@ func (ms *Modules) modparam(mp *cfg.ModParam) cfg.ErrorList {
 }
 
 // paramValue converts a modparam value to the parameter's kind.
-func paramValue(kind module.Kind, v cfg.Value) (module.Value, error) {
+func paramValue(kind Kind, v cfg.Value) (Value, error) {
 	switch kind {
-	case module.Int:
+	case Int:
 		if v.IsNumber() {
-			return module.Value{N: v.N, IsInt: true, S: strconv.Itoa(v.N)}, nil
+			return Value{N: v.N, IsInt: true, S: strconv.Itoa(v.N)}, nil
 		}
-		n, err := (module.Value{S: v.Text}).Int()
+		n, err := (Value{S: v.Text}).Int()
 		if err != nil {
-			return module.Value{}, fmt.Errorf("integer expected, got %q", v.Text)
+			return Value{}, fmt.Errorf("integer expected, got %q", v.Text)
 		}
-		return module.Value{N: n, IsInt: true, S: strconv.Itoa(n)}, nil
+		return Value{N: n, IsInt: true, S: strconv.Itoa(n)}, nil
 	default:
 		if v.IsNumber() {
-			return module.Value{S: strconv.Itoa(v.N)}, nil
+			return Value{S: strconv.Itoa(v.N)}, nil
 		}
-		return module.Value{S: v.Text, Quoted: v.Kind == cfg.StringValue}, nil
+		return Value{S: v.Text, Quoted: v.Kind == cfg.StringValue}, nil
 	}
 }
 
@@ -249,26 +248,72 @@ func (ms *Modules) ReplyHooks() []func(*sipmsg.Msg) bool {
 	return out
 }
 
+// FindFunc returns the function a script call of name with nargs
+// arguments binds to, and the instance it runs on, or nil: the first
+// loaded name (in load order) that has the function with a matching
+// arity, else the first that has it at all (its arity is then reported).
+// An older generation's functions (Table.Fallback) count only when no
+// loaded name has the function otherwise.
+func (ms *Modules) FindFunc(name string, nargs int) (*Func, *Loaded) {
+	var (
+		found *Loaded
+		fn    *Func
+	)
+	for _, fallback := range []bool{false, true} {
+		for _, ln := range ms.names {
+			f, l := ln.findFunc(name, fallback)
+			if f == nil {
+				continue
+			}
+			if found == nil {
+				found, fn = l, f
+			}
+			if nargs >= f.MinArgs && nargs <= f.MaxArgs {
+				return f, l
+			}
+		}
+		if found != nil {
+			break
+		}
+	}
+	return fn, found
+}
+
+// Name returns the implementation's name.
+func (l *Loaded) Name() string { return l.name }
+
+// Inst returns the instance.
+func (l *Loaded) Inst() any { return l.inst }
+
+// Env returns the environment l's functions are bound with: the one its
+// Init got, or (Init did not run) one made by newEnv with core.
+func (ms *Modules) Env(l *Loaded, newEnv func(string) *Env, core Core) *Env {
+	if l.env != nil {
+		return l.env
+	}
+	return ms.envFor(l.name, newEnv, core)
+}
+
 // initOrder sorts the modules so that each comes after the modules it
 // depends on (Exports.Deps), keeping load order otherwise.
-func (ms *Modules) initOrder() ([]*loaded, error) {
+func (ms *Modules) initOrder() ([]*Loaded, error) {
 	var (
-		order []*loaded
-		state = map[*loaded]int{} // 1 visiting, 2 done
-		visit func(l *loaded, path []string) error
+		order []*Loaded
+		state = map[*Loaded]int{} // 1 visiting, 2 done
+		visit func(l *Loaded, path []string) error
 	)
-	visit = func(l *loaded, path []string) error {
+	visit = func(l *Loaded, path []string) error {
 		switch state[l] {
 		case 2:
 			return nil
 		case 1:
-			return fmt.Errorf("script: module dependency cycle: %s", strings.Join(append(path, l.name), " → "))
+			return fmt.Errorf("module dependency cycle: %s", strings.Join(append(path, l.name), " → "))
 		}
 		state[l] = 1
 		for _, d := range l.exp.Deps {
 			dl, ok := ms.byName[d]
 			if !ok {
-				return fmt.Errorf("script: module '%s' (loaded at %s) needs module '%s': add loadmodule \"%s.so\"", l.name, l.pos, d, d)
+				return fmt.Errorf("module '%s' (loaded at %s) needs module '%s': add loadmodule \"%s.so\"", l.name, l.pos, d, d)
 			}
 			if err := visit(dl, append(path, l.name)); err != nil {
 				return err
@@ -289,7 +334,7 @@ func (ms *Modules) initOrder() ([]*loaded, error) {
 // Init initialises the modules, dependencies first, then in load order.
 // newEnv makes each module's environment; when its Instance is nil it is
 // set to Modules.Instance.
-func (ms *Modules) Init(newEnv func(name string) *module.Env) error {
+func (ms *Modules) Init(newEnv func(name string) *Env) error {
 	order, err := ms.initOrder()
 	if err != nil {
 		return err
@@ -298,7 +343,7 @@ func (ms *Modules) Init(newEnv func(name string) *module.Env) error {
 	for _, l := range order {
 		l.env = ms.envFor(l.name, newEnv, nil)
 		if err := l.exp.Initialize(l.inst, l.env); err != nil {
-			return fmt.Errorf("script: init module '%s': %w", l.name, err)
+			return fmt.Errorf("init module '%s': %w", l.name, err)
 		}
 		l.init = true
 	}
@@ -306,13 +351,13 @@ func (ms *Modules) Init(newEnv func(name string) *module.Env) error {
 }
 
 // envFor returns an environment for the module called name.
-func (ms *Modules) envFor(name string, newEnv func(string) *module.Env, core module.Core) *module.Env {
-	var env *module.Env
+func (ms *Modules) envFor(name string, newEnv func(string) *Env, core Core) *Env {
+	var env *Env
 	if newEnv != nil {
 		env = newEnv(name)
 	}
 	if env == nil {
-		env = &module.Env{}
+		env = &Env{}
 	}
 	if env.Log == nil {
 		env.Log = slog.Default().With("module", name)
@@ -340,7 +385,7 @@ func (ms *Modules) Start(ctx context.Context) error {
 		}
 		if err := l.exp.Start(l.inst, ctx); err != nil {
 			ms.stopStarted()
-			return fmt.Errorf("script: start module '%s': %w", l.name, err)
+			return fmt.Errorf("start module '%s': %w", l.name, err)
 		}
 		ms.started = append(ms.started, l)
 	}
@@ -356,12 +401,12 @@ func (ms *Modules) stopStarted() {
 }
 
 // stopOne calls Stop on an instance once.
-func (ms *Modules) stopOne(l *loaded) {
+func (ms *Modules) stopOne(l *Loaded) {
 	if ms.halted[l] {
 		return
 	}
 	if ms.halted == nil {
-		ms.halted = map[*loaded]bool{}
+		ms.halted = map[*Loaded]bool{}
 	}
 	ms.halted[l] = true
 	if l.exp.Stop != nil {
