@@ -14,54 +14,75 @@ import (
 	"ser/core/sipmsg"
 )
 
-// builtin is a core action of the script language.
+// builtin is a core action of the script language, declared as a module
+// function is (module.Func): its name, arity, the block kinds it is
+// allowed in and a load-time step that returns the per-message handler.
+// Compile gets the compiler and the call itself rather than module.Values:
+// core actions read the config's argument forms (host:port, numbers) and
+// the server's sockets.
 type builtin struct {
-	min, max int
-	routes   module.Route
-	compile  func(c *compiler, call *cfg.Call) (module.Handler, error)
+	Name string
+	// Also are further names of the action (SER's short forms: seth,
+	// sethost for rewritehost).
+	Also             []string
+	MinArgs, MaxArgs int
+	Routes           module.Route
+	Compile          func(c *compiler, call *cfg.Call) (module.Handler, error)
+}
+
+// uriRoutes are the blocks that may touch the request: route and
+// failure_route.
+const uriRoutes = module.Request | module.Failure
+
+// coreActions is the core's table of actions, the counterpart of a module's
+// Funcs: one entry per action, every name it has.
+var coreActions = []builtin{
+	{Name: "forward", MaxArgs: 2, Routes: uriRoutes, Compile: compileForward(sipmsg.ProtoNone, false)},
+	{Name: "forward_udp", MaxArgs: 2, Routes: uriRoutes, Compile: compileForward(sipmsg.ProtoUDP, false)},
+	{Name: "forward_tcp", MaxArgs: 2, Routes: uriRoutes, Compile: compileForward(sipmsg.ProtoTCP, false)},
+	{Name: "forward_tls", MaxArgs: 2, Routes: uriRoutes, Compile: compileForward(sipmsg.ProtoTLS, false)},
+	{Name: "send", MinArgs: 1, MaxArgs: 2, Routes: uriRoutes, Compile: compileForward(sipmsg.ProtoNone, true)},
+	{Name: "send_tcp", MinArgs: 1, MaxArgs: 2, Routes: uriRoutes, Compile: compileForward(sipmsg.ProtoTCP, true)},
+	{Name: "log", MinArgs: 1, MaxArgs: 2, Routes: module.Any, Compile: compileLog},
+	{Name: "setflag", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Compile: compileFlag(flagSet)},
+	{Name: "resetflag", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Compile: compileFlag(flagReset)},
+	{Name: "isflagset", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Compile: compileFlag(flagTest)},
+	{Name: "len_gt", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Compile: compileLenGT},
+	{Name: "force_rport", Also: []string{"add_rport"}, Routes: uriRoutes, Compile: compileForceRport},
+	{Name: "rewritehost", Also: []string{"sethost", "seth"}, MinArgs: 1, MaxArgs: 1, Routes: uriRoutes, Compile: compileSetHost},
+	{Name: "rewritehostport", Also: []string{"sethostport", "sethp"}, MinArgs: 1, MaxArgs: 1, Routes: uriRoutes, Compile: compileSetHostPort},
+	{Name: "rewriteuser", Also: []string{"setuser", "setu"}, MinArgs: 1, MaxArgs: 1, Routes: uriRoutes, Compile: compileSetUser},
+	{Name: "rewriteuserpass", Also: []string{"setuserpass", "setup"}, MinArgs: 1, MaxArgs: 1, Routes: uriRoutes, Compile: compileSetUserPass},
+	{Name: "rewriteport", Also: []string{"setport", "setp"}, MinArgs: 1, MaxArgs: 1, Routes: uriRoutes, Compile: compileSetPort},
+	{Name: "rewriteuri", Also: []string{"seturi"}, MinArgs: 1, MaxArgs: 1, Routes: uriRoutes, Compile: compileSetURI},
+	{Name: "revert_uri", Routes: uriRoutes, Compile: compileRevertURI},
+	{Name: "prefix", MinArgs: 1, MaxArgs: 1, Routes: uriRoutes, Compile: compilePrefix},
+	{Name: "strip", MinArgs: 1, MaxArgs: 1, Routes: uriRoutes, Compile: compileStrip(false)},
+	{Name: "strip_tail", MinArgs: 1, MaxArgs: 1, Routes: uriRoutes, Compile: compileStrip(true)},
+	{Name: "append_branch", MaxArgs: 2, Routes: uriRoutes, Compile: compileAppendBranch},
+	{Name: "force_send_socket", MinArgs: 1, MaxArgs: 1, Routes: uriRoutes, Compile: compileForceSendSocket},
+	{Name: "error", MinArgs: 2, MaxArgs: 2, Routes: module.Any, Compile: compileError},
+	{Name: "force_tcp_alias", Also: []string{"add_tcp_alias"}, MaxArgs: 1, Routes: uriRoutes, Compile: compileForceTCPAlias},
+	{Name: "set_advertised_address", MinArgs: 1, MaxArgs: 1, Routes: uriRoutes, Compile: compileSetAdvAddress},
+	{Name: "set_advertised_port", MinArgs: 1, MaxArgs: 1, Routes: uriRoutes, Compile: compileSetAdvPort},
+	{Name: "exec", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Compile: compileExec},
+	{Name: "route", MinArgs: 1, MaxArgs: 1, Routes: module.Any}, // compiled by routeCall
 }
 
 // builtins are the core actions by every name they have.
-var builtins = map[string]*builtin{}
-
-func init() {
-	uri := module.Request | module.Failure
-	add := func(b *builtin, names ...string) {
-		for _, n := range names {
-			builtins[n] = b
+var builtins = func() map[string]*builtin {
+	m := map[string]*builtin{}
+	for i := range coreActions {
+		b := &coreActions[i]
+		for _, n := range append([]string{b.Name}, b.Also...) {
+			if _, dup := m[n]; dup {
+				panic("script: core action " + n + " declared twice")
+			}
+			m[n] = b
 		}
 	}
-	add(&builtin{0, 2, uri, compileForward(sipmsg.ProtoNone, false)}, "forward")
-	add(&builtin{0, 2, uri, compileForward(sipmsg.ProtoUDP, false)}, "forward_udp")
-	add(&builtin{0, 2, uri, compileForward(sipmsg.ProtoTCP, false)}, "forward_tcp")
-	add(&builtin{0, 2, uri, compileForward(sipmsg.ProtoTLS, false)}, "forward_tls")
-	add(&builtin{1, 2, uri, compileForward(sipmsg.ProtoNone, true)}, "send")
-	add(&builtin{1, 2, uri, compileForward(sipmsg.ProtoTCP, true)}, "send_tcp")
-	add(&builtin{1, 2, module.Any, compileLog}, "log")
-	add(&builtin{1, 1, module.Any, compileFlag(flagSet)}, "setflag")
-	add(&builtin{1, 1, module.Any, compileFlag(flagReset)}, "resetflag")
-	add(&builtin{1, 1, module.Any, compileFlag(flagTest)}, "isflagset")
-	add(&builtin{1, 1, module.Any, compileLenGT}, "len_gt")
-	add(&builtin{0, 0, uri, compileForceRport}, "force_rport", "add_rport")
-	add(&builtin{1, 1, uri, compileSetHost}, "rewritehost", "sethost", "seth")
-	add(&builtin{1, 1, uri, compileSetHostPort}, "rewritehostport", "sethostport", "sethp")
-	add(&builtin{1, 1, uri, compileSetUser}, "rewriteuser", "setuser", "setu")
-	add(&builtin{1, 1, uri, compileSetUserPass}, "rewriteuserpass", "setuserpass", "setup")
-	add(&builtin{1, 1, uri, compileSetPort}, "rewriteport", "setport", "setp")
-	add(&builtin{1, 1, uri, compileSetURI}, "rewriteuri", "seturi")
-	add(&builtin{0, 0, uri, compileRevertURI}, "revert_uri")
-	add(&builtin{1, 1, uri, compilePrefix}, "prefix")
-	add(&builtin{1, 1, uri, compileStrip(false)}, "strip")
-	add(&builtin{1, 1, uri, compileStrip(true)}, "strip_tail")
-	add(&builtin{0, 2, uri, compileAppendBranch}, "append_branch")
-	add(&builtin{1, 1, uri, compileForceSendSocket}, "force_send_socket")
-	add(&builtin{2, 2, module.Any, compileError}, "error")
-	add(&builtin{0, 1, uri, compileForceTCPAlias}, "force_tcp_alias", "add_tcp_alias")
-	add(&builtin{1, 1, uri, compileSetAdvAddress}, "set_advertised_address")
-	add(&builtin{1, 1, uri, compileSetAdvPort}, "set_advertised_port")
-	add(&builtin{1, 1, module.Any, compileExec}, "exec")
-	add(&builtin{1, 1, module.Any, nil}, "route") // compiled by routeCall
-}
+	return m
+}()
 
 // SER's error phrases (err2reason_phrase) for m.SetError, as sl_reply_error
 // prints them.

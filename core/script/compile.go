@@ -364,7 +364,7 @@ func (c *compiler) resolve(call *cfg.Call) *callee {
 		return nil
 	}
 	if b, ok := builtins[call.Name]; ok {
-		if !c.checkArity(call, b.min, b.max) || !c.checkRoutes(call, b.routes) {
+		if !c.checkArity(call, b.MinArgs, b.MaxArgs) || !c.checkRoutes(call, b.Routes) {
 			return nil
 		}
 		ce := &callee{owner: "core", name: call.Name, pos: call.Pos, log: c.log}
@@ -375,7 +375,7 @@ func (c *compiler) resolve(call *cfg.Call) *callee {
 			}
 			return ce
 		}
-		h, err := b.compile(c, call)
+		h, err := b.Compile(c, call)
 		if err != nil {
 			c.errs.Addf(call.Pos, "%s: %v", call.Name, err)
 			return nil
