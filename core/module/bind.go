@@ -14,6 +14,26 @@ import (
 //	Commands: module.CommandsOf((*TM).commands),
 //	OnReply:  module.MsgHookOf((*TM).HandleReply),
 //	Stop:     module.StopOf((*TM).Stop),
+//	Init:     module.InitOf(initTM),          // func initTM(t *TM, env *module.Env) error
+//	Fixup:    module.FixupOf(fixupRelay),     // func fixupRelay(t *TM, env *module.Env, args []module.Value) (module.Handler, error)
+//	Set:      module.SetOf(setFrTimer),       // func setFrTimer(t *TM, v module.Value) error
+
+// InitOf binds an Init function written against the instance's type.
+func InitOf[T any](f func(T, *Env) error) func(any, *Env) error {
+	return func(inst any, env *Env) error { return f(inst.(T), env) }
+}
+
+// FixupOf binds a function's Fixup written against the instance's type.
+func FixupOf[T any](f func(T, *Env, []Value) (Handler, error)) func(any, *Env, []Value) (Handler, error) {
+	return func(inst any, env *Env, args []Value) (Handler, error) { return f(inst.(T), env, args) }
+}
+
+// SetOf binds a modparam setter written against the instance's type (the
+// one-line setters BoolParam, IntParam, StrParam and IdentParam cover the
+// common cases).
+func SetOf[T any](f func(T, Value) error) func(any, Value) error {
+	return func(inst any, v Value) error { return f(inst.(T), v) }
+}
 
 // CommandsOf binds a method returning the instance's commands.
 func CommandsOf[T any](f func(T) []rpc.Command) func(any) []rpc.Command {

@@ -23,8 +23,7 @@ func (c *counter) commands() []rpc.Command {
 func (c *counter) start(context.Context) error { c.starts++; return nil }
 func (c *counter) stop()                       { c.stops++ }
 func (c *counter) hook(*sipmsg.Msg) bool       { c.seen++; return true }
-func initCounter(inst any, _ *Env) error {
-	c := inst.(*counter)
+func initCounter(c *counter, _ *Env) error {
 	if c.failInit {
 		return errors.New("no database")
 	}
@@ -33,7 +32,7 @@ func initCounter(inst any, _ *Env) error {
 }
 
 var counterExports = &Exports{
-	Name: "counter", New: func() any { return &counter{} }, Init: initCounter,
+	Name: "counter", New: func() any { return &counter{} }, Init: InitOf(initCounter),
 	Commands: CommandsOf((*counter).commands), Start: StartOf((*counter).start), Stop: StopOf((*counter).stop),
 	OnRequest: MsgHookOf((*counter).hook),
 }
@@ -100,5 +99,27 @@ func TestGet(t *testing.T) {
 	}
 	if _, ok := Get[*counter](&Env{}, "counter"); ok {
 		t.Fatal("found without Instance")
+	}
+}
+
+// TestTypedAdapters: InitOf, FixupOf and SetOf hand the instance over as
+// its own type.
+func TestTypedAdapters(t *testing.T) {
+	c := &counter{}
+	var inst any = c
+	if err := InitOf(func(c *counter, _ *Env) error { c.inits++; return nil })(inst, nil); err != nil || c.inits != 1 {
+		t.Fatalf("InitOf: %v, inits %d", err, c.inits)
+	}
+	if err := SetOf(func(c *counter, v Value) error { c.seen = v.N; return nil })(inst, Value{N: 7, IsInt: true}); err != nil || c.seen != 7 {
+		t.Fatalf("SetOf: %v, seen %d", err, c.seen)
+	}
+	h, err := FixupOf(func(c *counter, _ *Env, args []Value) (Handler, error) {
+		return func(*sipmsg.Msg) (int, error) { c.starts += len(args); return 1, nil }, nil
+	})(inst, nil, []Value{{S: "a"}, {S: "b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := h(nil); r != 1 || c.starts != 2 {
+		t.Fatalf("FixupOf handler: %d, starts %d", r, c.starts)
 	}
 }
