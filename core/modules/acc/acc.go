@@ -71,8 +71,7 @@ func New() *Acc {
 	}
 }
 
-func initModule(inst any, env *module.Env) error {
-	a := inst.(*Acc)
+func initModule(a *Acc, env *module.Env) error {
 	a.env = env
 	if env.Log != nil {
 		a.log = env.Log

@@ -13,7 +13,7 @@ import (
 const allLogFmt = "cdfimorstup01FTUSnDX"
 
 // setLogLevel sets log_level (SER levels -3 alert … 4 debug).
-func setLogLevel(inst any, v module.Value) error {
+func setLogLevel(a *Acc, v module.Value) error {
 	n, err := v.Int()
 	if err != nil {
 		return fmt.Errorf("acc: log_level: %w", err)
@@ -21,7 +21,7 @@ func setLogLevel(inst any, v module.Value) error {
 	if n < -3 || n > 9 {
 		return fmt.Errorf("acc: log_level %d out of range -3..9", n)
 	}
-	inst.(*Acc).level = n
+	a.level = n
 	return nil
 }
 
@@ -43,12 +43,12 @@ func checkFmt(f string) error {
 }
 
 // setLogFmt sets log_fmt after checking its letters.
-func setLogFmt(inst any, v module.Value) error {
+func setLogFmt(a *Acc, v module.Value) error {
 	f := v.String()
 	if err := checkFmt(f); err != nil {
 		return err
 	}
-	inst.(*Acc).fmt = f
+	a.fmt = f
 	return nil
 }
 
@@ -66,26 +66,31 @@ func flagNumber(v module.Value) (int, error) {
 
 // setFlag adapts a flag modparam to module.Param.Set.
 func setFlag(field func(*Acc) *int) func(any, module.Value) error {
-	return func(inst any, v module.Value) error {
+	return module.SetOf(flagSetter(field))
+}
+
+// flagSetter stores a flag modparam's number in field.
+func flagSetter(field func(*Acc) *int) func(*Acc, module.Value) error {
+	return func(a *Acc, v module.Value) error {
 		n, err := flagNumber(v)
 		if err != nil {
 			return fmt.Errorf("acc: %w", err)
 		}
-		*field(inst.(*Acc)) = n
+		*field(a) = n
 		return nil
 	}
 }
 
 // setDBFlag is setFlag that also turns SQL accounting on.
 func setDBFlag(field func(*Acc) *int) func(any, module.Value) error {
-	set := setFlag(field)
-	return func(inst any, v module.Value) error {
-		if err := set(inst, v); err != nil {
+	set := flagSetter(field)
+	return module.SetOf(func(a *Acc, v module.Value) error {
+		if err := set(a, v); err != nil {
 			return err
 		}
-		inst.(*Acc).dbOn = true
+		a.dbOn = true
 		return nil
-	}
+	})
 }
 
 // setUnsupported accepts only 0 for a SER parameter whose feature the
@@ -105,8 +110,7 @@ func setUnsupported(name, why string) func(any, module.Value) error {
 }
 
 // setDBURL sets db_url and turns SQL accounting on.
-func setDBURL(inst any, v module.Value) error {
-	a := inst.(*Acc)
+func setDBURL(a *Acc, v module.Value) error {
 	a.dbURL = v.String()
 	a.dbOn = true
 	return nil
