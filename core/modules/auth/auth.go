@@ -126,8 +126,7 @@ func New() *Module {
 // Config returns the module's parameters as configured.
 func (a *Module) Config() Config { return a.cfg }
 
-func initModule(inst any, env *module.Env) error {
-	a := inst.(*Module)
+func initModule(a *Module, env *module.Env) error {
 	if env.Log != nil {
 		a.log = env.Log
 	}

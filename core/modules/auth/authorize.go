@@ -21,8 +21,7 @@ func fixupAuthorize(k kind) func(any, *module.Env, []module.Value) (module.Handl
 	if k == proxy {
 		name = "proxy_authorize"
 	}
-	return func(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
-		a := inst.(*Module)
+	return module.FixupOf(func(a *Module, env *module.Env, args []module.Value) (module.Handler, error) {
 		realm, table := args[0].String(), args[1].String()
 		if table == "" {
 			table = DefaultTable
@@ -34,7 +33,7 @@ func fixupAuthorize(k kind) func(any, *module.Env, []module.Value) (module.Handl
 		return func(m *sipmsg.Msg) (int, error) {
 			return a.authorize(m, realm, table, k), nil
 		}, nil
-	}
+	})
 }
 
 // Authorize runs www_authorize (proxy false) or proxy_authorize (proxy

@@ -14,8 +14,7 @@ func fixupChallenge(k kind) func(any, *module.Env, []module.Value) (module.Handl
 	if k == proxy {
 		name = "proxy_challenge"
 	}
-	return func(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
-		a := inst.(*Module)
+	return module.FixupOf(func(a *Module, env *module.Env, args []module.Value) (module.Handler, error) {
 		realm := args[0].String()
 		q, err := args[1].Int()
 		if err != nil {
@@ -25,7 +24,7 @@ func fixupChallenge(k kind) func(any, *module.Env, []module.Value) (module.Handl
 		return func(m *sipmsg.Msg) (int, error) {
 			return a.challenge(m, realm, qop, k), nil
 		}, nil
-	}
+	})
 }
 
 // Challenge runs www_challenge (proxy false: 401 with WWW-Authenticate)

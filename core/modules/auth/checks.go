@@ -20,8 +20,7 @@ func (a *Module) authorized(m *sipmsg.Msg, fn string) *Credentials {
 	return c
 }
 
-func fixupConsume(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
-	a := inst.(*Module)
+func fixupConsume(a *Module, env *module.Env, args []module.Value) (module.Handler, error) {
 	return func(m *sipmsg.Msg) (int, error) { return a.ConsumeCredentials(m), nil }, nil
 }
 

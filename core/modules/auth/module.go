@@ -12,7 +12,7 @@ func init() { module.Register(Exports) }
 var (
 	pDBURL      = module.Param{Name: "db_url", Kind: module.Str, Set: module.StrParam(func(m *Module, s string) { m.cfg.DBURL = s })}
 	pSecret     = module.Param{Name: "secret", Kind: module.Str, Set: module.StrParam(func(m *Module, s string) { m.cfg.Secret = s })}
-	pNonceExp   = module.Param{Name: "nonce_expire", Kind: module.Int, Set: setNonceExpire}
+	pNonceExp   = module.Param{Name: "nonce_expire", Kind: module.Int, Set: module.SetOf(setNonceExpire)}
 	pCalcHA1    = module.Param{Name: "calculate_ha1", Kind: module.Int, Set: module.BoolParam(func(m *Module, b bool) { m.cfg.CalculateHA1 = b })}
 	pPassCol    = module.Param{Name: "password_column", Kind: module.Str, Set: module.IdentParam("column", func(m *Module, s string) { m.cfg.PasswordColumn, m.cfg.passwordColumnSet = s, true })}
 	pPassCol2   = module.Param{Name: "password_column_2", Kind: module.Str, Set: module.IdentParam("column", func(m *Module, s string) { m.cfg.PasswordColumn2 = s })}
@@ -58,9 +58,9 @@ var Exports = &module.Exports{
 	Funcs: []module.Func{
 		{Name: "www_challenge", MinArgs: 2, MaxArgs: 2, Routes: module.Request, Fixup: fixupChallenge(www)},
 		{Name: "proxy_challenge", MinArgs: 2, MaxArgs: 2, Routes: module.Request, Fixup: fixupChallenge(proxy)},
-		{Name: "consume_credentials", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: fixupConsume},
-		{Name: "append_rpid_hf", MinArgs: 0, MaxArgs: 2, Routes: module.Request, Fixup: fixupAppendRPID},
-		{Name: "is_rpid_user_e164", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: fixupIsRPIDE164},
+		{Name: "consume_credentials", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: module.FixupOf(fixupConsume)},
+		{Name: "append_rpid_hf", MinArgs: 0, MaxArgs: 2, Routes: module.Request, Fixup: module.FixupOf(fixupAppendRPID)},
+		{Name: "is_rpid_user_e164", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: module.FixupOf(fixupIsRPIDE164)},
 		// SER 0.8.
 		fWWWAuthorize, fProxyAuthorize,
 	},
@@ -74,6 +74,6 @@ var Exports = &module.Exports{
 		Funcs: []module.Func{fWWWAuthorize, fProxyAuthorize},
 	}},
 	New:   func() any { return New() },
-	Init:  initModule,
+	Init:  module.InitOf(initModule),
 	Start: module.StartOf((*Module).Start),
 }

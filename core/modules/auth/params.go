@@ -6,7 +6,7 @@ import (
 	"ser/core/module"
 )
 
-func setNonceExpire(inst any, v module.Value) error {
+func setNonceExpire(m *Module, v module.Value) error {
 	n, err := v.Int()
 	if err != nil {
 		return err
@@ -14,6 +14,6 @@ func setNonceExpire(inst any, v module.Value) error {
 	if n <= 0 {
 		return fmt.Errorf("nonce_expire must be positive, got %d", n)
 	}
-	inst.(*Module).cfg.NonceExpire = n
+	m.cfg.NonceExpire = n
 	return nil
 }

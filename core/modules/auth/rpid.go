@@ -39,8 +39,7 @@ func (a *Module) stripRealm(realm string) string {
 	return realm
 }
 
-func fixupAppendRPID(inst any, _ *module.Env, args []module.Value) (module.Handler, error) {
-	a := inst.(*Module)
+func fixupAppendRPID(a *Module, _ *module.Env, args []module.Value) (module.Handler, error) {
 	if len(args) == 1 {
 		return nil, errors.New("append_rpid_hf takes no arguments or two (prefix, suffix)")
 	}
@@ -67,8 +66,8 @@ func AppendRPID(m *sipmsg.Msg, prefix, suffix string) int {
 	return 1
 }
 
-func fixupIsRPIDE164(inst any, _ *module.Env, _ []module.Value) (module.Handler, error) {
-	inst.(*Module).needRPID = true
+func fixupIsRPIDE164(a *Module, _ *module.Env, _ []module.Value) (module.Handler, error) {
+	a.needRPID = true
 	return func(m *sipmsg.Msg) (int, error) { return IsRPIDUserE164(RPID(m)), nil }, nil
 }
 
