@@ -95,8 +95,7 @@ func New() *Dispatcher {
 	return d
 }
 
-func setListFile(inst any, v module.Value) error {
-	d := inst.(*Dispatcher)
+func setListFile(d *Dispatcher, v module.Value) error {
 	if v.String() == "" {
 		return fmt.Errorf("dispatcher: list_file must not be empty")
 	}
@@ -106,13 +105,12 @@ func setListFile(inst any, v module.Value) error {
 
 // setDBURL sets db_url ("" = the server's default database); setting it
 // makes the module read the table instead of a list file.
-func setDBURL(inst any, v module.Value) error {
-	d := inst.(*Dispatcher)
+func setDBURL(d *Dispatcher, v module.Value) error {
 	d.dbURL, d.dbURLSet = v.String(), true
 	return nil
 }
 
-func setFlags(inst any, v module.Value) error {
+func setFlags(d *Dispatcher, v module.Value) error {
 	n, err := v.Int()
 	if err != nil {
 		return err
@@ -120,29 +118,29 @@ func setFlags(inst any, v module.Value) error {
 	if n < 0 || n > FlagHashUserOnly|FlagFailover {
 		return fmt.Errorf("dispatcher: flags must be a combination of 1 (hash user only) and 2 (failover), not %d", n)
 	}
-	inst.(*Dispatcher).flags = n
+	d.flags = n
 	return nil
 }
 
-func setPingMethod(inst any, v module.Value) error {
+func setPingMethod(d *Dispatcher, v module.Value) error {
 	s := v.String()
 	if s == "" || strings.ContainsAny(s, " \t\r\n:;") {
 		return fmt.Errorf("dispatcher: ds_ping_method %q is not a SIP method", s)
 	}
-	inst.(*Dispatcher).pingMethod = s
+	d.pingMethod = s
 	return nil
 }
 
-func setPingFrom(inst any, v module.Value) error {
+func setPingFrom(d *Dispatcher, v module.Value) error {
 	var u sip.Uri
 	if err := sip.ParseUri(v.String(), &u); err != nil || u.Host == "" || (u.Scheme != "sip" && u.Scheme != "sips") {
 		return fmt.Errorf("dispatcher: ds_ping_from %q is not a SIP URI", v.String())
 	}
-	inst.(*Dispatcher).pingFrom = v.String()
+	d.pingFrom = v.String()
 	return nil
 }
 
-func setPingInterval(inst any, v module.Value) error {
+func setPingInterval(d *Dispatcher, v module.Value) error {
 	n, err := v.Int()
 	if err != nil {
 		return err
@@ -150,11 +148,11 @@ func setPingInterval(inst any, v module.Value) error {
 	if n < 0 {
 		return fmt.Errorf("dispatcher: ds_ping_interval must not be negative, not %d", n)
 	}
-	inst.(*Dispatcher).pingInterval = time.Duration(n) * time.Second
+	d.pingInterval = time.Duration(n) * time.Second
 	return nil
 }
 
-func setThreshold(inst any, v module.Value) error {
+func setThreshold(d *Dispatcher, v module.Value) error {
 	n, err := v.Int()
 	if err != nil {
 		return err
@@ -162,11 +160,11 @@ func setThreshold(inst any, v module.Value) error {
 	if n < 1 {
 		return fmt.Errorf("dispatcher: ds_probing_threshold must be at least 1, not %d", n)
 	}
-	inst.(*Dispatcher).threshold = n
+	d.threshold = n
 	return nil
 }
 
-func setProbingMode(inst any, v module.Value) error {
+func setProbingMode(d *Dispatcher, v module.Value) error {
 	n, err := v.Int()
 	if err != nil {
 		return err
@@ -174,12 +172,11 @@ func setProbingMode(inst any, v module.Value) error {
 	if n != 0 && n != 1 {
 		return fmt.Errorf("dispatcher: ds_probing_mode must be 0 or 1, not %d", n)
 	}
-	inst.(*Dispatcher).probingMode = n
+	d.probingMode = n
 	return nil
 }
 
-func initModule(inst any, env *module.Env) error {
-	d := inst.(*Dispatcher)
+func initModule(d *Dispatcher, env *module.Env) error {
 	if env.Log != nil {
 		d.log = env.Log
 	}

@@ -36,8 +36,7 @@ func intArg(fname, what string, v module.Value) (int, error) {
 
 // fixupSelect binds ds_select_dst(set, alg) and ds_select_domain(set, alg).
 func fixupSelect(fname string, domain bool) func(any, *module.Env, []module.Value) (module.Handler, error) {
-	return func(inst any, _ *module.Env, args []module.Value) (module.Handler, error) {
-		d := inst.(*Dispatcher)
+	return module.FixupOf(func(d *Dispatcher, _ *module.Env, args []module.Value) (module.Handler, error) {
 		setID, err := intArg(fname, "set", args[0])
 		if err != nil {
 			return nil, err
@@ -56,7 +55,7 @@ func fixupSelect(fname string, domain bool) func(any, *module.Env, []module.Valu
 			d.log.Warn("dispatcher: the script selects from a set that is not loaded (yet)", "function", fname, "set", setID)
 		}
 		return func(m *sipmsg.Msg) (int, error) { return d.Select(m, setID, alg, domain), nil }, nil
-	}
+	})
 }
 
 // Select is ds_select_dst (domain false: the destination becomes the next
@@ -151,13 +150,12 @@ func apply(m *sipmsg.Msg, ds *dest, domain bool) {
 // fixupNext binds ds_next_dst() and ds_next_domain(); both need failover
 // support (flags 2), checked at load time.
 func fixupNext(fname string, domain bool) func(any, *module.Env, []module.Value) (module.Handler, error) {
-	return func(inst any, _ *module.Env, _ []module.Value) (module.Handler, error) {
-		d := inst.(*Dispatcher)
+	return module.FixupOf(func(d *Dispatcher, _ *module.Env, _ []module.Value) (module.Handler, error) {
 		if d.flags&FlagFailover == 0 {
 			return nil, fmt.Errorf("%s: needs failover support: set modparam(\"dispatcher\", \"flags\", 2)", fname)
 		}
 		return func(m *sipmsg.Msg) (int, error) { return d.Next(m, domain), nil }, nil
-	}
+	})
 }
 
 // Next is ds_next_dst / ds_next_domain: it moves to the next destination
@@ -181,8 +179,7 @@ func (d *Dispatcher) Next(m *sipmsg.Msg, domain bool) int {
 }
 
 // fixupMark binds ds_mark_dst([state]).
-func fixupMark(inst any, _ *module.Env, args []module.Value) (module.Handler, error) {
-	d := inst.(*Dispatcher)
+func fixupMark(d *Dispatcher, _ *module.Env, args []module.Value) (module.Handler, error) {
 	state := StateInactive | StateProbing
 	if len(args) == 1 {
 		st, err := parseMarkState(args[0].String())
@@ -244,8 +241,7 @@ func (d *Dispatcher) Mark(m *sipmsg.Msg, state uint32) int {
 }
 
 // fixupIsFromList binds ds_is_from_list([group]).
-func fixupIsFromList(inst any, _ *module.Env, args []module.Value) (module.Handler, error) {
-	d := inst.(*Dispatcher)
+func fixupIsFromList(d *Dispatcher, _ *module.Env, args []module.Value) (module.Handler, error) {
 	group := -1
 	if len(args) == 1 {
 		n, err := intArg("ds_is_from_list", "group", args[0])
