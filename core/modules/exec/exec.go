@@ -54,8 +54,7 @@ func (e *Exec) SetTimeout(d time.Duration) {
 	}
 }
 
-func initModule(inst any, env *module.Env) error {
-	e := inst.(*Exec)
+func initModule(e *Exec, env *module.Env) error {
 	if env.Log != nil {
 		e.log = env.Log
 	}
@@ -63,7 +62,7 @@ func initModule(inst any, env *module.Env) error {
 }
 
 // setTimeToKill sets time_to_kill in seconds; it must be positive.
-func setTimeToKill(inst any, v module.Value) error {
+func setTimeToKill(e *Exec, v module.Value) error {
 	n, err := v.Int()
 	if err != nil {
 		return fmt.Errorf("exec: time_to_kill: %w", err)
@@ -71,17 +70,17 @@ func setTimeToKill(inst any, v module.Value) error {
 	if n <= 0 || n > 3600 {
 		return fmt.Errorf("exec: time_to_kill %d out of range 1..3600 seconds (a command always has a time limit)", n)
 	}
-	inst.(*Exec).timeout = time.Duration(n) * time.Second
+	e.timeout = time.Duration(n) * time.Second
 	return nil
 }
 
 // setSetvars turns the SIP_* environment variables on (1) or off (0).
-func setSetvars(inst any, v module.Value) error {
+func setSetvars(e *Exec, v module.Value) error {
 	n, err := v.Int()
 	if err != nil {
 		return fmt.Errorf("exec: setvars: %w", err)
 	}
-	inst.(*Exec).setvars = n != 0
+	e.setvars = n != 0
 	return nil
 }
 

@@ -14,8 +14,7 @@ import (
 
 // fixupMsg binds exec_msg(cmd): run cmd with the request as received on
 // its standard input; true when the command exits with status 0.
-func fixupMsg(inst any, _ *module.Env, args []module.Value) (module.Handler, error) {
-	e := inst.(*Exec)
+func fixupMsg(e *Exec, _ *module.Env, args []module.Value) (module.Handler, error) {
 	cmd := args[0].String()
 	if strings.TrimSpace(cmd) == "" {
 		return nil, fmt.Errorf("exec_msg: empty command")
@@ -47,8 +46,7 @@ func paramUser(m *sipmsg.Msg) string { return m.URI().User }
 // branches are dropped). False when the command fails, is killed, prints
 // no URI or an unparsable one; the destination set is then unchanged.
 func fixupDset(param func(*sipmsg.Msg) string) func(any, *module.Env, []module.Value) (module.Handler, error) {
-	return func(inst any, _ *module.Env, args []module.Value) (module.Handler, error) {
-		e := inst.(*Exec)
+	return module.FixupOf(func(e *Exec, _ *module.Env, args []module.Value) (module.Handler, error) {
 		cmd := args[0].String()
 		if strings.TrimSpace(cmd) == "" {
 			return nil, fmt.Errorf("exec: empty command")
@@ -82,7 +80,7 @@ func fixupDset(param func(*sipmsg.Msg) string) func(any, *module.Env, []module.V
 			}
 			return 1, nil
 		}, nil
-	}
+	})
 }
 
 // parseURIs splits a command's output into URIs: lines right-trimmed of
