@@ -104,13 +104,12 @@ func New() *Module {
 // Config returns the module's parameters.
 func (g *Module) Config() Config { return g.cfg }
 
-func setDBURL(inst any, v module.Value) error {
-	inst.(*Module).cfg.DBURL = v.String()
+func setDBURL(m *Module, v module.Value) error {
+	m.cfg.DBURL = v.String()
 	return nil
 }
 
-func initModule(inst any, env *module.Env) error {
-	g := inst.(*Module)
+func initModule(g *Module, env *module.Env) error {
 	if env.Log != nil {
 		g.log = env.Log
 	}
@@ -157,8 +156,7 @@ func (g *Module) schema() store.GroupSchema {
 // fixupIsUserIn binds is_user_in; v08 is SER 0.8's auth version, whose
 // "Credentials" is the whole digest username.
 func fixupIsUserIn(v08 bool) func(any, *module.Env, []module.Value) (module.Handler, error) {
-	return func(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
-		g := inst.(*Module)
+	return module.FixupOf(func(g *Module, env *module.Env, args []module.Value) (module.Handler, error) {
 		src, err := ParseSource(args[0].String())
 		if err != nil {
 			return nil, fmt.Errorf("is_user_in: %w", err)
@@ -167,13 +165,13 @@ func fixupIsUserIn(v08 bool) func(any, *module.Env, []module.Value) (module.Hand
 			src = digestUsername
 		}
 		return g.bind("is_user_in", env, src, args[1].String())
-	}
+	})
 }
 
 // fixupIsInGroup binds SER 0.8's is_in_group(group): is the whole digest
 // username of the authorized credentials in the group.
-func fixupIsInGroup(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
-	return inst.(*Module).bind("is_in_group", env, digestUsername, args[0].String())
+func fixupIsInGroup(m *Module, env *module.Env, args []module.Value) (module.Handler, error) {
+	return m.bind("is_in_group", env, digestUsername, args[0].String())
 }
 
 func (g *Module) bind(fn string, env *module.Env, src Source, grp string) (module.Handler, error) {

@@ -4,7 +4,7 @@ import "ser/core/module"
 
 func init() { module.Register(Exports) }
 
-var pDBURL = module.Param{Name: "db_url", Kind: module.Str, Set: setDBURL}
+var pDBURL = module.Param{Name: "db_url", Kind: module.Str, Set: module.SetOf(setDBURL)}
 
 // Exports is the group implementation, loaded under two names:
 //
@@ -40,10 +40,10 @@ var Exports = &module.Exports{
 		// SER 0.8 had no per-block rules: reply_route too.
 		Funcs: []module.Func{
 			{Name: "is_user_in", MinArgs: 2, MaxArgs: 2, Routes: module.Request | module.Failure, Fixup: fixupIsUserIn(true)},
-			{Name: "is_in_group", MinArgs: 1, MaxArgs: 1, Routes: module.Request | module.Failure, Fixup: fixupIsInGroup},
+			{Name: "is_in_group", MinArgs: 1, MaxArgs: 1, Routes: module.Request | module.Failure, Fixup: module.FixupOf(fixupIsInGroup)},
 		},
 	}},
 	New:   func() any { return New() },
-	Init:  initModule,
+	Init:  module.InitOf(initModule),
 	Start: module.StartOf((*Module).Start),
 }
