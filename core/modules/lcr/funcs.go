@@ -26,8 +26,7 @@ type gwState struct {
 }
 
 // fixupLoadGWs binds load_gws([caps]).
-func fixupLoadGWs(inst any, _ *module.Env, args []module.Value) (module.Handler, error) {
-	l := inst.(*LCR)
+func fixupLoadGWs(l *LCR, _ *module.Env, args []module.Value) (module.Handler, error) {
 	caps := 0
 	if len(args) == 1 {
 		n, err := args[0].Int()
@@ -62,8 +61,7 @@ func (l *LCR) LoadGWs(m *sipmsg.Msg, caps int) int {
 }
 
 // fixupNextGW binds next_gw().
-func fixupNextGW(inst any, _ *module.Env, _ []module.Value) (module.Handler, error) {
-	l := inst.(*LCR)
+func fixupNextGW(l *LCR, _ *module.Env, _ []module.Value) (module.Handler, error) {
 	return func(m *sipmsg.Msg) (int, error) { return l.NextGW(m), nil }, nil
 }
 
@@ -107,8 +105,7 @@ func (l *LCR) NextGW(m *sipmsg.Msg) int {
 
 // fixupFromGW binds from_gw(): true when the request's source address is
 // a gateway's.
-func fixupFromGW(inst any, _ *module.Env, _ []module.Value) (module.Handler, error) {
-	l := inst.(*LCR)
+func fixupFromGW(l *LCR, _ *module.Env, _ []module.Value) (module.Handler, error) {
 	return func(m *sipmsg.Msg) (int, error) {
 		if l.IsGateway(m.Rcv.Src.Addr()) {
 			return 1, nil
@@ -119,8 +116,7 @@ func fixupFromGW(inst any, _ *module.Env, _ []module.Value) (module.Handler, err
 
 // fixupToGW binds to_gw(): true when the Request-URI host is a gateway's
 // IP address.
-func fixupToGW(inst any, _ *module.Env, _ []module.Value) (module.Handler, error) {
-	l := inst.(*LCR)
+func fixupToGW(l *LCR, _ *module.Env, _ []module.Value) (module.Handler, error) {
 	return func(m *sipmsg.Msg) (int, error) {
 		if m.Req == nil {
 			return -1, nil

@@ -52,13 +52,12 @@ func New() *LCR {
 }
 
 // setDBURL sets db_url ("" = the server's default database).
-func setDBURL(inst any, v module.Value) error {
-	inst.(*LCR).dbURL = v.String()
+func setDBURL(l *LCR, v module.Value) error {
+	l.dbURL = v.String()
 	return nil
 }
 
-func initModule(inst any, env *module.Env) error {
-	l := inst.(*LCR)
+func initModule(l *LCR, env *module.Env) error {
 	if env.Log != nil {
 		l.log = env.Log
 	}

@@ -10,7 +10,7 @@ const reqFail = module.Request | module.Failure
 var Exports = &module.Exports{
 	Name: "lcr",
 	Params: []module.Param{
-		{Name: "db_url", Kind: module.Str, Set: setDBURL},
+		{Name: "db_url", Kind: module.Str, Set: module.SetOf(setDBURL)},
 		{Name: "gw_table", Kind: module.Str, Set: module.FixedParam("gw_table", "gw")},
 		{Name: "gw_name_column", Kind: module.Str, Set: module.FixedParam("gw_name_column", "gw_name")},
 		{Name: "ip_addr_column", Kind: module.Str, Set: module.FixedParam("ip_addr_column", "ip_addr")},
@@ -24,13 +24,13 @@ var Exports = &module.Exports{
 		{Name: "priority_column", Kind: module.Str, Set: module.FixedParam("priority_column", "priority")},
 	},
 	Funcs: []module.Func{
-		{Name: "load_gws", MinArgs: 0, MaxArgs: 1, Routes: module.Request, Fixup: fixupLoadGWs},
-		{Name: "next_gw", MinArgs: 0, MaxArgs: 0, Routes: reqFail, Fixup: fixupNextGW},
-		{Name: "from_gw", MinArgs: 0, MaxArgs: 0, Routes: reqFail, Fixup: fixupFromGW},
-		{Name: "to_gw", MinArgs: 0, MaxArgs: 0, Routes: reqFail, Fixup: fixupToGW},
+		{Name: "load_gws", MinArgs: 0, MaxArgs: 1, Routes: module.Request, Fixup: module.FixupOf(fixupLoadGWs)},
+		{Name: "next_gw", MinArgs: 0, MaxArgs: 0, Routes: reqFail, Fixup: module.FixupOf(fixupNextGW)},
+		{Name: "from_gw", MinArgs: 0, MaxArgs: 0, Routes: reqFail, Fixup: module.FixupOf(fixupFromGW)},
+		{Name: "to_gw", MinArgs: 0, MaxArgs: 0, Routes: reqFail, Fixup: module.FixupOf(fixupToGW)},
 	},
 	New:      func() any { return New() },
-	Init:     initModule,
+	Init:     module.InitOf(initModule),
 	Deps:     []string{"tm"},
 	Commands: module.CommandsOf((*LCR).commands),
 }
