@@ -35,7 +35,7 @@ type Module struct {
 // New returns an instance with SER's defaults.
 func New() *Module { return &Module{MaxLimit: DefaultMaxLimit, log: slog.Default()} }
 
-func setMaxLimit(inst any, v module.Value) error {
+func setMaxLimit(m *Module, v module.Value) error {
 	n, err := v.Int()
 	if err != nil {
 		return fmt.Errorf("max_limit: %w", err)
@@ -43,19 +43,18 @@ func setMaxLimit(inst any, v module.Value) error {
 	if n < 0 || n > MaxValue {
 		return fmt.Errorf("max_limit: %d out of range 0..%d", n, MaxValue)
 	}
-	inst.(*Module).MaxLimit = n
+	m.MaxLimit = n
 	return nil
 }
 
-func initModule(inst any, env *module.Env) error {
+func initModule(m *Module, env *module.Env) error {
 	if env.Log != nil {
-		inst.(*Module).log = env.Log
+		m.log = env.Log
 	}
 	return nil
 }
 
-func fixupProcess(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
-	m := inst.(*Module)
+func fixupProcess(m *Module, env *module.Env, args []module.Value) (module.Handler, error) {
 	n, err := args[0].Int()
 	if err != nil {
 		return nil, fmt.Errorf("mf_process_maxfwd_header: bad number: %w", err)

@@ -8,11 +8,11 @@ func init() { module.Register(Exports) }
 var Exports = &module.Exports{
 	Name: "maxfwd",
 	Params: []module.Param{
-		{Name: "max_limit", Kind: module.Int, Set: setMaxLimit},
+		{Name: "max_limit", Kind: module.Int, Set: module.SetOf(setMaxLimit)},
 	},
 	Funcs: []module.Func{
-		{Name: "mf_process_maxfwd_header", MinArgs: 1, MaxArgs: 1, Routes: module.Request, Fixup: fixupProcess},
+		{Name: "mf_process_maxfwd_header", MinArgs: 1, MaxArgs: 1, Routes: module.Request, Fixup: module.FixupOf(fixupProcess)},
 	},
 	New:  func() any { return New() },
-	Init: initModule,
+	Init: module.InitOf(initModule),
 }
