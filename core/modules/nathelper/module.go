@@ -10,11 +10,11 @@ func init() { module.Register(Exports) }
 var Exports = &module.Exports{
 	Name: "nathelper",
 	Params: []module.Param{
-		{Name: "natping_interval", Kind: module.Int, Set: setPingInterval},
+		{Name: "natping_interval", Kind: module.Int, Set: module.SetOf(setPingInterval)},
 		{Name: "ping_nated_only", Kind: module.Int, Set: module.BoolParam(func(n *NATHelper, on bool) { n.pingNatedOnly = on })},
-		{Name: "sipping_from", Kind: module.Str, Set: setSippingFrom},
-		{Name: "sipping_method", Kind: module.Str, Set: setSippingMethod},
-		{Name: "natping_tables", Kind: module.Str, Set: setPingTables},
+		{Name: "sipping_from", Kind: module.Str, Set: module.SetOf(setSippingFrom)},
+		{Name: "sipping_method", Kind: module.Str, Set: module.SetOf(setSippingMethod)},
+		{Name: "natping_tables", Kind: module.Str, Set: module.SetOf(setPingTables)},
 	},
 	Funcs: []module.Func{
 		{Name: "nat_uac_test", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: fixupUACTest},
@@ -23,7 +23,7 @@ var Exports = &module.Exports{
 		{Name: "fix_nated_sdp", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: fixupFixSDP},
 	},
 	New:      func() any { return New() },
-	Init:     initModule,
+	Init:     module.InitOf(initModule),
 	Commands: module.CommandsOf((*NATHelper).commands),
 	Start:    module.StartOf((*NATHelper).Start),
 	Stop:     module.StopOf((*NATHelper).Stop),

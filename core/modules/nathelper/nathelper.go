@@ -57,7 +57,7 @@ func New() *NATHelper {
 	return n
 }
 
-func setPingInterval(inst any, v module.Value) error {
+func setPingInterval(n *NATHelper, v module.Value) error {
 	s, err := v.Int()
 	if err != nil {
 		return err
@@ -65,32 +65,31 @@ func setPingInterval(inst any, v module.Value) error {
 	if s < 0 {
 		return fmt.Errorf("nathelper: natping_interval must not be negative, not %d", s)
 	}
-	inst.(*NATHelper).pingInterval = time.Duration(s) * time.Second
+	n.pingInterval = time.Duration(s) * time.Second
 	return nil
 }
 
-func setSippingFrom(inst any, v module.Value) error {
+func setSippingFrom(n *NATHelper, v module.Value) error {
 	var u sip.Uri
 	if err := sip.ParseUri(v.String(), &u); err != nil || u.Host == "" || (u.Scheme != "sip" && u.Scheme != "sips") {
 		return fmt.Errorf("nathelper: sipping_from %q is not a SIP URI", v.String())
 	}
-	inst.(*NATHelper).sippingFrom = v.String()
+	n.sippingFrom = v.String()
 	return nil
 }
 
-func setSippingMethod(inst any, v module.Value) error {
+func setSippingMethod(n *NATHelper, v module.Value) error {
 	s := v.String()
 	if s == "" || strings.ContainsAny(s, " \t\r\n:;") {
 		return fmt.Errorf("nathelper: sipping_method %q is not a SIP method", s)
 	}
-	inst.(*NATHelper).sippingMethod = s
+	n.sippingMethod = s
 	return nil
 }
 
 // setPingTables takes the usrloc tables to ping, separated by commas,
 // semicolons or spaces.
-func setPingTables(inst any, v module.Value) error {
-	n := inst.(*NATHelper)
+func setPingTables(n *NATHelper, v module.Value) error {
 	n.tables = nil
 	for _, t := range strings.FieldsFunc(v.String(), func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\t' }) {
 		n.tables = append(n.tables, t)
@@ -101,8 +100,7 @@ func setPingTables(inst any, v module.Value) error {
 	return nil
 }
 
-func initModule(inst any, env *module.Env) error {
-	n := inst.(*NATHelper)
+func initModule(n *NATHelper, env *module.Env) error {
 	if env.Log != nil {
 		n.log = env.Log
 	}
