@@ -35,7 +35,7 @@ var Exports = &module.Exports{
 		{Name: "add_path_received", MinArgs: 0, MaxArgs: 1, Routes: module.Request, Fixup: fixup(true)},
 	},
 	New:  func() any { return New() },
-	Init: initModule,
+	Init: module.InitOf(initModule),
 }
 
 // Module is one server's path instance.
@@ -48,8 +48,7 @@ type Module struct {
 // New returns an instance with Kamailio's defaults.
 func New() *Module { return &Module{receivedName: "received", log: slog.Default()} }
 
-func initModule(inst any, env *module.Env) error {
-	m := inst.(*Module)
+func initModule(m *Module, env *module.Env) error {
 	if env.Log != nil {
 		m.log = env.Log
 	}
@@ -68,8 +67,7 @@ func initModule(inst any, env *module.Env) error {
 }
 
 func fixup(received bool) func(any, *module.Env, []module.Value) (module.Handler, error) {
-	return func(inst any, _ *module.Env, args []module.Value) (module.Handler, error) {
-		m := inst.(*Module)
+	return module.FixupOf(func(m *Module, _ *module.Env, args []module.Value) (module.Handler, error) {
 		user := ""
 		if len(args) == 1 {
 			user = args[0].String()
@@ -84,7 +82,7 @@ func fixup(received bool) func(any, *module.Env, []module.Value) (module.Handler
 			}
 			return 1, nil
 		}, nil
-	}
+	})
 }
 
 // AddPath puts this proxy's Path entry on the request in msg:
