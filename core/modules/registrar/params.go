@@ -8,39 +8,39 @@ import (
 	"ser/core/sipmsg"
 )
 
-func setDefaultExpires(inst any, v module.Value) error {
+func setDefaultExpires(m *Module, v module.Value) error {
 	n, err := nonNegative("default_expires", v)
 	if err != nil {
 		return err
 	}
-	inst.(*Module).defaultExpires = n
+	m.defaultExpires = n
 	return nil
 }
 
-func setMinExpires(inst any, v module.Value) error {
+func setMinExpires(m *Module, v module.Value) error {
 	n, err := nonNegative("min_expires", v)
 	if err != nil {
 		return err
 	}
-	inst.(*Module).minExpires = n
+	m.minExpires = n
 	return nil
 }
 
-func setMaxExpires(inst any, v module.Value) error {
+func setMaxExpires(m *Module, v module.Value) error {
 	n, err := nonNegative("max_expires", v)
 	if err != nil {
 		return err
 	}
-	inst.(*Module).maxExpires = n
+	m.maxExpires = n
 	return nil
 }
 
-func setMaxContacts(inst any, v module.Value) error {
+func setMaxContacts(m *Module, v module.Value) error {
 	n, err := nonNegative("max_contacts", v)
 	if err != nil {
 		return err
 	}
-	inst.(*Module).maxContacts = int(n)
+	m.maxContacts = int(n)
 	return nil
 }
 
@@ -57,8 +57,7 @@ func nonNegative(name string, v module.Value) (int64, error) {
 
 // setDefaultQ takes SER 0.9's integer in thousandths (1000 = 1.0, -1 =
 // none), clamped to 0…1000 as SER did.
-func setDefaultQ(inst any, v module.Value) error {
-	m := inst.(*Module)
+func setDefaultQ(m *Module, v module.Value) error {
 	n, err := v.Int()
 	if err != nil {
 		return err
@@ -76,7 +75,7 @@ func setDefaultQ(inst any, v module.Value) error {
 	return nil
 }
 
-func setNATFlag(inst any, v module.Value) error {
+func setNATFlag(m *Module, v module.Value) error {
 	n, err := v.Int()
 	if err != nil {
 		return err
@@ -84,6 +83,6 @@ func setNATFlag(inst any, v module.Value) error {
 	if n < -1 || n > sipmsg.MaxFlag {
 		return fmt.Errorf("nat_flag must be a flag number 0..%d or -1, not %d", sipmsg.MaxFlag, n)
 	}
-	inst.(*Module).natFlag = n
+	m.natFlag = n
 	return nil
 }

@@ -53,8 +53,7 @@ func New() *Module {
 	}
 }
 
-func initModule(inst any, env *module.Env) error {
-	m := inst.(*Module)
+func initModule(m *Module, env *module.Env) error {
 	if env.Log != nil {
 		m.log = env.Log
 	}
@@ -85,8 +84,7 @@ func (m *Module) table(fname string, args []module.Value) (*usrloc.Domain, error
 }
 
 func fixupSave(reply bool) func(any, *module.Env, []module.Value) (module.Handler, error) {
-	return func(inst any, _ *module.Env, args []module.Value) (module.Handler, error) {
-		m := inst.(*Module)
+	return module.FixupOf(func(m *Module, _ *module.Env, args []module.Value) (module.Handler, error) {
 		name := "save"
 		if !reply {
 			name = "save_noreply"
@@ -96,11 +94,10 @@ func fixupSave(reply bool) func(any, *module.Env, []module.Value) (module.Handle
 			return nil, err
 		}
 		return func(msg *sipmsg.Msg) (int, error) { return m.save(msg, d, reply) }, nil
-	}
+	})
 }
 
-func fixupLookup(inst any, _ *module.Env, args []module.Value) (module.Handler, error) {
-	m := inst.(*Module)
+func fixupLookup(m *Module, _ *module.Env, args []module.Value) (module.Handler, error) {
 	d, err := m.table("lookup", args)
 	if err != nil {
 		return nil, err
@@ -108,8 +105,7 @@ func fixupLookup(inst any, _ *module.Env, args []module.Value) (module.Handler, 
 	return func(msg *sipmsg.Msg) (int, error) { return m.lookup(msg, d) }, nil
 }
 
-func fixupRegistered(inst any, _ *module.Env, args []module.Value) (module.Handler, error) {
-	m := inst.(*Module)
+func fixupRegistered(m *Module, _ *module.Env, args []module.Value) (module.Handler, error) {
 	d, err := m.table("registered", args)
 	if err != nil {
 		return nil, err
