@@ -9,8 +9,7 @@ import (
 	"ser/core/sipmsg"
 )
 
-func fixupLooseRoute(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
-	m := inst.(*Module)
+func fixupLooseRoute(m *Module, env *module.Env, args []module.Value) (module.Handler, error) {
 	return func(msg *sipmsg.Msg) (int, error) { return m.LooseRoute(msg), nil }, nil
 }
 

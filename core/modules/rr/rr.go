@@ -47,28 +47,27 @@ func boolParam(name string, v module.Value) (bool, error) {
 	return n != 0, nil
 }
 
-func setFullLR(inst any, v module.Value) (err error) {
-	inst.(*Module).FullLR, err = boolParam("enable_full_lr", v)
+func setFullLR(m *Module, v module.Value) (err error) {
+	m.FullLR, err = boolParam("enable_full_lr", v)
 	return err
 }
 
-func setAppendFromTag(inst any, v module.Value) (err error) {
-	inst.(*Module).AppendFromTag, err = boolParam("append_fromtag", v)
+func setAppendFromTag(m *Module, v module.Value) (err error) {
+	m.AppendFromTag, err = boolParam("append_fromtag", v)
 	return err
 }
 
-func setAddUsername(inst any, v module.Value) (err error) {
-	inst.(*Module).AddUsername, err = boolParam("add_username", v)
+func setAddUsername(m *Module, v module.Value) (err error) {
+	m.AddUsername, err = boolParam("add_username", v)
 	return err
 }
 
-func setDoubleRR(inst any, v module.Value) (err error) {
-	inst.(*Module).DoubleRR, err = boolParam("enable_double_rr", v)
+func setDoubleRR(m *Module, v module.Value) (err error) {
+	m.DoubleRR, err = boolParam("enable_double_rr", v)
 	return err
 }
 
-func initModule(inst any, env *module.Env) error {
-	m := inst.(*Module)
+func initModule(m *Module, env *module.Env) error {
 	m.core = env.Core
 	if env.Log != nil {
 		m.log = env.Log
@@ -76,8 +75,7 @@ func initModule(inst any, env *module.Env) error {
 	return nil
 }
 
-func fixupRecordRoute(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
-	m := inst.(*Module)
+func fixupRecordRoute(m *Module, env *module.Env, args []module.Value) (module.Handler, error) {
 	return func(msg *sipmsg.Msg) (int, error) {
 		if err := m.RecordRoute(msg); err != nil {
 			m.log.ErrorContext(module.MsgCtx(msg), "record_route failed", "err", err)
@@ -87,8 +85,7 @@ func fixupRecordRoute(inst any, env *module.Env, args []module.Value) (module.Ha
 	}, nil
 }
 
-func fixupRecordRoutePreset(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
-	m := inst.(*Module)
+func fixupRecordRoutePreset(m *Module, env *module.Env, args []module.Value) (module.Handler, error) {
 	data := args[0].String()
 	if data == "" {
 		return nil, fmt.Errorf("record_route_preset: empty address")
