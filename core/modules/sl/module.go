@@ -8,11 +8,11 @@ func init() { module.Register(Exports) }
 var Exports = &module.Exports{
 	Name: "sl",
 	Funcs: []module.Func{
-		{Name: "sl_send_reply", MinArgs: 2, MaxArgs: 2, Routes: module.Request, Fixup: fixupSendReply},
-		{Name: "sl_reply_error", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: fixupReplyError},
+		{Name: "sl_send_reply", MinArgs: 2, MaxArgs: 2, Routes: module.Request, Fixup: module.FixupOf(fixupSendReply)},
+		{Name: "sl_reply_error", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: module.FixupOf(fixupReplyError)},
 	},
 	New:       func() any { return New() },
-	Init:      initModule,
+	Init:      module.InitOf(initModule),
 	Commands:  module.CommandsOf((*Module).commands),
 	OnRequest: module.MsgHookOf((*Module).FilterRequest),
 }

@@ -33,8 +33,7 @@ type Module struct {
 // reply.
 func New() *Module { return &Module{log: slog.Default()} }
 
-func initModule(inst any, env *module.Env) error {
-	m := inst.(*Module)
+func initModule(m *Module, env *module.Env) error {
 	m.core = env.Core
 	if env.Log != nil {
 		m.log = env.Log
@@ -107,8 +106,7 @@ func (m *Module) Count(code int) { m.stats.count(code) }
 // CountFailure records a reply that could not be built or sent.
 func (m *Module) CountFailure() { m.stats.failure() }
 
-func fixupSendReply(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
-	m := inst.(*Module)
+func fixupSendReply(m *Module, env *module.Env, args []module.Value) (module.Handler, error) {
 	code, err := args[0].Int()
 	if err != nil {
 		return nil, fmt.Errorf("sl_send_reply: bad reply code: %w", err)
@@ -126,8 +124,7 @@ func fixupSendReply(inst any, env *module.Env, args []module.Value) (module.Hand
 	}, nil
 }
 
-func fixupReplyError(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
-	m := inst.(*Module)
+func fixupReplyError(m *Module, env *module.Env, args []module.Value) (module.Handler, error) {
 	return func(msg *sipmsg.Msg) (int, error) {
 		code, reason := ErrorReply(msg)
 		m.log.ErrorContext(module.MsgCtx(msg), "sl_reply_error used", "code", code, "reason", reason)
