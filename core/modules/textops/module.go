@@ -23,5 +23,5 @@ var Exports = &module.Exports{
 		{Name: "is_present_hf", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: fixupIsPresentHF},
 	},
 	New:  func() any { return New() },
-	Init: initModule,
+	Init: module.InitOf(initModule),
 }

@@ -37,9 +37,9 @@ type Module struct {
 // New returns a textops instance.
 func New() *Module { return &Module{log: slog.Default()} }
 
-func initModule(inst any, env *module.Env) error {
+func initModule(m *Module, env *module.Env) error {
 	if env.Log != nil {
-		inst.(*Module).log = env.Log
+		m.log = env.Log
 	}
 	return nil
 }
