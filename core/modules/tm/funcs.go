@@ -11,8 +11,7 @@ import (
 	"ser/core/sipmsg"
 )
 
-func fixupRelay(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
-	t := inst.(*TM)
+func fixupRelay(t *TM, env *module.Env, args []module.Value) (module.Handler, error) {
 	if len(args) == 2 {
 		nh, err := fixupHop("t_relay", args, sipmsg.ProtoUDP)
 		if err != nil {
@@ -29,14 +28,13 @@ func fixupRelay(inst any, env *module.Env, args []module.Value) (module.Handler,
 // fixupRelayTo binds t_relay_to / t_relay_to_udp / t_relay_to_tcp and the
 // t_replicate family for a protocol.
 func fixupRelayTo(name string, proto sipmsg.Proto, replicate bool) func(any, *module.Env, []module.Value) (module.Handler, error) {
-	return func(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
-		t := inst.(*TM)
+	return module.FixupOf(func(t *TM, env *module.Env, args []module.Value) (module.Handler, error) {
 		nh, err := fixupHop(name, args, proto)
 		if err != nil {
 			return nil, err
 		}
 		return func(m *sipmsg.Msg) (int, error) { return t.relay(m, nh, replicate), nil }, nil
-	}
+	})
 }
 
 func fixupHop(name string, args []module.Value, proto sipmsg.Proto) (*hop, error) {
@@ -54,13 +52,11 @@ func fixupHop(name string, args []module.Value, proto sipmsg.Proto) (*hop, error
 	return &hop{host: host, port: port, proto: proto}, nil
 }
 
-func fixupNewTran(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
-	t := inst.(*TM)
+func fixupNewTran(t *TM, env *module.Env, args []module.Value) (module.Handler, error) {
 	return func(m *sipmsg.Msg) (int, error) { return t.NewTran(m), nil }, nil
 }
 
-func fixupReply(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
-	t := inst.(*TM)
+func fixupReply(t *TM, env *module.Env, args []module.Value) (module.Handler, error) {
 	code, err := args[0].Int()
 	if err != nil {
 		return nil, fmt.Errorf("t_reply: bad reply code: %w", err)
@@ -82,13 +78,11 @@ func fixupReply(inst any, env *module.Env, args []module.Value) (module.Handler,
 	}, nil
 }
 
-func fixupRetransmit(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
-	t := inst.(*TM)
+func fixupRetransmit(t *TM, env *module.Env, args []module.Value) (module.Handler, error) {
 	return func(m *sipmsg.Msg) (int, error) { return t.RetransmitReply(m), nil }, nil
 }
 
-func fixupRelease(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
-	t := inst.(*TM)
+func fixupRelease(t *TM, env *module.Env, args []module.Value) (module.Handler, error) {
 	return func(m *sipmsg.Msg) (int, error) { return t.Release(m), nil }, nil
 }
 
@@ -97,8 +91,7 @@ func fixupRelease(inst any, env *module.Env, args []module.Value) (module.Handle
 // in SER (serial_183.cfg resets the failure route from an onreply route
 // once the callee rings).
 func fixupOnRoute(name string, kind module.Route) func(any, *module.Env, []module.Value) (module.Handler, error) {
-	return func(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
-		t := inst.(*TM)
+	return module.FixupOf(func(t *TM, env *module.Env, args []module.Value) (module.Handler, error) {
 		n, err := args[0].Int()
 		if err != nil {
 			return nil, fmt.Errorf("%s: bad route number: %w", name, err)
@@ -113,7 +106,7 @@ func fixupOnRoute(name string, kind module.Route) func(any, *module.Env, []modul
 			t.setRoute(m, kind, n)
 			return 1, nil
 		}, nil
-	}
+	})
 }
 
 // setRoute arms a failure or onreply route for m's transaction (or for the
@@ -143,7 +136,7 @@ func (t *TM) setRoute(m *sipmsg.Msg, kind module.Route, n int) {
 // params
 
 func setSeconds(dst func(*TM) *time.Duration) func(any, module.Value) error {
-	return func(inst any, v module.Value) error {
+	return module.SetOf(func(t *TM, v module.Value) error {
 		n, err := v.Int()
 		if err != nil {
 			return err
@@ -151,13 +144,13 @@ func setSeconds(dst func(*TM) *time.Duration) func(any, module.Value) error {
 		if n <= 0 {
 			return fmt.Errorf("value %d must be positive", n)
 		}
-		*dst(inst.(*TM)) = time.Duration(n) * time.Second
+		*dst(t) = time.Duration(n) * time.Second
 		return nil
-	}
+	})
 }
 
 func setMillis(dst func(*TM) *time.Duration) func(any, module.Value) error {
-	return func(inst any, v module.Value) error {
+	return module.SetOf(func(t *TM, v module.Value) error {
 		n, err := v.Int()
 		if err != nil {
 			return err
@@ -165,17 +158,17 @@ func setMillis(dst func(*TM) *time.Duration) func(any, module.Value) error {
 		if n <= 0 {
 			return fmt.Errorf("value %d must be positive", n)
 		}
-		*dst(inst.(*TM)) = time.Duration(n) * time.Millisecond
+		*dst(t) = time.Duration(n) * time.Millisecond
 		return nil
-	}
+	})
 }
 
-func setNoisy(inst any, v module.Value) error {
+func setNoisy(t *TM, v module.Value) error {
 	n, err := v.Int()
 	if err != nil {
 		return err
 	}
-	inst.(*TM).noisy = n != 0
+	t.noisy = n != 0
 	return nil
 }
 
@@ -183,8 +176,7 @@ func setNoisy(inst any, v module.Value) error {
 // to an existing transaction (a retransmission, or an ACK to a negative
 // reply of ours); later calls that act on "the transaction" (t_check_status,
 // t_retransmit_reply) then use it, as SER's T did.
-func fixupLookupRequest(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
-	t := inst.(*TM)
+func fixupLookupRequest(t *TM, env *module.Env, args []module.Value) (module.Handler, error) {
 	return func(m *sipmsg.Msg) (int, error) {
 		if t.requestTxn(m) == nil {
 			return -1, nil
@@ -215,8 +207,7 @@ func (t *TM) requestTxn(m *sipmsg.Msg) *txn {
 // failure route, the code of the reply the route runs for (the best one);
 // in a request route, the last status sent upstream by the request's
 // transaction (0 when none yet; false without a transaction).
-func fixupCheckStatus(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
-	t := inst.(*TM)
+func fixupCheckStatus(t *TM, env *module.Env, args []module.Value) (module.Handler, error) {
 	re, err := regexp.Compile(args[0].String())
 	if err != nil {
 		return nil, fmt.Errorf("t_check_status: bad regular expression %q: %v", args[0].String(), err)
@@ -252,8 +243,7 @@ func (t *TM) checkedStatus(m *sipmsg.Msg) (int, bool) {
 // fixupForwardNonACK binds t_forward_nonack(host, port) and its _udp/_tcp
 // forms (withHop) and t_forward_nonack_uri().
 func fixupForwardNonACK(name string, proto sipmsg.Proto, withHop bool) func(any, *module.Env, []module.Value) (module.Handler, error) {
-	return func(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
-		t := inst.(*TM)
+	return module.FixupOf(func(t *TM, env *module.Env, args []module.Value) (module.Handler, error) {
 		var nh *hop
 		if withHop {
 			var err error
@@ -262,25 +252,24 @@ func fixupForwardNonACK(name string, proto sipmsg.Proto, withHop bool) func(any,
 			}
 		}
 		return func(m *sipmsg.Msg) (int, error) { return t.forwardNonACK(m, nh), nil }, nil
-	}
+	})
 }
 
 // setOff sets a flag that is true when an SER on/off modparam (default 1)
 // is set to 0.
 func setOff(dst func(*TM) *bool) func(any, module.Value) error {
-	return func(inst any, v module.Value) error {
+	return module.SetOf(func(t *TM, v module.Value) error {
 		n, err := v.Int()
-		*dst(inst.(*TM)) = n == 0
+		*dst(t) = n == 0
 		return err
-	}
+	})
 }
 
 // setInert accepts a modparam of SER 0.9.6's tm that changes nothing here
 // and notes why (logged at init).
 func setInert(name, why string) func(any, module.Value) error {
-	return func(inst any, v module.Value) error {
-		t := inst.(*TM)
+	return module.SetOf(func(t *TM, v module.Value) error {
 		t.inert = append(t.inert, name+": "+why)
 		return nil
-	}
+	})
 }

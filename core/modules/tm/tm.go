@@ -168,8 +168,7 @@ func (t *TM) SetTimers(tt Timers) {
 // Timers returns the timer values in use.
 func (t *TM) Timers() Timers { return *t.timers.Load() }
 
-func initModule(inst any, env *module.Env) error {
-	t := inst.(*TM)
+func initModule(t *TM, env *module.Env) error {
 	t.core = env.Core
 	if env.Log != nil {
 		t.log = env.Log

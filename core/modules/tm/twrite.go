@@ -116,8 +116,7 @@ func parseTwAppend(v string) (*twAppend, error) {
 }
 
 // setTwAppend is the tw_append modparam (it may be given several times).
-func setTwAppend(inst any, v module.Value) error {
-	t := inst.(*TM)
+func setTwAppend(t *TM, v module.Value) error {
 	a, err := parseTwAppend(v.String())
 	if err != nil {
 		return err
@@ -133,7 +132,7 @@ func setTwAppend(inst any, v module.Value) error {
 
 // setUnixTxTimeout is the unix_tx_timeout modparam (seconds, as SER 0.9's
 // tm): how long a t_write_unix or t_write_req write may take.
-func setUnixTxTimeout(inst any, v module.Value) error {
+func setUnixTxTimeout(t *TM, v module.Value) error {
 	n, err := v.Int()
 	if err != nil {
 		return err
@@ -141,14 +140,13 @@ func setUnixTxTimeout(inst any, v module.Value) error {
 	if n <= 0 {
 		return fmt.Errorf("value %d must be positive", n)
 	}
-	inst.(*TM).txTimeout = time.Duration(n) * time.Second
+	t.txTimeout = time.Duration(n) * time.Second
 	return nil
 }
 
 // fixupTWrite binds t_write_req (unix false: a FIFO) and t_write_unix.
 func fixupTWrite(name string, unix bool) func(any, *module.Env, []module.Value) (module.Handler, error) {
-	return func(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
-		t := inst.(*TM)
+	return module.FixupOf(func(t *TM, env *module.Env, args []module.Value) (module.Handler, error) {
 		path := args[0].String()
 		if path == "" {
 			return nil, fmt.Errorf("%s: empty %s name", name, map[bool]string{false: "FIFO", true: "socket"}[unix])
@@ -178,7 +176,7 @@ func fixupTWrite(name string, unix bool) func(any, *module.Env, []module.Value) 
 			return nil, fmt.Errorf("%s: empty action name", name)
 		}
 		return func(m *sipmsg.Msg) (int, error) { return t.write(name, m, path, info, unix), nil }, nil
-	}
+	})
 }
 
 // write assembles the lines, sends them and adds the blind branch.
