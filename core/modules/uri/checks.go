@@ -28,8 +28,7 @@ func (u *Module) credentials(m *sipmsg.Msg, fn string) *auth.Credentials {
 // fixupCheck binds check_to (to) or check_from; v08 is SER 0.8's auth
 // version, which never reads the uri table.
 func fixupCheck(to, v08 bool) func(any, *module.Env, []module.Value) (module.Handler, error) {
-	return func(inst any, _ *module.Env, _ []module.Value) (module.Handler, error) {
-		u := inst.(*Module)
+	return module.FixupOf(func(u *Module, _ *module.Env, _ []module.Value) (module.Handler, error) {
 		useTable := !v08 && u.cfg.UseURITable
 		if useTable {
 			u.needURI = true
@@ -39,7 +38,7 @@ func fixupCheck(to, v08 bool) func(any, *module.Env, []module.Value) (module.Han
 			fn = "check_to"
 		}
 		return func(m *sipmsg.Msg) (int, error) { return u.check(m, fn, to, useTable), nil }, nil
-	}
+	})
 }
 
 // check is check_to/check_from: 1 when the user part of the To (From) URI
@@ -94,8 +93,7 @@ func (u *Module) check(m *sipmsg.Msg, fn string, to, useTable bool) int {
 // username's user part (before an '@'), SER 0.8 (v08) the whole username;
 // both exactly (case-sensitively).
 func fixupIsUser(v08 bool) func(any, *module.Env, []module.Value) (module.Handler, error) {
-	return func(inst any, _ *module.Env, args []module.Value) (module.Handler, error) {
-		u := inst.(*Module)
+	return module.FixupOf(func(u *Module, _ *module.Env, args []module.Value) (module.Handler, error) {
 		user := args[0].String()
 		if user == "" {
 			return nil, errors.New("is_user: empty user name")
@@ -114,11 +112,10 @@ func fixupIsUser(v08 bool) func(any, *module.Env, []module.Value) (module.Handle
 			}
 			return 1, nil
 		}, nil
-	}
+	})
 }
 
-func fixupDoesURIExist(inst any, _ *module.Env, _ []module.Value) (module.Handler, error) {
-	u := inst.(*Module)
+func fixupDoesURIExist(u *Module, _ *module.Env, _ []module.Value) (module.Handler, error) {
 	if u.cfg.UseURITable {
 		u.needURI = true
 	} else {

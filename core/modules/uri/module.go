@@ -20,8 +20,8 @@ var Exports = &module.Exports{
 		{Name: "is_user", MinArgs: 1, MaxArgs: 1, Routes: module.Request, Fixup: fixupIsUser(false)},
 		{Name: "has_totag", Routes: module.Request, Fixup: fixupHasToTag},
 		{Name: "uri_param", MinArgs: 1, MaxArgs: 2, Routes: module.Request, Fixup: fixupURIParam},
-		{Name: "add_uri_param", MinArgs: 1, MaxArgs: 1, Routes: module.Request, Fixup: fixupAddURIParam},
-		{Name: "tel2sip", Routes: module.Request, Fixup: fixupTel2SIP},
+		{Name: "add_uri_param", MinArgs: 1, MaxArgs: 1, Routes: module.Request, Fixup: module.FixupOf(fixupAddURIParam)},
+		{Name: "tel2sip", Routes: module.Request, Fixup: module.FixupOf(fixupTel2SIP)},
 	},
 	Also: []module.Table{
 		{
@@ -41,7 +41,7 @@ var Exports = &module.Exports{
 			Funcs: []module.Func{
 				{Name: "check_to", Routes: module.Request, Fixup: fixupCheck(true, false)},
 				{Name: "check_from", Routes: module.Request, Fixup: fixupCheck(false, false)},
-				{Name: "does_uri_exist", Routes: module.Request, Fixup: fixupDoesURIExist},
+				{Name: "does_uri_exist", Routes: module.Request, Fixup: module.FixupOf(fixupDoesURIExist)},
 			},
 		},
 		{
@@ -56,6 +56,6 @@ var Exports = &module.Exports{
 		},
 	},
 	New:   func() any { return New() },
-	Init:  initModule,
+	Init:  module.InitOf(initModule),
 	Start: module.StartOf((*Module).Start),
 }

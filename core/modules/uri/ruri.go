@@ -83,9 +83,8 @@ func URIParam(m *sipmsg.Msg, name, value string, withValue bool) int {
 	return -1
 }
 
-func fixupAddURIParam(inst any, _ *module.Env, args []module.Value) (module.Handler, error) {
+func fixupAddURIParam(u *Module, _ *module.Env, args []module.Value) (module.Handler, error) {
 	param := args[0].String()
-	u := inst.(*Module)
 	return func(m *sipmsg.Msg) (int, error) { return u.AddURIParam(m, param), nil }, nil
 }
 
@@ -107,8 +106,7 @@ func (u *Module) AddURIParam(m *sipmsg.Msg, param string) int {
 	return 1
 }
 
-func fixupTel2SIP(inst any, _ *module.Env, _ []module.Value) (module.Handler, error) {
-	u := inst.(*Module)
+func fixupTel2SIP(u *Module, _ *module.Env, _ []module.Value) (module.Handler, error) {
 	return func(m *sipmsg.Msg) (int, error) { return u.Tel2SIP(m), nil }, nil
 }
 

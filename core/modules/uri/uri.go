@@ -60,8 +60,7 @@ func New() *Module {
 // Config returns the module's parameters.
 func (u *Module) Config() Config { return u.cfg }
 
-func initModule(inst any, env *module.Env) error {
-	u := inst.(*Module)
+func initModule(u *Module, env *module.Env) error {
 	if env.Log != nil {
 		u.log = env.Log
 	}
