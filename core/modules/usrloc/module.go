@@ -52,7 +52,7 @@ var Exports = &module.Exports{
 		{Name: "state_column", Kind: module.Str, Set: module.StrParam(func(m *Module, s string) { m.cfg.Columns.State = s })},
 	},
 	New:      func() any { return New() },
-	Init:     initModule,
+	Init:     module.InitOf(initModule),
 	Commands: module.CommandsOf((*Module).commands),
 	Start:    module.StartOf((*Module).Start),
 	Stop:     module.StopOf((*Module).Stop),
