@@ -17,6 +17,12 @@
 // applies modparams to it (Param.Set), initialises it (Init) and then binds
 // the script's calls to handlers (Func.Fixup). Everything a call needs is
 // converted at that point; nothing is re-parsed per packet.
+//
+// The table holds instances as any, but a module writes every entry
+// against its own instance type and binds it with an adapter — InitOf,
+// FixupOf, SetOf (or the one-line BoolParam, IntParam, StrParam,
+// IdentParam), CommandsOf, MsgHookOf, StartOf, StopOf — so the only type
+// assertions are the adapters' own.
 package module
 
 import (
