@@ -13,7 +13,7 @@ func fixupLooseRoute(m *Module, env *module.Env, args []module.Value) (module.Ha
 	return func(msg *sipmsg.Msg) (int, error) { return m.LooseRoute(msg), nil }, nil
 }
 
-func fixupStrictRoute(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+func fixupStrictRoute(_ any, env *module.Env, args []module.Value) (module.Handler, error) {
 	return func(msg *sipmsg.Msg) (int, error) { return StrictRoute(msg), nil }, nil
 }
 

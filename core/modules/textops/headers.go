@@ -131,7 +131,7 @@ func AppendHeaders(msg *sipmsg.Msg, lines []string) error {
 	return nil
 }
 
-func fixupAppendHF(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+func fixupAppendHF(_ any, env *module.Env, args []module.Value) (module.Handler, error) {
 	lines, err := headerLines("append_hf", args[0].String())
 	if err != nil {
 		return nil, err
@@ -144,7 +144,7 @@ func fixupAppendHF(inst any, env *module.Env, args []module.Value) (module.Handl
 	}, nil
 }
 
-func fixupAppendURIHF(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+func fixupAppendURIHF(_ any, env *module.Env, args []module.Value) (module.Handler, error) {
 	prefix, suffix := args[0].String(), args[1].String()
 	// Validate with a placeholder URI: the result must be header lines.
 	if _, err := headerLines("append_urihf", prefix+"sip:x"+suffix); err != nil {
@@ -165,7 +165,7 @@ func fixupAppendURIHF(inst any, env *module.Env, args []module.Value) (module.Ha
 	}, nil
 }
 
-func fixupAppendToReply(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+func fixupAppendToReply(_ any, env *module.Env, args []module.Value) (module.Handler, error) {
 	lines, err := headerLines("append_to_reply", args[0].String())
 	if err != nil {
 		return nil, err
@@ -176,7 +176,7 @@ func fixupAppendToReply(inst any, env *module.Env, args []module.Value) (module.
 	}, nil
 }
 
-func fixupRemoveHF(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+func fixupRemoveHF(_ any, env *module.Env, args []module.Value) (module.Handler, error) {
 	name, err := headerName("remove_hf", args[0].String())
 	if err != nil {
 		return nil, err
@@ -189,7 +189,7 @@ func fixupRemoveHF(inst any, env *module.Env, args []module.Value) (module.Handl
 	}, nil
 }
 
-func fixupIsPresentHF(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+func fixupIsPresentHF(_ any, env *module.Env, args []module.Value) (module.Handler, error) {
 	name, err := headerName("is_present_hf", args[0].String())
 	if err != nil {
 		return nil, err

@@ -44,7 +44,7 @@ func initModule(m *Module, env *module.Env) error {
 	return nil
 }
 
-func fixupSearch(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+func fixupSearch(_ any, env *module.Env, args []module.Value) (module.Handler, error) {
 	re, err := scriptRE(args[0].String())
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
@@ -65,7 +65,7 @@ func Search(msg *sipmsg.Msg, re *regexp.Regexp) int {
 	return -1
 }
 
-func fixupSearchAppend(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+func fixupSearchAppend(_ any, env *module.Env, args []module.Value) (module.Handler, error) {
 	re, err := scriptRE(args[0].String())
 	if err != nil {
 		return nil, fmt.Errorf("search_append: %w", err)
@@ -82,7 +82,7 @@ func fixupSearchAppend(inst any, env *module.Env, args []module.Value) (module.H
 	}, nil
 }
 
-func fixupReplace(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+func fixupReplace(_ any, env *module.Env, args []module.Value) (module.Handler, error) {
 	re, err := scriptRE(args[0].String())
 	if err != nil {
 		return nil, fmt.Errorf("replace: %w", err)
@@ -99,7 +99,7 @@ func fixupReplace(inst any, env *module.Env, args []module.Value) (module.Handle
 	}, nil
 }
 
-func fixupReplaceAll(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+func fixupReplaceAll(_ any, env *module.Env, args []module.Value) (module.Handler, error) {
 	re, err := scriptRE(args[0].String())
 	if err != nil {
 		return nil, fmt.Errorf("replace_all: %w", err)
@@ -123,7 +123,7 @@ func fixupReplaceAll(inst any, env *module.Env, args []module.Value) (module.Han
 	}, nil
 }
 
-func fixupSubst(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+func fixupSubst(_ any, env *module.Env, args []module.Value) (module.Handler, error) {
 	se, err := parseSubst(args[0].String())
 	if err != nil {
 		return nil, fmt.Errorf("subst: %w", err)
@@ -135,7 +135,7 @@ func fixupSubst(inst any, env *module.Env, args []module.Value) (module.Handler,
 	}, nil
 }
 
-func fixupSubstURI(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+func fixupSubstURI(_ any, env *module.Env, args []module.Value) (module.Handler, error) {
 	se, err := parseSubst(args[0].String())
 	if err != nil {
 		return nil, fmt.Errorf("subst_uri: %w", err)
@@ -160,7 +160,7 @@ func fixupSubstURI(inst any, env *module.Env, args []module.Value) (module.Handl
 // on the user part of the Request-URI ("" when it has none) and its result
 // becomes the user part, as rewriteuser does ("" removes the user and its
 // password). False when the expression does not match (SER 0.9).
-func fixupSubstUser(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+func fixupSubstUser(_ any, env *module.Env, args []module.Value) (module.Handler, error) {
 	se, err := parseSubst(args[0].String())
 	if err != nil {
 		return nil, fmt.Errorf("subst_user: %w", err)
@@ -186,7 +186,7 @@ func fixupSubstUser(inst any, env *module.Env, args []module.Value) (module.Hand
 // fixupAppendTime binds append_time(): the reply ser will send to this
 // request gets a "Date: Mon, 02 Jan 2006 15:04:05 GMT" header (SER 0.9's
 // strftime format), e.g. before save() so that phones can set their clock.
-func fixupAppendTime(inst any, env *module.Env, args []module.Value) (module.Handler, error) {
+func fixupAppendTime(_ any, env *module.Env, args []module.Value) (module.Handler, error) {
 	return func(msg *sipmsg.Msg) (int, error) {
 		msg.ReplyHeaders = append(msg.ReplyHeaders, "Date: "+time.Now().UTC().Format("Mon, 02 Jan 2006 15:04:05")+" GMT")
 		return 1, nil

@@ -10,7 +10,7 @@ import (
 	"ser/core/sipmsg"
 )
 
-func fixupHasToTag(inst any, _ *module.Env, _ []module.Value) (module.Handler, error) {
+func fixupHasToTag(_ any, _ *module.Env, _ []module.Value) (module.Handler, error) {
 	return func(m *sipmsg.Msg) (int, error) { return HasToTag(m), nil }, nil
 }
 
@@ -30,7 +30,7 @@ func HasToTag(m *sipmsg.Msg) int {
 	return -1
 }
 
-func fixupURIParam(inst any, _ *module.Env, args []module.Value) (module.Handler, error) {
+func fixupURIParam(_ any, _ *module.Env, args []module.Value) (module.Handler, error) {
 	name := args[0].String()
 	if name == "" {
 		return nil, errors.New("uri_param: empty parameter name")
