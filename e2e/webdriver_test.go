@@ -235,3 +235,95 @@ func (b *browserSession) shot(name string) {
 		b.t.Logf("screenshot %s: %v", name, err)
 	}
 }
+
+// cdp runs a Chrome DevTools Protocol command through chromedriver.
+func (b *browserSession) cdp(cmd string, params map[string]any, out any) error {
+	return b.try(http.MethodPost, b.path("/goog/cdp/execute"), map[string]any{"cmd": cmd, "params": params}, out)
+}
+
+// setViewport emulates a viewport width CSS pixels wide (a phone's, with
+// its meta viewport handling, below 600).
+func (b *browserSession) setViewport(width int) {
+	b.t.Helper()
+	h := 900
+	if width < 600 {
+		h = 844
+	}
+	if err := b.cdp("Emulation.setDeviceMetricsOverride", map[string]any{
+		"width": width, "height": h, "deviceScaleFactor": 1, "mobile": width < 600,
+	}, nil); err != nil {
+		b.t.Fatalf("viewport %d: %v", width, err)
+	}
+}
+
+// layoutScript measures the page: the viewport and document widths and
+// every visible element sticking out of the viewport that is not inside
+// a box scrolling on its own.
+const layoutScript = `
+var vw = document.documentElement.clientWidth, bad = [];
+function clipped(el) {
+  for (var p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+    var ox = getComputedStyle(p).overflowX;
+    if (ox === "auto" || ox === "scroll" || ox === "hidden") {
+      var r = p.getBoundingClientRect();
+      if (r.left >= -0.5 && r.right <= vw + 0.5) return true;
+    }
+  }
+  return false;
+}
+document.querySelectorAll("body *").forEach(function (el) {
+  var r = el.getBoundingClientRect();
+  if (r.width === 0 || r.height === 0) return;
+  if ((r.right > vw + 0.5 || r.left < -0.5) && !clipped(el)) {
+    var name = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+      (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\s+/).join(".") : "");
+    bad.push(name + " [" + Math.round(r.left) + ".." + Math.round(r.right) + "]");
+  }
+});
+return {inner: window.innerWidth, client: vw, scroll: document.documentElement.scrollWidth, bad: bad.slice(0, 12)};
+`
+
+// layout checks the page shown at 390 and 1280 CSS pixels: no horizontal
+// page scroll (scrollWidth <= innerWidth) and no element wider than the
+// viewport; it saves a full-page screenshot at each width
+// (NN-390-name.png, NN-1280-name.png) and leaves the browser at 1280.
+func (b *browserSession) layout(name string) {
+	b.t.Helper()
+	for _, w := range []int{390, 1280} {
+		b.setViewport(w)
+		var m struct {
+			Inner, Client, Scroll int
+			Bad                   []string
+		}
+		if err := b.try(http.MethodPost, b.path("/execute/sync"), map[string]any{"script": layoutScript, "args": []any{}}, &m); err != nil {
+			b.t.Fatalf("layout %s at %d: %v", name, w, err)
+		}
+		b.fullShot(fmt.Sprintf("%d-%s", w, name))
+		if m.Inner != w || m.Scroll > m.Inner || len(m.Bad) > 0 {
+			b.t.Errorf("page %s (%s) at %d px: innerWidth %d, clientWidth %d, scrollWidth %d; wider than the viewport: %v",
+				name, b.currentURL(), w, m.Inner, m.Client, m.Scroll, m.Bad)
+		}
+	}
+}
+
+// fullShot saves a screenshot of the whole page (beyond the viewport) as
+// NN-name.png.
+func (b *browserSession) fullShot(name string) {
+	b.t.Helper()
+	var res struct {
+		Data string `json:"data"`
+	}
+	if err := b.cdp("Page.captureScreenshot", map[string]any{"format": "png", "captureBeyondViewport": true}, &res); err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	png, err := base64.StdEncoding.DecodeString(res.Data)
+	if err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	b.n++
+	if err := os.WriteFile(filepath.Join(b.shots, fmt.Sprintf("%02d-%s.png", b.n, name)), png, 0o644); err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+	}
+}

@@ -23,6 +23,21 @@ func (a *App) Mount(r chi.Router) {
 		h.Set("Content-Security-Policy", "default-src 'none'")
 		files.ServeHTTP(w, r)
 	})
+	// Browsers ask for /favicon.ico whatever the page names: the same
+	// same-origin SVG icon.
+	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		icon, err := fs.ReadFile(static, "favicon.svg")
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", "image/svg+xml")
+		h.Set("Cache-Control", "public, max-age=86400")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Content-Security-Policy", "default-src 'none'")
+		w.Write(icon)
+	})
 	r.Group(func(r chi.Router) {
 		r.Use(a.base, a.crossOrigin)
 		r.Get("/", a.handleHome)

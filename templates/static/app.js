@@ -1,5 +1,6 @@
 // ser web console: conveniences only — every page works without this.
 "use strict";
+document.documentElement.classList.add("js");
 document.addEventListener("submit", function (ev) {
   var msg = ev.target.getAttribute && ev.target.getAttribute("data-confirm");
   if (msg && !window.confirm(msg)) {
@@ -17,6 +18,16 @@ document.addEventListener("DOMContentLoaded", function () {
       });
     });
   });
+  // The navigation folds behind the Menu button on narrow screens (the
+  // stylesheet shows the button there only).
+  var toggle = document.getElementById("menu-toggle");
+  var nav = document.getElementById("nav");
+  if (toggle && nav) {
+    toggle.addEventListener("click", function () {
+      var open = nav.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
   // Refresh the status page every minute.
   if (document.querySelector(".charts")) {
     setTimeout(function () { window.location.reload(); }, 60000);
