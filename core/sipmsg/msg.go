@@ -187,6 +187,9 @@ type Msg struct {
 	ErrCode   int
 	ErrReason string
 
+	// avps is the AVP list (avp.go); nil until the script adds one.
+	avps *AVPList
+
 	vals [MaxKeys]any
 }
 

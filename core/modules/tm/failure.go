@@ -30,9 +30,11 @@ func (t *TM) runFailure(x *txn, n int, best *branch) bool {
 		st.best = best.final
 	}
 	fm.Set(msgKey, st)
+	fm.SetAVPs(x.avps)
 	before := len(x.branches)
 
 	t.core.RunRoute(module.Failure, n, fm)
+	x.avps = fm.AVPs()
 
 	x.flags = fm.Flags
 	if st.onNegative > 0 {

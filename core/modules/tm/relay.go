@@ -165,6 +165,7 @@ func (t *TM) newTxn(m *sipmsg.Msg, key string, h uint64, upstream bool) *txn {
 		x.cseq = cs.SeqNo
 	}
 	x.snap = newSnapshot(m)
+	x.avps = m.AVPs().Clone()
 	for k := sipmsg.Key(0); k < sipmsg.MaxKeys; k++ {
 		if v := m.Get(k); v != nil && k != msgKey {
 			if x.vals == nil {

@@ -65,7 +65,9 @@ func (t *TM) branchReply(x *txn, br *branch, m *sipmsg.Msg) {
 	if x.onReply > 0 && x.upstream() {
 		st := state(m)
 		st.txn, st.reply = x, true
+		m.SetAVPs(x.avps)
 		t.core.RunRoute(module.OnReply, x.onReply, m)
+		x.avps = m.AVPs()
 		if m.Dropped && code < 200 {
 			t.provisional(x, br, code, nil)
 			return

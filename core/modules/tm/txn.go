@@ -39,6 +39,9 @@ type txn struct {
 	rcv   sipmsg.RcvInfo
 	flags sipmsg.Flags
 	vals  *[sipmsg.MaxKeys]any // other modules' per-message values, when any
+	// avps are the request's AVPs, copied when the transaction was
+	// created; the failure and onreply routes work on them (nil: none).
+	avps  *sipmsg.AVPList
 	force *sipmsg.Socket
 
 	onNegative int
