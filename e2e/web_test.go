@@ -240,7 +240,15 @@ func TestWebConsole(t *testing.T) {
 	b.layout("admin-online")
 	time.Sleep(1500 * time.Millisecond) // one more statistics sample after the message
 	b.open(u("/admin/?range=1h"))
-	b.waitText("Load over time", "Transaction statistics", "Stateless replies", "User location", "Sip EXpress router")
+	b.waitText("Load over time", "sampled every second", "Transaction statistics", "Stateless replies", "User location", "Sip EXpress router")
+	// Values on hover (the script's progressive enhancement): the chart
+	// of new transactions shows the value nearest the pointer.
+	b.hover(`.charts figure:nth-child(2) svg.chart`, 250)
+	var hovered string
+	b.eval(`return document.querySelectorAll(".charts svg.chart")[1].getAttribute("data-hover") || ""`, &hovered)
+	if !regexp.MustCompile(`^\d\d:\d\d(:\d\d)? \d+(\.\d+)?/min$`).MatchString(hovered) {
+		t.Errorf("hover label %q", hovered)
+	}
 	b.layout("admin-status")
 	b.open(u("/admin/lcr"))
 	b.waitText("No gateway.")

@@ -327,3 +327,21 @@ func (b *browserSession) fullShot(name string) {
 		b.t.Logf("screenshot %s: %v", name, err)
 	}
 }
+
+// hover moves the mouse over the middle of an element, then dx CSS
+// pixels to the right of it.
+func (b *browserSession) hover(css string, dx int) {
+	b.t.Helper()
+	id := b.find(css)
+	b.call(http.MethodPost, b.path("/actions"), map[string]any{"actions": []any{map[string]any{
+		"type": "pointer", "id": "mouse", "parameters": map[string]any{"pointerType": "mouse"},
+		"actions": []any{map[string]any{"type": "pointerMove", "duration": 0, "x": dx, "y": 0,
+			"origin": map[string]any{elementKey: id}}},
+	}}}, nil)
+}
+
+// eval runs a script in the page and decodes its result into out.
+func (b *browserSession) eval(script string, out any) {
+	b.t.Helper()
+	b.call(http.MethodPost, b.path("/execute/sync"), map[string]any{"script": script, "args": []any{}}, out)
+}

@@ -176,12 +176,13 @@ func TestStatusPage(t *testing.T) {
 	p := b.get("/admin/")
 	p.want(t, http.StatusOK, "Sip EXpress router (", "Transactions now", ">3<", "Transactions in all", ">3660<",
 		"Completed 2xx", "Stateless replies", "failures", "Registered (location)", "<svg class=\"chart\"",
-		"New transactions per minute <strong>60</strong>", "Transactions in progress <strong>3</strong>")
+		"New transactions (per minute) <strong title=\"latest value\">60/min</strong>", "Transactions in progress <strong title=\"latest value\">3</strong>",
+		"sampled every minute")
 	if strings.Count(p.body, `<path class="line"`) != 4 {
 		t.Errorf("%d chart lines", strings.Count(p.body, `<path class="line"`))
 	}
 	b.get("/admin/?range=24h").want(t, http.StatusOK, `class="active">last 24h`)
-	b.get("/admin/?range=bogus").want(t, http.StatusOK, `class="active">last 6h`)
+	b.get("/admin/?range=bogus").want(t, http.StatusOK, `class="active">last 1h`)
 	// A day is kept, not more.
 	e.clk.Advance(25 * time.Hour)
 	e.app.sample(ctx)

@@ -30,7 +30,8 @@ type statusData struct {
 	Charts              []chart
 	Range               string
 	Ranges              []string
-	Interval            string
+	Every               string // "every minute"
+	From, To            time.Time
 }
 
 // cmdErrText describes a failed command for the status page.
@@ -50,7 +51,7 @@ func cmdErrText(err error) string {
 func (a *App) handleStatus(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	d := statusData{Range: "6h", Interval: humanDuration(int64(a.opts.SampleInterval.Seconds()))}
+	d := statusData{Range: "1h", Every: everyText(a.opts.SampleInterval)}
 	var span time.Duration
 	for _, rg := range statusRanges {
 		d.Ranges = append(d.Ranges, rg.Key)
@@ -80,21 +81,42 @@ func (a *App) handleStatus(w http.ResponseWriter, r *http.Request) {
 		d.ULErr = cmdErrText(err)
 	}
 	to := a.now()
-	from := to.Add(-span)
+	from := chartWindow(a.stats.since(to.Add(-span)), to, span, a.opts.SampleInterval)
+	d.From, d.To = from, to
 	samples := a.stats.since(from)
 	iv := a.opts.SampleInterval
 	hasT := func(s sample) bool { return s.HasT }
 	hasSL := func(s sample) bool { return s.HasSL }
 	d.Charts = []chart{
-		drawChart("Transactions in progress", gauge(samples, hasT, func(s sample) float64 { return float64(s.TM.Current) }),
-			from, to, iv, formatCount),
-		drawChart("New transactions per minute", rate(samples, hasT, func(s sample) uint64 { return s.TM.Total }),
-			from, to, iv, formatCount),
-		drawChart("Stateless replies per minute", rate(samples, hasSL, func(s sample) uint64 { return s.SLReplies }),
-			from, to, iv, formatCount),
-		drawChart("Registered users ("+a.opts.LocationTable+")",
+		drawChart("Transactions in progress", countMeasure,
+			gauge(samples, hasT, func(s sample) float64 { return float64(s.TM.Current) }), from, to, iv),
+		drawChart("New transactions (per minute)", perMinMeasure,
+			rate(samples, hasT, func(s sample) uint64 { return s.TM.Total }), from, to, iv),
+		drawChart("Stateless replies (per minute)", perMinMeasure,
+			rate(samples, hasSL, func(s sample) uint64 { return s.SLReplies }), from, to, iv),
+		drawChart("Registered users ("+a.opts.LocationTable+")", countMeasure,
 			gauge(samples, func(s sample) bool { return s.HasUL }, func(s sample) float64 { return float64(s.Registered) }),
-			from, to, iv, formatCount),
+			from, to, iv),
 	}
 	a.render(w, r, http.StatusOK, "admin_status", view{Title: "Server status", Section: "status", Data: d})
+}
+
+// chartWindow returns where the charts' time axis starts: the range's
+// start, or — when the samples began later (the console started within
+// the range) — one interval before the first sample, so fresh data fills
+// the chart instead of hugging its right edge. The window is at least
+// ten intervals long.
+func chartWindow(samples []sample, to time.Time, span, interval time.Duration) time.Time {
+	from := to.Add(-span)
+	if len(samples) == 0 {
+		return from
+	}
+	start := samples[0].T.Add(-interval)
+	if min := to.Add(-10 * interval); start.After(min) {
+		start = min
+	}
+	if start.After(from) {
+		return start
+	}
+	return from
 }

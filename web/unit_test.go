@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -94,7 +95,7 @@ func TestValidators(t *testing.T) {
 }
 
 func TestCharts(t *testing.T) {
-	for in, want := range map[float64]float64{0: 1, 0.5: 1, 1: 1, 1.5: 2, 3: 5, 7: 10, 10: 10, 11: 20, 260: 500, 999: 1000} {
+	for in, want := range map[float64]float64{0: 1, 0.5: 0.5, 0.3: 0.5, 1: 1, 1.5: 2, 3: 5, 7: 10, 10: 10, 11: 20, 260: 500, 999: 1000} {
 		if got := niceCeil(in); got != want {
 			t.Errorf("niceCeil(%v) = %v, want %v", in, got, want)
 		}
@@ -116,7 +117,7 @@ func TestCharts(t *testing.T) {
 	if len(g) != 5 {
 		t.Errorf("gauge = %+v", g)
 	}
-	c := drawChart(`A <b> & "c"`, g, at(0), at(10), time.Minute, formatCount)
+	c := drawChart(`A <b> & "c"`, countMeasure, g, at(0), at(10), time.Minute)
 	svg := string(c.SVG)
 	if !strings.Contains(svg, `aria-label="A &lt;b&gt; &amp; &#34;c&#34;"`) || strings.Contains(svg, "<b>") {
 		t.Errorf("title not escaped: %s", svg)
@@ -128,11 +129,54 @@ func TestCharts(t *testing.T) {
 	if c.Last != "50" {
 		t.Errorf("last %q", c.Last)
 	}
-	if c := drawChart("empty", nil, at(0), at(10), time.Minute, formatCount); !strings.Contains(string(c.SVG), "no data yet") || c.Last != "–" {
+	if c := drawChart("empty", countMeasure, nil, at(0), at(10), time.Minute); !strings.Contains(string(c.SVG), "no data yet") || c.Last != "–" || strings.Contains(string(c.SVG), "data-pts") {
 		t.Errorf("empty chart %+v", c)
 	}
-	if formatCount(2.5) != "2.50" || formatCount(12.25) != "12.2" || formatCount(7) != "7" {
-		t.Error("formatCount")
+	// Counts get whole-number axes: a highest value of 1 gives 0 and 1,
+	// never 0.5; 7 gives steps of 2 up to 8.
+	for _, tc := range []struct {
+		max       float64
+		integer   bool
+		top, step float64
+	}{{1, true, 1, 1}, {0, true, 1, 1}, {3, true, 3, 1}, {7, true, 8, 2}, {260, true, 300, 100}, {1, false, 1, 0.5}, {0.3, false, 0.3, 0.1}} {
+		if top, step := axisScale(tc.max, tc.integer); math.Abs(top-tc.top) > 1e-9 || math.Abs(step-tc.step) > 1e-9 {
+			t.Errorf("axisScale(%v, %v) = %v, %v; want %v, %v", tc.max, tc.integer, top, step, tc.top, tc.step)
+		}
+	}
+	one := drawChart("one", countMeasure, []point{{at(5), 1}}, at(0), at(10), time.Minute)
+	svg = string(one.SVG)
+	for _, want := range []string{`<circle class="dot"`, `data-pts="`, `,09:31 1"`, `<title>one: 1 at 09:31 UTC, highest 1</title>`, `>1</text>`, `>0</text>`} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("single sample: no %q in %s", want, svg)
+		}
+	}
+	if strings.Contains(svg, ">0.5") || strings.Contains(svg, "1.00") || one.Last != "1" {
+		t.Errorf("fractional count axis or headline %q: %s", one.Last, svg)
+	}
+	if got := drawChart("r", perMinMeasure, []point{{at(1), 2.5}, {at(2), 60}}, at(0), at(10), time.Minute).Last; got != "60/min" {
+		t.Errorf("rate headline %q", got)
+	}
+	for v, want := range map[float64]string{2.5: "2.5/min", 12.25: "12.2/min", 7: "7/min", 0.25: "0.25/min", 0: "0/min"} {
+		if got := perMinMeasure.format(v); got != want {
+			t.Errorf("format(%v) = %q, want %q", v, got, want)
+		}
+	}
+	for d, want := range map[time.Duration]string{time.Second: "every second", time.Minute: "every minute", 30 * time.Second: "every 30 seconds", 5 * time.Minute: "every 5 minutes"} {
+		if got := everyText(d); got != want {
+			t.Errorf("everyText(%v) = %q", d, got)
+		}
+	}
+	// The window starts with the data when they are younger than the
+	// range (at least ten intervals), else with the range.
+	now := at(60)
+	if got := chartWindow([]sample{{T: at(58)}}, now, time.Hour, time.Minute); !got.Equal(at(50)) {
+		t.Errorf("window for fresh data starts %v", got)
+	}
+	if got := chartWindow([]sample{{T: at(30)}}, now, time.Hour, time.Minute); !got.Equal(at(29)) {
+		t.Errorf("window for half an hour of data starts %v", got)
+	}
+	if got := chartWindow([]sample{{T: at(0)}}, now, time.Hour, time.Minute); !got.Equal(at(0)) {
+		t.Errorf("window for an hour of data starts %v", got)
 	}
 	for sec, want := range map[int64]string{5: "5s", 65: "1m 5s", 3700: "1h 1m", 90000: "1d 1h", -5: "5s"} {
 		if got := humanDuration(sec); got != want {
