@@ -21,4 +21,5 @@ import (
 	_ "ser/core/modules/tm"
 	_ "ser/core/modules/uri"
 	_ "ser/core/modules/usrloc"
+	_ "ser/core/modules/xlog"
 )

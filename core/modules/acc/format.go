@@ -26,7 +26,7 @@ type event struct {
 func replyTo(req *sipmsg.Msg, reply *sip.Response, raw []byte) string {
 	if reply != nil {
 		if len(raw) > 0 {
-			if v, ok := rawHeader(raw, "To", "t"); ok {
+			if v, ok := sipmsg.RawHeader(raw, "To"); ok {
 				return v
 			}
 		}
@@ -34,7 +34,7 @@ func replyTo(req *sipmsg.Msg, reply *sip.Response, raw []byte) string {
 			return t.Value()
 		}
 	}
-	return headerBody(req, "To", "t")
+	return req.HeaderBody("To")
 }
 
 // orNA returns v, or "n/a" when it is empty.
@@ -51,11 +51,11 @@ func (e *event) field(c byte) (name, val string) {
 	m := e.req
 	switch c {
 	case 'c':
-		return "call_id", orNA(headerBody(m, "Call-ID", "i"))
+		return "call_id", orNA(m.HeaderBody("Call-ID"))
 	case 'd':
-		return "totag", orNA(tagParam(e.to))
+		return "totag", orNA(sipmsg.TagParam(e.to))
 	case 'f':
-		return "from", orNA(headerBody(m, "From", "f"))
+		return "from", orNA(m.HeaderBody("From"))
 	case 'i':
 		return "i-uri", requestURIAsReceived(m)
 	case 'm':
@@ -66,7 +66,7 @@ func (e *event) field(c byte) (name, val string) {
 		}
 		return "o-uri", requestURIAsReceived(m)
 	case 'r':
-		return "fromtag", orNA(tagParam(headerBody(m, "From", "f")))
+		return "fromtag", orNA(sipmsg.TagParam(m.HeaderBody("From")))
 	case 's':
 		return "status", e.phrase
 	case 't':
@@ -77,31 +77,31 @@ func (e *event) field(c byte) (name, val string) {
 		if u := digestUser(m); u != "" {
 			return "uid", u
 		}
-		return "fromuri", orNA(nameAddrURI(headerBody(m, "From", "f")))
+		return "fromuri", orNA(sipmsg.NameAddrURI(m.HeaderBody("From")))
 	case 'p':
 		return "userpart", orNA(m.OrigURI().User)
 	case 'D':
 		return "ruridomain", orNA(m.OrigURI().Host)
 	case '0':
-		u, _ := uriParts(nameAddrURI(headerBody(m, "From", "f")))
+		u, _ := uriParts(sipmsg.NameAddrURI(m.HeaderBody("From")))
 		return "fromuser", orNA(u)
 	case 'X':
-		_, h := uriParts(nameAddrURI(headerBody(m, "From", "f")))
+		_, h := uriParts(sipmsg.NameAddrURI(m.HeaderBody("From")))
 		return "fromdomain", orNA(h)
 	case '1':
-		u, _ := uriParts(nameAddrURI(headerBody(m, "To", "t")))
+		u, _ := uriParts(sipmsg.NameAddrURI(m.HeaderBody("To")))
 		return "touser", orNA(u)
 	case 'F':
-		return "fromuri", orNA(nameAddrURI(headerBody(m, "From", "f")))
+		return "fromuri", orNA(sipmsg.NameAddrURI(m.HeaderBody("From")))
 	case 'T':
-		return "touri", orNA(nameAddrURI(headerBody(m, "To", "t")))
+		return "touri", orNA(sipmsg.NameAddrURI(m.HeaderBody("To")))
 	case 'S':
 		if len(e.phrase) >= 3 {
 			return "code", e.phrase[:3]
 		}
 		return "code", na
 	case 'n':
-		n, _, _ := strings.Cut(headerBody(m, "CSeq", ""), " ")
+		n, _, _ := strings.Cut(m.HeaderBody("CSeq"), " ")
 		return "cseq", orNA(n)
 	}
 	return "", ""

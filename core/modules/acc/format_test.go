@@ -129,19 +129,19 @@ func TestHeaderHelpers(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := nameAddrURI(tc.body); got != tc.uri {
+			if got := sipmsg.NameAddrURI(tc.body); got != tc.uri {
 				t.Errorf("uri = %q, want %q", got, tc.uri)
 			}
-			if got := tagParam(tc.body); got != tc.tag {
+			if got := sipmsg.TagParam(tc.body); got != tc.tag {
 				t.Errorf("tag = %q, want %q", got, tc.tag)
 			}
 		})
 	}
 	raw := []byte("INVITE sip:a@b SIP/2.0\r\nSubject: one\r\n  two\r\nX: y\r\n\r\nBody: no\r\n")
-	if v, ok := rawHeader(raw, "subject", "s"); !ok || v != "one two" {
+	if v, ok := sipmsg.RawHeader(raw, "subject"); !ok || v != "one two" {
 		t.Errorf("folded header = %q, %v", v, ok)
 	}
-	if _, ok := rawHeader(raw, "Body", ""); ok {
+	if _, ok := sipmsg.RawHeader(raw, "Body"); ok {
 		t.Error("a body line was read as a header")
 	}
 	if u := digestParam(`Digest realm="a,b", username="bob"`, "username"); u != "bob" {

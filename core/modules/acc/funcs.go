@@ -17,7 +17,7 @@ func fixupLogRequest(a *Acc, env *module.Env, args []module.Value) (module.Handl
 		if m.Req == nil || a.skipCancel(m) {
 			return 1, nil
 		}
-		a.logLine(leadRequest, &event{req: m, to: headerBody(m, "To", "t"), phrase: comment})
+		a.logLine(leadRequest, &event{req: m, to: m.HeaderBody("To"), phrase: comment})
 		return 1, nil
 	}, nil
 }
@@ -40,7 +40,7 @@ func fixupDBRequest(a *Acc, env *module.Env, args []module.Value) (module.Handle
 		if m.Req == nil || a.skipCancel(m) {
 			return 1, nil
 		}
-		if !a.insert(table, sqlAccFmt, &event{req: m, to: headerBody(m, "To", "t"), phrase: comment}) {
+		if !a.insert(table, sqlAccFmt, &event{req: m, to: m.HeaderBody("To"), phrase: comment}) {
 			return -1, nil
 		}
 		return 1, nil

@@ -28,24 +28,10 @@ func headersOf(msg *sipmsg.Msg) headerList {
 	return nil
 }
 
-// compact maps the compact header forms (RFC 3261 §7.3.3 and extensions)
-// to the full names, lower case.
-var compact = map[string]string{
-	"a": "accept-contact", "b": "referred-by", "c": "content-type",
-	"d": "request-disposition", "e": "content-encoding", "f": "from",
-	"i": "call-id", "j": "reject-contact", "k": "supported",
-	"l": "content-length", "m": "contact", "n": "identity-info",
-	"o": "event", "r": "refer-to", "s": "subject", "t": "to",
-	"u": "allow-events", "v": "via", "x": "session-expires", "y": "identity",
-}
-
 // canonical returns the lower-case full name of a header name.
 func canonical(name string) string {
-	n := strings.ToLower(strings.TrimSpace(name))
-	if full, ok := compact[n]; ok {
-		return full
-	}
-	return n
+	long, _ := sipmsg.HeaderNames(strings.TrimSpace(name))
+	return long
 }
 
 // headerName validates a header name argument ("Name" or "Name:").
