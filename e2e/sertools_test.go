@@ -30,8 +30,8 @@ import (
 // tests send exactly the requests they send and run exactly the SQL they
 // run, and check the replies byte for byte in SER's formats and the rows
 // they read and write. Every command of the scripts that has a ser
-// counterpart is covered; "domain" (no domain module), "pa" (no presence
-// agent), "mail" (sends an e-mail) and start/stop (a PID file) are not.
+// counterpart is covered; "pa" (no presence agent), "mail" (sends an
+// e-mail) and start/stop (a PID file) are not.
 
 // scFIFOSeq numbers the reply FIFOs of scFIFO.
 var scFIFOSeq atomic.Int64
@@ -133,9 +133,11 @@ func scOnline(dump string) []string {
 	return slices.Compact(out)
 }
 
-// sertoolsCfg is adoptCfg with the unix socket.
+// sertoolsCfg is adoptCfg with the unix socket and the domain module
+// (cached, as sc's domain commands expect: they reload it).
 func sertoolsCfg(sock string) string {
-	return adoptCfg + "\nunix_sock=\"" + sock + "\"\n"
+	return strings.Replace(adoptCfg, "\nmodparam(", "\nloadmodule \"modules/domain/domain.so\"\nmodparam(\"domain\", \"db_mode\", 1)\nmodparam(", 1) +
+		"\nunix_sock=\"" + sock + "\"\n"
 }
 
 // mysqlDB opens database name on srv as user (sc's SQL_USER ser, or its
@@ -299,6 +301,27 @@ func TestSERToolsOnAdoptedDatabase(t *testing.T) {
 			}
 			if r := do("ul_rm", "aliases", "7002@example.org"); r != "200 user (aliases, 7002@example.org) deleted\n" {
 				t.Errorf("alias rm: %q", r)
+			}
+
+			// sc domain show / add / rm: SER's database serves
+			// example.org; add and rm run their SQL, then domain_reload;
+			// show is domain_dump ("%4d %s": SER's hash index, domain).
+			if r := do("domain_dump"); r != "200 OK\n  96 example.org\n" {
+				t.Errorf("domain show: %q", r)
+			}
+			execSQL(t, rw, "insert into domain (domain) VALUES ('iptel.org');")
+			if r := do("domain_reload"); r != "200 OK\n" {
+				t.Errorf("domain add's domain_reload: %q", r)
+			}
+			if r := do("domain_dump"); r != "200 OK\n  10 iptel.org\n  96 example.org\n" {
+				t.Errorf("domain show after add: %q", r)
+			}
+			execSQL(t, rw, "delete from domain where domain='iptel.org';")
+			if r := do("domain_reload"); r != "200 OK\n" {
+				t.Errorf("domain rm's domain_reload: %q", r)
+			}
+			if r := do("domain_dump"); r != "200 OK\n  96 example.org\n" {
+				t.Errorf("domain show after rm: %q", r)
 			}
 
 			// sc moni: version, uptime, t_stats, sl_stats, ul_stats.

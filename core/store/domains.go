@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -67,10 +68,69 @@ func (s *Store) Domains(ctx context.Context) ([]Domain, error) {
 	return out, nil
 }
 
+// DomainSchema names the table and column the domain module reads
+// (domain_table, domain_col); empty names are SER's "domain" and "domain".
+type DomainSchema struct {
+	Table, Column string
+}
+
+// domainNames returns the quoted table and column of ds.
+func (s *Store) domainNames(ds DomainSchema) (table, col string, err error) {
+	if ds.Table == "" {
+		ds.Table = "domain"
+	}
+	if ds.Column == "" {
+		ds.Column = "domain"
+	}
+	if table, err = s.ident(ds.Table); err != nil {
+		return "", "", err
+	}
+	col, err = s.ident(ds.Column)
+	return table, col, err
+}
+
+// LocalDomains returns every name in the domain column of ds's table, in
+// the table's order by name (the domain module's cache, domain_reload).
+func (s *Store) LocalDomains(ctx context.Context, ds DomainSchema) ([]string, error) {
+	table, col, err := s.domainNames(ds)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, "SELECT "+col+" FROM "+table+" ORDER BY "+col)
+	if err != nil {
+		return nil, fmt.Errorf("store: list domains: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var d sql.NullString
+		if err := rows.Scan(&d); err != nil {
+			return nil, fmt.Errorf("store: list domains: %w", err)
+		}
+		if d.Valid && d.String != "" {
+			out = append(out, d.String)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list domains: %w", err)
+	}
+	return out, nil
+}
+
 // IsLocalDomain reports whether domain is in the domain table (the domain
 // module's is_from_local/is_uri_host_local in db mode).
 func (s *Store) IsLocalDomain(ctx context.Context, domain string) (bool, error) {
-	st, err := s.prepared(ctx, s.r, "SELECT 1 FROM domain WHERE domain = ? LIMIT 1")
+	return s.IsLocalDomainIn(ctx, DomainSchema{}, domain)
+}
+
+// IsLocalDomainIn reports whether domain (lowercased, as the store writes
+// domains) is in ds's table: the domain module with db_mode 0.
+func (s *Store) IsLocalDomainIn(ctx context.Context, ds DomainSchema, domain string) (bool, error) {
+	table, col, err := s.domainNames(ds)
+	if err != nil {
+		return false, err
+	}
+	st, err := s.prepared(ctx, s.r, "SELECT 1 FROM "+table+" WHERE "+col+" = ? LIMIT 1")
 	if err != nil {
 		return false, fmt.Errorf("store: check domain: %w", err)
 	}

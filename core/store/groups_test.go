@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -141,6 +142,27 @@ func testDomains(t *testing.T, e engine) {
 	}
 	if ok, _ := s.IsLocalDomain(ctx, "c.example"); ok {
 		t.Error("c.example local")
+	}
+	if names, err := s.LocalDomains(ctx, DomainSchema{}); err != nil || strings.Join(names, ",") != "a.example,b.example" {
+		t.Errorf("LocalDomains = %q, %v", names, err)
+	}
+	// A table of another name, with another column (domain_table,
+	// domain_col), and names that are not identifiers.
+	if err := s.RawExec(ctx, "CREATE TABLE served (name VARCHAR(128) NOT NULL PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RawExec(ctx, "INSERT INTO served (name) VALUES ('c.example')"); err != nil {
+		t.Fatal(err)
+	}
+	alt := DomainSchema{Table: "served", Column: "name"}
+	if ok, err := s.IsLocalDomainIn(ctx, alt, "C.example"); !ok || err != nil {
+		t.Errorf("IsLocalDomainIn(served) = %v, %v", ok, err)
+	}
+	if names, err := s.LocalDomains(ctx, alt); err != nil || strings.Join(names, ",") != "c.example" {
+		t.Errorf("LocalDomains(served) = %q, %v", names, err)
+	}
+	if _, err := s.LocalDomains(ctx, DomainSchema{Table: "x; DROP"}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("bad table name: %v", err)
 	}
 	if err := s.DeleteDomain(ctx, "A.example"); err != nil {
 		t.Fatal(err)

@@ -68,6 +68,13 @@ func initModule(m *Module, env *module.Env) error {
 	if m.descTimeOrder {
 		u.SetDescTimeOrder(true)
 	}
+	if ud := u.Config().UseDomain; ud != m.useDomain {
+		// SER read the two separately too; a config setting one only
+		// keys registrations one way and usrloc's FIFO commands and
+		// database rows the other (multidomain set-ups set both).
+		m.log.Warn("registrar and usrloc disagree on use_domain: set modparam(\"registrar\", \"use_domain\", …) and modparam(\"usrloc\", \"use_domain\", …) alike",
+			"registrar", m.useDomain, "usrloc", ud)
+	}
 	return nil
 }
 
