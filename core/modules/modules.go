@@ -14,6 +14,7 @@ import (
 	_ "ser/core/modules/maxfwd"
 	_ "ser/core/modules/mysql"
 	_ "ser/core/modules/nathelper"
+	_ "ser/core/modules/options"
 	_ "ser/core/modules/path"
 	_ "ser/core/modules/registrar"
 	_ "ser/core/modules/rr"
