@@ -157,6 +157,15 @@ func TestWebConsole(t *testing.T) {
 	b.fill(`#user-form input[name=email]`, "carol@example.com")
 	b.click(`#user-form button[type=submit]`)
 	b.waitText("the two passwords differ")
+	// A pair stays aligned when one of its fields shows an error, and the
+	// summary at the top names the field.
+	var tops []float64
+	b.eval(`return [document.querySelector("#user-form input[name=password]").getBoundingClientRect().top,
+		document.querySelector("#user-form input[name=confirm_password]").getBoundingClientRect().top]`, &tops)
+	if len(tops) != 2 || tops[0] != tops[1] {
+		t.Errorf("password pair misaligned: %v", tops)
+	}
+	b.waitText("Please correct:", "Password: the two passwords differ")
 	b.layout("admin-user-form-error")
 	b.fill(`#user-form input[name=password]`, "Car0l-secret")
 	b.fill(`#user-form input[name=confirm_password]`, "Car0l-secret")
@@ -165,6 +174,13 @@ func TestWebConsole(t *testing.T) {
 	b.layout("admin-user")
 	b.open(u("/admin/users"))
 	b.waitText("carol@example.com", "admin@example.com")
+	// Filter buttons are as tall as their inputs and level with them.
+	var boxes [][]float64
+	b.eval(`return ["#user-search input[name=q]", "#user-search button"].map(function (s) {
+		var r = document.querySelector(s).getBoundingClientRect(); return [r.top, r.height]; })`, &boxes)
+	if len(boxes) != 2 || boxes[0][0] != boxes[1][0] || boxes[0][1] != boxes[1][1] {
+		t.Errorf("search input and button (top, height): %v", boxes)
+	}
 	b.layout("admin-users")
 
 	// Grant an ACL group.

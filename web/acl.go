@@ -143,12 +143,12 @@ func (a *App) handleACLRevoke(w http.ResponseWriter, r *http.Request) {
 // firstError returns one of the form's errors, for a flash message.
 func firstError(f *form) string {
 	for _, k := range []string{"_", "user", "group"} {
-		if e := f.Err(k); e != "" {
+		if e := f.First(k); e != "" {
 			return e
 		}
 	}
-	for _, e := range f.Errors {
-		return e
+	for _, k := range f.order {
+		return f.First(k)
 	}
 	return ""
 }

@@ -56,7 +56,7 @@ func (a *App) handleAliasAdd(w http.ResponseWriter, r *http.Request) {
 	f.check("alias", validUsername(alias))
 	f.check("domain", validDomain(domain))
 	f.check("target", validSIPURI(target, 128))
-	if f.Err("alias") == "" && f.Err("domain") == "" {
+	if f.First("alias") == "" && f.First("domain") == "" {
 		reserved, err := a.st.IsReserved(ctx, alias)
 		if err != nil {
 			a.fail(w, r, err)

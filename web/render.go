@@ -42,6 +42,7 @@ var funcs = template.FuncMap{
 	"query":      url.QueryEscape,
 	"add":        func(a, b int) int { return a + b },
 	"revokeArgs": revokeArgs,
+	"privLabel":  privLabel,
 	"has": func(list []string, v string) bool {
 		for _, x := range list {
 			if x == v {
@@ -189,12 +190,26 @@ func contactExpires(c sercmd.Contact) string {
 
 // revokeData is what the privileges page's revoke button needs.
 type revokeData struct {
-	CanEdit                         bool
-	CSRF, User, Domain, Priv, Value string
+	CanEdit                                bool
+	CSRF, User, Domain, Priv, Value, Label string
 }
 
 // revokeArgs builds a revoke button's data from the page and a row.
 func revokeArgs(v view, row privRow, priv, value string) revokeData {
 	d, _ := v.Data.(privilegesData)
-	return revokeData{CanEdit: d.CanEdit, CSRF: v.CSRF, User: row.Username, Domain: row.Domain, Priv: priv, Value: value}
+	return revokeData{CanEdit: d.CanEdit, CSRF: v.CSRF, User: row.Username, Domain: row.Domain, Priv: priv, Value: value,
+		Label: privLabel(priv, value)}
+}
+
+// privLabel names an admin_privileges row in plain language.
+func privLabel(priv, value string) string {
+	switch priv {
+	case "is_admin":
+		return "Administrator"
+	case "change_privileges":
+		return "Manages privileges"
+	case "acl_control":
+		return "Manages ACL group " + value
+	}
+	return priv + "=" + value
 }

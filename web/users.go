@@ -72,7 +72,7 @@ func (a *App) handleUserNew(w http.ResponseWriter, r *http.Request) {
 	f.check("password", validNewPassword(f.Get("password"), f.Get("confirm_password")))
 	checkProfile(f)
 	ctx := r.Context()
-	if f.Err("username") == "" && f.Err("domain") == "" {
+	if f.First("username") == "" && f.First("domain") == "" {
 		if err := a.checkNewName(ctx, f, "username", user, domain); err != nil {
 			a.fail(w, r, err)
 			return

@@ -68,6 +68,13 @@ func TestUserCreate(t *testing.T) {
 			}
 		})
 	}
+	// Every error of every field, and a summary at the top naming the
+	// fields in plain language.
+	p := b.post("/admin/users/new", "username", strings.Repeat("c", 64)+" x", "domain", "example.com",
+		"password", "abc", "confirm_password", "abd", "email", "nope")
+	p.want(t, http.StatusUnprocessableEntity, "at most 64 characters", "only letters, digits", "at least 8 characters",
+		"the two passwords differ", `id="errsummary"`, "<strong>User name</strong>: at most 64 characters",
+		"<strong>Password</strong>: the two passwords differ", "<strong>E-mail</strong>: not an e-mail address")
 	var kv []string
 	for k, v := range base {
 		kv = append(kv, k, v)

@@ -15,16 +15,17 @@ import (
 )
 
 // form holds a form's submitted values and its errors, so a refused form
-// is shown again with what was typed and why it was refused.
+// is shown again with what was typed and every reason it was refused.
 type form struct {
 	Values map[string]string
-	Errors map[string]string
+	Errors map[string][]string // every error of a field; "_" the whole form's
+	order  []string            // fields in the order their first error came
 }
 
 // newForm reads the named fields of r's form, trimmed of surrounding
 // spaces (passwords are kept as typed).
 func newForm(r *http.Request, fields ...string) *form {
-	f := &form{Values: map[string]string{}, Errors: map[string]string{}}
+	f := emptyForm(nil)
 	for _, k := range fields {
 		v := r.PostFormValue(k)
 		if !strings.Contains(k, "password") {
@@ -40,31 +41,93 @@ func emptyForm(values map[string]string) *form {
 	if values == nil {
 		values = map[string]string{}
 	}
-	return &form{Values: values, Errors: map[string]string{}}
+	return &form{Values: values, Errors: map[string][]string{}}
 }
 
 // Get returns a value.
 func (f *form) Get(k string) string { return f.Values[k] }
 
-// Err returns the error of a field ("" for the whole form's "_").
-func (f *form) Err(k string) string { return f.Errors[k] }
+// Err returns the errors of a field ("_" for the whole form).
+func (f *form) Err(k string) []string { return f.Errors[k] }
 
-// fail records the first error of field k.
-func (f *form) fail(k, msg string) {
-	if _, dup := f.Errors[k]; !dup {
-		f.Errors[k] = msg
+// First returns the first error of a field, "" when it has none.
+func (f *form) First(k string) string {
+	if e := f.Errors[k]; len(e) > 0 {
+		return e[0]
 	}
+	return ""
 }
 
-// check records err (when not nil) as field k's error.
-func (f *form) check(k string, err error) {
-	if err != nil {
-		f.fail(k, err.Error())
+// fieldError is one line of a form's error summary.
+type fieldError struct {
+	Field, Label, Msg string
+}
+
+// Summary lists the errors of the fields (not the whole form's), in the
+// order they were found, each with its field's plain-language label.
+func (f *form) Summary() []fieldError {
+	var out []fieldError
+	for _, k := range f.order {
+		if k == "_" {
+			continue
+		}
+		for _, e := range f.Errors[k] {
+			out = append(out, fieldError{k, fieldLabel(k), e})
+		}
 	}
+	return out
+}
+
+// fail records an error of field k (each message once).
+func (f *form) fail(k, msg string) {
+	for _, e := range f.Errors[k] {
+		if e == msg {
+			return
+		}
+	}
+	if len(f.Errors[k]) == 0 {
+		f.order = append(f.order, k)
+	}
+	f.Errors[k] = append(f.Errors[k], msg)
+}
+
+// check records err (when not nil) as field k's error; an errors.Join of
+// several gives one error each.
+func (f *form) check(k string, err error) {
+	if err == nil {
+		return
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			f.check(k, e)
+		}
+		return
+	}
+	f.fail(k, err.Error())
 }
 
 // ok reports whether no error was recorded.
 func (f *form) ok() bool { return len(f.Errors) == 0 }
+
+// fieldLabels are the plain-language names of form fields, for the error
+// summary (the forms' own labels say the same).
+var fieldLabels = map[string]string{
+	"username": "User name", "domain": "Domain", "password": "Password", "new_password": "New password",
+	"first_name": "First name", "last_name": "Last name", "email": "E-mail", "phone": "Phone",
+	"fname": "First name", "lname": "Last name", "sip_uri": "SIP address", "user": "User", "group": "Group",
+	"alias": "Alias", "target": "Points to", "contact": "Contact address", "to": "To", "body": "Message",
+	"from": "From", "name": "Name", "ip": "IPv4 address", "port": "Port", "scheme": "Scheme",
+	"transport": "Transport", "prefix": "Prefix", "gw": "Gateway", "cap": "Capability", "priority": "Priority",
+	"from_uri": "Caller pattern", "priv": "Privilege",
+}
+
+// fieldLabel returns a field's label for the error summary.
+func fieldLabel(k string) string {
+	if l, ok := fieldLabels[k]; ok {
+		return l
+	}
+	return k
+}
 
 // clearPasswords empties password fields before a form is shown again.
 func (f *form) clearPasswords() {
@@ -86,16 +149,19 @@ var (
 )
 
 // validUsername checks a SIP user name (letters, digits, "._+-"; 1–64).
+// Every failure is reported (errors.Join).
 func validUsername(s string) error {
-	switch {
-	case s == "":
+	if s == "" {
 		return errors.New("required")
-	case len(s) > 64:
-		return errors.New("at most 64 characters")
-	case !usernameRE.MatchString(s):
-		return errors.New(`only letters, digits and "._+-", starting with a letter, digit or "+"`)
 	}
-	return nil
+	var errs []error
+	if len(s) > 64 {
+		errs = append(errs, errors.New("at most 64 characters"))
+	}
+	if !usernameRE.MatchString(s) {
+		errs = append(errs, errors.New(`only letters, digits and "._+-", starting with a letter, digit or "+"`))
+	}
+	return errors.Join(errs...)
 }
 
 // validDomain checks a domain: a host name or an IP address (1–128).
@@ -212,18 +278,22 @@ func validPhone(s string) error {
 
 // validNewPassword checks a new password and its confirmation: 8–25
 // characters (the subscriber column holds 25), no control characters.
+// Every failure is reported (errors.Join).
 func validNewPassword(pw, confirm string) error {
+	var errs []error
 	switch {
 	case len(pw) < 8:
-		return errors.New("at least 8 characters")
+		errs = append(errs, errors.New("at least 8 characters"))
 	case len(pw) > 25:
-		return errors.New("at most 25 characters")
-	case strings.IndexFunc(pw, unicode.IsControl) >= 0:
-		return errors.New("contains control characters")
-	case pw != confirm:
-		return errors.New("the two passwords differ")
+		errs = append(errs, errors.New("at most 25 characters"))
 	}
-	return nil
+	if strings.IndexFunc(pw, unicode.IsControl) >= 0 {
+		errs = append(errs, errors.New("contains control characters"))
+	}
+	if pw != confirm {
+		errs = append(errs, errors.New("the two passwords differ"))
+	}
+	return errors.Join(errs...)
 }
 
 // splitAOR splits "user" or "user@domain"; the domain defaults to def and
