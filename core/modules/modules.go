@@ -7,6 +7,7 @@ import (
 	_ "ser/core/modules/acc"
 	_ "ser/core/modules/auth"
 	_ "ser/core/modules/dispatcher"
+	_ "ser/core/modules/diversion"
 	_ "ser/core/modules/domain"
 	_ "ser/core/modules/exec"
 	_ "ser/core/modules/group"
