@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 
 	"ser/core/cfg"
 	"ser/core/corecmd"
@@ -24,6 +25,11 @@ type Instance struct {
 	Program *script.Program
 	File    *cfg.File
 	cancel  context.CancelFunc
+
+	// reload and reloadMu serve Reload (reload.go); Program and File are
+	// then the reloaded ones (read them only while no reload runs).
+	reload   reloadState
+	reloadMu sync.Mutex
 }
 
 // LoadOptions are the inputs of Load besides the config text.
@@ -45,6 +51,9 @@ type LoadOptions struct {
 	Check bool
 	// LogWriter, when set, replaces stderr for that logger (tests).
 	LogWriter io.Writer
+	// Source, when set, reads the configuration again for a reload
+	// (cfg_reload, SIGHUP); by default the file called name is read.
+	Source func() ([]byte, error)
 }
 
 // errCheckDB is what Env.DB answers during a config check: modules
@@ -143,7 +152,13 @@ func Load(name string, src []byte, lo LoadOptions) (*Instance, error) {
 	for _, ign := range opts.Ignored {
 		log.Info("option accepted but has no effect", "module", "core", "option", ign)
 	}
-	return &Instance{Server: srv, Modules: mods, Program: prog, File: f}, nil
+	in := &Instance{Server: srv, Modules: mods, Program: prog, File: f,
+		reload: reloadState{name: name, source: lo.Source, newEnv: newEnv}}
+	if err := in.registerReload(); err != nil {
+		srv.closeDBs()
+		return nil, sorted(cfg.ErrorList{cfg.Errorf(f.Position(), "%v", err)})
+	}
+	return in, nil
 }
 
 func sorted(errs cfg.ErrorList) error {

@@ -248,18 +248,5 @@ func (s *Server) Log(m *sipmsg.Msg, level int, text string) {
 	s.log.Log(module.MsgCtx(m), module.SlogLevel(level), text, "module", "script")
 }
 
-// HasRoute reports whether the script defines a block.
-func (s *Server) HasRoute(kind module.Route, n int) bool {
-	return s.router != nil && s.router.HasRoute(kind, n)
-}
-
-// RunRoute runs a script block for m.
-func (s *Server) RunRoute(kind module.Route, n int, m *sipmsg.Msg) int {
-	if s.router == nil {
-		return -1
-	}
-	return s.router.Run(kind, n, m)
-}
-
 // Compile-time check: the server is the modules' Core.
 var _ module.Core = (*Server)(nil)

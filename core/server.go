@@ -40,6 +40,7 @@ type Counters struct {
 	FwdReplies  atomic.Uint64 // replies relayed statelessly
 	FwdRequests atomic.Uint64 // requests forwarded statelessly
 	Panics      atomic.Uint64 // messages whose processing panicked (a bug)
+	Reloads     atomic.Uint64 // configuration reloads installed (cfg_reload, SIGHUP)
 }
 
 // Server is one running SER instance.
@@ -49,7 +50,10 @@ type Server struct {
 	tr      *transport.Transport
 	socks   []*sipmsg.Socket
 	aliases []ListenAddr
-	router  Router
+	// router is the compiled script new messages run: swapped as a whole
+	// by a configuration reload (SetRouter), read with one atomic load
+	// per message.
+	router  atomic.Pointer[routerRef]
 	rpc     *rpc.Registry
 	replyH  []func(*sipmsg.Msg) bool // modules' OnReply hooks
 	reqF    []func(*sipmsg.Msg) bool // modules' OnRequest hooks
@@ -157,8 +161,44 @@ func (s *Server) Bind() error {
 	return nil
 }
 
-// SetRouter installs the compiled script.
-func (s *Server) SetRouter(r Router) { s.router = r }
+// routerRef boxes a Router for the atomic pointer.
+type routerRef struct{ Router }
+
+// SetRouter installs the compiled script: messages received from then on
+// run it; messages being processed finish under the one they started
+// with, and so do their transactions (see sipmsg.Msg.Script).
+func (s *Server) SetRouter(r Router) { s.router.Store(&routerRef{r}) }
+
+// currentRouter returns the installed script, or nil.
+func (s *Server) currentRouter() Router {
+	if ref := s.router.Load(); ref != nil {
+		return ref.Router
+	}
+	return nil
+}
+
+// HasRoute reports whether the installed script defines a block.
+func (s *Server) HasRoute(kind module.Route, n int) bool {
+	r := s.currentRouter()
+	return r != nil && r.HasRoute(kind, n)
+}
+
+// RunRoute runs a script block for m: from the script m is processed
+// under (m.Script, which tm sets to the script its transaction started
+// under), else from the installed one.
+func (s *Server) RunRoute(kind module.Route, n int, m *sipmsg.Msg) int {
+	var r Router
+	if m != nil {
+		r, _ = m.Script.(Router)
+	}
+	if r == nil {
+		r = s.currentRouter()
+	}
+	if r == nil {
+		return -1
+	}
+	return r.Run(kind, n, m)
+}
 
 // AddRequestHook registers a module's hook (module.Exports.OnRequest)
 // that may consume a request before the script runs.
@@ -188,7 +228,7 @@ func (s *Server) Workers() int { return len(s.workers) }
 
 // Start launches the workers and the receive loops.
 func (s *Server) Start() error {
-	if s.router == nil {
+	if s.currentRouter() == nil {
 		return fmt.Errorf("core: start: no routing script")
 	}
 	if s.tr == nil {
@@ -297,7 +337,9 @@ func (s *Server) process(raw []byte, rcv sipmsg.RcvInfo) {
 				return
 			}
 		}
-		s.router.Run(module.Request, 0, m)
+		r := s.currentRouter()
+		m.Script = r
+		r.Run(module.Request, 0, m)
 		return
 	}
 	if resp, ok := asResponse(msg); ok {

@@ -26,6 +26,7 @@ func (s *Server) registerStats(reg *rpc.Registry) error {
 			line("bad_replies", st.BadReplies.Load())
 			line("fwd_requests", st.FwdRequests.Load())
 			line("fwd_replies", st.FwdReplies.Load())
+			line("cfg_reloads", st.Reloads.Load())
 			if s.tr != nil {
 				ts := &s.tr.Stats
 				line("received", ts.Received.Load())

@@ -146,6 +146,15 @@ type Func struct {
 	Routes Route
 	// Fixup validates and converts the arguments once, at load time, and
 	// returns the handler the interpreter calls per message.
+	//
+	// A configuration reload (cfg_reload, SIGHUP) runs the fixups of the
+	// new script on the running instance, after Start, while the old
+	// script's handlers keep running on other goroutines: a fixup must
+	// not change state those handlers read without synchronisation, and
+	// when it needs something Start prepares only for the functions the
+	// script uses (a database, a table check), it prepares it itself once
+	// the instance has started — an error then refuses the reload (see
+	// group, uri, auth, acc and usrloc's Register).
 	Fixup func(inst any, env *Env, args []Value) (Handler, error)
 }
 

@@ -190,6 +190,14 @@ type Msg struct {
 	// avps is the AVP list (avp.go); nil until the script adds one.
 	avps *AVPList
 
+	// Script is the compiled routing script the message is processed
+	// under (the core sets it before running route{}). The configuration
+	// can be reloaded while a transaction runs: tm keeps this value with
+	// the transaction and puts it on the messages its failure and onreply
+	// routes run for, so those routes come from the script the
+	// transaction started under. Opaque here; nil means the current one.
+	Script any
+
 	vals [MaxKeys]any
 }
 

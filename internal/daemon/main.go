@@ -6,8 +6,11 @@ import (
 	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"ser/core"
 	"ser/core/store"
@@ -53,7 +56,7 @@ func Main(args []string) int {
 	// -c: SER exited right after parsing; ser also initialises the
 	// modules and binds the script's calls, but opens nothing (no
 	// database, migration, file, FIFO or socket).
-	inst, err := core.Load(name, src, core.LoadOptions{Base: c.options(), Check: c.check})
+	inst, err := core.Load(name, src, core.LoadOptions{Base: c.options(), Check: c.check, Source: configSource(name)})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		fmt.Fprintln(os.Stderr, "ERROR: bad config file (see the errors above)")
@@ -96,6 +99,26 @@ func readConfig(path string) (string, []byte, error) {
 		return "", nil, fmt.Errorf("cannot read config file: %w", err)
 	}
 	return "ser.cfg", b, nil
+}
+
+// configSource returns how a reload (cfg_reload, SIGHUP) reads the
+// configuration again: the same file, by its absolute path (ser may have
+// changed its working directory since), or the built-in default.
+func configSource(name string) func() ([]byte, error) {
+	if name == defaultConfigName {
+		return func() ([]byte, error) { return []byte(core.DefaultConfig(store.DefaultDomain())), nil }
+	}
+	path, err := filepath.Abs(name)
+	if err != nil {
+		path = name
+	}
+	return func() ([]byte, error) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read config file: %w", err)
+		}
+		return b, nil
+	}
 }
 
 // serve runs the loaded instance until SIGINT/SIGTERM (or the kill FIFO
@@ -154,13 +177,32 @@ func serve(c *cmdline, inst *core.Instance) int {
 		log.Warn("cannot notify systemd", "module", "core", "err", err)
 	}
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	select {
-	case s := <-sig:
-		log.Info("shutting down", "module", "core", "signal", s.String())
-	case <-inst.Done():
-		log.Info("shutting down", "module", "core", "reason", "kill command")
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	for {
+		select {
+		case s := <-sig:
+			if s == syscall.SIGHUP {
+				reload(inst)
+				continue
+			}
+			log.Info("shutting down", "module", "core", "signal", s.String())
+		case <-inst.Done():
+			log.Info("shutting down", "module", "core", "reason", "kill command")
+		}
+		_, _ = sdnotify.Notify("STOPPING=1")
+		return 0
 	}
-	_, _ = sdnotify.Notify("STOPPING=1")
-	return 0
+}
+
+// reload is SIGHUP: the configuration file is read again and its routing
+// script installed when it passes the checks (the outcome, with every
+// error, goes to the log: core.Instance.ReloadConfig). systemd hears
+// RELOADING=1 before and READY=1 after.
+func reload(inst *core.Instance) {
+	inst.Server.Logger().Info("SIGHUP: reloading the configuration", "module", "core")
+	var ts unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	_, _ = sdnotify.Notify(fmt.Sprintf("RELOADING=1\nMONOTONIC_USEC=%d", ts.Nano()/1000))
+	inst.ReloadConfig()
+	_, _ = sdnotify.Notify("READY=1")
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -56,7 +57,10 @@ type Acc struct {
 
 	log *slog.Logger
 	env *module.Env
-	st  *store.Store
+	// st is the accounting database, opened at start-up or by the first
+	// acc_db_request a reloaded script binds (read without a lock by
+	// the transactions completing meanwhile).
+	st atomic.Pointer[store.Store]
 }
 
 // New returns an instance with SER 0.9's defaults: log_level 2 (notice),
@@ -94,7 +98,7 @@ func initModule(a *Acc, env *module.Env) error {
 
 // openDB opens the accounting database (db_url; "" is the server's).
 func (a *Acc) openDB() error {
-	if a.st != nil {
+	if a.st.Load() != nil {
 		return nil
 	}
 	if a.env != nil && a.env.Check {
@@ -108,7 +112,7 @@ func (a *Acc) openDB() error {
 	if err != nil {
 		return fmt.Errorf("acc: db_url: %w", err)
 	}
-	a.st = st
+	a.st.Store(st)
 	return nil
 }
 
@@ -163,7 +167,7 @@ func (a *Acc) Complete(o Outcome) {
 		if flagSet(flags, a.logMissedFlag) {
 			a.logLine(leadMissed, ev)
 		}
-		if a.st != nil && flagSet(flags, a.dbMissedFlag) {
+		if a.st.Load() != nil && flagSet(flags, a.dbMissedFlag) {
 			a.insert(a.tableMissed, sqlMCFmt, ev)
 		}
 	}
@@ -177,7 +181,7 @@ func (a *Acc) Complete(o Outcome) {
 	if flagSet(flags, a.logFlag) {
 		a.logLine(leadAnswered, ev)
 	}
-	if a.st != nil && flagSet(flags, a.dbFlag) {
+	if a.st.Load() != nil && flagSet(flags, a.dbFlag) {
 		a.insert(a.tableAcc, sqlAccFmt, ev)
 	}
 }
@@ -198,7 +202,7 @@ func (a *Acc) logLine(lead string, ev *event) {
 func (a *Acc) insert(table, format string, ev *event) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
 	defer cancel()
-	if err := a.st.InsertAcc(ctx, table, record(format, ev)); err != nil {
+	if err := a.st.Load().InsertAcc(ctx, table, record(format, ev)); err != nil {
 		a.log.Error("acc: error while inserting to database", "table", table, "err", err)
 		return false
 	}

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"ser/core/module"
@@ -92,11 +93,15 @@ type Module struct {
 	tables map[string]bool
 	// needRPID: the script calls append_rpid_hf or is_rpid_user_e164, so
 	// the authorize functions read the rpid column too.
-	needRPID bool
-	secret   []byte
-	nc       *ncTracker
-	guard    *guard // nil with throttle off
-	now      func() time.Time
+	needRPID atomic.Bool
+	// started is set once Start ran: a script reloaded later that names
+	// a new table or reads the rpid column for the first time has it
+	// checked at once (recheck).
+	started atomic.Bool
+	secret  []byte
+	nc      *ncTracker
+	guard   *guard // nil with throttle off
+	now     func() time.Time
 	// dbTimeout bounds one credentials lookup.
 	dbTimeout time.Duration
 }
@@ -156,8 +161,33 @@ func initModule(a *Module, env *module.Env) error {
 // domain and password columns (a bad name stops start-up, as SER's
 // auth_db did at child_init).
 func (a *Module) Start(ctx context.Context) error {
+	a.started.Store(true)
+	return a.open(ctx)
+}
+
+// recheck is what Start does, for a fixup that runs after start-up (a
+// configuration reload) and needs a table or column Start did not check;
+// an error refuses the reload.
+func (a *Module) recheck(fn string) error {
+	if !a.started.Load() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), a.dbTimeout)
+	defer cancel()
+	if err := a.open(ctx); err != nil {
+		return fmt.Errorf("%s: %w", fn, err)
+	}
+	return nil
+}
+
+// open opens the database (once) when the script names credentials
+// tables, and checks them.
+func (a *Module) open(ctx context.Context) error {
 	if len(a.tables) == 0 {
 		return nil
+	}
+	if a.db != nil {
+		return a.useStore(ctx, a.db)
 	}
 	if a.openDB == nil {
 		return fmt.Errorf("auth: no database available (db_url %q)", a.cfg.DBURL)
@@ -181,7 +211,7 @@ func (a *Module) useStore(ctx context.Context, st *store.Store) error {
 	}
 	sort.Strings(names)
 	for _, t := range names {
-		q := a.query(t, "", "")
+		q := a.query(t, "", "", a.needRPID.Load())
 		cols := append([]string{q.UserColumn, q.DomainColumn}, q.Columns...)
 		if err := st.CheckColumns(ctx, t, cols...); err != nil {
 			return fmt.Errorf("auth: %w", err)
@@ -190,17 +220,19 @@ func (a *Module) useStore(ctx context.Context, st *store.Store) error {
 			return fmt.Errorf("auth: table %s: %w", t, err)
 		}
 	}
-	a.db = st
+	if a.db != st {
+		a.db = st
+	}
 	return nil
 }
 
 // query is the credentials lookup of user@domain in table.
-func (a *Module) query(table, user, domain string) store.CredentialsQuery {
+func (a *Module) query(table, user, domain string, rpid bool) store.CredentialsQuery {
 	cols := []string{a.cfg.PasswordColumn}
 	if !a.cfg.CalculateHA1 {
 		cols = append(cols, a.cfg.PasswordColumn2)
 	}
-	if a.needRPID {
+	if rpid {
 		cols = append(cols, rpidColumn) // last: ha1s takes it from there
 	}
 	return store.CredentialsQuery{

@@ -29,7 +29,13 @@ func fixupAuthorize(k kind) func(any, *module.Env, []module.Value) (module.Handl
 		if !store.ValidIdent(table) {
 			return nil, fmt.Errorf("%s: %q is not a valid table name", name, table)
 		}
-		a.tables[table] = true
+		if !a.tables[table] {
+			a.tables[table] = true
+			if err := a.recheck(name); err != nil {
+				delete(a.tables, table)
+				return nil, err
+			}
+		}
 		return func(m *sipmsg.Msg) (int, error) {
 			return a.authorize(m, realm, table, k), nil
 		}, nil
@@ -215,11 +221,12 @@ func (a *Module) ha1s(c *Credentials, table string) (ha1s []string, rpid string,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), a.dbTimeout)
 	defer cancel()
-	vals, err := a.db.Credentials(ctx, a.query(table, c.User, domain))
+	needRPID := a.needRPID.Load()
+	vals, err := a.db.Credentials(ctx, a.query(table, c.User, domain, needRPID))
 	if err != nil {
 		return nil, "", err
 	}
-	if a.needRPID {
+	if needRPID {
 		rpid = vals[len(vals)-1]
 	}
 	if a.cfg.CalculateHA1 {

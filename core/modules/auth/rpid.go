@@ -39,11 +39,26 @@ func (a *Module) stripRealm(realm string) string {
 	return realm
 }
 
+// wantRPID makes the authorize functions read the rpid column; after
+// start-up (a reload) the tables are checked for it at once.
+func (a *Module) wantRPID(fn string) error {
+	if a.needRPID.Swap(true) {
+		return nil
+	}
+	if err := a.recheck(fn); err != nil {
+		a.needRPID.Store(false)
+		return err
+	}
+	return nil
+}
+
 func fixupAppendRPID(a *Module, _ *module.Env, args []module.Value) (module.Handler, error) {
 	if len(args) == 1 {
 		return nil, errors.New("append_rpid_hf takes no arguments or two (prefix, suffix)")
 	}
-	a.needRPID = true
+	if err := a.wantRPID("append_rpid_hf"); err != nil {
+		return nil, err
+	}
 	return func(m *sipmsg.Msg) (int, error) {
 		prefix, suffix := a.cfg.RPIDPrefix, a.cfg.RPIDSuffix
 		if len(args) == 2 {
@@ -67,7 +82,9 @@ func AppendRPID(m *sipmsg.Msg, prefix, suffix string) int {
 }
 
 func fixupIsRPIDE164(a *Module, _ *module.Env, _ []module.Value) (module.Handler, error) {
-	a.needRPID = true
+	if err := a.wantRPID("is_rpid_user_e164"); err != nil {
+		return nil, err
+	}
 	return func(m *sipmsg.Msg) (int, error) { return IsRPIDUserE164(RPID(m)), nil }, nil
 }
 

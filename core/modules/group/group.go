@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -87,9 +88,10 @@ type Module struct {
 	openDB func(string) (*store.Store, error)
 	db     *store.Store
 	// used is set when the script calls a group function (Start opens
-	// the database only then).
-	used      bool
-	dbTimeout time.Duration
+	// the database only then); started once Start ran, so that a script
+	// reloaded later that calls one for the first time opens it itself.
+	used, started atomic.Bool
+	dbTimeout     time.Duration
 }
 
 // New returns a group instance with SER's defaults.
@@ -120,9 +122,15 @@ func initModule(g *Module, env *module.Env) error {
 // Start opens the database when the script uses a group function and
 // checks that the group table and its columns exist.
 func (g *Module) Start(ctx context.Context) error {
-	if !g.used {
+	g.started.Store(true)
+	if !g.used.Load() {
 		return nil
 	}
+	return g.open(ctx)
+}
+
+// open opens the database and checks the group table.
+func (g *Module) open(ctx context.Context) error {
 	if g.openDB == nil {
 		return fmt.Errorf("group: no database available (db_url %q)", g.cfg.DBURL)
 	}
@@ -181,7 +189,17 @@ func (g *Module) bind(fn string, env *module.Env, src Source, grp string) (modul
 	if (src == Credentials || src == digestUsername) && (env.Instance == nil || env.Instance("auth") == nil) {
 		return nil, fmt.Errorf("%s: the authenticated user needs the auth module (loadmodule \"auth.so\")", fn)
 	}
-	g.used = true
+	if !g.used.Swap(true) && g.started.Load() {
+		// A configuration reload brings the first group function after
+		// start-up: open the database now, as Start would have (a failure
+		// refuses the reload).
+		ctx, cancel := context.WithTimeout(context.Background(), g.dbTimeout)
+		defer cancel()
+		if err := g.open(ctx); err != nil {
+			g.used.Store(false)
+			return nil, fmt.Errorf("%s: %w", fn, err)
+		}
+	}
 	return func(m *sipmsg.Msg) (int, error) { return g.IsUserIn(m, src, grp), nil }, nil
 }
 

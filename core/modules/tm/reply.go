@@ -66,6 +66,9 @@ func (t *TM) branchReply(x *txn, br *branch, m *sipmsg.Msg) {
 		st := state(m)
 		st.txn, st.reply = x, true
 		m.SetAVPs(x.avps)
+		if x.snap != nil {
+			m.Script = x.snap.script // the script the transaction started under
+		}
 		t.core.RunRoute(module.OnReply, x.onReply, m)
 		x.avps = m.AVPs()
 		if m.Dropped && code < 200 {

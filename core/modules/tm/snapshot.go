@@ -21,12 +21,16 @@ type snapshot struct {
 	force    *sipmsg.Socket
 	ruriQ    float32
 	replyHdr []string
+	// script is the routing script the request ran (sipmsg.Msg.Script):
+	// the transaction's failure and onreply routes run from it even after
+	// a configuration reload installed another.
+	script any
 }
 
 func newSnapshot(m *sipmsg.Msg) *snapshot {
 	s := &snapshot{
 		text: m.Bytes(), received: m.Raw, origURI: m.OrigURI().String(),
-		rcv: m.Rcv, force: m.ForceSocket, ruriQ: m.RURIQ,
+		rcv: m.Rcv, force: m.ForceSocket, ruriQ: m.RURIQ, script: m.Script,
 	}
 	if len(m.ReplyHeaders) > 0 {
 		s.replyHdr = append([]string(nil), m.ReplyHeaders...)
@@ -56,6 +60,7 @@ func (s *snapshot) msg(flags sipmsg.Flags) (*sipmsg.Msg, error) {
 	m.Flags = flags
 	m.ForceSocket = s.force
 	m.RURIQ = s.ruriQ
+	m.Script = s.script
 	if len(s.replyHdr) > 0 {
 		m.ReplyHeaders = append([]string(nil), s.replyHdr...)
 	}

@@ -30,12 +30,14 @@ func (u *Module) credentials(m *sipmsg.Msg, fn string) *auth.Credentials {
 func fixupCheck(to, v08 bool) func(any, *module.Env, []module.Value) (module.Handler, error) {
 	return module.FixupOf(func(u *Module, _ *module.Env, _ []module.Value) (module.Handler, error) {
 		useTable := !v08 && u.cfg.UseURITable
-		if useTable {
-			u.needURI = true
-		}
 		fn := "check_from"
 		if to {
 			fn = "check_to"
+		}
+		if useTable {
+			if err := u.need(fn, true); err != nil {
+				return nil, err
+			}
 		}
 		return func(m *sipmsg.Msg) (int, error) { return u.check(m, fn, to, useTable), nil }, nil
 	})
@@ -116,10 +118,8 @@ func fixupIsUser(v08 bool) func(any, *module.Env, []module.Value) (module.Handle
 }
 
 func fixupDoesURIExist(u *Module, _ *module.Env, _ []module.Value) (module.Handler, error) {
-	if u.cfg.UseURITable {
-		u.needURI = true
-	} else {
-		u.needSubscriber = true
+	if err := u.need("does_uri_exist", u.cfg.UseURITable); err != nil {
+		return nil, err
 	}
 	return func(m *sipmsg.Msg) (int, error) { return u.DoesURIExist(m), nil }, nil
 }

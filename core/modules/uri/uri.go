@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"ser/core/module"
@@ -40,9 +41,11 @@ type Module struct {
 	openDB func(string) (*store.Store, error)
 	db     *store.Store
 	// needURI and needSubscriber are set by the fixups of functions that
-	// read those tables; Start opens the database only then.
-	needURI, needSubscriber bool
-	dbTimeout               time.Duration
+	// read those tables; Start opens the database only then. started is
+	// set once Start ran: a script reloaded later that reads a table for
+	// the first time opens and checks it itself (need).
+	needURI, needSubscriber, started atomic.Bool
+	dbTimeout                        time.Duration
 }
 
 // New returns a uri instance with SER's defaults.
@@ -72,8 +75,38 @@ func initModule(u *Module, env *module.Env) error {
 // it, and checks that the tables it will read have their columns (a bad
 // name stops start-up instead of failing every call).
 func (u *Module) Start(ctx context.Context) error {
-	if !u.needURI && !u.needSubscriber {
+	u.started.Store(true)
+	if !u.needURI.Load() && !u.needSubscriber.Load() {
 		return nil
+	}
+	return u.open(ctx)
+}
+
+// need records that a function of the script (fn) reads the uri table
+// (uriTable) or the subscriber table. After start-up — a configuration
+// reload — the database is opened and the table checked at once, as
+// Start would have; an error refuses the reload.
+func (u *Module) need(fn string, uriTable bool) error {
+	flag := &u.needSubscriber
+	if uriTable {
+		flag = &u.needURI
+	}
+	if flag.Swap(true) || !u.started.Load() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), u.dbTimeout)
+	defer cancel()
+	if err := u.open(ctx); err != nil {
+		flag.Store(false)
+		return fmt.Errorf("%s: %w", fn, err)
+	}
+	return nil
+}
+
+// open opens the database (once) and checks the tables the script reads.
+func (u *Module) open(ctx context.Context) error {
+	if u.db != nil {
+		return u.UseStore(ctx, u.db)
 	}
 	if u.openDB == nil {
 		return fmt.Errorf("uri_db: no database available (db_url %q)", u.cfg.DBURL)
@@ -89,17 +122,19 @@ func (u *Module) Start(ctx context.Context) error {
 // script's calls need (tests; Start does it with the configured database).
 func (u *Module) UseStore(ctx context.Context, st *store.Store) error {
 	c := u.cfg
-	if u.needURI {
+	if u.needURI.Load() {
 		if err := st.CheckColumns(ctx, c.URITable, c.URIUserColumn, c.URIDomainColumn, c.URIURIUserColumn); err != nil {
 			return fmt.Errorf("uri_db: %w", err)
 		}
 	}
-	if u.needSubscriber {
+	if u.needSubscriber.Load() {
 		if err := st.CheckColumns(ctx, c.SubscriberTable, c.SubscriberUserColumn, c.SubscriberDomainColumn); err != nil {
 			return fmt.Errorf("uri_db: %w", err)
 		}
 	}
-	u.db = st
+	if u.db != st {
+		u.db = st
+	}
 	return nil
 }
 

@@ -1,0 +1,199 @@
+package core_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"ser/core"
+	_ "ser/core/modules/sl"
+	_ "ser/core/modules/textops"
+	_ "ser/core/modules/tm"
+	"ser/core/rpc"
+	"ser/core/sipmsg"
+)
+
+// reloadBase is the running configuration of the reload tests.
+const reloadBase = `fork=no
+children=2
+mem_log=1
+loadmodule "sl.so"
+loadmodule "tm.so"
+modparam("tm", "fr_timer", 10)
+route {
+	sl_send_reply("200", "one");
+}
+`
+
+// loadFile loads src from a file (so that cfg_reload reads it again) and
+// starts the server on a free UDP port.
+func loadFile(t *testing.T, src string) (*core.Instance, string, *strings.Builder) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ser.cfg")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logb strings.Builder
+	in, err := core.Load(path, []byte(src), core.LoadOptions{
+		Log: slog.New(slog.NewTextHandler(&lockedWriter{w: &logb}, nil)),
+		Override: func(o *core.Options) {
+			o.Listen = []core.ListenAddr{{Proto: sipmsg.ProtoUDP, Host: "127.0.0.1", Port: 0, PortSet: true}}
+		},
+	})
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	if err := in.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(in.Stop)
+	return in, path, &logb
+}
+
+// lockedWriter is a log destination the test reads after the server
+// wrote to it (the server logs from the reload's goroutine only here).
+type lockedWriter struct{ w io.Writer }
+
+func (l *lockedWriter) Write(p []byte) (int, error) { return l.w.Write(p) }
+
+// optionsReason sends an OPTIONS and returns the reason phrase of the
+// reply.
+func optionsReason(t *testing.T, in *core.Instance) string {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sk := in.Server.Sockets()[0]
+	msg := "OPTIONS sip:ser@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP " + c.LocalAddr().String() + ";branch=z9hG4bK" + time.Now().Format("150405.000000") +
+		"\r\nFrom: <sip:t@x>;tag=1\r\nTo: <sip:ser@127.0.0.1>\r\nCall-ID: r-" + time.Now().Format("150405.000000") + "\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+	if _, err := c.WriteToUDP([]byte(msg), &net.UDPAddr{IP: sk.IP.AsSlice(), Port: sk.Port}); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 4096)
+	n, err := c.Read(buf)
+	if err != nil {
+		t.Fatalf("no reply: %v", err)
+	}
+	line, _, _ := strings.Cut(string(buf[:n]), "\r\n")
+	return strings.TrimPrefix(line, "SIP/2.0 200 ")
+}
+
+// TestReloadRefused: a new configuration that does not pass the checks, or
+// that changes global options, loadmodule lines or modparams, is refused
+// with every reason at its file:line:col, and the running script stays.
+func TestReloadRefused(t *testing.T) {
+	in, path, _ := loadFile(t, reloadBase)
+	cases := []struct {
+		name, src string
+		want      []string
+	}{
+		{"syntax error", strings.Replace(reloadBase, `sl_send_reply("200", "one");`, `if (method== { sl_send_reply("200", "one"); }`, 1),
+			[]string{path + ":8:"}},
+		{"unknown function", strings.Replace(reloadBase, `sl_send_reply("200", "one");`, `sl_send_reply("200", "one"); no_such_function();`, 1),
+			[]string{path + ":8:31: unknown command 'no_such_function', missing loadmodule?"}},
+		{"unknown failure route", strings.Replace(reloadBase, `sl_send_reply("200", "one");`, `t_on_failure("3"); t_relay();`, 1),
+			[]string{path + ":8:2: t_on_failure: failure_route[3] is not defined"}},
+		{"option changed", strings.Replace(reloadBase, "children=2", "children=4", 1),
+			[]string{path + ":2:1: option 'children' changed from 2 to 4: the workers are started once, at start-up; restart ser to apply it"}},
+		{"option added", "listen=udp:127.0.0.1:5099\n" + reloadBase,
+			[]string{path + ":1:1: option 'listen' added: the SIP sockets, their addresses and limits are set up at start-up; restart ser to apply it"}},
+		{"option removed", strings.Replace(reloadBase, "children=2\n", "", 1),
+			[]string{path + ": option 'children' removed (line 2 of the running configuration)"}},
+		{"modparam changed", strings.Replace(reloadBase, `"fr_timer", 10`, `"fr_timer", 20`, 1),
+			[]string{path + `:6:28: modparam("tm", "fr_timer") changed from 10 to 20: module parameters are applied when the module is initialised at start-up; restart ser to apply it`}},
+		{"modparam added", strings.Replace(reloadBase, `route {`, `modparam("tm", "fr_inv_timer", 20)`+"\nroute {", 1),
+			[]string{path + `:7:1: modparam("tm", "fr_inv_timer") added`}},
+		{"loadmodule added", strings.Replace(reloadBase, `loadmodule "tm.so"`, `loadmodule "tm.so"`+"\n"+`loadmodule "textops.so"`, 1),
+			[]string{path + `:6:1: loadmodule "textops.so" added: modules are loaded and initialised once, at start-up; restart ser to load it`}},
+		{"loadmodule removed", strings.Replace(strings.Replace(reloadBase, `loadmodule "tm.so"`+"\n", "", 1), `modparam("tm", "fr_timer", 10)`+"\n", "", 1),
+			[]string{path + `: loadmodule "tm.so" removed (line 5 of the running configuration)`, path + `: modparam("tm", "fr_timer") removed (line 6`}},
+		{"unknown module", strings.Replace(reloadBase, `loadmodule "tm.so"`, `loadmodule "tm.so"`+"\n"+`loadmodule "nosuch.so"`, 1),
+			[]string{path + `:6:12: loadmodule: unknown module 'nosuch'`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := in.Reload([]byte(c.src))
+			if err == nil {
+				t.Fatal("reload accepted")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("errors\n%v\nlack %q", err, w)
+				}
+			}
+			if strings.Contains(c.name, "unknown module") && strings.Contains(err.Error(), "added") {
+				t.Errorf("an unknown module is reported twice:\n%v", err)
+			}
+			if got := optionsReason(t, in); got != "one" {
+				t.Errorf("after a refused reload the server answers %q, want the old script's \"one\"", got)
+			}
+		})
+	}
+	if n := in.Server.Stats.Reloads.Load(); n != 0 {
+		t.Errorf("%d reloads counted", n)
+	}
+}
+
+// TestReloadCommand reloads through cfg_reload (the registry every
+// frontend serves): a changed route block is installed, an option that
+// has no effect may change, and a broken file is refused with its
+// positions in the reply and the log.
+func TestReloadCommand(t *testing.T) {
+	in, path, logb := loadFile(t, reloadBase)
+	ex := rpc.NewLocal(in.Server.RPC())
+	if got := optionsReason(t, in); got != "one" {
+		t.Fatalf("before: %q", got)
+	}
+	v2 := strings.NewReplacer(`"one"`, `"two"`, "mem_log=1", "mem_log=0").Replace(reloadBase) + "failure_route[1] {\n\tt_reply(\"500\", \"x\");\n}\n"
+	if err := os.WriteFile(path, []byte(v2), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := ex.Execute(context.Background(), core.CmdCfgReload, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Code != 200 || r.Text != "200 ok\n"+path+": route[0] failure_route[1]\n" {
+		t.Fatalf("reply %q", r.Text)
+	}
+	if res, ok := r.Value.(*core.ReloadResult); !ok || !res.Reloaded || len(res.Routes) != 2 {
+		t.Fatalf("value %#v", r.Value)
+	}
+	if got := optionsReason(t, in); got != "two" {
+		t.Fatalf("after the reload: %q, want the new script's \"two\"", got)
+	}
+	broken := strings.Replace(v2, `"two"`, `"two", "three"`, 1)
+	if err := os.WriteFile(path, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err = ex.Execute(context.Background(), core.CmdCfgReload, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "400 configuration not reloaded, the running one is kept\n" + path + ":8:2: 'sl_send_reply' takes 2 arguments, 3 given\n"
+	if r.Code != 400 || r.Text != want {
+		t.Fatalf("reply %q, want %q", r.Text, want)
+	}
+	if got := optionsReason(t, in); got != "two" {
+		t.Fatalf("after a refused reload: %q", got)
+	}
+	if !strings.Contains(logb.String(), path+":8:2: 'sl_send_reply' takes 2 arguments, 3 given") || !strings.Contains(logb.String(), "configuration not reloaded") {
+		t.Errorf("log lacks the refusal:\n%s", logb.String())
+	}
+	os.Remove(path)
+	r, _ = ex.Execute(context.Background(), core.CmdCfgReload, nil)
+	if r.Code != 400 || !strings.Contains(r.Text, "cannot read config file") {
+		t.Fatalf("missing file: %q", r.Text)
+	}
+	if n := in.Server.Stats.Reloads.Load(); n != 1 {
+		t.Errorf("%d reloads counted, want 1", n)
+	}
+}
