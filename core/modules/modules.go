@@ -6,6 +6,7 @@ package modules
 import (
 	_ "ser/core/modules/acc"
 	_ "ser/core/modules/auth"
+	_ "ser/core/modules/avpops"
 	_ "ser/core/modules/dispatcher"
 	_ "ser/core/modules/diversion"
 	_ "ser/core/modules/domain"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -162,4 +163,230 @@ func (s *Store) PreferenceTypes(ctx context.Context) ([]PreferenceType, error) {
 		return nil, fmt.Errorf("store: list preference types: %w", err)
 	}
 	return out, nil
+}
+
+// AVPSchema names the table avpops keeps AVPs in and its columns (its
+// avp_table and *_column parameters). Empty fields take SER's defaults:
+// usr_preferences with uuid, username, domain, attribute, value and type.
+type AVPSchema struct {
+	Table, UUID, Username, Domain, Attribute, Value, Type string
+	// ValuesOnly marks one of avpops' db_scheme definitions: its table
+	// has no attribute or type column (Attribute and Type are ignored),
+	// only Value is read, and nothing is written.
+	ValuesOnly bool
+}
+
+// AVPOwner selects whose AVPs a statement works on: the rows whose uuid
+// column is UUID when ByUUID, else those of Username (and Domain when
+// UseDomain).
+type AVPOwner struct {
+	ByUUID           bool
+	UUID             string
+	Username, Domain string
+	UseDomain        bool
+}
+
+// AVPRow is one stored AVP: its attribute name as text, its value as
+// text and avpops' type flags (1: the value is an integer, 2: the name
+// is an integer; 0 is a string named string).
+type AVPRow struct {
+	Attribute, Value string
+	Type             int
+}
+
+// avpCols returns the schema's quoted table and columns (table, uuid,
+// username, domain, attribute, value, type); a scheme has "" for
+// attribute and type.
+func (s *Store) avpCols(sc AVPSchema) ([7]string, error) {
+	var q [7]string
+	scheme := sc.ValuesOnly
+	for i, c := range []struct{ v, def string }{
+		{sc.Table, "usr_preferences"}, {sc.UUID, "uuid"}, {sc.Username, "username"}, {sc.Domain, "domain"},
+		{sc.Attribute, "attribute"}, {sc.Value, "value"}, {sc.Type, "type"},
+	} {
+		if scheme && (i == 4 || i == 6) {
+			continue
+		}
+		n := c.v
+		if n == "" {
+			n = c.def
+		}
+		id, err := s.ident(n)
+		if err != nil {
+			return q, err
+		}
+		q[i] = id
+	}
+	return q, nil
+}
+
+// avpWhere is the owner's (and attribute's, when not "") condition.
+func avpWhere(q [7]string, o AVPOwner, attribute string) (string, []any) {
+	var (
+		conds []string
+		args  []any
+	)
+	if o.ByUUID {
+		conds, args = append(conds, q[1]+" = ?"), append(args, o.UUID)
+	} else {
+		conds, args = append(conds, q[2]+" = ?"), append(args, o.Username)
+		if o.UseDomain {
+			conds, args = append(conds, q[3]+" = ?"), append(args, o.Domain)
+		}
+	}
+	if attribute != "" && q[4] != "" {
+		conds, args = append(conds, q[4]+" = ?"), append(args, attribute)
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// owner names o in errors.
+func (o AVPOwner) String() string {
+	if o.ByUUID {
+		return "uuid " + o.UUID
+	}
+	if o.UseDomain {
+		return aor(o.Username, o.Domain)
+	}
+	return o.Username
+}
+
+// LoadAVPs returns the AVP rows of o (avpops' avp_db_load): those of
+// attribute, or all when attribute is "". With a db_scheme schema only
+// Value is filled.
+func (s *Store) LoadAVPs(ctx context.Context, sc AVPSchema, o AVPOwner, attribute string) ([]AVPRow, error) {
+	q, err := s.avpCols(sc)
+	if err != nil {
+		return nil, err
+	}
+	where, args := avpWhere(q, o, attribute)
+	cols := q[5] + ", " + q[4] + ", " + q[6]
+	if q[4] == "" {
+		cols = q[5]
+	}
+	st, err := s.prepared(ctx, s.r, "SELECT "+cols+" FROM "+q[0]+" WHERE "+where)
+	if err != nil {
+		return nil, fmt.Errorf("store: load AVPs of %s: %w", o, err)
+	}
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: load AVPs of %s: %w", o, err)
+	}
+	defer rows.Close()
+	var out []AVPRow
+	for rows.Next() {
+		var (
+			r    AVPRow
+			v, a sql.NullString
+			t    sql.NullInt64
+		)
+		if q[4] == "" {
+			err = rows.Scan(&v)
+		} else {
+			err = rows.Scan(&v, &a, &t)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: load AVPs of %s: %w", o, err)
+		}
+		if !v.Valid {
+			continue // SER skips rows with NULL fields
+		}
+		r.Value, r.Attribute, r.Type = v.String, a.String, int(t.Int64)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: load AVPs of %s: %w", o, err)
+	}
+	return out, nil
+}
+
+// StoreAVP inserts one AVP row for o (avpops' avp_db_store; owner by
+// username also gets the domain when UseDomain). A row that duplicates
+// the table's key (usr_preferences: attribute, username, domain) gives
+// ErrExists.
+func (s *Store) StoreAVP(ctx context.Context, sc AVPSchema, o AVPOwner, r AVPRow) error {
+	q, err := s.avpCols(sc)
+	if err != nil {
+		return err
+	}
+	if q[4] == "" {
+		return fmt.Errorf("store: store AVP: a db_scheme is read-only: %w", ErrInvalid)
+	}
+	for _, f := range []struct {
+		n, v string
+		max  int
+	}{{"attribute", r.Attribute, 32}, {"value", r.Value, 128}, {"uuid", o.UUID, 64}, {"username", o.Username, 100}, {"domain", o.Domain, 128}} {
+		if err := checkLen(f.n, f.v, f.max); err != nil {
+			return err
+		}
+	}
+	cols := []string{q[4], q[5], q[6]}
+	args := []any{r.Attribute, r.Value, r.Type}
+	if o.ByUUID {
+		cols, args = append(cols, q[1]), append(args, o.UUID)
+	} else {
+		cols, args = append(cols, q[2]), append(args, o.Username)
+		if o.UseDomain {
+			cols, args = append(cols, q[3]), append(args, o.Domain)
+		}
+	}
+	query := "INSERT INTO " + q[0] + " (" + strings.Join(cols, ", ") + ") VALUES (?" + strings.Repeat(", ?", len(cols)-1) + ")"
+	st, err := s.prepared(ctx, s.w, query)
+	if err == nil {
+		_, err = st.ExecContext(ctx, args...)
+	}
+	if s.d.IsDuplicate(err) {
+		return fmt.Errorf("store: store AVP %s of %s: %w", r.Attribute, o, ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("store: store AVP %s of %s: %w", r.Attribute, o, err)
+	}
+	return nil
+}
+
+// DeleteAVPs removes the AVP rows of o (avpops' avp_db_delete): those of
+// attribute, or all when attribute is "". It returns how many went.
+func (s *Store) DeleteAVPs(ctx context.Context, sc AVPSchema, o AVPOwner, attribute string) (int64, error) {
+	q, err := s.avpCols(sc)
+	if err != nil {
+		return 0, err
+	}
+	if q[4] == "" {
+		return 0, fmt.Errorf("store: delete AVPs: a db_scheme is read-only: %w", ErrInvalid)
+	}
+	where, args := avpWhere(q, o, attribute)
+	st, err := s.prepared(ctx, s.w, "DELETE FROM "+q[0]+" WHERE "+where)
+	if err != nil {
+		return 0, fmt.Errorf("store: delete AVPs of %s: %w", o, err)
+	}
+	res, err := st.ExecContext(ctx, args...)
+	if err != nil {
+		return 0, fmt.Errorf("store: delete AVPs of %s: %w", o, err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// CheckAVPSchema verifies that the schema's table and columns exist.
+func (s *Store) CheckAVPSchema(ctx context.Context, sc AVPSchema) error {
+	if _, err := s.avpCols(sc); err != nil {
+		return err
+	}
+	names := []string{sc.UUID, sc.Username, sc.Domain, sc.Attribute, sc.Value, sc.Type}
+	defs := []string{"uuid", "username", "domain", "attribute", "value", "type"}
+	var cols []string
+	for i, n := range names {
+		if sc.ValuesOnly && (i == 3 || i == 5) {
+			continue
+		}
+		if n == "" {
+			n = defs[i]
+		}
+		cols = append(cols, n)
+	}
+	table := sc.Table
+	if table == "" {
+		table = "usr_preferences"
+	}
+	return s.CheckColumns(ctx, table, cols...)
 }
