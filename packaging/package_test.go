@@ -122,6 +122,7 @@ func TestDebianPackage(t *testing.T) {
 		comp := filepath.Join(root, "usr/share/bash-completion/completions/serctl")
 		for line, want := range map[string]string{
 			"serctl a":            "acl add alias",
+			"serctl re":           "reload restart",
 			"serctl acl ":         "grant revoke show",
 			"serctl acl grant x ": "free-pstn int ld local prepaid voicemail",
 			"serctl -d u ul s":    "show",

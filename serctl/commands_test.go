@@ -505,6 +505,24 @@ var commandCases = []commandCase{
 		runs:    [][]string{{"ping", "sip:ua@192.0.2.1"}},
 	},
 	{
+		// reload: cfg_reload; a refusal's errors go to stderr, exit 1.
+		name:    "reload",
+		replies: map[string]string{"cfg_reload": "200 ok\n/etc/ser/ser.cfg: route[0] route[1] failure_route[1]\n"},
+		runs:    [][]string{{"reload"}, {"reload", "now"}},
+	},
+	{
+		name: "reload_refused",
+		replies: map[string]string{"cfg_reload": "400 configuration not reloaded, the running one is kept\n" +
+			"/etc/ser/ser.cfg:12:5: unknown command 'sl_send_replyy', missing loadmodule?\n" +
+			"/etc/ser/ser.cfg:3:1: option 'children' changed from 4 to 8: the workers are started once, at start-up; restart ser to apply it\n"},
+		runs: [][]string{{"reload"}},
+	},
+	{
+		name:  "reload_no_server",
+		setup: func(e *testEnv) { e.fifo.err = errNoFIFOTest },
+		runs:  [][]string{{"reload"}},
+	},
+	{
 		name:    "cisco_restart",
 		replies: map[string]string{"t_uac_dlg": replyUACOK},
 		runs:    [][]string{{"cisco_restart", "sip:phone@192.0.2.7"}},

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,6 +61,30 @@ func (a *app) cmdRestart(ctx context.Context, args []string) error {
 		return err
 	}
 	return a.cmdStart(ctx, nil)
+}
+
+// cmdReload is "reload" (not in SER, which could not reload its script):
+// the server's cfg_reload command over the FIFO. The server re-reads its
+// configuration file and installs the new routing script, or keeps the
+// running one and answers why: the errors (file:line:col) go to stderr and
+// the exit status is 1.
+func (a *app) cmdReload(ctx context.Context, args []string) error {
+	if len(args) != 0 {
+		return usagef("reload takes no parameters")
+	}
+	rep, err := a.fifoCmd(ctx, "cfg_reload")
+	if err != nil {
+		return err
+	}
+	if rep.Code >= 300 {
+		a.errorf("%s", rep.Reason())
+		for _, l := range rep.Lines() {
+			fmt.Fprintln(a.stderr, l)
+		}
+		return &statusError{code: rep.Code}
+	}
+	io.WriteString(a.stdout, "configuration reloaded: "+filterFL(rep.Text))
+	return nil
 }
 
 // readPID reads the pid file; ok is false when it does not exist.

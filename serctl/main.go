@@ -193,6 +193,8 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		return a.cmdStop(ctx, rest)
 	case "restart":
 		return a.cmdRestart(ctx, rest)
+	case "reload":
+		return a.cmdReload(ctx, rest)
 	case "version":
 		fmt.Fprintf(a.stdout, "%s %s\n", a.argv0, Version)
 		return nil

@@ -58,6 +58,7 @@ var usageSections = []usageSection{
 		{"start", "start ser"},
 		{"stop", "stop ser"},
 		{"restart", "restart ser"},
+		{"reload", "reload ser.cfg's routing script"},
 		{"version", "print serctl's version"},
 	}},
 }
