@@ -1,11 +1,15 @@
 package nathelper
 
-import "ser/core/module"
+import (
+	"time"
+
+	"ser/core/module"
+)
 
 func init() { module.Register(Exports) }
 
 // Exports is the nathelper module's export table (SER 0.9's nathelper
-// without the RTP proxy, plus OpenSER's fix_nated_register and SIP
+// with its rtpproxy client, plus OpenSER's fix_nated_register and SIP
 // pinging parameters).
 var Exports = &module.Exports{
 	Name: "nathelper",
@@ -15,12 +19,19 @@ var Exports = &module.Exports{
 		{Name: "sipping_from", Kind: module.Str, Set: module.SetOf(setSippingFrom)},
 		{Name: "sipping_method", Kind: module.Str, Set: module.SetOf(setSippingMethod)},
 		{Name: "natping_tables", Kind: module.Str, Set: module.SetOf(setPingTables)},
+		{Name: "rtpproxy_sock", Kind: module.Str, Set: module.SetOf(setRTPProxySock)},
+		{Name: "rtpproxy_disable", Kind: module.Int, Set: module.BoolParam(func(n *NATHelper, on bool) { n.rtpDisable = on })},
+		{Name: "rtpproxy_disable_tout", Kind: module.Int, Set: secondsParam("rtpproxy_disable_tout", -1, func(n *NATHelper, s int) { n.rtp.disableTout = time.Duration(s) * time.Second })},
+		{Name: "rtpproxy_retr", Kind: module.Int, Set: secondsParam("rtpproxy_retr", 1, func(n *NATHelper, s int) { n.rtp.retr = s })},
+		{Name: "rtpproxy_tout", Kind: module.Int, Set: secondsParam("rtpproxy_tout", 1, func(n *NATHelper, s int) { n.rtp.tout = time.Duration(s) * time.Second })},
 	},
 	Funcs: []module.Func{
 		{Name: "nat_uac_test", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: fixupUACTest},
 		{Name: "fix_nated_contact", MinArgs: 0, MaxArgs: 0, Routes: module.Request | module.OnReply, Fixup: fixupFixContact},
 		{Name: "fix_nated_register", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: fixupFixRegister},
 		{Name: "fix_nated_sdp", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: fixupFixSDP},
+		{Name: "force_rtp_proxy", MinArgs: 0, MaxArgs: 2, Routes: module.Request | module.OnReply, Fixup: module.FixupOf(fixupForce)},
+		{Name: "unforce_rtp_proxy", MinArgs: 0, MaxArgs: 1, Routes: module.Request | module.OnReply | module.Failure, Fixup: module.FixupOf(fixupUnforce)},
 	},
 	New:      func() any { return New() },
 	Init:     module.InitOf(initModule),

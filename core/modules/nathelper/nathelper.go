@@ -42,6 +42,13 @@ type NATHelper struct {
 	seq atomic.Uint64
 
 	pinger module.Periodic
+
+	// The RTP proxy part (force_rtp_proxy, unforce_rtp_proxy).
+	rtp        rtpProxies
+	rtpDisable bool // rtpproxy_disable
+	// rtpUsed is set when the script calls an RTP proxy function: only
+	// then are the proxies tested at start.
+	rtpUsed bool
 }
 
 // pingStats counts the pinger's work.
@@ -54,7 +61,37 @@ type pingStats struct {
 func New() *NATHelper {
 	n := &NATHelper{sippingMethod: "OPTIONS", log: slog.Default().With("module", "nathelper")}
 	n.enabled.Store(true)
+	n.rtp = rtpProxies{retr: 5, tout: time.Second, disableTout: 60 * time.Second, now: time.Now}
+	n.rtp.nodes, _ = parseRTPProxySock(defaultRTPProxySock)
 	return n
+}
+
+// defaultRTPProxySock is SER's default rtpproxy_sock.
+const defaultRTPProxySock = "unix:/var/run/rtpproxy.sock"
+
+func setRTPProxySock(n *NATHelper, v module.Value) error {
+	nodes, err := parseRTPProxySock(v.String())
+	if err != nil {
+		return err
+	}
+	n.rtp.nodes = nodes
+	return nil
+}
+
+// secondsParam returns a modparam setter for a number of seconds not
+// below lowest.
+func secondsParam(name string, lowest int, set func(*NATHelper, int)) func(any, module.Value) error {
+	return module.SetOf(func(n *NATHelper, v module.Value) error {
+		s, err := v.Int()
+		if err != nil {
+			return err
+		}
+		if s < lowest {
+			return fmt.Errorf("nathelper: %s must be at least %d, not %d", name, lowest, s)
+		}
+		set(n, s)
+		return nil
+	})
 }
 
 func setPingInterval(n *NATHelper, v module.Value) error {

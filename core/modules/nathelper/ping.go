@@ -18,10 +18,14 @@ import (
 // a double CRLF (RFC 5626 §3.5.1), which SIP stacks skip as empty lines.
 var keepAlive = []byte("\r\n\r\n")
 
-// Start launches the NAT pinger when natping_interval is set: every
-// interval, PingAll. The natping_tables are registered in usrloc first.
-// Exports.Start.
+// Start tests the RTP proxies when the script uses them (a proxy that
+// does not answer is disabled until its recheck time), and launches the
+// NAT pinger when natping_interval is set: every interval, PingAll. The
+// natping_tables are registered in usrloc first. Exports.Start.
 func (n *NATHelper) Start(ctx context.Context) error {
+	if n.rtpUsed && !n.rtpDisable {
+		n.rtp.start(ctx, n.log.Warn)
+	}
 	if n.pingInterval <= 0 {
 		return nil
 	}
