@@ -402,3 +402,30 @@ func TestFailureRouteCopy(t *testing.T) {
 		t.Errorf("CompleteInfo.Request() = %v", req)
 	}
 }
+
+// TestOnReplyRouteFlags: as in SER's tm, the onreply route sees the flags
+// the request had when it was relayed, and a flag it sets stays with the
+// transaction (the next reply's route sees it).
+func TestOnReplyRouteFlags(t *testing.T) {
+	nc := newNetCore(t, nil)
+	caller, callee := newUA(t, "caller"), newUA(t, "callee")
+	var seen intLog
+	nc.Routes[routeKey(module.OnReply, 1)] = func(m *sipmsg.Msg) int {
+		seen.add(int(m.Flags))
+		m.SetFlag(9)
+		return 1
+	}
+	onReply := nc.bind("t_on_reply", "1")
+	nc.setScript(relayScript(nc, func(m *sipmsg.Msg) { m.SetFlag(6); onReply(m) }))
+	inv := call{method: "INVITE", ruri: callee.uri("bob"), callID: "onr-flags", branch: "z9hG4bKof", from: caller}
+	caller.send(nc.addr(), inv.text())
+	req := callee.expectRequest("INVITE", wait)
+	callee.reply(req, 180, "Ringing", "b")
+	caller.expectReply(180, wait)
+	callee.reply(req, 200, "OK", "b")
+	caller.expectReply(200, wait)
+	if got := seen.get(); len(got) != 2 || got[0] != 1<<6 || got[1] != 1<<6|1<<9 {
+		t.Errorf("onreply_route saw flags %v, want [%d %d]", got, 1<<6, 1<<6|1<<9)
+	}
+	caller.drain()
+}

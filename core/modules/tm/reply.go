@@ -65,11 +65,16 @@ func (t *TM) branchReply(x *txn, br *branch, m *sipmsg.Msg) {
 	if x.onReply > 0 && x.upstream() {
 		st := state(m)
 		st.txn, st.reply = x, true
+		// SER's tm: the onreply route sees the transaction's flags (set
+		// on the request) and AVPs, and what it sets stays with the
+		// transaction.
+		m.Flags = x.flags
 		m.SetAVPs(x.avps)
 		if x.snap != nil {
 			m.Script = x.snap.script // the script the transaction started under
 		}
 		t.core.RunRoute(module.OnReply, x.onReply, m)
+		x.flags = m.Flags
 		x.avps = m.AVPs()
 		if m.Dropped && code < 200 {
 			t.provisional(x, br, code, nil)
