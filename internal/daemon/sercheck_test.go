@@ -9,9 +9,7 @@ import (
 // serPending are SER 0.9.6 distribution configs that do not pass the
 // config check yet, with the reason. Remove an entry when its cause is
 // fixed; the test then requires the file to pass.
-var serPending = map[string]string{
-	"etc/nathelper.cfg": "nathelper has no force_rtp_proxy (no RTP proxy support)",
-}
+var serPending = map[string]string{}
 
 // TestSERDistributionConfigs runs the config check (ser -c) on SER 0.9.6's
 // own configuration files, unchanged (testdata/ser-0.9.6).
