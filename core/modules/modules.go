@@ -14,6 +14,7 @@ import (
 	_ "ser/core/modules/group"
 	_ "ser/core/modules/lcr"
 	_ "ser/core/modules/maxfwd"
+	_ "ser/core/modules/msilo"
 	_ "ser/core/modules/mysql"
 	_ "ser/core/modules/nathelper"
 	_ "ser/core/modules/options"
