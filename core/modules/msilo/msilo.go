@@ -402,10 +402,11 @@ func (m *Module) notify(msg *sipmsg.Msg, fromURI, toURI, nextHop string) {
 		Body:    []byte("User [" + toURI + offlineText),
 		NextHop: m.nextHop(ruri, nextHop),
 	}
+	ctx := module.MsgCtx(msg)
 	if _, err := m.uac.Originate(r, func(res tm.UACResult) {
-		m.log.Debug("msilo: notice answered", "to", fromURI, "code", res.Code)
+		m.log.DebugContext(ctx, "msilo: notice answered", "to", fromURI, "code", res.Code)
 	}); err != nil {
-		m.log.WarnContext(module.MsgCtx(msg), "msilo: notice to the sender not sent", "to", ruri, "err", err)
+		m.log.WarnContext(ctx, "msilo: notice to the sender not sent", "to", ruri, "err", err)
 	}
 }
 
