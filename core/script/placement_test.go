@@ -28,6 +28,8 @@ var serPlacement = map[string]string{
 	// exec, maxfwd
 	"exec_dset": "RF", "exec_msg": "RF",
 	"mf_process_maxfwd_header": "R",
+	// msilo, print
+	"m_store": "RF", "m_dump": "R", "print": "R",
 	// nathelper
 	"fix_nated_contact": "RO", "fix_nated_sdp": "RFO", "unforce_rtp_proxy": "RFO",
 	"force_rtp_proxy": "RO", "nat_uac_test": "RFO", "fix_nated_register": "R", "add_rcv_param": "R",
