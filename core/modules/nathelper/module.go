@@ -19,6 +19,7 @@ var Exports = &module.Exports{
 		{Name: "sipping_from", Kind: module.Str, Set: module.SetOf(setSippingFrom)},
 		{Name: "sipping_method", Kind: module.Str, Set: module.SetOf(setSippingMethod)},
 		{Name: "natping_tables", Kind: module.Str, Set: module.SetOf(setPingTables)},
+		{Name: "force_socket", Kind: module.Str, Set: module.SetOf(func(n *NATHelper, v module.Value) error { n.forceSocket = v.String(); return nil })},
 		{Name: "rtpproxy_sock", Kind: module.Str, Set: module.SetOf(setRTPProxySock)},
 		{Name: "rtpproxy_disable", Kind: module.Int, Set: module.BoolParam(func(n *NATHelper, on bool) { n.rtpDisable = on })},
 		{Name: "rtpproxy_disable_tout", Kind: module.Int, Set: secondsParam("rtpproxy_disable_tout", -1, func(n *NATHelper, s int) { n.rtp.disableTout = time.Duration(s) * time.Second })},

@@ -10,6 +10,9 @@ package nathelper
 import (
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +22,7 @@ import (
 
 	"ser/core/module"
 	"ser/core/modules/usrloc"
+	"ser/core/sipmsg"
 )
 
 // NATHelper is one nathelper module instance.
@@ -42,6 +46,10 @@ type NATHelper struct {
 	seq atomic.Uint64
 
 	pinger module.Periodic
+	// forceSocket (force_socket) is the address of the listening socket
+	// pings leave from; forceSock the socket, found at Init.
+	forceSocket string
+	forceSock   *sipmsg.Socket
 
 	// The RTP proxy part (force_rtp_proxy, unforce_rtp_proxy).
 	rtp        rtpProxies
@@ -142,6 +150,11 @@ func initModule(n *NATHelper, env *module.Env) error {
 		n.log = env.Log
 	}
 	n.core = env.Core
+	if n.forceSocket != "" {
+		if n.forceSock = findSocket(env.Core, n.forceSocket); n.forceSock == nil {
+			return fmt.Errorf("nathelper: force_socket %q is not the address of a UDP socket ser listens on", n.forceSocket)
+		}
+	}
 	if n.pingInterval > 0 {
 		u, ok := module.Get[*usrloc.Module](env, "usrloc")
 		if !ok {
@@ -150,6 +163,34 @@ func initModule(n *NATHelper, env *module.Env) error {
 		n.ul = u
 	} else if len(n.tables) > 0 {
 		return fmt.Errorf("nathelper: natping_tables is set but NAT pinging is off (natping_interval 0)")
+	}
+	return nil
+}
+
+// findSocket returns the UDP listening socket that addr ("ip", "name" or
+// "ip:port") names, as SER's grep_sock_info found force_socket's.
+func findSocket(core module.Core, addr string) *sipmsg.Socket {
+	if core == nil {
+		return nil
+	}
+	host, port := addr, 0
+	if h, p, err := net.SplitHostPort(addr); err == nil {
+		if port, err = strconv.Atoi(p); err != nil {
+			return nil
+		}
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	for _, s := range core.Sockets() {
+		if s.Proto != sipmsg.ProtoUDP || port != 0 && port != s.Port {
+			continue
+		}
+		if strings.EqualFold(host, strings.Trim(s.Name, "[]")) {
+			return s
+		}
+		if ip, err := netip.ParseAddr(host); err == nil && ip.Unmap() == s.IP {
+			return s
+		}
 	}
 	return nil
 }

@@ -124,6 +124,9 @@ func (n *NATHelper) target(c usrloc.Contact) (sipmsg.Dest, bool) {
 		return sipmsg.Dest{}, false
 	}
 	dst.Sock = n.core.SocketFor(dst)
+	if f := n.forceSock; f != nil && f.IP.Is4() == dst.Addr.Addr().Unmap().Is4() {
+		dst.Sock = f
+	}
 	return dst, dst.Sock != nil
 }
 

@@ -2,6 +2,7 @@ package nathelper
 
 import (
 	"context"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -249,5 +250,42 @@ func TestSwitchOffWaitsForRound(t *testing.T) {
 	}
 	if n := <-round; n != 3 || len(f.core.Packets()) != 3 {
 		t.Fatalf("round sent %d, %d packets", n, len(f.core.Packets()))
+	}
+}
+
+// TestForceSocket: with force_socket, pings leave from the UDP socket of
+// that address instead of the one the core would choose; an address ser
+// does not listen on is refused at load time.
+func TestForceSocket(t *testing.T) {
+	second := &sipmsg.Socket{Proto: sipmsg.ProtoUDP, IP: netip.MustParseAddr("198.51.100.1"), Port: 5080, Name: "198.51.100.1", Index: 2}
+	for _, val := range []string{"198.51.100.1", "198.51.100.1:5080"} {
+		core := modtest.NewCore()
+		core.Socks = append(core.Socks, second)
+		ulInst, err := modtest.LoadEnv(usrloc.Exports, modtest.DiscardEnv(core), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ul := ulInst.(*usrloc.Module)
+		inst, err := modtest.LoadEnv(Exports, modtest.Env(t, core, map[string]any{"usrloc": ul}), map[string]any{"natping_interval": 30, "force_socket": val})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := &pingFixture{n: inst.(*NATHelper), ul: ul, core: core}
+		f.contacts(t)
+		if f.n.PingAll() == 0 {
+			t.Fatal("no ping")
+		}
+		for _, p := range core.Packets() {
+			if p.Dst.Sock != second {
+				t.Errorf("force_socket %s: ping to %s from %v", val, p.Dst, p.Dst.Sock)
+			}
+		}
+	}
+	for _, bad := range []string{"203.0.113.1", "198.51.100.1:5060"} {
+		core := modtest.NewCore()
+		core.Socks = append(core.Socks, second)
+		if _, err := modtest.LoadEnv(Exports, modtest.Env(t, core, nil), map[string]any{"force_socket": bad}); err == nil {
+			t.Errorf("force_socket %s accepted", bad)
+		}
 	}
 }

@@ -497,3 +497,17 @@ func TestSelectNode(t *testing.T) {
 		}
 	}
 }
+
+// TestSDPLineEnds: a body with LF line ends (or none at the end) keeps
+// them; the appended mark follows the body's style.
+func TestSDPLineEnds(t *testing.T) {
+	s := parseSDP([]byte("v=0\nc=IN IP4 10.0.0.5\nm=audio 4000 RTP/AVP 0"))
+	s.lines[2].text = setMediaPort(s.lines[2].text, 35000)
+	s.appendLine(noRTPProxy)
+	if got := string(s.bytes()); got != "v=0\nc=IN IP4 10.0.0.5\nm=audio 35000 RTP/AVP 0\na=nortpproxy:yes\n" {
+		t.Fatalf("%q", got)
+	}
+	if got := setMediaPort("m=audio  4000/2  RTP/AVP 0 8", 5); got != "m=audio 5  RTP/AVP 0 8" {
+		t.Fatalf("%q", got)
+	}
+}
