@@ -228,7 +228,8 @@ func newUAOn(t *testing.T, port int) *ua {
 // TestMsiloDistributionConfig runs SER 0.9.6's examples/msilo.cfg
 // unchanged except, at run time, its db_url (pointed at a throwaway
 // MariaDB server on loopback) and the listen address: an offline user's
-// message is stored with 202 and delivered when the user registers.
+// message is stored with 202 and delivered when the user registers; a
+// message refused by a registered phone is stored by the failure route.
 func TestMsiloDistributionConfig(t *testing.T) {
 	testutil.RequireTool(t, "sipp")
 	srv := mariadb.Start(t)
@@ -261,5 +262,18 @@ func TestMsiloDistributionConfig(t *testing.T) {
 	msiloRegister(t, addr, "bob", fmt.Sprintf("127.0.0.1:%d", bobPort))
 	delivered()
 	waitFor(t, func() bool { return siloRows(t, url, "bob") == 0 })
+
+	// erin is registered, but her phone refuses MESSAGE (415): the
+	// config's failure route stores it with m_store("1").
+	erinPort := testutil.FreePort(t)
+	erin := testutil.StartSIPp(t, &testutil.SIPp{Scenario: sippScenario("msilo_reject_uas.xml"), Port: erinPort, Calls: 1, Timeout: 20 * time.Second})
+	msiloRegister(t, addr, "erin", fmt.Sprintf("127.0.0.1:%d", erinPort))
+	msiloSend(t, addr, "erin", notice.hostport(), "for a phone without im", 3600)
+	if code := erin.Wait(25 * time.Second); code != 0 {
+		t.Fatalf("erin's phone (sipp exit %d):\n%s", code, erin.Output())
+	}
+	if n := siloRows(t, url, "erin"); n != 1 {
+		t.Errorf("%d rows for erin after the failure route", n)
+	}
 	sp.p.Kill()
 }

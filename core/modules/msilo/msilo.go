@@ -355,6 +355,7 @@ func (m *Module) Store(msg *sipmsg.Msg, mode StoreMode, nextHop string) error {
 		return errors.New("message from the registrar address")
 	}
 	user, host := m.recipient(msg, mode, &to.Address)
+	host = strings.ToLower(host) // host names are case-insensitive
 	if user == "" || host == "" {
 		return fmt.Errorf("bad recipient URI %s", toURI)
 	}
@@ -426,7 +427,7 @@ func (m *Module) Dump(msg *sipmsg.Msg, nextHop string) (int, error) {
 	if goesOffline(req) {
 		return 0, fmt.Errorf("user %s goes offline", uriText(&to.Address))
 	}
-	user, host := to.Address.User, to.Address.Host
+	user, host := to.Address.User, strings.ToLower(to.Address.Host)
 	if user == "" || host == "" {
 		return 0, fmt.Errorf("bad URI in To header: %s", uriText(&to.Address))
 	}

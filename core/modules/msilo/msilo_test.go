@@ -195,6 +195,13 @@ func TestStoreModes(t *testing.T) {
 	if len(f.stored(t, "dave", "example.net")) != 1 {
 		t.Error("IP R-URI: not stored for the To URI")
 	}
+	// The domain is kept in lower case (host names are case-insensitive).
+	r = message("case")
+	r.URI = "sip:gina@Example.COM"
+	f.call(t, "m_store", r.Msg(t), "1")
+	if len(f.stored(t, "gina", "example.com")) != 1 {
+		t.Error("domain not lower-cased")
+	}
 	// Mode 2: the To URI only.
 	r = message("to")
 	r.URI = "sip:erin@example.com"
@@ -280,6 +287,7 @@ func TestDump(t *testing.T) {
 	if n := len(f.uac.requests()); n != 2 {
 		t.Fatalf("%d requests after a second REGISTER in flight", n)
 	}
+
 	f.uac.answer(0, 200)
 	f.uac.answer(1, 480)
 	f.m.Tick()
@@ -301,6 +309,18 @@ func TestDump(t *testing.T) {
 	f.call(t, "m_dump", register().Msg(t))
 	if n := len(f.uac.requests()); n != 3 {
 		t.Errorf("%d requests, a delivered message was sent again", n)
+	}
+}
+
+// TestDumpDomainCase: the To host of the REGISTER in other case is the
+// same user.
+func TestDumpDomainCase(t *testing.T) {
+	f := load(t, nil)
+	f.call(t, "m_store", message("x").Msg(t), "0")
+	f.call(t, "m_dump", modtest.Request{Method: "REGISTER", URI: "sip:example.com", To: "<sip:bob@EXAMPLE.com>",
+		From: "<sip:bob@example.com>;tag=r2", Headers: []string{"Contact: <sip:bob@192.0.2.7:5070>"}}.Msg(t))
+	if r := f.uac.requests(); len(r) != 1 || r[0].RURI != "sip:bob@EXAMPLE.com" {
+		t.Errorf("%+v", r)
 	}
 }
 
