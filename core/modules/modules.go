@@ -24,6 +24,7 @@ import (
 	_ "ser/core/modules/registrar"
 	_ "ser/core/modules/rr"
 	_ "ser/core/modules/sl"
+	_ "ser/core/modules/speeddial"
 	_ "ser/core/modules/textops"
 	_ "ser/core/modules/tm"
 	_ "ser/core/modules/uri"

@@ -73,20 +73,69 @@ func (s *Store) SpeedDials(ctx context.Context, username, domain string) ([]Spee
 	return out, nil
 }
 
+// SpeedDialSchema names the speed dial table and its columns, as the
+// speeddial module's parameters do. Empty fields take SER's defaults:
+// table "speed_dial", columns "username", "domain", "sd_username",
+// "sd_domain", "new_uri".
+type SpeedDialSchema struct {
+	Table, UserColumn, DomainColumn, SDUserColumn, SDDomainColumn, NewURIColumn string
+}
+
+// SpeedDialKey is what sd_lookup searches by: the caller and the short
+// number; a domain left empty is not compared (speeddial's use_domain).
+type SpeedDialKey struct {
+	Username, Domain     string
+	SDUsername, SDDomain string
+	// UseDomain and UseSDDomain compare Domain and SDDomain.
+	UseDomain, UseSDDomain bool
+}
+
+// LookupSpeedDialIn returns the new URI of a short number in the table
+// the schema names (the speeddial module's sd_lookup), or ErrNotFound.
+// The statement is prepared once per schema and key set and reused.
+func (s *Store) LookupSpeedDialIn(ctx context.Context, sc SpeedDialSchema, k SpeedDialKey) (string, error) {
+	names := []string{sc.Table, sc.UserColumn, sc.DomainColumn, sc.SDUserColumn, sc.SDDomainColumn, sc.NewURIColumn}
+	for i, def := range []string{"speed_dial", "username", "domain", "sd_username", "sd_domain", "new_uri"} {
+		if names[i] == "" {
+			names[i] = def
+		}
+		q, err := s.ident(names[i])
+		if err != nil {
+			return "", err
+		}
+		names[i] = q
+	}
+	query := "SELECT " + names[5] + " FROM " + names[0] + " WHERE " + names[1] + " = ?"
+	args := []any{k.Username}
+	if k.UseDomain {
+		query += " AND " + names[2] + " = ?"
+		args = append(args, k.Domain)
+	}
+	query += " AND " + names[3] + " = ?"
+	args = append(args, k.SDUsername)
+	if k.UseSDDomain {
+		query += " AND " + names[4] + " = ?"
+		args = append(args, k.SDDomain)
+	}
+	what := "speed dial " + k.SDUsername + " of " + aor(k.Username, k.Domain)
+	st, err := s.prepared(ctx, s.r, query+" LIMIT 1")
+	if err != nil {
+		return "", fmt.Errorf("store: %s: %w", what, err)
+	}
+	var uri sql.NullString
+	err = st.QueryRowContext(ctx, args...).Scan(&uri)
+	if err == sql.ErrNoRows || (err == nil && !uri.Valid) {
+		return "", fmt.Errorf("store: %s: %w", what, ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: %s: %w", what, err)
+	}
+	return uri.String, nil
+}
+
 // LookupSpeedDial returns the new_uri of username@domain's short number
-// sdUsername@sdDomain (the speeddial module's sd_lookup), or ErrNotFound.
+// sdUsername@sdDomain in the standard table, or ErrNotFound.
 func (s *Store) LookupSpeedDial(ctx context.Context, username, domain, sdUsername, sdDomain string) (string, error) {
-	st, err := s.prepared(ctx, s.r, "SELECT new_uri FROM speed_dial WHERE username = ? AND domain = ? AND sd_username = ? AND sd_domain = ? LIMIT 1")
-	if err != nil {
-		return "", fmt.Errorf("store: speed dial lookup: %w", err)
-	}
-	var uri string
-	err = st.QueryRowContext(ctx, username, domain, sdUsername, sdDomain).Scan(&uri)
-	if err == sql.ErrNoRows {
-		return "", fmt.Errorf("store: speed dial %s of %s: %w", sdUsername, aor(username, domain), ErrNotFound)
-	}
-	if err != nil {
-		return "", fmt.Errorf("store: speed dial %s of %s: %w", sdUsername, aor(username, domain), err)
-	}
-	return uri, nil
+	return s.LookupSpeedDialIn(ctx, SpeedDialSchema{}, SpeedDialKey{Username: username, Domain: domain,
+		SDUsername: sdUsername, SDDomain: sdDomain, UseDomain: true, UseSDDomain: true})
 }
