@@ -116,6 +116,8 @@ func TestReloadRefused(t *testing.T) {
 			[]string{path + `:6:1: loadmodule "textops.so" added: modules are loaded and initialised once, at start-up; restart ser to load it`}},
 		{"loadmodule removed", strings.Replace(strings.Replace(reloadBase, `loadmodule "tm.so"`+"\n", "", 1), `modparam("tm", "fr_timer", 10)`+"\n", "", 1),
 			[]string{path + `: loadmodule "tm.so" removed (line 5 of the running configuration)`, path + `: modparam("tm", "fr_timer") removed (line 6`}},
+		{"loadmodule moved", strings.Replace(reloadBase, `loadmodule "sl.so"`+"\n"+`loadmodule "tm.so"`, `loadmodule "tm.so"`+"\n"+`loadmodule "sl.so"`, 1),
+			[]string{path + `:4:1: loadmodule "tm.so" moved: the order of loadmodule lines decides which module a function binds to and is fixed at start-up; restart ser to change it`}},
 		{"unknown module", strings.Replace(reloadBase, `loadmodule "tm.so"`, `loadmodule "tm.so"`+"\n"+`loadmodule "nosuch.so"`, 1),
 			[]string{path + `:6:12: loadmodule: unknown module 'nosuch'`}},
 	}
