@@ -299,6 +299,10 @@ loadmodule "modules/sl/sl.so"
 route { sl_send_reply("404", "Not Found"); }
 `)
 	_, port, _ := net.SplitHostPort(p.httpAddr)
+	// The start-up log names the console's address.
+	waitFor(t, func() bool {
+		return strings.Contains(p.proc.Output(), `msg="web console at" module=frontend url=http://`+p.httpAddr+"/")
+	})
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -14,15 +14,20 @@ import (
 var (
 	adminGets = []string{"/admin/", "/admin/users", "/admin/users/new", "/admin/users/edit?u=alice&d=example.com",
 		"/admin/users/delete?u=alice&d=example.com", "/admin/acl", "/admin/acl?group=ld", "/admin/aliases", "/admin/online",
-		"/admin/acc", "/admin/acc?table=missed", "/admin/acc/export", "/admin/lcr", "/admin/privileges"}
-	userGets   = []string{"/account", "/password", "/phonebook", "/phonebook/edit", "/calls", "/calls?table=acc", "/calls/export", "/im"}
+		"/admin/acc", "/admin/acc?table=missed", "/admin/acc/export", "/admin/lcr", "/admin/privileges",
+		"/admin/users/forwarding?u=alice&d=example.com", "/admin/users/speeddial?u=alice&d=example.com", "/admin/messages",
+		"/admin/domains", "/admin/dispatcher"}
+	userGets = []string{"/account", "/password", "/phonebook", "/phonebook/edit", "/calls", "/calls?table=acc", "/calls/export", "/im",
+		"/forwarding", "/speeddial", "/messages"}
 	adminPosts = []string{"/admin/users/new", "/admin/users/edit", "/admin/users/password", "/admin/users/delete",
 		"/admin/acl/grant", "/admin/acl/revoke", "/admin/aliases/add", "/admin/aliases/delete", "/admin/online/add",
 		"/admin/online/delete", "/admin/lcr/gw-add", "/admin/lcr/gw-delete", "/admin/lcr/trunk-set", "/admin/lcr/trunk-delete",
 		"/admin/lcr/group-add", "/admin/lcr/group-delete", "/admin/lcr/rule-add", "/admin/lcr/rule-delete",
-		"/admin/privileges/grant", "/admin/privileges/revoke"}
+		"/admin/privileges/grant", "/admin/privileges/revoke", "/admin/users/forwarding", "/admin/users/speeddial/save",
+		"/admin/users/speeddial/delete", "/admin/messages/delete", "/admin/domains/add", "/admin/domains/delete",
+		"/admin/dispatcher/add", "/admin/dispatcher/delete", "/admin/dispatcher/state"}
 	userPosts = []string{"/logout", "/password", "/account/profile", "/account/devices/delete", "/phonebook/save",
-		"/phonebook/delete", "/im"}
+		"/phonebook/delete", "/im", "/forwarding", "/speeddial/save", "/speeddial/delete", "/messages/delete"}
 )
 
 func TestAnonymous(t *testing.T) {

@@ -43,6 +43,7 @@ var funcs = template.FuncMap{
 	"add":        func(a, b int) int { return a + b },
 	"revokeArgs": revokeArgs,
 	"privLabel":  privLabel,
+	"lower":      strings.ToLower,
 	"has": func(list []string, v string) bool {
 		for _, x := range list {
 			if x == v {

@@ -16,9 +16,18 @@ const usersPerPage = 25
 
 // usersData is the subscriber list.
 type usersData struct {
-	Rows  []store.Subscriber
-	Q     string
-	Pager pager
+	Rows      []userRow
+	Q         string
+	Pager     pager
+	OnlineErr string // ser could not be asked: online state unknown
+}
+
+// userRow is a subscriber of the list with its online state (registered
+// contacts in the location table; -1 unknown) and ACL groups.
+type userRow struct {
+	store.Subscriber
+	Contacts int
+	Groups   []string
 }
 
 // userLink returns the edit page of user@domain.
@@ -34,13 +43,32 @@ func (a *App) handleUsers(w http.ResponseWriter, r *http.Request) {
 		q = q[:128]
 	}
 	page, done := paging(r, usersPerPage)
-	rows, total, err := a.st.ListSubscribers(r.Context(), store.SubscriberFilter{Search: q, Page: page})
+	ctx := r.Context()
+	subs, total, err := a.st.ListSubscribers(ctx, store.SubscriberFilter{Search: q, Page: page})
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	a.render(w, r, http.StatusOK, "admin_users", view{Title: "Users", Section: "users",
-		Data: usersData{Rows: rows, Q: q, Pager: done(total)}})
+	d := usersData{Q: q, Pager: done(total)}
+	for _, u := range subs {
+		row := userRow{Subscriber: u, Contacts: -1}
+		if row.Groups, err = a.st.UserGroups(ctx, u.Username, u.Domain); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		if d.OnlineErr == "" {
+			// One ul_show_contact per listed user (a page is 25): never
+			// the whole location table.
+			cs, err := a.ser.ShowContacts(ctx, a.opts.LocationTable, u.Username+"@"+u.Domain)
+			if err != nil {
+				d.OnlineErr = cmdErrText(err)
+			} else {
+				row.Contacts = len(cs)
+			}
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	a.render(w, r, http.StatusOK, "admin_users", view{Title: "Users", Section: "users", Data: d})
 }
 
 // userFields are the subscriber form's fields.
@@ -151,6 +179,9 @@ type userEditData struct {
 	Contacts    []sercmd.Contact
 	ContactsErr string
 	Privileges  []store.Privilege
+	Aliases     []aliasEntry // aliases pointing to the user
+	AliasesErr  string
+	Forwarding  forwarding
 }
 
 // loadUser reads the subscriber named by ?u=&d= (GET) or the form's u and
@@ -186,6 +217,12 @@ func (a *App) userEdit(ctx context.Context, me *principal, u store.Subscriber, f
 		d.ContactsErr = cmdErrText(err)
 	}
 	d.Contacts = cs
+	if d.Aliases, err = a.aliasesOf(ctx, u.Username, u.Domain); err != nil {
+		d.AliasesErr = cmdErrText(err)
+	}
+	if d.Forwarding, err = a.forwardingOf(ctx, u.Username, u.Domain); err != nil {
+		return d, err
+	}
 	return d, nil
 }
 

@@ -118,7 +118,9 @@ var fieldLabels = map[string]string{
 	"alias": "Alias", "target": "Points to", "contact": "Contact address", "to": "To", "body": "Message",
 	"from": "From", "name": "Name", "ip": "IPv4 address", "port": "Port", "scheme": "Scheme",
 	"transport": "Transport", "prefix": "Prefix", "gw": "Gateway", "cap": "Capability", "priority": "Priority",
-	"from_uri": "Caller pattern", "priv": "Privilege",
+	"from_uri": "Caller pattern", "priv": "Privilege", "callfwd": "Always", "fwdbusy": "When busy",
+	"fwdnoanswer": "When not answered", "short": "Dial", "calls": "Calls", "description": "Note", "setid": "Set",
+	"destination": "Destination",
 }
 
 // fieldLabel returns a field's label for the error summary.

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -138,6 +139,13 @@ func Start(exec rpc.Executor, o Options) (*Frontend, error) {
 		scheme = "https"
 	}
 	o.Log.Info("http listener up", "module", "frontend", "url", fmt.Sprintf("%s://%s%s", scheme, ln.Addr(), xmlrpc.DefaultPath))
+	if o.Mount != nil {
+		// The console's address, ready to paste into a browser (an
+		// unspecified listen address is reached through loopback). Logged
+		// at WARN, the level a default start shows, as SER printed its
+		// listening addresses whatever its debug level.
+		o.Log.Warn("web console at", "module", "frontend", "url", fmt.Sprintf("%s://%s/", scheme, browsable(ln.Addr())))
+	}
 	return f, nil
 }
 
@@ -204,4 +212,19 @@ func (c *countedConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(func() { c.l.open.Add(-1) })
 	return err
+}
+
+// browsable returns addr as a browser can reach it from this host: an
+// unspecified IP (0.0.0.0, ::) becomes the loopback address of its
+// family.
+func browsable(addr net.Addr) string {
+	ta, ok := addr.(*net.TCPAddr)
+	if !ok || !ta.IP.IsUnspecified() {
+		return addr.String()
+	}
+	ip := "127.0.0.1"
+	if ta.IP.To4() == nil {
+		ip = "::1"
+	}
+	return net.JoinHostPort(ip, strconv.Itoa(ta.Port))
 }

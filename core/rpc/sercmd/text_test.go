@@ -1,6 +1,7 @@
 package sercmd
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -266,5 +267,15 @@ func TestTextRoundTrip(t *testing.T) {
 				t.Errorf("parsed %+v\nwant   %+v\ntext:\n%s", got, v, rep.Text)
 			}
 		})
+	}
+}
+
+func TestParseDSList(t *testing.T) {
+	got := parseDSList([]string{"SET_NO:: 2", "SET:: 1", "\tURI:: sip:10.0.0.1:5060 flags=AP priority=5",
+		"\tURI:: sip:10.0.0.2:5060 flags=IX priority=0", "SET:: 7", "\tURI:: sip:gw.example.com flags=DX priority=1", "junk"})
+	want := []DSSet{{1, []DSDest{{"sip:10.0.0.1:5060", "A", true, 5}, {"sip:10.0.0.2:5060", "I", false, 0}}},
+		{7, []DSDest{{"sip:gw.example.com", "D", false, 1}}}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("parseDSList = %+v", got)
 	}
 }

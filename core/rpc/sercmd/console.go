@@ -1,0 +1,95 @@
+package sercmd
+
+import (
+	"context"
+	"strconv"
+	"strings"
+)
+
+// DSDest is a destination of a dispatcher set as ds_list prints it.
+type DSDest struct {
+	URI string
+	// State is ds_list's first flag letter: A (active), I (inactive), D
+	// (disabled), T (trying).
+	State string
+	// Probing is ds_list's second letter P (the destination is pinged).
+	Probing  bool
+	Priority int
+}
+
+// DSSet is a dispatcher set with its destinations in selection order.
+type DSSet struct {
+	ID    int
+	Dests []DSDest
+}
+
+// DSList runs ds_list and reads its text ("SET:: id", then a
+// tab-indented "URI:: uri flags=AX priority=n" per destination).
+func (c *Client) DSList(ctx context.Context) ([]DSSet, error) {
+	rep, err := c.Run(ctx, "ds_list")
+	if err != nil {
+		return nil, err
+	}
+	return parseDSList(rep.Lines()), nil
+}
+
+// parseDSList reads ds_list's lines; lines it does not know are skipped.
+func parseDSList(lines []string) []DSSet {
+	var out []DSSet
+	for _, l := range lines {
+		l = strings.TrimSpace(l)
+		switch {
+		case strings.HasPrefix(l, "SET:: "):
+			id, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(l, "SET:: ")))
+			if err == nil {
+				out = append(out, DSSet{ID: id})
+			}
+		case strings.HasPrefix(l, "URI:: ") && len(out) > 0:
+			f := strings.Fields(strings.TrimPrefix(l, "URI:: "))
+			if len(f) == 0 {
+				continue
+			}
+			d := DSDest{URI: f[0]}
+			for _, kv := range f[1:] {
+				k, v, _ := strings.Cut(kv, "=")
+				switch k {
+				case "flags":
+					if len(v) > 0 {
+						d.State = v[:1]
+					}
+					d.Probing = len(v) > 1 && v[1] == 'P'
+				case "priority":
+					d.Priority, _ = strconv.Atoi(v)
+				}
+			}
+			out[len(out)-1].Dests = append(out[len(out)-1].Dests, d)
+		}
+	}
+	return out
+}
+
+// DSSetState runs ds_set_state with Kamailio's parameter order: state
+// (a, i, d or t, optionally followed by p), set, destination URI.
+func (c *Client) DSSetState(ctx context.Context, state string, set int, uri string) error {
+	_, err := c.Run(ctx, "ds_set_state", state, strconv.Itoa(set), uri)
+	return err
+}
+
+// DomainDump runs domain_dump and returns the domains ser has in memory
+// (its lines are "%4d %s": hash index and domain), sorted as printed.
+func (c *Client) DomainDump(ctx context.Context) ([]string, error) {
+	rep, err := c.Run(ctx, "domain_dump")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, l := range rep.Lines() {
+		f := strings.Fields(l)
+		if len(f) == 2 {
+			if _, err := strconv.Atoi(f[0]); err == nil {
+				out = append(out, f[1])
+			}
+		}
+	}
+	return out, nil
+}
