@@ -102,6 +102,44 @@ func relayedSDP(t *testing.T, re *rtpengine.Server, what, msg string) {
 	}
 }
 
+// natCall starts ser with cfg and two baresip phones, alice and bob,
+// each behind a NAT box, and has alice call bob; it returns once both
+// report the call established.
+func natCall(t *testing.T, cfg string) (alice, bob *softphone, boxA, boxB *natBox) {
+	t.Helper()
+	srv := startSer(t, cfg)
+	boxA, boxB = newNATBox(t, srv.udpAddr()), newNATBox(t, srv.udpAddr())
+	alice = startSoftphone(t, srv, "alice", fmt.Sprintf(`;outbound="sip:%s"`, boxA.addr()), false)
+	bob = startSoftphone(t, srv, "bob", fmt.Sprintf(`;outbound="sip:%s"`, boxB.addr()), true)
+	waitRegistered(t, srv, "alice")
+	waitRegistered(t, srv, "bob")
+	alice.command("dial", "sip:bob@"+srv.addr())
+	alice.waitEvent("CALL_ESTABLISHED", 15*time.Second)
+	bob.waitEvent("CALL_ESTABLISHED", 15*time.Second)
+	return alice, bob, boxA, boxB
+}
+
+// rtpproxyConfig reads a config and points its RTP proxy at control:
+// rtpproxy.cfg names udp:127.0.0.1:22222; nathelper.cfg relies on
+// rtpproxy_sock's default (unix:/var/run/rtpproxy.sock), so the modparam
+// is added after its loadmodule (rtpengine listens on UDP only).
+func rtpproxyConfig(t *testing.T, path, control string) string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := string(raw)
+	if strings.Contains(cfg, "udp:127.0.0.1:22222") {
+		return strings.ReplaceAll(cfg, "udp:127.0.0.1:22222", "udp:"+control)
+	}
+	const load = "loadmodule \"/usr/local/lib/ser/modules/nathelper.so\"\n"
+	if !strings.Contains(cfg, load) {
+		t.Fatalf("%s: no loadmodule of nathelper", path)
+	}
+	return strings.Replace(cfg, load, load+"modparam(\"nathelper\", \"rtpproxy_sock\", \"udp:"+control+"\")\n", 1)
+}
+
 // TestRTPProxyCall: two baresip phones behind (emulated) NATs register to
 // ser and call each other; ser relays the media through a real rtpengine
 // (userspace, its rtpproxy control protocol over UDP). The SDP each phone
@@ -121,32 +159,7 @@ func TestRTPProxyCall(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			re := rtpengine.Start(t)
-			raw, err := os.ReadFile(tc.cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg := string(raw)
-			if strings.Contains(cfg, "udp:127.0.0.1:22222") {
-				cfg = strings.ReplaceAll(cfg, "udp:127.0.0.1:22222", "udp:"+re.Control)
-			} else {
-				// nathelper.cfg relies on rtpproxy_sock's default
-				// (unix:/var/run/rtpproxy.sock); rtpengine listens on UDP.
-				cfg = strings.Replace(cfg, "loadmodule \"/usr/local/lib/ser/modules/nathelper.so\"\n",
-					"loadmodule \"/usr/local/lib/ser/modules/nathelper.so\"\nmodparam(\"nathelper\", \"rtpproxy_sock\", \"udp:"+re.Control+"\")\n", 1)
-				if !strings.Contains(cfg, re.Control) {
-					t.Fatal("nathelper.cfg: loadmodule nathelper not found")
-				}
-			}
-			srv := startSer(t, cfg)
-			boxA, boxB := newNATBox(t, srv.udpAddr()), newNATBox(t, srv.udpAddr())
-			alice := startSoftphone(t, srv, "alice", fmt.Sprintf(`;outbound="sip:%s"`, boxA.addr()), false)
-			bob := startSoftphone(t, srv, "bob", fmt.Sprintf(`;outbound="sip:%s"`, boxB.addr()), true)
-			waitRegistered(t, srv, "alice")
-			waitRegistered(t, srv, "bob")
-
-			alice.command("dial", "sip:bob@"+srv.addr())
-			alice.waitEvent("CALL_ESTABLISHED", 15*time.Second)
-			bob.waitEvent("CALL_ESTABLISHED", 15*time.Second)
+			alice, bob, boxA, boxB := natCall(t, rtpproxyConfig(t, tc.cfg, re.Control))
 
 			// The offer bob got and the answer alice got name rtpengine.
 			offer := boxB.passed(t, "INVITE", "INVITE")
@@ -181,5 +194,55 @@ func TestRTPProxyCall(t *testing.T) {
 			}
 			t.Logf("rtpengine after the BYE: no session, %d terminated, %d relayed packets", totals["Total regular terminated sessions"], totals["Total relayed packets"])
 		})
+	}
+}
+
+// TestRTPProxyDead: the RTP proxy of rtpproxy.cfg takes commands and never
+// answers. ser still starts (the proxy is disabled after rtpproxy_retr ×
+// rtpproxy_tout), the call goes through with force_rtp_proxy false — the
+// phones' SDP unchanged, no relay mark — and the BYE's unforce_rtp_proxy
+// does not hold it up.
+func TestRTPProxyDead(t *testing.T) {
+	testutil.RequireTool(t, "baresip")
+	dead, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Close()
+	var mu sync.Mutex
+	var cmds []string
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			n, _, err := dead.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			cmds = append(cmds, string(buf[:n]))
+			mu.Unlock()
+		}
+	}()
+	alice, bob, _, boxB := natCall(t, rtpproxyConfig(t, "../testdata/cfg/rtpproxy.cfg", dead.LocalAddr().String()))
+	offer := boxB.passed(t, "INVITE", "INVITE")
+	_, body, _ := strings.Cut(offer, "\r\n\r\n")
+	if strings.Contains(body, "a=nortpproxy") || !strings.Contains(body, "a=direction:active") {
+		t.Fatalf("offer changed by a dead RTP proxy:\n%s", offer)
+	}
+	alice.command("hangup", "")
+	bob.waitEvent("CALL_CLOSED", 10*time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	// The version query at start, sent rtpproxy_retr (2) times; then the
+	// proxy is disabled and the call's functions do not ask it (only a
+	// recheck, should the call outlast rtpproxy_disable_tout, queries
+	// the version again).
+	if len(cmds) < 2 {
+		t.Fatalf("commands the dead proxy got: %q", cmds)
+	}
+	for _, c := range cmds {
+		if !strings.HasSuffix(c, " V") {
+			t.Fatalf("a disabled proxy got %q (all: %q)", c, cmds)
+		}
 	}
 }
