@@ -6,12 +6,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 
+	"ser/core/counter"
 	"ser/core/module"
 	"ser/core/rpc"
 	"ser/core/sipmsg"
@@ -248,18 +248,18 @@ func TestStatelessRoundTrip(t *testing.T) {
 	}
 	// The counter is bumped after the send returns, so the UAC may read
 	// the reply before the worker gets there.
-	waitCounter(t, &srv.Stats.FwdReplies, 1)
+	waitCounter(t, srv.Stats.FwdReplies.Total, 1)
 }
 
 // waitCounter waits up to two seconds for c to reach want and fails if it
 // ends anywhere else.
-func waitCounter(t *testing.T, c *atomic.Uint64, want uint64) {
+func waitCounter(t *testing.T, c func() uint64, want uint64) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Second)
-	for c.Load() < want && time.Now().Before(deadline) {
+	for c() < want && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if got := c.Load(); got != want {
+	if got := c(); got != want {
 		t.Fatalf("counter = %d, want %d", got, want)
 	}
 }
@@ -310,8 +310,16 @@ func TestMalformed(t *testing.T) {
 	if !strings.HasPrefix(got, "SIP/2.0 400 Bad Request") || !strings.Contains(got, "Call-ID: x") {
 		t.Fatalf("want 400, got:\n%s", got)
 	}
-	waitCounter(t, &srv.Stats.Malformed, 2)
-	waitCounter(t, &srv.Stats.Dropped, 1)
+	waitCounter(t, srv.Stats.Malformed.Total, 2)
+	waitCounter(t, srv.Stats.Dropped.Total, 1)
+	// By method and transport: the INVITE was answered, the garbage
+	// (no method known) dropped.
+	if n := srv.Stats.Malformed.Get(counter.MethodIndex("INVITE"), sipmsg.ProtoUDP); n != 1 {
+		t.Errorf("malformed INVITE/udp = %d", n)
+	}
+	if n := srv.Stats.Dropped.Get(counter.Other, sipmsg.ProtoUDP); n != 1 {
+		t.Errorf("dropped other/udp = %d", n)
+	}
 }
 
 // TestTCPReplyOnSameConnection sends a request over TCP and expects the

@@ -9,6 +9,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"ser/core/counter"
 	"ser/core/module"
 	"ser/core/sipmsg"
 )
@@ -69,7 +70,7 @@ func (s *Server) Forward(m *sipmsg.Msg, dst sipmsg.Dest) error {
 	if err := s.tr.Send(dst, out); err != nil {
 		return fmt.Errorf("core: forward: %w", err)
 	}
-	s.Stats.FwdRequests.Add(1)
+	s.Stats.FwdRequests.Add(counter.MethodIndex(string(m.Req.Method)), dst.Proto)
 	return nil
 }
 
@@ -147,7 +148,7 @@ func (s *Server) forwardReply(m *sipmsg.Msg) {
 		s.log.WarnContext(module.MsgCtx(m), "relaying reply failed", "module", "core", "dst", dst.String(), "err", err)
 		return
 	}
-	s.Stats.FwdReplies.Add(1)
+	s.Stats.FwdReplies.Add(resp.StatusCode, dst.Proto)
 }
 
 // ourVia returns the socket a Via header names, or nil when the Via is not

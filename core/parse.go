@@ -8,6 +8,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"ser/core/counter"
 	"ser/core/module"
 	"ser/core/sipmsg"
 )
@@ -48,10 +49,11 @@ func checkRequest(r *sip.Request) string {
 // 400 Bad Request built from those lines; anything else is dropped. Both
 // are counted.
 func (s *Server) malformed(raw []byte, rcv sipmsg.RcvInfo, cause error) {
-	s.Stats.Malformed.Add(1)
+	mi, _ := counter.RawIndex(raw)
+	s.Stats.Malformed.Add(mi, rcv.Proto)
 	reply := build400(raw, cause.Error())
 	if reply == nil {
-		s.Stats.Dropped.Add(1)
+		s.Stats.Dropped.Add(mi, rcv.Proto)
 		s.log.DebugContext(rawLogCtx(raw), "malformed message dropped", "module", "core", "src", rcv.Src.String(), "err", cause)
 		return
 	}

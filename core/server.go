@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"ser/core/counter"
 	"ser/core/module"
 	"ser/core/rpc"
 	"ser/core/sipmsg"
@@ -30,17 +31,19 @@ type Router interface {
 	HasRoute(kind module.Route, n int) bool
 }
 
-// Counters are the core's statistics.
+// Counters are the core's statistics. The message counters are indexed
+// by method (or reply class) and transport (package counter): one atomic
+// add per message; core_stats prints their totals, /metrics each cell.
 type Counters struct {
-	Requests    atomic.Uint64
-	Replies     atomic.Uint64
-	Malformed   atomic.Uint64 // parse failures (answered 400 or dropped)
-	Dropped     atomic.Uint64 // malformed and not answerable
-	BadReplies  atomic.Uint64 // replies with no Via of ours, dropped
-	FwdReplies  atomic.Uint64 // replies relayed statelessly
-	FwdRequests atomic.Uint64 // requests forwarded statelessly
-	Panics      atomic.Uint64 // messages whose processing panicked (a bug)
-	Reloads     atomic.Uint64 // configuration reloads installed (cfg_reload, SIGHUP)
+	Requests    counter.ByMethod // requests received (parsed and checked)
+	Replies     counter.ByClass  // replies received (parsed and checked)
+	Malformed   counter.ByMethod // parse failures (answered 400 or dropped); row counter.Reply for replies
+	Dropped     counter.ByMethod // malformed and not answerable, or processing panicked
+	BadReplies  atomic.Uint64    // replies with no Via of ours, dropped
+	FwdReplies  counter.ByClass  // replies relayed statelessly, by outgoing transport
+	FwdRequests counter.ByMethod // requests forwarded statelessly, by outgoing transport
+	Panics      atomic.Uint64    // messages whose processing panicked (a bug)
+	Reloads     atomic.Uint64    // configuration reloads installed (cfg_reload, SIGHUP)
 }
 
 // Server is one running SER instance.
@@ -306,7 +309,8 @@ func (s *Server) worker(i int, ch chan job) {
 func (s *Server) process(raw []byte, rcv sipmsg.RcvInfo) {
 	defer func() {
 		if r := recover(); r != nil {
-			s.Stats.Dropped.Add(1)
+			mi, _ := counter.RawIndex(raw)
+			s.Stats.Dropped.Add(mi, rcv.Proto)
 			s.Stats.Panics.Add(1)
 			s.log.ErrorContext(rawLogCtx(raw), "message processing panicked; message dropped", "module", "core", "panic", r, "src", rcv.Src.String(), "stack", string(debug.Stack()))
 		}
@@ -327,7 +331,7 @@ func (s *Server) process(raw []byte, rcv sipmsg.RcvInfo) {
 			s.malformed(raw, rcv, fmt.Errorf("%s", reason))
 			return
 		}
-		s.Stats.Requests.Add(1)
+		s.Stats.Requests.Add(counter.MethodIndex(string(req.Method)), rcv.Proto)
 		m := sipmsg.NewRequest(req, raw, rcv)
 		if s.opts.TCPAcceptAliases && rcv.ConnID != 0 {
 			s.acceptAlias(m)
@@ -344,11 +348,11 @@ func (s *Server) process(raw []byte, rcv sipmsg.RcvInfo) {
 	}
 	if resp, ok := asResponse(msg); ok {
 		if resp.Via() == nil || resp.CSeq() == nil || resp.CallID() == nil {
-			s.Stats.Malformed.Add(1)
-			s.Stats.Dropped.Add(1)
+			s.Stats.Malformed.Add(counter.Reply, rcv.Proto)
+			s.Stats.Dropped.Add(counter.Reply, rcv.Proto)
 			return
 		}
-		s.Stats.Replies.Add(1)
+		s.Stats.Replies.Add(resp.StatusCode, rcv.Proto)
 		m := sipmsg.NewReply(resp, raw, rcv)
 		for _, h := range s.replyH {
 			if h(m) {

@@ -19,13 +19,13 @@ func (s *Server) registerStats(reg *rpc.Registry) error {
 			var out sercmd.CoreStats
 			st := &s.Stats
 			line := func(name string, v uint64) { out = append(out, sercmd.Counter{Name: name, Value: v}) }
-			line("requests", st.Requests.Load())
-			line("replies", st.Replies.Load())
-			line("malformed", st.Malformed.Load())
-			line("dropped", st.Dropped.Load())
+			line("requests", st.Requests.Total())
+			line("replies", st.Replies.Total())
+			line("malformed", st.Malformed.Total())
+			line("dropped", st.Dropped.Total())
 			line("bad_replies", st.BadReplies.Load())
-			line("fwd_requests", st.FwdRequests.Load())
-			line("fwd_replies", st.FwdReplies.Load())
+			line("fwd_requests", st.FwdRequests.Total())
+			line("fwd_replies", st.FwdReplies.Total())
 			line("cfg_reloads", st.Reloads.Load())
 			if s.tr != nil {
 				ts := &s.tr.Stats
@@ -35,6 +35,7 @@ func (s *Server) registerStats(reg *rpc.Registry) error {
 				line("oversized", ts.Oversized.Load())
 				line("tcp_dropped", ts.TCPDropped.Load())
 				line("tcp_bad_framing", ts.BadFraming.Load())
+				line("tcp_accepted", ts.TCPAccepted.Load())
 				line("tcp_refused", ts.TCPRefused.Load())
 				line("tcp_timeouts", ts.TCPTimeouts.Load())
 				line("tcp_queued", uint64(s.tr.QueuedTotal()))

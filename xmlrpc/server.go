@@ -265,7 +265,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "400 cannot read request body", http.StatusBadRequest)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.opts.CallTimeout)
+	ctx, cancel := context.WithTimeout(rpc.WithInterface(r.Context(), "xmlrpc"), s.opts.CallTimeout)
 	defer cancel()
 	start := time.Now()
 	method := ""

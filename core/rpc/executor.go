@@ -37,13 +37,31 @@ type Lister interface {
 // reg.Execute with FIFO framing (Lines) and FIFO wording (FIFO), exactly
 // what the FIFO server runs for the same request. Its replies carry the
 // command's structured result (Reply.Value) as well as its text.
-type Local struct{ reg *Registry }
+type Local struct {
+	reg   *Registry
+	iface int
+}
 
 // NewLocal returns the in-process Executor over reg.
-func NewLocal(reg *Registry) *Local { return &Local{reg: reg} }
+func NewLocal(reg *Registry) *Local { return &Local{reg: reg, iface: ifaceLocal} }
 
-// Execute runs cmd in process; it never fails.
+// For returns an executor over the same registry whose calls count as
+// coming through the named interface (one of Interfaces, e.g. "web"),
+// unless their context says otherwise (WithInterface).
+func (l *Local) For(iface string) *Local {
+	c := *l
+	if i, ok := WithInterface(context.Background(), iface).Value(ifaceKey{}).(int); ok {
+		c.iface = i
+	}
+	return &c
+}
+
+// Execute runs cmd in process; it never fails. A call whose context has
+// no interface mark (WithInterface) counts as "local" (or as For said).
 func (l *Local) Execute(ctx context.Context, cmd string, params []string) (*Reply, error) {
+	if _, ok := ctx.Value(ifaceKey{}).(int); !ok {
+		ctx = context.WithValue(ctx, ifaceKey{}, l.iface)
+	}
 	return l.reg.Execute(ctx, cmd, Lines(params), FIFO), nil
 }
 

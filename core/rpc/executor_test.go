@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"testing"
 )
@@ -31,5 +32,28 @@ func TestLocal(t *testing.T) {
 	f := ExecutorFunc(func(_ context.Context, cmd string, _ []string) (*Reply, error) { return Errorf(404, "%s", cmd), nil })
 	if rep, _ := f.Execute(context.Background(), "x", nil); rep.Code != 404 {
 		t.Errorf("ExecutorFunc: %+v", rep)
+	}
+}
+
+// TestCommandStats: commands count by interface and outcome; Local counts
+// as "local" unless For or the context says otherwise.
+func TestCommandStats(t *testing.T) {
+	reg := NewRegistry()
+	reg.MustRegister(Command{Name: "ok", Handler: func(ctx context.Context, req *Request) *Reply { return Raw("200 ok\n") }})
+	ctx := context.Background()
+	reg.Execute(ctx, "ok", nil, FIFO)
+	reg.Execute(ctx, "nope", nil, UnixSock)
+	NewLocal(reg).Execute(ctx, "ok", nil)
+	NewLocal(reg).For("web").Execute(ctx, "ok", nil)
+	NewLocal(reg).Execute(WithInterface(ctx, "jsonrpc"), "nope", nil)
+	got := map[string]uint64{}
+	reg.Stats().Each(func(iface, outcome string, n uint64) {
+		if n != 0 {
+			got[iface+"/"+outcome] = n
+		}
+	})
+	want := map[string]uint64{"fifo/2xx": 1, "unixsock/5xx": 1, "local/2xx": 1, "web/2xx": 1, "jsonrpc/5xx": 1}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %v, want %v", got, want)
 	}
 }

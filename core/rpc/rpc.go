@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Flavor selects the transport-specific wording SER used: the FIFO server
@@ -184,6 +185,7 @@ type Registry struct {
 	mu    sync.RWMutex
 	cmds  map[string]*Command
 	order []string // newest first, as SER's which prints them
+	stats CommandStats
 }
 
 // NewRegistry returns an empty registry.
@@ -252,7 +254,15 @@ func NotFound(name string, f Flavor) *Reply {
 }
 
 // Execute runs the named command. An unknown name gets SER's 500 reply.
+// Every command is counted by interface (WithInterface) and outcome
+// (Stats).
 func (r *Registry) Execute(ctx context.Context, name string, p Params, f Flavor) *Reply {
+	rep := r.execute(ctx, name, p, f)
+	r.stats.add(interfaceOf(ctx, f), rep.Code)
+	return rep
+}
+
+func (r *Registry) execute(ctx context.Context, name string, p Params, f Flavor) *Reply {
 	c, ok := r.Lookup(name)
 	if !ok {
 		return NotFound(name, f)
@@ -266,3 +276,72 @@ func (r *Registry) Execute(ctx context.Context, name string, p Params, f Flavor)
 	}
 	return rep
 }
+
+// Interfaces are the management interfaces commands are counted by
+// (CommandStats): the FIFO and unix socket servers, the XML-RPC and
+// JSON-RPC bridges, the web console and other in-process callers.
+var Interfaces = [nInterfaces]string{"fifo", "unixsock", "xmlrpc", "jsonrpc", "web", "local"}
+
+const (
+	ifaceFIFO = iota
+	ifaceUnix
+	nInterfaces = 6
+	ifaceLocal  = 5
+)
+
+// Outcomes are the classes of reply status commands are counted by:
+// "1xx" … "6xx", "other" for a status out of that range.
+var Outcomes = [nOutcomes]string{"other", "1xx", "2xx", "3xx", "4xx", "5xx", "6xx"}
+
+const nOutcomes = 7
+
+type ifaceKey struct{}
+
+// WithInterface marks ctx as coming through the named interface (one of
+// Interfaces), so that the registry counts the commands run with it
+// there. Without a mark a command counts by its flavor: "fifo" or
+// "unixsock" (Local marks its calls "local").
+func WithInterface(ctx context.Context, name string) context.Context {
+	for i, n := range Interfaces {
+		if n == name {
+			return context.WithValue(ctx, ifaceKey{}, i)
+		}
+	}
+	return ctx
+}
+
+func interfaceOf(ctx context.Context, f Flavor) int {
+	if i, ok := ctx.Value(ifaceKey{}).(int); ok {
+		return i
+	}
+	if f == UnixSock {
+		return ifaceUnix
+	}
+	return ifaceFIFO
+}
+
+// CommandStats count the commands a registry ran, by interface and
+// outcome (the reply's status class).
+type CommandStats struct {
+	c [nInterfaces][nOutcomes]atomic.Uint64
+}
+
+func (s *CommandStats) add(iface, code int) {
+	o := code / 100
+	if code < 100 || code > 699 {
+		o = 0
+	}
+	s.c[iface][o].Add(1)
+}
+
+// Each calls fn for every interface and outcome.
+func (s *CommandStats) Each(fn func(iface, outcome string, n uint64)) {
+	for i := range s.c {
+		for j := range s.c[i] {
+			fn(Interfaces[i], Outcomes[j], s.c[i][j].Load())
+		}
+	}
+}
+
+// Stats returns the registry's command counters.
+func (r *Registry) Stats() *CommandStats { return &r.stats }

@@ -68,6 +68,7 @@ func (t *Transport) acceptLoop(s *sipmsg.Socket, l *net.TCPListener) {
 		if why == "" {
 			tc = t.addConnLocked(c, s, false)
 			t.perIP[src]++
+			t.Stats.TCPAccepted.Add(1)
 		}
 		t.connMu.Unlock()
 		if why != "" {

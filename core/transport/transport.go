@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"ser/core/counter"
 	"ser/core/sipmsg"
 )
 
@@ -70,10 +71,17 @@ type Options struct {
 
 // Stats are the transport's counters.
 type Stats struct {
-	Received  atomic.Uint64
-	Sent      atomic.Uint64
-	SendErr   atomic.Uint64
-	Oversized atomic.Uint64
+	Received atomic.Uint64
+	Sent     atomic.Uint64
+	// SentRequests and SentReplies count what Sent counts by request
+	// method or reply class and transport (retransmissions included),
+	// read from the first bytes of the message.
+	SentRequests counter.ByMethod
+	SentReplies  counter.ByClass
+	// TCPAccepted counts incoming TCP connections taken (not refused).
+	TCPAccepted atomic.Uint64
+	SendErr     atomic.Uint64
+	Oversized   atomic.Uint64
 	// BadFraming counts TCP messages whose Content-Length was missing its
 	// digits, repeated or over the limit (answered 400, connection closed).
 	BadFraming atomic.Uint64
@@ -343,6 +351,11 @@ func (t *Transport) Send(dst sipmsg.Dest, data []byte) error {
 		return err
 	}
 	t.Stats.Sent.Add(1)
+	if m, class := counter.RawIndex(data); m == counter.Reply {
+		t.Stats.SentReplies.Add(class*100, dst.Proto)
+	} else {
+		t.Stats.SentRequests.Add(m, dst.Proto)
+	}
 	return nil
 }
 

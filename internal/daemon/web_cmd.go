@@ -36,7 +36,7 @@ func webConsole(inst *core.Instance) (*web.App, error) {
 		break
 	}
 	return web.New(web.Options{
-		Store: st, Exec: rpc.NewLocal(srv.RPC()), Domain: sipDomain(o),
+		Store: st, Exec: rpc.NewLocal(srv.RPC()).For("web"), Domain: sipDomain(o),
 		Logger: srv.Logger(), OutboundProxy: proxy, SecureCookies: o.HTTPCert != "",
 	})
 }

@@ -306,6 +306,7 @@ func mergeChallenges(resp *sip.Response, chosen *branch, brs []*branch) {
 // 408 (an INVITE branch that rang is cancelled), or with noisy_ctimer off
 // the silent release of a lone ringing INVITE branch (x locked).
 func (t *TM) branchTimeout(x *txn, br *branch) {
+	t.stats.timeouts.Add(1)
 	br.retrAt, br.frAt = 0, 0
 	if x.invite() && br.status > 0 && !t.noisy && !x.local() && len(x.branches) == 1 && x.onNegative == 0 {
 		t.log.DebugContext(module.CallIDCtx(x.callID), "tm: transaction silently released (noisy_ctimer off)", "id", x.TransID())

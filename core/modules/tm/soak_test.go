@@ -119,6 +119,7 @@ func TestSoakTableReturnsToZero(t *testing.T) {
 			relay(m)
 			want.Completed[2]++
 			want.RepliedLocally++
+			want.Timeouts++
 		}
 	}
 	deadline := time.Now().Add(10 * time.Second)

@@ -17,6 +17,7 @@ type counters struct {
 	deleted        atomic.Uint64
 	waiting        atomic.Int64 // on the wait timer now
 	repliedLocally atomic.Uint64
+	timeouts       atomic.Uint64    // branches ended by fr_timer/fr_inv_timer
 	completed      [5]atomic.Uint64 // 2xx..6xx
 	illegal        atomic.Uint64    // state transitions refused (fsm.go): bugs
 }
@@ -33,6 +34,9 @@ type Stats struct {
 	// Completed counts transactions by final class: index 0 is 2xx, 4 is
 	// 6xx.
 	Completed [5]uint64
+	// Timeouts counts branches whose final response timer (fr_timer,
+	// fr_inv_timer) fired (not part of t_stats' text).
+	Timeouts uint64
 	// Illegal counts state transitions the tables of fsm.go do not allow:
 	// bugs in tm, each logged at error level (not part of t_stats' text).
 	Illegal uint64
@@ -51,6 +55,7 @@ func (t *TM) Stats() Stats {
 	for i := range s.Completed {
 		s.Completed[i] = t.stats.completed[i].Load()
 	}
+	s.Timeouts = t.stats.timeouts.Load()
 	s.Illegal = t.stats.illegal.Load()
 	return s
 }
@@ -71,7 +76,7 @@ func (t *TM) HashText() string {
 // printed (sercmd.TStats writes its text).
 func (s Stats) TStats() sercmd.TStats {
 	return sercmd.TStats{Current: s.Current, Waiting: s.Waiting, Total: s.Total, Local: s.Local,
-		RepliedLocally: s.RepliedLocally, Completed: s.Completed}
+		RepliedLocally: s.RepliedLocally, Completed: s.Completed, Timeouts: s.Timeouts}
 }
 
 func (t *TM) cmdStats(_ context.Context, req *rpc.Request) *rpc.Reply {

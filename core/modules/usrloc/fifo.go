@@ -126,7 +126,7 @@ func (m *Module) cmdStats(_ context.Context, req *rpc.Request) *rpc.Reply {
 			m.log.Error("ul_stats failed", "table", d.Name(), "err", err)
 			return rpc.Raw("500 ul_stats: database error\n")
 		}
-		out = append(out, sercmd.ULStat{Table: st.Name, Registered: st.Records, Expired: st.Expired})
+		out = append(out, sercmd.ULStat{Table: st.Name, Registered: st.Records, Expired: st.Expired, Contacts: st.Contacts})
 	}
 	return rpc.Typed(req.OK(), out)
 }

@@ -8,6 +8,9 @@ type TStats struct {
 	// Completed counts transactions by final class: index 0 is 2xx, 4 is
 	// 6xx.
 	Completed [5]uint64
+	// Timeouts counts branches whose final response timer fired (in
+	// process only: SER's t_stats text has no such line).
+	Timeouts uint64
 }
 
 // SLStats are sl's sl_stats counters. The 2xx..5xx fields count the codes
@@ -41,9 +44,14 @@ type Counter struct {
 
 // ULStat is one table of ul_stats.
 type ULStat struct {
-	Table      string
+	Table string
+	// Registered is the number of AORs (records) in the table, as SER's
+	// ul_stats printed it.
 	Registered int64
 	Expired    int64
+	// Contacts is the number of contacts (in process only: SER's
+	// ul_stats text has no such column).
+	Contacts int64
 }
 
 // ULStats is ul_stats' result, one entry per table.

@@ -142,7 +142,7 @@ func TestParseStats(t *testing.T) {
 		t.Errorf("sl_stats %v (replies %d)", sl, sl.Replies())
 	}
 	ul := parseULStats(body("200 ok\nDomain Registered Expired\n'aliases' 1 0\n'location' 42 3\n"))
-	if !reflect.DeepEqual(ul, ULStats{{"aliases", 1, 0}, {"location", 42, 3}}) {
+	if !reflect.DeepEqual(ul, ULStats{{Table: "aliases", Registered: 1}, {Table: "location", Registered: 42, Expired: 3}}) {
 		t.Errorf("ul_stats %+v", ul)
 	}
 	up := parseUptime(body("200 ok\nNow: Fri Dec  6 17:56:10 2002\nUp Since: Fri Dec  6 17:56:07 2002\nUp time: 3 [sec]\n"))
@@ -232,7 +232,7 @@ func TestTextRoundTrip(t *testing.T) {
 		TStats{Current: 1, Waiting: 2, Total: 3, Local: 4, RepliedLocally: 5, Completed: [5]uint64{6, 7, 8, 9, 10}},
 		SLStats{R200: 1, R202: 2, R2xx: 3, R300: 4, R301: 5, R302: 6, R3xx: 7, R400: 8, R401: 9, R403: 10, R404: 11,
 			R407: 12, R408: 13, R483: 14, R4xx: 15, R500: 16, R5xx: 17, R6xx: 18, Rxxx: 19, Failures: 20},
-		ULStats{{"aliases", 1, 0}, {"location", 42, 3}},
+		ULStats{{Table: "aliases", Registered: 1}, {Table: "location", Registered: 42, Expired: 3}},
 		CoreStats{{"requests", 12}, {"tcp_connections", 0}},
 		Uptime{Now: "Fri Dec  6 17:56:10 2002", Since: "Fri Dec  6 17:56:07 2002", Seconds: 3},
 		Version{Server: "Sip EXpress router (0.9.6 (i386/linux))"},
