@@ -505,3 +505,27 @@ func TestReceivedDNS(t *testing.T) {
 		})
 	}
 }
+
+// TestReady: Ready (/ready) is nil while the sockets receive and every
+// open database answers, and names the reason otherwise.
+func TestReady(t *testing.T) {
+	srv := newTestServer(t, routerFunc(func(m *sipmsg.Msg) int { return 1 }))
+	ctx := context.Background()
+	if _, err := srv.DB("sqlite://" + t.TempDir() + "/ser.db"); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Ready(ctx); err != nil {
+		t.Fatalf("ready: %v", err)
+	}
+	if dbs := srv.Databases(); len(dbs) != 1 || dbs[0].Store == nil {
+		t.Fatalf("databases %+v", dbs)
+	}
+	srv.Shutdown()
+	if err := srv.Ready(ctx); err == nil || err.Error() != "shutting down" {
+		t.Fatalf("after a shutdown request: %v", err)
+	}
+	srv.Stop()
+	if err := srv.Ready(ctx); err == nil || err.Error() != "SIP listeners are not up" {
+		t.Fatalf("stopped: %v", err)
+	}
+}

@@ -2,9 +2,12 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -74,4 +77,46 @@ func redact(raw string) string {
 		return u.Redacted()
 	}
 	return "(database url)"
+}
+
+// Database is an open database of the server, for statistics and health
+// checks.
+type Database struct {
+	// Name is the database URL without its password.
+	Name  string
+	Store *store.Store
+}
+
+// Databases returns the databases the server (its modules, the console)
+// opened, sorted by name.
+func (s *Server) Databases() []Database {
+	d := &s.dbs
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]Database, 0, len(d.open))
+	for u, st := range d.open {
+		out = append(out, Database{Name: redact(u), Store: st})
+	}
+	slices.SortFunc(out, func(a, b Database) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// Ready reports why the server cannot take traffic, or nil when it can:
+// its SIP sockets are receiving, no shutdown was asked for and every
+// database it opened answers a ping within ctx (for /ready).
+func (s *Server) Ready(ctx context.Context) error {
+	if s.tr == nil || !s.tr.Serving() {
+		return errors.New("SIP listeners are not up")
+	}
+	select {
+	case <-s.down:
+		return errors.New("shutting down")
+	default:
+	}
+	for _, db := range s.Databases() {
+		if err := db.Store.Ping(ctx); err != nil {
+			return fmt.Errorf("database %s does not answer: %w", db.Name, err)
+		}
+	}
+	return nil
 }

@@ -158,6 +158,10 @@ type Options struct {
 	// (xmlrpc_host, repeatable: "name" or "name:port"; "*" turns the check
 	// off).
 	HTTPHosts []string
+	// MetricsAllow lists networks that may read /metrics without the
+	// XML-RPC credentials, and /health and /ready (metrics_allow,
+	// repeatable; default none beyond xmlrpc_allow).
+	MetricsAllow []string
 	// HTTPCert and HTTPKey turn the listener into HTTPS (http_cert,
 	// http_key).
 	HTTPCert, HTTPKey string
@@ -381,6 +385,15 @@ var optDefs = map[string]optDef{
 	}},
 	"xmlrpc_allow": {kind: optAddr, set: func(o *Options, v OptValue) error {
 		o.HTTPAllow = append(o.HTTPAllow, v.Text)
+		return nil
+	}},
+	"metrics_allow": {kind: optAddr, set: func(o *Options, v OptValue) error {
+		if _, err := netip.ParsePrefix(v.Text); err != nil {
+			if _, err2 := netip.ParseAddr(v.Text); err2 != nil {
+				return fmt.Errorf("metrics_allow: %q is not an address or CIDR network", v.Text)
+			}
+		}
+		o.MetricsAllow = append(o.MetricsAllow, v.Text)
 		return nil
 	}},
 	"xmlrpc_host": {kind: optAddr, set: func(o *Options, v OptValue) error {

@@ -229,17 +229,7 @@ func (s *Server) Mount(r Router) { r.Handle(s.opts.Path, s) }
 // ServeHTTP answers one XML-RPC request: access control (403, 401, 429),
 // POST only (405), body limit (413), then decode, dispatch and encode.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if status, why := s.admit(r); status != 0 {
-		s.log.Warn("request refused", "remote", r.RemoteAddr, "status", status, "reason", why)
-		s.refuse(w, status, why)
-		return
-	}
-	if status, why, wait := s.authenticate(r); status != 0 {
-		s.log.Warn("request refused", "remote", r.RemoteAddr, "status", status, "reason", why)
-		if wait > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		}
-		s.refuse(w, status, why)
+	if !s.check(w, r) {
 		return
 	}
 	if r.Method != http.MethodPost {
@@ -279,6 +269,52 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Debug("call", "remote", r.RemoteAddr, "method", method, "duration", time.Since(start))
 	writeXML(w, http.StatusOK, out)
+}
+
+// check applies the access control (admit, then authenticate) and answers
+// a refused request; it reports whether the request may proceed.
+func (s *Server) check(w http.ResponseWriter, r *http.Request) bool {
+	if status, why := s.admit(r); status != 0 {
+		s.log.Warn("request refused", "remote", r.RemoteAddr, "path", r.URL.Path, "status", status, "reason", why)
+		s.refuse(w, status, why)
+		return false
+	}
+	if status, why, wait := s.authenticate(r); status != 0 {
+		s.log.Warn("request refused", "remote", r.RemoteAddr, "path", r.URL.Path, "status", status, "reason", why)
+		if wait > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		}
+		s.refuse(w, status, why)
+		return false
+	}
+	return true
+}
+
+// Guard returns next behind the bridge's access control: the allow-list,
+// the Host check, the cross-origin check and, when configured, basic
+// authentication under the same password-guessing limits (one state for
+// every guarded path). The HTTP listener puts the JSON-RPC bridge and
+// /metrics behind it, so that every management endpoint of the listener
+// follows one set of rules.
+func (s *Server) Guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.check(w, r) {
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// HostAllowed reports whether the Host header of r names this listener
+// (the anti DNS-rebinding check, internal/hostcheck).
+func (s *Server) HostAllowed(r *http.Request) bool { return s.hosts.Allowed(r) }
+
+func prefixesContain(ps []netip.Prefix, a netip.Addr) bool {
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // respond runs a decoded call and encodes its result or fault.
@@ -329,15 +365,7 @@ func (s *Server) admit(r *http.Request) (int, string) {
 	if err != nil {
 		return http.StatusForbidden, "forbidden: unknown client address"
 	}
-	addr := ap.Addr().Unmap()
-	allowed := false
-	for _, p := range s.opts.Allow {
-		if p.Contains(addr) {
-			allowed = true
-			break
-		}
-	}
-	if !allowed {
+	if !prefixesContain(s.opts.Allow, ap.Addr().Unmap()) {
 		return http.StatusForbidden, "forbidden: client address not allowed"
 	}
 	if !s.hosts.Allowed(r) {

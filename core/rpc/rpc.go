@@ -258,7 +258,9 @@ func NotFound(name string, f Flavor) *Reply {
 // (Stats).
 func (r *Registry) Execute(ctx context.Context, name string, p Params, f Flavor) *Reply {
 	rep := r.execute(ctx, name, p, f)
-	r.stats.add(interfaceOf(ctx, f), rep.Code)
+	if i := interfaceOf(ctx, f); i >= 0 {
+		r.stats.add(i, rep.Code)
+	}
 	return rep
 }
 
@@ -308,6 +310,13 @@ func WithInterface(ctx context.Context, name string) context.Context {
 		}
 	}
 	return ctx
+}
+
+// Uncounted marks ctx so that the commands run with it are not counted:
+// the metrics endpoint reads t_stats, ul_stats … at every scrape, which
+// would otherwise show up as commands.
+func Uncounted(ctx context.Context) context.Context {
+	return context.WithValue(ctx, ifaceKey{}, -1)
 }
 
 func interfaceOf(ctx context.Context, f Flavor) int {

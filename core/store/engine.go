@@ -51,6 +51,9 @@ type Store struct {
 
 	mu    sync.Mutex
 	stmts map[stmtKey]*sql.Stmt
+
+	// stats are the statement counters of both pools (engine_stats.go).
+	stats *Stats
 }
 
 // stmtKey identifies a cached prepared statement.
@@ -135,7 +138,7 @@ func Open(ctx context.Context, dbURL string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{d: SQLite, src: src, log: o.log, now: o.now, plaintext: o.plaintext, stmts: map[stmtKey]*sql.Stmt{}}
+	s := &Store{d: SQLite, src: src, log: o.log, now: o.now, plaintext: o.plaintext, stmts: map[stmtKey]*sql.Stmt{}, stats: &Stats{}}
 	if src.Engine == "mysql" {
 		s.d = MySQL
 		if o.readConns <= 0 {
@@ -183,10 +186,8 @@ func (s *Store) openSQLite(ctx context.Context, readConns int, perm os.FileMode)
 		file = "file:" + uriEscaper.Replace(s.src.Path) + "?"
 		wparams += "&_journal_mode=WAL&_synchronous=NORMAL"
 	}
-	w, err := sql.Open("sqlite3", file+wparams)
-	if err != nil {
-		return fmt.Errorf("store: open %s: %w", s.describe(), err)
-	}
+	drv := &sqlite3.SQLiteDriver{}
+	w := sql.OpenDB(timedConnector{dsnConnector{file + wparams, drv}, s.stats})
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -195,11 +196,7 @@ func (s *Store) openSQLite(ctx context.Context, readConns int, perm os.FileMode)
 		w.Close()
 		return fmt.Errorf("store: open %s: %w", s.describe(), err)
 	}
-	r, err := sql.Open("sqlite3", file+rparams)
-	if err != nil {
-		w.Close()
-		return fmt.Errorf("store: open %s: %w", s.describe(), err)
-	}
+	r := sql.OpenDB(timedConnector{dsnConnector{file + rparams, drv}, s.stats})
 	r.SetMaxOpenConns(readConns)
 	r.SetMaxIdleConns(readConns)
 	r.SetConnMaxLifetime(0)

@@ -141,7 +141,7 @@ func (s *Store) openMySQL(ctx context.Context, conns int) error {
 	if err != nil {
 		return fmt.Errorf("store: open %s: %w", s.describe(), err)
 	}
-	db := sql.OpenDB(connector{c, s.describe()})
+	db := sql.OpenDB(timedConnector{connector{c, s.describe()}, s.stats})
 	db.SetMaxOpenConns(conns)
 	db.SetMaxIdleConns(conns)
 	db.SetConnMaxLifetime(mysqlMaxLifetime)

@@ -116,6 +116,7 @@ type Transport struct {
 	peers        map[netip.AddrPort]*peer
 	nextID       atomic.Uint64
 	closing      atomic.Bool
+	started      atomic.Bool
 	done         chan struct{}
 
 	lastDropLog   atomic.Int64 // unix nanos of the last "dropped" log line
@@ -273,6 +274,7 @@ func (t *Transport) Sockets() []*sipmsg.Socket { return t.socks }
 
 // Start launches the receive loops.
 func (t *Transport) Start() {
+	t.started.Store(true)
 	for s, c := range t.udp {
 		t.wg.Add(1)
 		go t.udpLoop(s, c)
@@ -282,6 +284,10 @@ func (t *Transport) Start() {
 		go t.acceptLoop(s, l)
 	}
 }
+
+// Serving reports whether the sockets are receiving: Start was called and
+// Close was not.
+func (t *Transport) Serving() bool { return t.started.Load() && !t.closing.Load() }
 
 // Close stops all loops and closes every socket and connection.
 func (t *Transport) Close() {

@@ -88,6 +88,8 @@ func (d *Daemon) startFrontends() error {
 		d.app = app
 		fo.Mount = mountWeb(app)
 	}
+	fo.Metrics = metricsHandler(srv)
+	fo.Ready = srv.Ready
 	fe, err := frontend.Start(frontend.Local(srv.RPC()), fo)
 	if err != nil {
 		return err
@@ -127,5 +129,6 @@ func httpOptions(o *core.Options, log *slog.Logger) frontend.Options {
 	return frontend.Options{
 		Listen: o.HTTP, User: o.HTTPUser, Password: o.HTTPPassword, Allow: o.HTTPAllow,
 		Hosts: o.HTTPHosts, CertFile: o.HTTPCert, KeyFile: o.HTTPKey, Log: log,
+		MetricsAllow: o.MetricsAllow,
 	}
 }

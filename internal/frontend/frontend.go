@@ -45,6 +45,15 @@ type Options struct {
 	Log               *slog.Logger
 	// Mount adds more handlers (the web console) to the router.
 	Mount func(r chi.Router)
+
+	// Metrics serves /metrics (the daemon's collector); nil: no /metrics.
+	Metrics http.Handler
+	// Ready is /ready's check: nil when the server can take traffic,
+	// else the reason (503). Nil: /ready answers 200 like /health.
+	Ready func(ctx context.Context) error
+	// MetricsAllow lists networks that may read /metrics without the
+	// XML-RPC credentials, and /health and /ready (metrics_allow).
+	MetricsAllow []string
 }
 
 // Enabled reports whether a listener is configured.
@@ -88,6 +97,9 @@ func Start(exec rpc.Executor, o Options) (*Frontend, error) {
 	}
 	r := chi.NewRouter()
 	x.Mount(r)
+	if err := mountOps(r, x, o); err != nil {
+		return nil, fmt.Errorf("frontend: metrics_allow: %w", err)
+	}
 	if o.Mount != nil {
 		// The bridge checks Host itself (it also runs without this
 		// listener); the console's routes get the same check here.
