@@ -69,6 +69,7 @@ func writeSIP(w *metrics.Writer, srv *core.Server) {
 	byMethod(w, "ser_sip_requests_forwarded_total", "Requests forwarded statelessly (forward, forward_tcp, …), by method and outgoing transport.", &st.FwdRequests)
 	byClass(w, "ser_sip_replies_forwarded_total", "Replies relayed statelessly along their Via, by class and outgoing transport.", &st.FwdReplies)
 	w.Single("ser_sip_replies_not_ours_total", metrics.Counter, "Replies dropped because their top Via is not ours or nothing is left to relay them to.", float64(st.BadReplies.Load()))
+	w.Single("ser_cfg_reloads_total", metrics.Counter, "Configuration reloads installed (cfg_reload, SIGHUP).", float64(st.Reloads.Load()))
 	w.Single("ser_sip_processing_panics_total", metrics.Counter, "Messages whose processing panicked (a bug; each is logged).", float64(st.Panics.Load()))
 	tr := srv.Transport()
 	if tr == nil {
