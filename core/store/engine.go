@@ -14,6 +14,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -54,6 +55,10 @@ type Store struct {
 
 	// stats are the statement counters of both pools (engine_stats.go).
 	stats *Stats
+
+	// dbt is the dbtext directory behind the in-memory database (nil for
+	// other engines).
+	dbt *dbtext
 }
 
 // stmtKey identifies a cached prepared statement.
@@ -149,7 +154,11 @@ func Open(ctx context.Context, dbURL string, opts ...Option) (*Store, error) {
 		if o.readConns <= 0 {
 			o.readConns = max(4, runtime.GOMAXPROCS(0))
 		}
-		err = s.openSQLite(ctx, o.readConns, o.fileMode)
+		if src.Engine == "dbtext" {
+			err = s.openDBText(ctx, o.readConns, o.fileMode)
+		} else {
+			err = s.openSQLite(ctx, o.readConns, o.fileMode)
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -157,6 +166,12 @@ func Open(ctx context.Context, dbURL string, opts ...Option) (*Store, error) {
 	if err := s.migrate(ctx, o.migrations); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if s.dbt != nil {
+		if err := s.startDBText(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -187,7 +202,13 @@ func (s *Store) openSQLite(ctx context.Context, readConns int, perm os.FileMode)
 		wparams += "&_journal_mode=WAL&_synchronous=NORMAL"
 	}
 	drv := &sqlite3.SQLiteDriver{}
-	w := sql.OpenDB(timedConnector{dsnConnector{file + wparams, drv}, s.stats})
+	return s.sqlitePools(ctx, dsnConnector{file + wparams, drv}, dsnConnector{file + rparams, drv}, readConns)
+}
+
+// sqlitePools completes an SQLite store: the write pool (one connection)
+// and the read pool (readConns connections) over the two connectors.
+func (s *Store) sqlitePools(ctx context.Context, wc, rc driver.Connector, readConns int) error {
+	w := sql.OpenDB(timedConnector{wc, s.stats})
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -196,7 +217,7 @@ func (s *Store) openSQLite(ctx context.Context, readConns int, perm os.FileMode)
 		w.Close()
 		return fmt.Errorf("store: open %s: %w", s.describe(), err)
 	}
-	r := sql.OpenDB(timedConnector{dsnConnector{file + rparams, drv}, s.stats})
+	r := sql.OpenDB(timedConnector{rc, s.stats})
 	r.SetMaxOpenConns(readConns)
 	r.SetMaxIdleConns(readConns)
 	r.SetConnMaxLifetime(0)
@@ -263,6 +284,9 @@ func (s *Store) describe() string {
 	if s.src.Memory {
 		return "sqlite :memory:"
 	}
+	if s.src.Engine == "dbtext" {
+		return "dbtext " + s.src.Path
+	}
 	return "sqlite " + s.src.Path
 }
 
@@ -282,6 +306,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the cached statements and both pools.
 func (s *Store) Close() error {
+	s.closeDBText()
 	s.mu.Lock()
 	for k, st := range s.stmts {
 		st.Close()

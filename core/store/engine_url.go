@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -10,9 +11,10 @@ import (
 
 // Source is a parsed database URL (SER's db_url).
 type Source struct {
-	// Engine is "sqlite" or "mysql".
+	// Engine is "sqlite", "mysql" or "dbtext".
 	Engine string
-	// Path is the SQLite database file; empty when Memory is set.
+	// Path is the SQLite database file (empty when Memory is set) or the
+	// dbtext directory.
 	Path string
 	// Memory asks for a private in-memory SQLite database (tests).
 	Memory bool
@@ -38,6 +40,8 @@ type Source struct {
 //	:memory:, sqlite::memory:, sqlite://:memory:   in-memory (tests)
 //	mysql://user:pass@host[:port]/db               MySQL/MariaDB
 //	sql://user:pass@host[:port]/db                 SER's legacy MySQL URL
+//	dbtext:///abs/dir, dbtext://rel/dir            SER's dbtext directory
+//	/abs/dir, rel/dir   a bare path naming an existing directory is dbtext
 //
 // A MySQL URL may end in ?socket=/path (connect through that Unix socket),
 // timeout=, readTimeout= and writeTimeout= (Go durations: the dial
@@ -55,6 +59,10 @@ func ParseURL(raw string) (Source, error) {
 		if p, ok := strings.CutPrefix(raw, "sqlite:"); ok {
 			return sqliteSource(p)
 		}
+		if fi, err := os.Stat(raw); err == nil && fi.IsDir() {
+			// SER's dbtext took the directory as its db_url.
+			return Source{Engine: "dbtext", Path: raw}, nil
+		}
 		return Source{Engine: "sqlite", Path: raw}, nil
 	}
 	switch strings.ToLower(scheme) {
@@ -66,6 +74,12 @@ func ParseURL(raw string) (Source, error) {
 		return sqliteSource(p)
 	case "mysql", "sql":
 		return mysqlSource(raw)
+	case "dbtext":
+		p, err := url.PathUnescape(rest)
+		if err != nil || p == "" {
+			return Source{}, fmt.Errorf("store: dbtext url %q needs a directory: %w", raw, ErrInvalid)
+		}
+		return Source{Engine: "dbtext", Path: p}, nil
 	default:
 		return Source{}, fmt.Errorf("store: unsupported database url scheme %q: %w", scheme, ErrInvalid)
 	}
