@@ -348,3 +348,57 @@ Content-Length: 0
 	sc.ok("^configuration reloaded: "+regexp.QuoteMeta(s.cfg)+": route\\[0\\]\n$", "reload")
 	s.waitProbe("C")
 }
+
+// TestReloadFirstUseOfDatabase reloads a script that calls a group
+// function when the running one called none: the group module, which
+// opens its database at start-up only for a script that uses it, opens
+// and checks it during the reload, and the new script reads it at once.
+func TestReloadFirstUseOfDatabase(t *testing.T) {
+	const base = `fork=no
+loadmodule "sl.so"
+loadmodule "group.so"
+route {
+	sl_send_reply("200", "plain");
+}
+`
+	srv := startSer(t, base)
+	st, err := srv.inst.Server.DB("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Grant(context.Background(), "alice", "127.0.0.1", "ld"); err != nil {
+		t.Fatal(err)
+	}
+	probe := func(user string) string {
+		u := newUA(t)
+		u.send(srv.udpAddr(), fmt.Sprintf(`OPTIONS sip:%s@127.0.0.1 SIP/2.0
+Via: SIP/2.0/UDP %s;branch=z9hG4bKg%s
+Max-Forwards: 70
+From: <sip:t@example.com>;tag=1
+To: <sip:%s@127.0.0.1>
+Call-ID: group-%s
+CSeq: 1 OPTIONS
+Content-Length: 0
+
+`, user, u.hostport(), user, user, user))
+		r, _ := u.recv()
+		return firstLine(r)
+	}
+	if got := probe("alice"); got != "SIP/2.0 200 plain" {
+		t.Fatalf("before: %q", got)
+	}
+	next := strings.Replace(base, `sl_send_reply("200", "plain");`, `if (is_user_in("Request-URI", "ld")) {
+		sl_send_reply("200", "member");
+		break;
+	};
+	sl_send_reply("200", "stranger");`, 1)
+	if err := srv.inst.Reload([]byte(next)); err != nil {
+		t.Fatalf("reload: %v", err)
+	}
+	if got := probe("alice"); got != "SIP/2.0 200 member" {
+		t.Fatalf("alice after the reload: %q", got)
+	}
+	if got := probe("bob"); got != "SIP/2.0 200 stranger" {
+		t.Fatalf("bob after the reload: %q", got)
+	}
+}

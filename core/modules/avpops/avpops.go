@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"ser/core/module"
@@ -55,9 +56,12 @@ type Module struct {
 	db      *store.Store
 	// usesDB is set when the script calls an avp_db_* function (Start
 	// opens the database only then); tables lists the tables they name.
-	usesDB    bool
-	tables    map[string]bool
-	dbTimeout time.Duration
+	// started is set once Start ran: a script reloaded later that calls
+	// one for the first time, or names a new table, has the database
+	// opened and checked at once (fixupDB).
+	usesDB, started atomic.Bool
+	tables          map[string]bool
+	dbTimeout       time.Duration
 }
 
 // New returns an instance with SER's defaults.
@@ -152,8 +156,17 @@ func initModule(a *Module, env *module.Env) error {
 // Start opens the database when the script uses an avp_db_* function and
 // checks the tables and columns it names.
 func (a *Module) Start(ctx context.Context) error {
-	if !a.usesDB {
+	a.started.Store(true)
+	if !a.usesDB.Load() {
 		return nil
+	}
+	return a.open(ctx)
+}
+
+// open opens the database (once) and checks the tables.
+func (a *Module) open(ctx context.Context) error {
+	if a.db != nil {
+		return a.UseStore(ctx, a.db)
 	}
 	if a.openDB == nil {
 		return fmt.Errorf("avpops: no database available (avp_url %q)", a.cfg.DBURL)
@@ -178,7 +191,9 @@ func (a *Module) UseStore(ctx context.Context, st *store.Store) error {
 			return fmt.Errorf("avpops: db_scheme %s: %w", sc.name, err)
 		}
 	}
-	a.db = st
+	if a.db != st {
+		a.db = st
+	}
 	return nil
 }
 

@@ -39,9 +39,19 @@ func fixupDB(op dbOp) func(*Module, *module.Env, []module.Value) (module.Handler
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
-		a.usesDB = true
-		if dn.scheme == nil {
+		first := !a.usesDB.Swap(true)
+		if dn.scheme == nil && !a.tables[dn.table] {
 			a.tables[dn.table] = true
+			first = true
+		}
+		if first && a.started.Load() {
+			// A configuration reload: open and check now, as Start would
+			// have; a failure refuses the reload.
+			ctx, cancel := context.WithTimeout(context.Background(), a.dbTimeout)
+			defer cancel()
+			if err := a.open(ctx); err != nil {
+				return nil, fmt.Errorf("%s: %w", op, err)
+			}
 		}
 		switch op {
 		case opLoad:

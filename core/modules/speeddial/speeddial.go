@@ -69,7 +69,10 @@ type SpeedDial struct {
 
 	mu     sync.Mutex
 	tables []string // the tables sd_lookup calls name
-	db     *store.Store
+	// started is set once Start ran: a table a reloaded script names
+	// later is checked at once.
+	started bool
+	db      *store.Store
 }
 
 // New returns an instance with SER's defaults.
@@ -101,10 +104,22 @@ func initModule(sd *SpeedDial, env *module.Env) error {
 // the configured columns.
 func (sd *SpeedDial) Start(ctx context.Context) error {
 	sd.mu.Lock()
+	sd.started = true
 	tables := append([]string(nil), sd.tables...)
 	sd.mu.Unlock()
 	if len(tables) == 0 {
 		return nil
+	}
+	return sd.open(ctx, tables...)
+}
+
+// open opens the database (once) and checks tables.
+func (sd *SpeedDial) open(ctx context.Context, tables ...string) error {
+	sd.mu.Lock()
+	st := sd.db
+	sd.mu.Unlock()
+	if st != nil {
+		return sd.UseStore(ctx, st, tables...)
 	}
 	if sd.openDB == nil {
 		return fmt.Errorf("speeddial: no database available (db_url %q)", sd.dbURL)
@@ -137,7 +152,17 @@ func fixupLookup(sd *SpeedDial, _ *module.Env, args []module.Value) (module.Hand
 	}
 	sd.mu.Lock()
 	sd.tables = append(sd.tables, table)
+	late := sd.started
 	sd.mu.Unlock()
+	if late {
+		// A configuration reload: the table is checked (and the database
+		// opened) now, as Start would have; a failure refuses the reload.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := sd.open(ctx, table); err != nil {
+			return nil, fmt.Errorf("sd_lookup: %w", err)
+		}
+	}
 	return func(m *sipmsg.Msg) (int, error) { return sd.Lookup(m, table), nil }, nil
 }
 
