@@ -3,9 +3,11 @@ package tm
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"ser/core/module"
 	"ser/core/sipmsg"
+	"ser/internal/testing/modtest"
 )
 
 // TestAVPsFollowTheTransaction: the AVPs the request route set are seen
@@ -87,5 +89,44 @@ func TestNoAVPsNoList(t *testing.T) {
 	m := &sipmsg.Msg{}
 	if m.AVPs().Clone() != nil || m.AVPs().Len() != 0 {
 		t.Fatal("empty list cloned into something")
+	}
+}
+
+// TestFrInvTimerAVP: the callee_fr_inv_timer AVP (SER 0.9.6's default
+// fr_inv_timer_avp) shortens fr_inv_timer for its transaction: a callee
+// that rings and never answers is given up after the AVP's 1 s, not the
+// configured 60 s; a transaction without the AVP keeps fr_inv_timer.
+func TestFrInvTimerAVP(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		params map[string]any
+		avp    sipmsg.AVPName
+		value  sipmsg.AVPValue
+	}{
+		{"default name, integer", nil, sipmsg.StrName("callee_fr_inv_timer"), sipmsg.IntValue(1)},
+		{"i:25, numeric string", map[string]any{"fr_inv_timer_avp": "i:25"}, sipmsg.IntName(25), sipmsg.StrValue("1")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			nc := newNetCore(t, tc.params)
+			tt := testTimers
+			tt.FRInv = time.Minute
+			nc.tm.SetTimers(tt)
+			caller, callee := newUA(t, "caller"), newUA(t, "callee")
+			relay := nc.bind("t_relay")
+			nc.setScript(func(m *sipmsg.Msg) {
+				m.AddAVP(tc.avp, tc.value)
+				relay(m)
+			})
+			inv := call{method: "INVITE", ruri: callee.uri("bob"), callID: "avp-fr", branch: "z9hG4bKavpfr", from: caller}
+			caller.send(nc.addr(), inv.text())
+			r := callee.expectRequest("INVITE", wait)
+			callee.reply(r, 180, "Ringing", "tr")
+			caller.expectReply(180, wait)
+			// Well before the configured minute: the AVP's second.
+			caller.expectReply(408, 10*time.Second)
+		})
+	}
+	if err := setFrInvAVP(New(), modtest.Str("$alias")); err == nil {
+		t.Error("an alias accepted for fr_inv_timer_avp")
 	}
 }

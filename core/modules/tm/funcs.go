@@ -273,3 +273,47 @@ func setInert(name, why string) func(any, module.Value) error {
 		return nil
 	})
 }
+
+// setFrInvAVP is fr_inv_timer_avp: "i:N" or "s:name" (default
+// "callee_fr_inv_timer"); "" switches the lookup off.
+func setFrInvAVP(t *TM, v module.Value) error {
+	s := v.String()
+	if s == "" {
+		t.frInvAVPOn = false
+		return nil
+	}
+	if strings.HasPrefix(s, "$") {
+		return fmt.Errorf("fr_inv_timer_avp %q: give the AVP as i:N or s:name (aliases are avpops')", s)
+	}
+	n, err := sipmsg.ParseAVPName(s)
+	if err != nil {
+		return fmt.Errorf("fr_inv_timer_avp: %w", err)
+	}
+	t.frInvAVP, t.frInvAVPOn = n, true
+	return nil
+}
+
+// frInv is the fr_inv_timer of x (x locked): the fr_inv_timer_avp AVP's
+// value in seconds when the transaction has it (an integer or a numeric
+// string, as SER's str2s took it), else fr_inv_timer.
+func (t *TM) frInv(x *txn, def time.Duration) time.Duration {
+	if !t.frInvAVPOn || x.avps == nil {
+		return def
+	}
+	v, ok := x.avps.First(t.frInvAVP)
+	if !ok {
+		return def
+	}
+	n := v.Int
+	if v.IsStr {
+		var err error
+		if n, err = strconv.Atoi(strings.TrimSpace(v.Str)); err != nil {
+			t.log.ErrorContext(module.CallIDCtx(x.callID), "tm: fr_inv_timer_avp is not a number; fr_inv_timer applies", "avp", t.frInvAVP.String(), "value", v.Str)
+			return def
+		}
+	}
+	if n <= 0 {
+		return def
+	}
+	return time.Duration(n) * time.Second
+}

@@ -32,8 +32,8 @@ var Exports = &module.Exports{
 		{Name: "via1_matching", Kind: module.Int, Set: setOff(func(t *TM) *bool { return &t.noVia1Match })},
 		{Name: "delete_timer", Kind: module.Int, Set: setInert("delete_timer", "a transaction is freed by the garbage collector once deleted; there are no references to wait for")},
 		{Name: "uac_from", Kind: module.Str, Set: setInert("uac_from", "SER 0.9.6 did not use it either; t_uac_from and t_uac_dlg take the From")},
-		{Name: "fr_timer_avp", Kind: module.Str, Set: setInert("fr_timer_avp", "there are no AVPs, so fr_timer always applies (as in SER when the AVP is not set)")},
-		{Name: "fr_inv_timer_avp", Kind: module.Str, Set: setInert("fr_inv_timer_avp", "there are no AVPs, so fr_inv_timer always applies (as in SER when the AVP is not set)")},
+		{Name: "fr_timer_avp", Kind: module.Str, Set: setInert("fr_timer_avp", "SER 0.9.6 parsed it but never read the AVP, so fr_timer always applies")},
+		{Name: "fr_inv_timer_avp", Kind: module.Str, Set: module.SetOf(setFrInvAVP)},
 	},
 	Funcs: []module.Func{
 		{Name: "t_relay", MinArgs: 0, MaxArgs: 2, Routes: reqFail, Fixup: module.FixupOf(fixupRelay)},

@@ -116,7 +116,7 @@ func (t *TM) provisional(x *txn, br *branch, code int, resp *sip.Response) {
 		// restart_fr_on_each_reply=0 only on the first one and on a
 		// higher 18x (SER 0.9.6's rule).
 		if !t.noRestartFR || last < code && (code >= 180 || last == 0) {
-			br.frAt = now.Add(tt.FRInv)
+			br.frAt = now.Add(t.frInv(x, tt.FRInv))
 		}
 	} else if !br.retrAt.IsZero() {
 		br.retrAt = now.Add(tt.T2)

@@ -112,6 +112,11 @@ type TM struct {
 	// inert lists the modparams set that change nothing here, with why
 	// (logged at init).
 	inert []string
+	// frInvAVP is fr_inv_timer_avp: the AVP whose value (seconds) replaces
+	// fr_inv_timer for its transaction; frInvAVPOn is false when the
+	// parameter was set empty.
+	frInvAVP   sipmsg.AVPName
+	frInvAVPOn bool
 
 	table  table
 	tq     timerQueue
@@ -129,7 +134,8 @@ type TM struct {
 // New returns a tm instance with SER's default timers. It needs Init
 // (env.Core) before it can forward.
 func New() *TM {
-	t := &TM{log: slog.Default(), params: DefaultTimers(), noisy: true, txTimeout: 2 * time.Second}
+	t := &TM{log: slog.Default(), params: DefaultTimers(), noisy: true, txTimeout: 2 * time.Second,
+		frInvAVP: sipmsg.StrName("callee_fr_inv_timer"), frInvAVPOn: true}
 	d := DefaultTimers()
 	t.timers.Store(&d)
 	t.table.init()

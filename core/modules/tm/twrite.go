@@ -69,10 +69,14 @@ type twAppend struct {
 	hdrs    []twHdr
 }
 
-type twHdr struct{ title, name string }
+// twHdr is a hdr[Name] element, or with avp set an avp[name] element
+// (the AVP's newest value).
+type twHdr struct {
+	title, name string
+	avp         *sipmsg.AVPName
+}
 
-// parseTwAppend parses a tw_append value (SER's parse_tw_append). AVP
-// elements (avp[...]) are refused: this implementation has no AVPs.
+// parseTwAppend parses a tw_append value (SER's parse_tw_append).
 func parseTwAppend(v string) (*twAppend, error) {
 	name, rest, ok := strings.Cut(v, ":")
 	name = strings.TrimSpace(name)
@@ -107,7 +111,17 @@ func parseTwAppend(v string) (*twAppend, error) {
 			}
 			a.addBody = true
 		case "avp":
-			return nil, fmt.Errorf("tw_append %q: avp[%s]: AVPs are not implemented", v, arg)
+			if strings.HasPrefix(arg, "$") {
+				return nil, fmt.Errorf("tw_append %q: avp[%s]: give the AVP as i:N or s:name (aliases are avpops')", v, arg)
+			}
+			n, err := sipmsg.ParseAVPName(arg)
+			if err != nil {
+				return nil, fmt.Errorf("tw_append %q: avp[%s]: %w", v, arg, err)
+			}
+			if title == "" {
+				title = n.Text() // SER: the name, or the ID in decimal
+			}
+			a.hdrs = append(a.hdrs, twHdr{title: title, name: arg, avp: &n})
 		default:
 			return nil, fmt.Errorf("tw_append %q: unknown element type %q", v, typ)
 		}
@@ -275,6 +289,12 @@ func assembleTWrite(m *sipmsg.Msg, transID string, info *twInfo) ([]byte, error)
 	body := "."
 	if info.append != nil {
 		for _, h := range info.append.hdrs {
+			if h.avp != nil {
+				if v, ok := m.AVPs().First(*h.avp); ok {
+					app.WriteString(h.title + ": " + v.String() + "\n")
+				}
+				continue
+			}
 			if v := m.Header(h.name); v != "" {
 				app.WriteString(h.title + ": " + strings.TrimSpace(v) + "\n")
 			}
