@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/emiago/sipgo/sip"
+
 	"ser/core/module"
 	"ser/core/modules/registrar"
 	"ser/core/sipmsg"
@@ -46,6 +48,36 @@ func fixupFixRegister(_ any, _ *module.Env, _ []module.Value) (module.Handler, e
 		registrar.SetNATed(m)
 		return 1, nil
 	}, nil
+}
+
+// fixupAddRcvParam binds add_rcv_param().
+func fixupAddRcvParam(_ any, _ *module.Env, _ []module.Value) (module.Handler, error) {
+	return func(m *sipmsg.Msg) (int, error) {
+		if AddRcvParam(m) {
+			return 1, nil
+		}
+		return -1, nil
+	}, nil
+}
+
+// AddRcvParam is add_rcv_param: every Contact of the request gets a
+// received parameter with the address it came from
+// (received="sip:ip:port", ";transport=tcp" for TCP and TLS), for a
+// registrar behind this proxy to store (it uses the parameter as the
+// contact's received address, as SER's did). False without a Contact.
+func AddRcvParam(m *sipmsg.Msg) bool {
+	if !m.Rcv.Src.IsValid() {
+		return false
+	}
+	rcv := `"` + registrar.ReceivedURI(m.Rcv) + `"`
+	n := 0
+	for _, h := range m.Message().GetHeaders("Contact") {
+		if c, ok := h.(*sip.ContactHeader); ok && !c.Address.Wildcard {
+			c.Params.Add("received", rcv)
+			n++
+		}
+	}
+	return n > 0
 }
 
 // fix_nated_sdp flag bits (SER 0.9's).

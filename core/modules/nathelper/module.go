@@ -30,6 +30,7 @@ var Exports = &module.Exports{
 		{Name: "nat_uac_test", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: fixupUACTest},
 		{Name: "fix_nated_contact", MinArgs: 0, MaxArgs: 0, Routes: module.Request | module.OnReply, Fixup: fixupFixContact},
 		{Name: "fix_nated_register", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: fixupFixRegister},
+		{Name: "add_rcv_param", MinArgs: 0, MaxArgs: 0, Routes: module.Request, Fixup: fixupAddRcvParam},
 		{Name: "fix_nated_sdp", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: fixupFixSDP},
 		{Name: "force_rtp_proxy", MinArgs: 0, MaxArgs: 2, Routes: module.Request | module.OnReply, Fixup: module.FixupOf(fixupForce)},
 		{Name: "unforce_rtp_proxy", MinArgs: 0, MaxArgs: 1, Routes: module.Request | module.OnReply | module.Failure, Fixup: module.FixupOf(fixupUnforce)},

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/emiago/sipgo/sip"
+
 	"ser/core/modules/registrar"
 	"ser/core/sipmsg"
 	"ser/internal/testing/modtest"
@@ -189,5 +191,37 @@ func TestFixupErrors(t *testing.T) {
 	}
 	if r, _ := h(publicReq(t)); r != -1 {
 		t.Fatalf("nat_uac_test(\"19\") on a public client = %d", r)
+	}
+}
+
+// TestAddRcvParam: every Contact gets received="<source address>"; the
+// message serialises and parses back with the parameter intact, and a
+// registrar reading it stores that address.
+func TestAddRcvParam(t *testing.T) {
+	m := modtest.Request{Method: "REGISTER", Headers: []string{
+		"Contact: <sip:alice@10.0.0.5:5060>;expires=60, <sip:alice@10.0.0.5:5062>",
+	}}.Msg(t, modtest.From("203.0.113.5:40312"))
+	if !AddRcvParam(m) {
+		t.Fatal("add_rcv_param false")
+	}
+	back := modtest.Parse(t, string(m.Bytes()))
+	n := 0
+	for _, h := range back.Message().GetHeaders("Contact") {
+		c := h.(*sip.ContactHeader)
+		if v, _ := c.Params.Get("received"); v != `"sip:203.0.113.5:40312"` {
+			t.Errorf("contact %s: received %q\n%s", c.Address.String(), v, m.Bytes())
+		}
+		n++
+	}
+	if n != 2 {
+		t.Fatalf("%d contacts:\n%s", n, m.Bytes())
+	}
+	tcp := modtest.Request{Method: "REGISTER", Headers: []string{"Contact: <sip:bob@10.0.0.6;transport=tcp>"}}.Msg(t, modtest.OverTCP())
+	AddRcvParam(tcp)
+	if !strings.Contains(string(tcp.Bytes()), `;received="sip:192.0.2.10:5060;transport=tcp"`) {
+		t.Fatalf("TCP:\n%s", tcp.Bytes())
+	}
+	if AddRcvParam(modtest.Request{Method: "REGISTER", Headers: []string{"Contact: *"}}.Msg(t)) || AddRcvParam(modtest.Request{}.Msg(t)) {
+		t.Fatal("add_rcv_param true without a Contact")
 	}
 }

@@ -49,3 +49,26 @@ func TestSaveNATed(t *testing.T) {
 		})
 	}
 }
+
+// TestSaveContactReceived: a Contact's received parameter (nathelper's
+// add_rcv_param on a proxy in front) is stored as the contact's received
+// address, as SER 0.9's registrar did, and wins over the source address
+// of a NATed REGISTER.
+func TestSaveContactReceived(t *testing.T) {
+	f := newFixture(t, map[string]any{"nat_flag": 6}, nil)
+	save := f.bind("save", "location")
+	m := register{contacts: []string{`<sip:john@10.0.0.5:5060>;received="sip:203.0.113.9:1234;transport=tcp"`, "<sip:john@10.0.0.5:5062>"}}.msg(t, modtest.From("192.0.2.50:5060"))
+	m.SetFlag(6)
+	if ret, err := save(m); ret != 1 || err != nil {
+		t.Fatalf("save = %d, %v", ret, err)
+	}
+	d, _ := f.ul.Domain("location")
+	cs, _ := d.Get("john")
+	got := map[string]string{}
+	for _, c := range cs {
+		got[c.URI] = c.Received
+	}
+	if got["sip:john@10.0.0.5:5060"] != "sip:203.0.113.9:1234;transport=tcp" || got["sip:john@10.0.0.5:5062"] != "sip:192.0.2.50:5060" {
+		t.Fatalf("stored %v", got)
+	}
+}

@@ -132,7 +132,7 @@ func (m *Module) registerBindings(msg *sipmsg.Msg, d *usrloc.Domain) ([]usrloc.C
 	b.cseq = int32(cseq.SeqNo)
 	b.userAgent = ua
 	if m.natFlag >= 0 && msg.IsFlagSet(m.natFlag) || NATed(msg) {
-		b.nat, b.received = true, receivedURI(msg.Rcv)
+		b.nat, b.received = true, ReceivedURI(msg.Rcv)
 	}
 	if pathRcv != "" && m.pathUseReceived {
 		// Kamailio's path_use_received: the edge proxy passed the UA's
@@ -214,6 +214,12 @@ func (m *Module) apply(r *usrloc.Record, h *sip.ContactHeader, b *binding, hdrEx
 	c.CSeq = b.cseq
 	c.UserAgent = b.userAgent
 	c.Received = b.received
+	if v := quotedParam(h.Params, "received"); v != "" {
+		// SER 0.9: a Contact's received parameter (nathelper's
+		// add_rcv_param, put there by the proxy in front) is the
+		// address to store.
+		c.Received = v
+	}
 	c.Path = b.path
 	if b.nat {
 		c.Flags |= usrloc.FlagNAT
@@ -299,10 +305,35 @@ func param(ps sip.HeaderParams, name string) (string, bool) {
 	return "", false
 }
 
-// receivedURI is the address a NATed REGISTER came from, as a SIP URI
+// quotedParam returns the value of a header parameter without its
+// quotes. A quoted value may hold semicolons
+// (received="sip:192.0.2.1:5060;transport=tcp"), which the SIP parser
+// takes for parameter separators: the pieces up to the closing quote are
+// joined again.
+func quotedParam(ps sip.HeaderParams, name string) string {
+	for i, kv := range ps {
+		if !strings.EqualFold(kv.K, name) {
+			continue
+		}
+		v := kv.V
+		if strings.HasPrefix(v, `"`) {
+			for j := i + 1; (len(v) < 2 || !strings.HasSuffix(v, `"`)) && j < len(ps); j++ {
+				piece := ps[j].K
+				if ps[j].V != "" {
+					piece += "=" + ps[j].V
+				}
+				v += ";" + piece
+			}
+		}
+		return strings.Trim(v, `"`)
+	}
+	return ""
+}
+
+// ReceivedURI is the address a NATed REGISTER came from, as a SIP URI
 // ("sip:203.0.113.5:40312", ";transport=tcp" for TCP and TLS) for the
 // contact's received field: lookup() sends requests there.
-func receivedURI(rcv sipmsg.RcvInfo) string {
+func ReceivedURI(rcv sipmsg.RcvInfo) string {
 	ip := rcv.Src.Addr().Unmap()
 	host := ip.String()
 	if ip.Is6() {
