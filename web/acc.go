@@ -29,8 +29,10 @@ type accFilter struct {
 
 // parseAccFilter reads ?table=&user=&from=&to= (dates as YYYY-MM-DD,
 // "to" inclusive). With me set the user is forced to me (a user's own
-// calls).
-func (a *App) parseAccFilter(r *http.Request, me *principal) accFilter {
+// calls). A user (user, or user@domain; the default domain when none) is
+// selected under every spelling at attributes to it: its aliases and the
+// server's names for its domain.
+func (a *App) parseAccFilter(r *http.Request, me *principal, at attribution) accFilter {
 	q := r.URL.Query()
 	af := accFilter{Table: q.Get("table"), Form: emptyForm(map[string]string{
 		"user": strings.TrimSpace(q.Get("user")), "from": strings.TrimSpace(q.Get("from")), "to": strings.TrimSpace(q.Get("to"))})}
@@ -39,15 +41,16 @@ func (a *App) parseAccFilter(r *http.Request, me *principal) accFilter {
 	}
 	f := af.Form
 	if me != nil {
-		af.Filter.Username, af.Filter.Domain = me.Username, me.Domain
+		af.Filter.AnyOf = at.spellings(me.Username, me.Domain)
 	} else if u := f.Get("user"); u != "" {
 		user, domain, hasDomain := strings.Cut(u, "@")
 		f.check("user", validUsername(user))
-		af.Filter.Username = user
 		if hasDomain {
 			f.check("user", validDomain(domain))
-			af.Filter.Domain = strings.ToLower(domain)
+		} else {
+			domain = a.opts.Domain
 		}
+		af.Filter.AnyOf = at.spellings(user, strings.ToLower(domain))
 	}
 	from, err := parseDate(f.Get("from"))
 	f.check("from", err)
@@ -77,17 +80,19 @@ func (af accFilter) query() string {
 // accData is an accounting page's content.
 type accData struct {
 	accFilter
-	Rows      []store.AccRecord
-	Counts    []store.AccCount
+	Rows      []accRow
+	Counts    []accTotal
 	Pager     pager
 	ExportURL string
+	AliasErr  string // the aliases could not be read: calls to aliases are shown under the alias
 }
 
 // handleAcc lists completed calls (acc) or missed calls (missed_calls),
 // overall or for one user, by date, with per-user totals.
 func (a *App) handleAcc(w http.ResponseWriter, r *http.Request) {
-	af := a.parseAccFilter(r, nil)
-	d := accData{accFilter: af, ExportURL: "/admin/acc/export?" + af.query()}
+	at := a.attribution(r.Context())
+	af := a.parseAccFilter(r, nil, at)
+	d := accData{accFilter: af, ExportURL: "/admin/acc/export?" + af.query(), AliasErr: at.AliasErr}
 	status := http.StatusOK
 	if af.Form.ok() {
 		page, done := paging(r, accPerPage)
@@ -98,13 +103,13 @@ func (a *App) handleAcc(w http.ResponseWriter, r *http.Request) {
 			a.fail(w, r, err)
 			return
 		}
-		f.Page = store.Page{Limit: 10}
+		f.Page = store.Page{}
 		counts, err := a.st.AccCounts(r.Context(), accTables[af.Table], f)
 		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
-		d.Rows, d.Counts, d.Pager = rows, counts, done(total)
+		d.Rows, d.Counts, d.Pager = at.rows(rows), at.totals(counts, 10), done(total)
 	} else {
 		status = http.StatusUnprocessableEntity
 	}
@@ -113,12 +118,13 @@ func (a *App) handleAcc(w http.ResponseWriter, r *http.Request) {
 
 // handleAccExport sends the filtered records as CSV.
 func (a *App) handleAccExport(w http.ResponseWriter, r *http.Request) {
-	a.exportAcc(w, r, a.parseAccFilter(r, nil))
+	at := a.attribution(r.Context())
+	a.exportAcc(w, r, a.parseAccFilter(r, nil, at), at)
 }
 
 // exportAcc writes the records of af as a CSV attachment (at most
 // maxExport rows, newest first).
-func (a *App) exportAcc(w http.ResponseWriter, r *http.Request, af accFilter) {
+func (a *App) exportAcc(w http.ResponseWriter, r *http.Request, af accFilter, at attribution) {
 	if !af.Form.ok() {
 		a.errorPage(w, r, http.StatusBadRequest, "Bad filter", firstError(af.Form))
 		return
@@ -135,10 +141,10 @@ func (a *App) exportAcc(w http.ResponseWriter, r *http.Request, af accFilter) {
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"time", "method", "status", "from", "to", "from_uri", "to_uri", "i_uri", "o_uri", "call_id",
-		"username", "domain", "fromtag", "totag"})
-	for _, x := range rows {
+		"username", "domain", "fromtag", "totag", "user"})
+	for _, x := range at.rows(rows) {
 		rec := []string{x.Time.UTC().Format("2006-01-02 15:04:05"), x.Method, x.Status, x.From, x.To, x.FromURI, x.ToURI,
-			x.IURI, x.OURI, x.CallID, x.Username, x.Domain, x.FromTag, x.ToTag}
+			x.IURI, x.OURI, x.CallID, x.Username, x.Domain, x.FromTag, x.ToTag, x.AOR}
 		for i := range rec {
 			rec[i] = csvSafe(rec[i])
 		}

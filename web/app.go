@@ -70,6 +70,10 @@ type Options struct {
 	// it behind a TLS-terminating proxy). Requests over TLS always get
 	// Secure cookies.
 	SecureCookies bool
+	// LocalHosts are the other names of Domain: the server's addresses
+	// and aliases. Accounting rows whose domain is one of them (a phone
+	// that dialled the server's IP) are shown and counted under Domain.
+	LocalHosts []string
 	// AdminName is the user name of the administrator created on first
 	// start (default "admin").
 	AdminName string

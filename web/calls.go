@@ -11,11 +11,12 @@ type callsData struct {
 // history (acc), by date.
 func (a *App) handleCalls(w http.ResponseWriter, r *http.Request) {
 	me := reqCtx(r).me
-	af := a.parseAccFilter(r, me)
+	at := a.attribution(r.Context())
+	af := a.parseAccFilter(r, me, at)
 	if r.URL.Query().Get("table") == "" {
 		af.Table = "missed"
 	}
-	d := callsData{accData{accFilter: af, ExportURL: "/calls/export?" + af.query()}}
+	d := callsData{accData{accFilter: af, ExportURL: "/calls/export?" + af.query(), AliasErr: at.AliasErr}}
 	status := http.StatusOK
 	if af.Form.ok() {
 		page, done := paging(r, accPerPage)
@@ -26,7 +27,7 @@ func (a *App) handleCalls(w http.ResponseWriter, r *http.Request) {
 			a.fail(w, r, err)
 			return
 		}
-		d.Rows, d.Pager = rows, done(total)
+		d.Rows, d.Pager = at.rows(rows), done(total)
 	} else {
 		status = http.StatusUnprocessableEntity
 	}
@@ -35,9 +36,10 @@ func (a *App) handleCalls(w http.ResponseWriter, r *http.Request) {
 
 // handleCallsExport sends the user's own records as CSV.
 func (a *App) handleCallsExport(w http.ResponseWriter, r *http.Request) {
-	af := a.parseAccFilter(r, reqCtx(r).me)
+	at := a.attribution(r.Context())
+	af := a.parseAccFilter(r, reqCtx(r).me, at)
 	if r.URL.Query().Get("table") == "" {
 		af.Table = "missed"
 	}
-	a.exportAcc(w, r, af)
+	a.exportAcc(w, r, af, at)
 }

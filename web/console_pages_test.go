@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"ser/core/rpc"
 	"ser/core/store"
@@ -204,4 +205,42 @@ func TestUsersListOnlineAndGroups(t *testing.T) {
 	root.get("/admin/online").want(t, http.StatusOK, "its contact (no NAT)")
 	e.exec.setFail(true)
 	root.get("/admin/users").want(t, http.StatusOK, "Online state unknown", ">unknown<")
+}
+
+// TestAccAttribution: missed calls to an alias appear on the target's
+// page, a domain given as the server's address is the SIP domain, and the
+// per-user totals of the accounting page add the spellings up.
+func TestAccAttribution(t *testing.T) {
+	e := newEnv(t, "", func(o *Options) { o.LocalHosts = []string{"192.0.2.1", "[2001:db8::1]"} })
+	ctx := context.Background()
+	if err := e.app.ser.AddPermanent(ctx, "aliases", "5551234@example.com", "sip:alice@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range []store.AccRecord{
+		{Username: "5551234", Domain: "example.com", CallID: "via-alias"},
+		{Username: "alice", Domain: "192.0.2.1", CallID: "via-ip"},
+		{Username: "alice", Domain: "2001:db8::1", CallID: "via-ip6"},
+		{Username: "alice", Domain: "other.org", CallID: "other-alice"},
+		{Username: "bob", Domain: "example.com", CallID: "bobs"},
+	} {
+		r.Time = t0.Add(time.Duration(i) * time.Minute)
+		r.Method, r.Status = "INVITE", "480 Temporarily Unavailable"
+		if err := e.st.InsertAcc(ctx, "missed_calls", r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := e.as("alice").get("/calls")
+	p.want(t, http.StatusOK, "via-alias", "via-ip", "via-ip6", "via 5551234", "3 in all")
+	if strings.Contains(p.body, "other-alice") || strings.Contains(p.body, "bobs") || strings.Contains(p.body, "192.0.2.1<") {
+		t.Errorf("alice's missed calls:\n%s", p.body)
+	}
+	root := e.as("root")
+	p = root.get("/admin/acc?table=missed")
+	p.want(t, http.StatusOK, "<th>alice@example.com</th><td>3</td>", "<th>alice@other.org</th><td>1</td>", "<th>bob@example.com</th><td>1</td>")
+	root.get("/admin/acc?table=missed&user=alice").want(t, http.StatusOK, "via-alias", "via-ip6", "3 in all")
+	root.get("/admin/acc?table=missed&user=alice%40other.org").want(t, http.StatusOK, "other-alice", "1 in all")
+	csv := root.get("/admin/acc/export?table=missed&user=alice")
+	if !strings.Contains(csv.body, ",alice@example.com\n") || strings.Count(csv.body, "\n") != 4 {
+		t.Errorf("export:\n%s", csv.body)
+	}
 }

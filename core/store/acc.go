@@ -82,7 +82,16 @@ type AccFilter struct {
 	Since, Until time.Time
 	// Method matches sip_method; CallID matches sip_callid.
 	Method, CallID string
+	// AnyOf, when not empty, keeps the records whose username and domain
+	// are one of these pairs (a user under every spelling: its aliases,
+	// the server's addresses for its domain).
+	AnyOf []AccUser
 	Page
+}
+
+// AccUser is a username and domain pair of AccFilter.AnyOf.
+type AccUser struct {
+	Username, Domain string
 }
 
 // where is the WHERE clause (with its leading space, "" when f selects
@@ -100,6 +109,14 @@ func (f AccFilter) where() (string, []any) {
 			where = append(where, c.col+" = ?")
 			args = append(args, c.v)
 		}
+	}
+	if len(f.AnyOf) > 0 {
+		any := make([]string, len(f.AnyOf))
+		for i, u := range f.AnyOf {
+			any[i] = "(username = ? AND domain = ?)"
+			args = append(args, u.Username, u.Domain)
+		}
+		where = append(where, "("+strings.Join(any, " OR ")+")")
 	}
 	if !f.Since.IsZero() {
 		where = append(where, "time >= ?")

@@ -89,3 +89,24 @@ func testStoredMessages(t *testing.T, eng engine) {
 		t.Errorf("%d left", total)
 	}
 }
+
+func TestAccAnyOf(t *testing.T) { forEachEngine(t, testAccAnyOf) }
+
+func testAccAnyOf(t *testing.T, eng engine) {
+	ctx := context.Background()
+	s, _ := eng.open(t)
+	for _, r := range []AccRecord{{Username: "carol", Domain: "example.com"}, {Username: "5551234", Domain: "example.com"},
+		{Username: "carol", Domain: "192.0.2.1"}, {Username: "carol", Domain: "other.org"}, {Username: "5551234", Domain: "other.org"}} {
+		r.CallID = r.Username + "@" + r.Domain
+		if err := s.InsertAcc(ctx, "missed_calls", r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := AccFilter{AnyOf: []AccUser{{"carol", "example.com"}, {"carol", "192.0.2.1"}, {"5551234", "example.com"}}}
+	if _, n, err := s.ListAcc(ctx, "missed_calls", f); err != nil || n != 3 {
+		t.Errorf("ListAcc AnyOf: %d, %v", n, err)
+	}
+	if c, err := s.AccCounts(ctx, "missed_calls", f); err != nil || len(c) != 3 {
+		t.Errorf("AccCounts AnyOf: %+v, %v", c, err)
+	}
+}

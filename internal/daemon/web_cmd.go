@@ -35,8 +35,15 @@ func webConsole(inst *core.Instance) (*web.App, error) {
 		proxy = "sip:" + sk.HostPort()
 		break
 	}
+	var hosts []string
+	for _, sk := range srv.Sockets() {
+		hosts = append(hosts, sk.IP.String(), sk.Name)
+	}
+	for _, a := range o.Aliases {
+		hosts = append(hosts, a.Host)
+	}
 	return web.New(web.Options{
-		Store: st, Exec: rpc.NewLocal(srv.RPC()).For("web"), Domain: sipDomain(o),
+		Store: st, Exec: rpc.NewLocal(srv.RPC()).For("web"), Domain: sipDomain(o), LocalHosts: hosts,
 		Logger: srv.Logger(), OutboundProxy: proxy, SecureCookies: o.HTTPCert != "",
 	})
 }
