@@ -139,6 +139,56 @@ Content-Length: %%CL%%
 		t.Errorf("subscriber file changed: %q, %v", got, err)
 	}
 
+	// serctl adds carol to the same directory while ser runs (both lock
+	// it for their writes); ser reads the changed file within a second
+	// and carol registers with her password.
+	sc := &serctlTool{t: t, bin: buildSerctl(t, t.TempDir()), env: []string{
+		"SER_DB_URL=dbtext://" + db, "SIP_DOMAIN=127.0.0.1", "STORE_PLAINTEXT_PASSWORDS=1",
+		"SER_FIFO=" + p.fifo, "SER_FIFO_DIR=" + dir + "/",
+	}}
+	sc.ok(`^new user added\n$`, "add", "carol", "carolpw", "carol@example.net")
+	sub, _ := os.ReadFile(filepath.Join(db, "subscriber"))
+	if want := files["subscriber"] + "carol:127.0.0.1:carolpw:" + store.HA1("carol", "127.0.0.1", "carolpw") + ":" +
+		store.HA1B("carol", "127.0.0.1", "127.0.0.1", "carolpw") + "\n"; string(sub) != want {
+		t.Errorf("subscriber file after serctl add:\n%s\nwant\n%s", sub, want)
+	}
+	carol := newUA(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for seq := 1; ; seq += 2 {
+		carol.send(p.udpAddr(), fmt.Sprintf(`REGISTER sip:%[1]s SIP/2.0
+Via: SIP/2.0/UDP %[2]s;branch=z9hG4bKdbc%[3]d;rport
+Max-Forwards: 70
+From: <sip:carol@%[1]s>;tag=c%[3]d
+To: <sip:carol@%[1]s>
+Call-ID: dbtext-carol
+CSeq: %[3]d REGISTER
+Contact: <sip:carol@%[2]s>
+%[4]sContent-Length: 0
+
+`, p.sipAddr, carol.hostport(), seq, ""))
+		r, _ := carol.recvFor("SIP/2.0")
+		carol.send(p.udpAddr(), fmt.Sprintf(`REGISTER sip:%[1]s SIP/2.0
+Via: SIP/2.0/UDP %[2]s;branch=z9hG4bKdbc%[3]d;rport
+Max-Forwards: 70
+From: <sip:carol@%[1]s>;tag=c%[3]d
+To: <sip:carol@%[1]s>
+Call-ID: dbtext-carol
+CSeq: %[3]d REGISTER
+Contact: <sip:carol@%[2]s>
+%[4]s
+Content-Length: 0
+
+`, p.sipAddr, carol.hostport(), seq+1, digestAnswer(t, challengeIn(t, r), "carol", "carolpw", "REGISTER", "sip:"+p.sipAddr)))
+		r, _ = carol.recvFor("SIP/2.0")
+		if strings.HasPrefix(r, "SIP/2.0 200") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("carol's REGISTER after serctl add: %s", firstLine(r))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
 	// A restart (SIGKILL: db_mode 1 wrote through) loads bob's binding
 	// from the file.
 	p.proc.Kill()
