@@ -304,3 +304,38 @@ func TestDBTextModules(t *testing.T) {
 		t.Errorf("contacts after the flush and reopen: %v", users)
 	}
 }
+
+// TestDBTextEditedFile: a table file edited by hand while the store runs
+// is read again; a malformed edit is logged and the table keeps its rows
+// (writes go on), until the file is fixed.
+func TestDBTextEditedFile(t *testing.T) {
+	dir := serDBTextDir(t)
+	st := openDBText(t, dir)
+	ctx := context.Background()
+	path := filepath.Join(dir, "version")
+	waitVersion := func(want int) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			v, _ := st.TableVersion(ctx, "subscriber")
+			if v == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("subscriber version %d, want %d", v, want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	os.WriteFile(path, []byte("table_name(str) table_version(int)\nsubscriber:7\nlocation:6\n"), 0o644)
+	waitVersion(7)
+	os.WriteFile(path, []byte("table_name(str) table_version(int)\nsubscriber:eight\n"), 0o644)
+	if err := st.AddDomain(ctx, "x.example"); err != nil {
+		t.Fatalf("a write while a file is malformed: %v", err)
+	}
+	if v, _ := st.TableVersion(ctx, "subscriber"); v != 7 {
+		t.Errorf("version after a malformed edit: %d", v)
+	}
+	os.WriteFile(path, []byte("table_name(str) table_version(int)\nsubscriber:8\n"), 0o644)
+	waitVersion(8)
+}
