@@ -78,6 +78,10 @@ type Config struct {
 	OneTimeNonce bool
 	// Throttle are the guessing limits (throttle_*).
 	Throttle ThrottleConfig
+	// AVPColumnsInt and AVPColumnsStr are auth_db's avps_column_int and
+	// avps_column_str: subscriber columns loaded, on a successful
+	// authorization, into integer / string AVPs named after the column.
+	AVPColumnsInt, AVPColumnsStr []string
 }
 
 // Module is one server's auth instance.
@@ -232,6 +236,8 @@ func (a *Module) query(table, user, domain string, rpid bool) store.CredentialsQ
 	if !a.cfg.CalculateHA1 {
 		cols = append(cols, a.cfg.PasswordColumn2)
 	}
+	cols = append(cols, a.cfg.AVPColumnsInt...)
+	cols = append(cols, a.cfg.AVPColumnsStr...)
 	if rpid {
 		cols = append(cols, rpidColumn) // last: ha1s takes it from there
 	}

@@ -116,7 +116,7 @@ func (a *Module) authorize(m *sipmsg.Msg, realm, table string, k kind) int {
 		}
 		defer a.guard.done(keys)
 	}
-	ha1s, rpid, err := a.ha1s(c, table)
+	ha1s, rpid, avps, err := a.ha1s(c, table)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		log.InfoContext(module.MsgCtx(m), "auth: user not found", "table", table)
@@ -167,6 +167,7 @@ func (a *Module) authorize(m *sipmsg.Msg, realm, table string, k kind) int {
 		a.guard.succeed(keys)
 	}
 	st.cred, st.rpid = c, rpid
+	a.addAVPs(m, avps)
 	log.DebugContext(module.MsgCtx(m), "auth: authorized")
 	return 1
 }
@@ -211,9 +212,9 @@ func findCredentials(m *sipmsg.Msg, k kind, realm string) (*Credentials, error) 
 // ha1s returns the HA1 values the response of c may be computed from:
 // with calculate_ha1 the HA1 of the username as sent (for a trailing '@'
 // also of the bare user), else the ha1 column (ha1b for "user@domain").
-func (a *Module) ha1s(c *Credentials, table string) (ha1s []string, rpid string, err error) {
+func (a *Module) ha1s(c *Credentials, table string) (ha1s []string, rpid string, avps []string, err error) {
 	if a.db == nil {
-		return nil, "", errors.New("auth: database not open")
+		return nil, "", nil, errors.New("auth: database not open")
 	}
 	domain := c.Domain
 	if domain == "" {
@@ -224,10 +225,17 @@ func (a *Module) ha1s(c *Credentials, table string) (ha1s []string, rpid string,
 	needRPID := a.needRPID.Load()
 	vals, err := a.db.Credentials(ctx, a.query(table, c.User, domain, needRPID))
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	if needRPID {
 		rpid = vals[len(vals)-1]
+	}
+	if n := len(a.cfg.AVPColumnsInt) + len(a.cfg.AVPColumnsStr); n > 0 {
+		first := 1
+		if !a.cfg.CalculateHA1 {
+			first = 2
+		}
+		avps = vals[first : first+n]
 	}
 	if a.cfg.CalculateHA1 {
 		pw := vals[0]
@@ -235,12 +243,12 @@ func (a *Module) ha1s(c *Credentials, table string) (ha1s []string, rpid string,
 		// to (store_plaintext_passwords): an empty one is "not set", never
 		// the password "" that anyone could answer with.
 		if pw == "" {
-			return nil, "", fmt.Errorf("column %s of user %s: %w", a.cfg.PasswordColumn, c.User, errNoPlaintext)
+			return nil, "", nil, fmt.Errorf("column %s of user %s: %w", a.cfg.PasswordColumn, c.User, errNoPlaintext)
 		}
 		if c.TrailingAt {
-			return []string{HA1(c.Username, c.Realm, pw), HA1(c.User, c.Realm, pw)}, rpid, nil
+			return []string{HA1(c.Username, c.Realm, pw), HA1(c.User, c.Realm, pw)}, rpid, avps, nil
 		}
-		return []string{HA1(c.Username, c.Realm, pw)}, rpid, nil
+		return []string{HA1(c.Username, c.Realm, pw)}, rpid, avps, nil
 	}
 	col, ha1 := a.cfg.PasswordColumn, vals[0]
 	if c.Domain != "" {
@@ -249,9 +257,9 @@ func (a *Module) ha1s(c *Credentials, table string) (ha1s []string, rpid string,
 	// An empty or non-MD5 value must never be used: the response over an
 	// empty HA1 is computable by anyone.
 	if len(ha1) != 32 || !isHex(ha1) {
-		return nil, "", fmt.Errorf("column %s of user %s: %w", col, c.User, errStoredHA1)
+		return nil, "", nil, fmt.Errorf("column %s of user %s: %w", col, c.User, errStoredHA1)
 	}
-	return []string{ha1}, rpid, nil
+	return []string{ha1}, rpid, avps, nil
 }
 
 // errNoPlaintext: calculate_ha1 found no plain-text password.

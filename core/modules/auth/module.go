@@ -70,6 +70,8 @@ var Exports = &module.Exports{
 			pDBURL, pUserCol, pPassCol, pPassCol2, pCalcHA1,
 			{Name: "domain_column", Kind: module.Str, Set: setDomainCl},
 			{Name: "use_domain", Kind: module.Int, Set: module.BoolParam(func(m *Module, b bool) { m.cfg.UseDomain = b })},
+			{Name: "avps_column_int", Kind: module.Str, Set: module.SetOf(setAVPColumns(false))},
+			{Name: "avps_column_str", Kind: module.Str, Set: module.SetOf(setAVPColumns(true))},
 		},
 		Funcs: []module.Func{fWWWAuthorize, fProxyAuthorize},
 	}},
