@@ -47,6 +47,14 @@ type rtpNode struct {
 	mu       sync.Mutex
 	disabled bool
 	recheck  time.Time // when a disabled node may be tested again
+	manual   bool      // disabled by nh_enable_rtpp: never rechecked
+}
+
+// isManual reports whether nh_enable_rtpp switched the node off.
+func (n *rtpNode) isManual() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.manual
 }
 
 // rtpProxies is the rtpproxy client of a nathelper instance.
@@ -217,7 +225,7 @@ func (p *rtpProxies) versionTest(node *rtpNode) error {
 // always, with force); it reports whether the node is usable.
 func (p *rtpProxies) check(node *rtpNode, force bool) (bool, error) {
 	node.mu.Lock()
-	if !force && (!node.disabled || p.disableTout < 0 || p.now().Before(node.recheck)) {
+	if !force && (!node.disabled || node.manual || p.disableTout < 0 || p.now().Before(node.recheck)) {
 		ok := !node.disabled
 		node.mu.Unlock()
 		return ok, nil
@@ -272,7 +280,7 @@ func (p *rtpProxies) selectNode(callID string, idx int) (*rtpNode, error) {
 		total := 0
 		var live []*rtpNode
 		for _, n := range p.nodes {
-			if ok, _ := p.check(n, forced); ok && n.weight > 0 {
+			if ok, _ := p.check(n, forced && !n.isManual()); ok && n.weight > 0 {
 				live = append(live, n)
 				total += n.weight
 			}

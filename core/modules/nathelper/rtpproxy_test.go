@@ -2,6 +2,7 @@ package nathelper
 
 import (
 	"bufio"
+	"context"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"ser/core/module"
+	"ser/core/rpc"
 	"ser/core/sipmsg"
 	"ser/internal/testing/modtest"
 )
@@ -381,6 +383,9 @@ func TestDeadProxy(t *testing.T) {
 	if got := len(silent.Commands()); got != 2 {
 		t.Fatalf("%d version queries, want 2 (rtpproxy_retr)", got)
 	}
+	if st := n.RTPProxyStates(); len(st) != 1 || !st[0].Disabled || st[0].Recheck != 60*time.Second {
+		t.Fatalf("state after a failed start: %+v", st)
+	}
 	if r, _ := force(invite(t, offerSDP)); r != -1 {
 		t.Fatal("force_rtp_proxy true with a dead proxy")
 	}
@@ -509,5 +514,59 @@ func TestSDPLineEnds(t *testing.T) {
 	}
 	if got := setMediaPort("m=audio  4000/2  RTP/AVP 0 8", 5); got != "m=audio 5  RTP/AVP 0 8" {
 		t.Fatalf("%q", got)
+	}
+}
+
+// TestRTPProxyCommands: nh_show_rtpp lists the proxies and their state,
+// nh_enable_rtpp switches one off (no command reaches it, its share goes
+// to the others, no recheck brings it back) and on again.
+func TestRTPProxyCommands(t *testing.T) {
+	a, b := udpProxy(t, nil), udpProxy(t, nil)
+	n, env := loadRTP(t, a.sock+" "+b.sock+"=2", map[string]any{"rtpproxy_disable_tout": 0})
+	forceN0 := modtest.Bind(t, Exports, n, env, "force_rtp_proxy", "N0")
+	start(t, n)
+	run := func(cmd string, params ...string) string {
+		return env.RPC.Execute(context.Background(), cmd, rpc.Lines(params), rpc.FIFO).Text
+	}
+	want := "200 OK\n" + a.sock + ":: set=0\n\tindex:: 0\n\tdisabled:: 0\n\tweight:: 1\n\trecheck_ticks:: 0\n" +
+		b.sock + ":: set=0\n\tindex:: 1\n\tdisabled:: 0\n\tweight:: 2\n\trecheck_ticks:: 0\n"
+	if got := run("nh_show_rtpp"); got != want {
+		t.Fatalf("nh_show_rtpp:\n%q\nwant\n%q", got, want)
+	}
+	for _, tc := range []struct {
+		params []string
+		reply  string
+	}{
+		{nil, "400 Too few or too many arguments\n"},
+		{[]string{a.sock}, "400 Too few or too many arguments\n"},
+		{[]string{a.sock, "x"}, "400 Bad parameter\n"},
+		{[]string{"udp:192.0.2.1:9", "0"}, "404 RTP proxy not found\n"},
+		{[]string{a.sock, "0"}, "200 OK\n"},
+	} {
+		if got := run("nh_enable_rtpp", tc.params...); got != tc.reply {
+			t.Fatalf("nh_enable_rtpp %v: %q", tc.params, got)
+		}
+	}
+	before := len(a.Commands())
+	if r, _ := forceN0(invite(t, offerSDP)); r != -1 {
+		t.Fatal("a switched-off proxy was used")
+	}
+	for i := 0; i < 20; i++ {
+		if node, err := n.rtp.selectNode(strconv.Itoa(i), -1); err != nil || node != n.rtp.nodes[1] {
+			t.Fatalf("call %d went to %v (%v)", i, node, err)
+		}
+	}
+	if len(a.Commands()) != before {
+		t.Fatalf("a switched-off proxy got %q", a.Commands()[before:])
+	}
+	if got := run("nh_show_rtpp"); !strings.Contains(got, "index:: 0\n\tdisabled:: 1\n\tweight:: 1\n\trecheck_ticks:: -1\n") {
+		t.Fatalf("nh_show_rtpp after switching off:\n%s", got)
+	}
+	run("nh_enable_rtpp", a.sock, "1")
+	if r, _ := forceN0(invite(t, offerSDP)); r != 1 {
+		t.Fatal("the proxy switched on again is not used")
+	}
+	if v := n.RTPProxyStates(); len(v) != 2 || v[0].Disabled {
+		t.Fatalf("states %+v", v)
 	}
 }
