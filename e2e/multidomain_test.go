@@ -20,6 +20,7 @@ import (
 // in group ld.
 func multidomainCfg(dbURL string) string {
 	return fmt.Sprintf(`
+fifo="/tmp/ser_fifo"
 loadmodule "modules/sl/sl.so"
 loadmodule "modules/tm/tm.so"
 loadmodule "modules/maxfwd/maxfwd.so"
@@ -225,20 +226,25 @@ hello`, c.to, bob.hostport(), seq))
 	if r := request(bob, "MESSAGE", "sip:carol@c.example", "sip:mallory@d.example", "sip:carol@c.example", ""); firstLine(r) != "SIP/2.0 403 Not a local domain" {
 		t.Errorf("foreign caller to c.example: %s", firstLine(r))
 	}
-	// c.example is added (serctl domain add): local after domain_reload.
-	if err := st.AddDomain(ctx, "c.example"); err != nil {
-		t.Fatal(err)
-	}
-	if r := request(bob, "MESSAGE", "sip:carol@c.example", "sip:bob@b.example", "sip:carol@c.example", ""); !strings.HasPrefix(firstLine(r), "SIP/2.0 403 ") {
-		t.Errorf("c.example before domain_reload: %s", firstLine(r))
-	}
-	if got := fifoCmd(t, srv, "domain_reload"); got != "200 OK\n" {
-		t.Errorf("domain_reload: %q", got)
+	// serctl domain add c.example: the row, then domain_reload over
+	// the FIFO; c.example is local from then on.
+	opts := srv.inst.Server.Options()
+	sc := &serctlTool{t: t, bin: buildSerctl(t, t.TempDir()), env: []string{
+		"SER_FIFO=" + opts.FIFO, "SER_FIFO_DIR=" + opts.FIFODir, "SER_DB_URL=" + dbURL,
+	}}
+	sc.ok(`^$`, "domain", "add", "c.example")
+	if got := sc.ok(`.`, "domain", "show"); got != "  93 a.example\n  94 b.example\n  95 c.example\n" {
+		t.Errorf("serctl domain show: %q", got)
 	}
 	if got := fifoCmd(t, srv, "domain_dump"); got != "200 OK\n  93 a.example\n  94 b.example\n  95 c.example\n" {
 		t.Errorf("domain_dump: %q", got)
 	}
 	if r := request(bob, "MESSAGE", "sip:carol@c.example", "sip:bob@b.example", "sip:carol@c.example", ""); firstLine(r) != "SIP/2.0 404 Not Found" {
 		t.Errorf("c.example after domain_reload: %s", firstLine(r))
+	}
+	// serctl domain rm c.example: foreign again.
+	sc.ok(`^$`, "domain", "rm", "c.example")
+	if r := request(bob, "MESSAGE", "sip:carol@c.example", "sip:bob@b.example", "sip:carol@c.example", ""); firstLine(r) != "SIP/2.0 403 Local caller, foreign domain" {
+		t.Errorf("c.example after serctl domain rm: %s", firstLine(r))
 	}
 }

@@ -35,7 +35,7 @@ const (
 	replyUACOK    = "200 OK\n.\n.\n.\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1\r\nFrom: sip:daemon@foo.bar;tag=1\r\nTo: <sip:ua@127.0.0.1:5070>;tag=2\r\nCall-ID: c@1\r\nCSeq: 10 OPTIONS\r\nContent-Length: 0\r\n\r\n"
 	replyUAC404   = "404 Not Found\n.\n.\n.\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1\r\nContent-Length: 0\r\n\r\n"
 	replyUAC408   = "408 Request Timeout\n"
-	replyDomDump  = "200 OK\n  12 foo.bar\n 203 example.com\n"
+	replyDomDump  = "200 OK\n 107 foo.bar\n 125 example.com\n"
 	replyDomRload = "200 OK\n"
 )
 
