@@ -227,6 +227,7 @@ func TestWriteSources(t *testing.T) {
 		{"$to/username", "bob"},
 		{"$src_ip", "192.0.2.7"},
 		{"$hdr[X-Foo]", "bar"},
+		{"$hdr(x-foo)", "bar"},
 		{"s:text", "text"},
 		{"plain", "plain"},
 		{"i:42", "42"},
@@ -257,13 +258,16 @@ func TestPushTo(t *testing.T) {
 	m.AddAVP(sipmsg.StrName("d"), sipmsg.StrValue("example.net"))
 	m.AddAVP(sipmsg.StrName("hop"), sipmsg.StrValue("sip:10.0.0.1:5070"))
 	m.AddAVP(sipmsg.IntName(5), sipmsg.IntValue(123))
-	for _, c := range [][2]string{{"$ruri/username", "s:u"}, {"$ruri/domain", "s:d"}, {"$duri", "s:hop"}, {"X-Num", "i:5"}, {"$X-Reply/reply", "i:5"}} {
+	for _, c := range [][2]string{{"$ruri/username", "s:u"}, {"$ruri/domain", "s:d"}, {"$duri", "s:hop"}, {"X-Num", "i:5"}, {"$hdr(X-Other)", "s:u"}, {"$X-Reply/reply", "i:5"}} {
 		if r := run(t, f.bind("avp_pushto", c[0], c[1]), m); r != 1 {
 			t.Errorf("avp_pushto(%q, %q) = %d", c[0], c[1], r)
 		}
 	}
 	if m.URIString() != "sip:carol@example.net" || m.DstURI != "sip:10.0.0.1:5070" {
 		t.Errorf("R-URI %s, dst %s", m.URIString(), m.DstURI)
+	}
+	if h := m.Header("X-Other"); h != "carol" {
+		t.Errorf("X-Other %q", h)
 	}
 	if h := m.Header("X-Num"); h != "123" {
 		t.Errorf("X-Num %q", h)
@@ -375,6 +379,7 @@ func TestFixupErrors(t *testing.T) {
 		{"avp_write", []any{"$bogus", "s:x"}, "unknown variable"},
 		{"avp_write", []any{"i:abc", "s:x"}, "not an integer"},
 		{"avp_pushto", []any{"$ruri/port", "s:x"}, "unknown URI part"},
+		{"avp_pushto", []any{"$hdr(X", "s:x"}, "bad destination"},
 		{"avp_pushto", []any{"$ruri", "s:x/q"}, "unknown flag"},
 		{"avp_check", []any{"s:x", "ne/1"}, "unknown operation"},
 		{"avp_check", []any{"s:x", "re/i:1"}, "needs a string"},

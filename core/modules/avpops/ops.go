@@ -408,8 +408,9 @@ func fixupPushTo(a *Module, _ *module.Env, args []module.Value) (module.Handler,
 	}, nil
 }
 
-// push puts one value into m; for the R-URI, every value after the first
-// first makes the current R-URI a branch (SER's avp_pushto(…, "…/g")).
+// push puts one value into m; for the R-URI, each value after the first
+// (next) makes the current R-URI a branch before replacing it (SER's
+// avp_pushto(…, "…/g")).
 func (a *Module) push(m *sipmsg.Msg, d pushDest, val string, next bool) error {
 	switch {
 	case d.uri:

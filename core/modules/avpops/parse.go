@@ -88,7 +88,7 @@ func (a *Module) parseName(s string, mustName bool) (nameSpec, error) {
 	return n, nil
 }
 
-// flags splits "name/flags" and checks the flag letters against allowed.
+// splitFlags splits "name/flags" and checks the flag letters against allowed.
 func splitFlags(s, allowed string) (string, string, error) {
 	name, fl, _ := strings.Cut(s, "/")
 	for _, c := range strings.ToLower(fl) {
@@ -285,11 +285,11 @@ func (a *Module) parseValSource(s string, withAlias bool) (valSource, error) {
 		v.srcIP = true
 		return v, nil
 	}
-	if len(rest) > 5 && strings.EqualFold(rest[:4], "hdr[") && strings.HasSuffix(rest, "]") {
-		v.header = rest[4 : len(rest)-1]
-		if !isToken(v.header) {
+	if h, ok := hdrSpec(rest); ok {
+		if !isToken(h) {
 			return v, fmt.Errorf("bad header name in %q", s)
 		}
+		v.header = h
 		return v, nil
 	}
 	name, p, _ := strings.Cut(rest, "/")
@@ -310,6 +310,19 @@ func (a *Module) parseValSource(s string, withAlias bool) (valSource, error) {
 		return v, nil
 	}
 	return v, fmt.Errorf("unknown variable %q ($ruri, $from, $to [/username|/domain], $src_ip, $hdr[name])", s)
+}
+
+// hdrSpec reads "hdr[Name]" (SER 0.9's avpops) or "hdr(Name)" (the
+// later pseudo-variable form), without the "$".
+func hdrSpec(s string) (string, bool) {
+	if len(s) < 6 || !strings.EqualFold(s[:3], "hdr") {
+		return "", false
+	}
+	switch {
+	case s[3] == '[' && strings.HasSuffix(s, "]"), s[3] == '(' && strings.HasSuffix(s, ")"):
+		return s[4 : len(s)-1], true
+	}
+	return "", false
 }
 
 func isToken(s string) bool {
@@ -335,12 +348,18 @@ type pushDest struct {
 }
 
 // parsePushDest reads "$ruri" [/username|/domain], "$duri", or a header
-// name ("$Name" as SER's code wanted it, or "Name" as its README wrote
-// it) with an optional "/request" (default) or "/reply".
+// name ("$Name" as SER's code wanted it, "Name" as its README wrote it,
+// or "$hdr(Name)"/"$hdr[Name]") with an optional "/request" (default) or
+// "/reply".
 func parsePushDest(s string) (pushDest, error) {
 	var d pushDest
 	body := strings.TrimPrefix(s, "$")
 	name, p, _ := strings.Cut(body, "/")
+	if h, ok := hdrSpec(name); ok {
+		name = h
+	} else if strings.ContainsAny(name, "[(") {
+		return d, fmt.Errorf("bad destination %q", s)
+	}
 	switch strings.ToLower(name) {
 	case "ruri":
 		part, err := parsePart(p)
