@@ -24,8 +24,13 @@ type fixture struct {
 
 func newFixture(t *testing.T, params map[string]any) *fixture {
 	t.Helper()
+	return newFixtureURL(t, "sqlite://"+filepath.Join(t.TempDir(), "ser.db"), params)
+}
+
+func newFixtureURL(t *testing.T, url string, params map[string]any) *fixture {
+	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "ser.db"), store.WithLogger(slog.New(slog.DiscardHandler)))
+	st, err := store.Open(ctx, url, store.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,8 +75,18 @@ func TestHash(t *testing.T) {
 }
 
 func TestChecks(t *testing.T) {
-	for _, mode := range []int{0, 1} {
-		f := newFixture(t, map[string]any{"db_mode": mode})
+	for _, c := range []struct {
+		mode int
+		url  string
+	}{{0, ""}, {1, ""}, {0, "dbtext"}, {1, "dbtext"}} {
+		mode := c.mode
+		url := "sqlite://" + filepath.Join(t.TempDir(), "ser.db")
+		if c.url == "dbtext" {
+			// SER's text-file database: the domain file is written by
+			// AddDomain and read by both modes.
+			url = "dbtext://" + t.TempDir()
+		}
+		f := newFixtureURL(t, url, map[string]any{"db_mode": mode})
 		for _, c := range []struct {
 			fn, from, uri string
 			want          int
@@ -84,7 +99,7 @@ func TestChecks(t *testing.T) {
 			{"is_uri_host_local", "sip:alice@a.example", "sip:bob@d54.example:5060", 1},
 		} {
 			if got := f.call(c.fn, c.from, c.uri); got != c.want {
-				t.Errorf("db_mode %d: %s (From %s, R-URI %s) = %d, want %d", mode, c.fn, c.from, c.uri, got, c.want)
+				t.Errorf("%s db_mode %d: %s (From %s, R-URI %s) = %d, want %d", url, mode, c.fn, c.from, c.uri, got, c.want)
 			}
 		}
 	}
