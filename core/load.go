@@ -127,7 +127,7 @@ func Load(name string, src []byte, lo LoadOptions) (*Instance, error) {
 		db = func(string) (*store.Store, error) { return nil, errCheckDB }
 	}
 	newEnv := func(mod string) *module.Env {
-		return &module.Env{Log: log.With("module", mod), RPC: srv.rpc, Core: srv, Instance: mods.Instance, DB: db, Check: lo.Check}
+		return &module.Env{Log: log.With("module", mod), RPC: srv.rpc, Core: srv, Instance: mods.Instance, DB: db, Check: lo.Check, ConfigFile: name}
 	}
 	// Modules are initialised and the script compiled even when options or
 	// modparams had errors, so that one run reports every error.

@@ -72,7 +72,7 @@ route {
 		}
 	}
 	log := srv.log.String()
-	for _, want := range []string{"ALARM - TOO MANY HITS on 127.0.0.1 !!", "ALARM - TOO MANY HITS on ::1 !!"} {
+	for _, want := range []string{"ALARM - TOO MANY HITS on 127.0.0.1 !!", "ALARM - TOO MANY HITS on 0:0:0:0:0:0:0:1 !!"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q", want)
 		}

@@ -27,6 +27,10 @@ type Env struct {
 	// database (the db_url option, "sqlite://ser.db" unless set). The
 	// server closes it at shutdown.
 	DB func(url string) (*store.Store, error)
+	// ConfigFile is the configuration file's path as given (-f): a module
+	// resolves the file names of its modparams and arguments that have no
+	// '/' against its directory, as SER's modules did (permissions).
+	ConfigFile string
 	// Check is set when the configuration is only checked (ser -c): Init
 	// and the fixups validate what they are given but open no database,
 	// file, FIFO or socket and send nothing (DB must not be called; use

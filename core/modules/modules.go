@@ -19,6 +19,7 @@ import (
 	_ "ser/core/modules/nathelper"
 	_ "ser/core/modules/options"
 	_ "ser/core/modules/path"
+	_ "ser/core/modules/permissions"
 	_ "ser/core/modules/pike"
 	_ "ser/core/modules/print"
 	_ "ser/core/modules/registrar"

@@ -2,6 +2,8 @@ package sipmsg
 
 import (
 	"bytes"
+	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -151,4 +153,24 @@ func (m *Msg) HeaderBody(name string) string {
 		return v
 	}
 	return m.Header(name)
+}
+
+// SERAddr writes an IP address as SER's ip_addr2a did: IPv4 dotted, IPv6
+// as eight upper-case hex groups without leading zeros and without "::"
+// compression (::1 is 0:0:0:0:0:0:0:1). Log lines, xlog's %is and the
+// trusted table's src_ip use this form.
+func SERAddr(ip netip.Addr) string {
+	ip = ip.Unmap()
+	if !ip.Is6() {
+		return ip.String()
+	}
+	b := ip.As16()
+	var sb strings.Builder
+	for i := 0; i < 16; i += 2 {
+		if i > 0 {
+			sb.WriteByte(':')
+		}
+		sb.WriteString(strings.ToUpper(strconv.FormatUint(uint64(b[i])<<8|uint64(b[i+1]), 16)))
+	}
+	return sb.String()
 }

@@ -33,6 +33,23 @@ func (s *Store) ident(name string) (string, error) {
 // checkLen returns ErrInvalid when value is longer than max bytes (the
 // column's VARCHAR size; MySQL in strict mode refuses longer values, SQLite
 // would store them, so the store checks for both).
+// identsOr quotes a schema's table and column names for SQL, each empty
+// one replaced by its default from defs (same order).
+func (s *Store) identsOr(names []string, defs ...string) ([]string, error) {
+	out := make([]string, len(names))
+	for i, n := range names {
+		if n == "" {
+			n = defs[i]
+		}
+		q, err := s.ident(n)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = q
+	}
+	return out, nil
+}
+
 func checkLen(field, value string, max int) error {
 	if len(value) > max {
 		return fmt.Errorf("store: %s longer than %d characters: %w", field, max, ErrInvalid)

@@ -24,16 +24,9 @@ type Membership struct {
 // InGroup reports whether the user belongs to grp (the group module's
 // is_user_in). The statement is prepared once per schema and reused.
 func (s *Store) InGroup(ctx context.Context, gs GroupSchema, username, domain, grp string) (bool, error) {
-	names := []string{gs.Table, gs.UserColumn, gs.DomainColumn, gs.GroupColumn}
-	for i, def := range []string{"grp", "username", "domain", "grp"} {
-		if names[i] == "" {
-			names[i] = def
-		}
-		q, err := s.ident(names[i])
-		if err != nil {
-			return false, err
-		}
-		names[i] = q
+	names, err := s.identsOr([]string{gs.Table, gs.UserColumn, gs.DomainColumn, gs.GroupColumn}, "grp", "username", "domain", "grp")
+	if err != nil {
+		return false, err
 	}
 	query := "SELECT 1 FROM " + names[0] + " WHERE " + names[1] + " = ? AND " + names[3] + " = ?"
 	args := []any{username, grp}

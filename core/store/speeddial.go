@@ -94,16 +94,10 @@ type SpeedDialKey struct {
 // the schema names (the speeddial module's sd_lookup), or ErrNotFound.
 // The statement is prepared once per schema and key set and reused.
 func (s *Store) LookupSpeedDialIn(ctx context.Context, sc SpeedDialSchema, k SpeedDialKey) (string, error) {
-	names := []string{sc.Table, sc.UserColumn, sc.DomainColumn, sc.SDUserColumn, sc.SDDomainColumn, sc.NewURIColumn}
-	for i, def := range []string{"speed_dial", "username", "domain", "sd_username", "sd_domain", "new_uri"} {
-		if names[i] == "" {
-			names[i] = def
-		}
-		q, err := s.ident(names[i])
-		if err != nil {
-			return "", err
-		}
-		names[i] = q
+	names, err := s.identsOr([]string{sc.Table, sc.UserColumn, sc.DomainColumn, sc.SDUserColumn, sc.SDDomainColumn, sc.NewURIColumn},
+		"speed_dial", "username", "domain", "sd_username", "sd_domain", "new_uri")
+	if err != nil {
+		return "", err
 	}
 	query := "SELECT " + names[5] + " FROM " + names[0] + " WHERE " + names[1] + " = ?"
 	args := []any{k.Username}

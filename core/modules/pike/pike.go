@@ -98,7 +98,7 @@ func (p *Pike) checkReq(m *sipmsg.Msg) (int, error) {
 	if p.Check(ip.AsSlice()) {
 		return 1, nil
 	}
-	p.log.WarnContext(module.MsgCtx(m), "pike_check_req: ALARM - TOO MANY HITS on "+ip.String()+" !!")
+	p.log.WarnContext(module.MsgCtx(m), "pike_check_req: ALARM - TOO MANY HITS on "+sipmsg.SERAddr(ip)+" !!")
 	return -1, nil
 }
 

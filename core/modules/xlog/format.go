@@ -44,7 +44,7 @@ var specs = map[string]getter{
 		if m.Rcv.Sock == nil {
 			return "", false
 		}
-		return m.Rcv.Sock.IP.String(), true
+		return sipmsg.SERAddr(m.Rcv.Sock.IP), true
 	},
 	"Rp": func(m *sipmsg.Msg) (string, bool) {
 		if m.Rcv.Sock == nil {
@@ -110,7 +110,7 @@ func getSrcIP(m *sipmsg.Msg) (string, bool) {
 	if !m.Rcv.Src.IsValid() {
 		return "", false
 	}
-	return m.Rcv.Src.Addr().Unmap().String(), true
+	return sipmsg.SERAddr(m.Rcv.Src.Addr()), true
 }
 
 func getCSeq(m *sipmsg.Msg) (string, bool) {
