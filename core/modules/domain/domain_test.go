@@ -4,10 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"ser/core/module"
 	"ser/core/rpc"
+	"ser/core/rpc/sercmd"
 	"ser/core/store"
 	"ser/internal/testing/modtest"
 )
@@ -113,6 +115,14 @@ func TestCacheAndFIFO(t *testing.T) {
 	want := "200 OK\n  93 a.example\n  94 b.example\n 127 d54.example\n 127 d10.example\n"
 	if got := f.exec("domain_dump"); got != want {
 		t.Errorf("domain_dump = %q, want %q", got, want)
+	}
+	// In process, the reply carries the entries as a value; its text
+	// parses back to the same.
+	rep := f.env.RPC.Execute(context.Background(), "domain_dump", rpc.Lines(nil), rpc.FIFO)
+	if v, ok := rep.Value.(sercmd.Domains); !ok || len(v) != 4 || v[3] != (sercmd.DomainEntry{Index: 127, Name: "d10.example"}) {
+		t.Errorf("domain_dump value = %#v", rep.Value)
+	} else if parsed := sercmd.AsDomains(&rpc.Reply{Code: rep.Code, Text: rep.Text}); !reflect.DeepEqual(parsed, v) {
+		t.Errorf("domain_dump text parses to %#v, value %#v", parsed, v)
 	}
 	if err := f.st.AddDomain(context.Background(), "iptel.org"); err != nil {
 		t.Fatal(err)

@@ -3,9 +3,9 @@ package domain
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"ser/core/rpc"
+	"ser/core/rpc/sercmd"
 )
 
 // commands are domain_reload and domain_dump (Exports.Commands).
@@ -36,8 +36,9 @@ func (m *Module) fifoReload(ctx context.Context, _ *rpc.Request) *rpc.Reply {
 }
 
 // fifoDump is domain_dump: "200 OK", then "%4d %s" (hash index, domain)
-// per domain, by hash index, as SER printed its cache. With db_mode 0 the
-// table is read and printed the same way.
+// per domain, by hash index, as SER printed its cache; in-process callers
+// get it as a sercmd.Domains value. With db_mode 0 the table is read and
+// printed the same way.
 func (m *Module) fifoDump(ctx context.Context, _ *rpc.Request) *rpc.Reply {
 	t := m.cache.Load()
 	if !m.cfg.Cache {
@@ -51,11 +52,11 @@ func (m *Module) fifoDump(ctx context.Context, _ *rpc.Request) *rpc.Reply {
 		}
 		t = newTable(names)
 	}
-	var b strings.Builder
+	var d sercmd.Domains
 	for i, bucket := range t.buckets {
 		for _, n := range bucket {
-			fmt.Fprintf(&b, "%4d %s\n", i, n)
+			d = append(d, sercmd.DomainEntry{Index: i, Name: n})
 		}
 	}
-	return rpc.NewReply(200, "OK", b.String())
+	return rpc.Typed("200 OK", d)
 }

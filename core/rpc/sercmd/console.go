@@ -2,8 +2,11 @@ package sercmd
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
+
+	"ser/core/rpc"
 )
 
 // DSDest is a destination of a dispatcher set as ds_list prints it.
@@ -75,21 +78,51 @@ func (c *Client) DSSetState(ctx context.Context, state string, set int, uri stri
 	return err
 }
 
-// DomainDump runs domain_dump and returns the domains ser has in memory
-// (its lines are "%4d %s": hash index and domain), sorted as printed.
+// Domains is domain_dump's result: the domain module's cache in SER's
+// order (by hash index; within one, the name loaded last first).
+type Domains []DomainEntry
+
+// DomainEntry is one line of domain_dump.
+type DomainEntry struct {
+	// Index is the SER hash bucket (0–127) the name is in.
+	Index int
+	Name  string
+}
+
+// WriteBody writes domain_dump's lines: "%4d %s" (index, domain).
+func (d Domains) WriteBody(b *strings.Builder) {
+	for _, e := range d {
+		fmt.Fprintf(b, "%4d %s\n", e.Index, e.Name)
+	}
+}
+
+// parseDomains reads domain_dump's lines.
+func parseDomains(lines []string) Domains {
+	var out Domains
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				out = append(out, DomainEntry{Index: n, Name: f[1]})
+			}
+		}
+	}
+	return out
+}
+
+// AsDomains returns domain_dump's result from its 200 reply.
+func AsDomains(rep *rpc.Reply) Domains { return typed(rep, parseDomains) }
+
+// DomainDump runs domain_dump and returns the domains ser has in memory,
+// in the order printed.
 func (c *Client) DomainDump(ctx context.Context) ([]string, error) {
 	rep, err := c.Run(ctx, "domain_dump")
 	if err != nil {
 		return nil, err
 	}
 	var out []string
-	for _, l := range rep.Lines() {
-		f := strings.Fields(l)
-		if len(f) == 2 {
-			if _, err := strconv.Atoi(f[0]); err == nil {
-				out = append(out, f[1])
-			}
-		}
+	for _, e := range AsDomains(rep) {
+		out = append(out, e.Name)
 	}
 	return out, nil
 }

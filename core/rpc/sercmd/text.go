@@ -539,4 +539,5 @@ var (
 	_ rpc.Body = CoreStats(nil)
 	_ rpc.Body = Uptime{}
 	_ rpc.Body = Version{}
+	_ rpc.Body = Domains(nil)
 )
