@@ -9,7 +9,12 @@ import (
 // serPending are SER 0.9.6 distribution configs that do not pass the
 // config check yet, with the reason. Remove an entry when its cause is
 // fixed; the test then requires the file to pass.
-var serPending = map[string]string{}
+var serPending = map[string]string{
+	"etc/im_gw.cfg":          "needs the sms and jabber modules and SER 0.9's tm_mod.so name",
+	"etc/pa.cfg":             "needs the pa (presence agent) module",
+	"examples/snmp.cfg":      "needs the snmp module",
+	"examples/voicemail.cfg": "needs the vm (voicemail) module",
+}
 
 // TestSERDistributionConfigs runs the config check (ser -c) on SER 0.9.6's
 // own configuration files, unchanged (testdata/ser-0.9.6).
