@@ -115,7 +115,7 @@ func TestMessageStorePages(t *testing.T) {
 	}
 	all, _, _ := e.st.StoredMessages(ctx, "bob", "example.com", store.Page{})
 	// Alice cannot delete bob's message.
-	b.post("/messages/delete", "mid", fmt.Sprint(all[0].ID)).redirectsTo(t, "/messages")
+	b.post("/messages/delete", "mid", fmt.Sprint(all[0].MID)).redirectsTo(t, "/messages")
 	b.get("/messages").want(t, http.StatusOK, "Nothing to delete")
 	if _, n, _ := e.st.StoredMessages(ctx, "bob", "example.com", store.Page{}); n != 1 {
 		t.Fatal("alice deleted bob's message")
@@ -124,7 +124,7 @@ func TestMessageStorePages(t *testing.T) {
 	root.get("/admin/messages").want(t, http.StatusOK, "note 1 for bob", "note 0 for alice", "3 in all")
 	root.get("/admin/messages?user=bob").want(t, http.StatusOK, "note 1 for bob", "1 in all")
 	root.get("/admin/messages?user=b%20b").want(t, http.StatusOK, "only letters, digits")
-	root.post("/admin/messages/delete", "mid", fmt.Sprint(all[0].ID), "user", "bob").redirectsTo(t, "/admin/messages?user=bob")
+	root.post("/admin/messages/delete", "mid", fmt.Sprint(all[0].MID), "user", "bob").redirectsTo(t, "/admin/messages?user=bob")
 	if _, n, _ := e.st.StoredMessages(ctx, "", "", store.Page{}); n != 2 {
 		t.Errorf("%d messages left", n)
 	}

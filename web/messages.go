@@ -15,7 +15,7 @@ const messagesPerPage = 25
 
 // storedMsg is a message of the store with its body as text.
 type storedMsg struct {
-	store.StoredMessage
+	store.SiloMessage
 	Text string // the body when it is text, else a description
 }
 
@@ -31,7 +31,7 @@ type messagesData struct {
 
 // bodyText shows a stored body: text as it is (cut at 2000 bytes), other
 // content as its type and size.
-func bodyText(m store.StoredMessage) string {
+func bodyText(m store.SiloMessage) string {
 	ct := strings.ToLower(m.ContentType)
 	if (ct == "" || strings.HasPrefix(ct, "text/")) && utf8.Valid(m.Body) {
 		s := string(m.Body)
@@ -70,7 +70,7 @@ func (a *App) handleMessages(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for _, m := range rows {
-			d.Rows = append(d.Rows, storedMsg{StoredMessage: m, Text: bodyText(m)})
+			d.Rows = append(d.Rows, storedMsg{SiloMessage: m, Text: bodyText(m)})
 		}
 		d.Pager = done(total)
 	}
@@ -84,7 +84,7 @@ func (a *App) handleMessages(w http.ResponseWriter, r *http.Request) {
 // handleMessageDelete deletes a stored message: a user only one of their
 // own, an administrator any.
 func (a *App) handleMessageDelete(w http.ResponseWriter, r *http.Request) {
-	mid, err := strconv.ParseInt(r.PostFormValue("mid"), 10, 64)
+	mid, err := strconv.Atoi(r.PostFormValue("mid"))
 	if err != nil {
 		a.notFound(w, r)
 		return

@@ -76,13 +76,13 @@ func testStoredMessages(t *testing.T, eng engine) {
 	}
 	// A user cannot delete another's message; an administrator can.
 	bobs, _, _ := s.StoredMessages(ctx, "bob", "example.com", Page{})
-	if err := s.DeleteStoredMessage(ctx, bobs[0].ID, "alice", "example.com"); !errors.Is(err, ErrNotFound) {
+	if err := s.DeleteStoredMessage(ctx, bobs[0].MID, "alice", "example.com"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("alice deleted bob's message: %v", err)
 	}
-	if err := s.DeleteStoredMessage(ctx, bobs[0].ID, "", ""); err != nil {
+	if err := s.DeleteStoredMessage(ctx, bobs[0].MID, "", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteStoredMessage(ctx, ms[0].ID, "alice", "example.com"); err != nil {
+	if err := s.DeleteStoredMessage(ctx, ms[0].MID, "alice", "example.com"); err != nil {
 		t.Fatal(err)
 	}
 	if _, total, _ := s.StoredMessages(ctx, "", "", Page{}); total != 1 {

@@ -6,24 +6,11 @@ import (
 	"time"
 )
 
-// StoredMessage is a row of msilo's silo table as the console shows it:
-// an instant message kept for an offline user (username@domain) until it
-// registers or the message expires.
-type StoredMessage struct {
-	ID               int64 // mid
-	From, To         string
-	RURI             string
-	Username, Domain string
-	Received         time.Time // inc_time
-	Expires          time.Time // exp_time; zero when none
-	ContentType      string
-	Body             []byte
-}
-
-// StoredMessages lists the silo table newest first: username@domain's
+// StoredMessages lists the silo table (msilo's default table, for the
+// web console) newest first, expired messages included: username@domain's
 // messages, or everyone's when username is "", one page at a time, with
 // the total.
-func (s *Store) StoredMessages(ctx context.Context, username, domain string, p Page) ([]StoredMessage, int, error) {
+func (s *Store) StoredMessages(ctx context.Context, username, domain string, p Page) ([]SiloMessage, int, error) {
 	where, args := "", []any{}
 	what := "stored messages"
 	if username != "" {
@@ -40,13 +27,13 @@ func (s *Store) StoredMessages(ctx context.Context, username, domain string, p P
 		return nil, 0, fmt.Errorf("store: %s: %w", what, err)
 	}
 	defer rows.Close()
-	var out []StoredMessage
+	var out []SiloMessage
 	for rows.Next() {
 		var (
-			m        StoredMessage
+			m        SiloMessage
 			inc, exp int64
 		)
-		if err := rows.Scan(&m.ID, &m.From, &m.To, &m.RURI, &m.Username, &m.Domain, &inc, &exp, &m.ContentType, &m.Body); err != nil {
+		if err := rows.Scan(&m.MID, &m.From, &m.To, &m.RURI, &m.Username, &m.Domain, &inc, &exp, &m.ContentType, &m.Body); err != nil {
 			return nil, 0, fmt.Errorf("store: %s: %w", what, err)
 		}
 		m.Received = time.Unix(inc, 0).UTC()
@@ -64,7 +51,7 @@ func (s *Store) StoredMessages(ctx context.Context, username, domain string, p P
 // DeleteStoredMessage removes message mid — only when it is
 // username@domain's, unless username is "" (an administrator) — or gives
 // ErrNotFound.
-func (s *Store) DeleteStoredMessage(ctx context.Context, mid int64, username, domain string) error {
+func (s *Store) DeleteStoredMessage(ctx context.Context, mid int, username, domain string) error {
 	q, args := "DELETE FROM silo WHERE mid = ?", []any{mid}
 	if username != "" {
 		q, args = q+" AND username = ? AND domain = ?", append(args, username, domain)
