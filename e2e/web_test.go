@@ -19,7 +19,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"ser/core/rpc"
-	"ser/core/store"
 	"ser/internal/frontend"
 	"ser/internal/testing/testutil"
 	"ser/web"
@@ -37,7 +36,11 @@ loadmodule "modules/tm/tm.so"
 loadmodule "modules/maxfwd/maxfwd.so"
 loadmodule "modules/usrloc/usrloc.so"
 loadmodule "modules/registrar/registrar.so"
+loadmodule "modules/acc/acc.so"
+loadmodule "modules/avpops/avpops.so"
+loadmodule "modules/msilo/msilo.so"
 modparam("usrloc", "db_mode", 0)
+modparam("acc", "db_missed_flag", 2)
 
 route {
 	if (!mf_process_maxfwd_header("10")) {
@@ -49,7 +52,25 @@ route {
 		break;
 	};
 	lookup("aliases");
+	if (method=="INVITE") {
+		setflag(2);
+		# unconditional call forwarding, set on the console's page
+		if (avp_db_load("$ruri/username", "s:callfwd")) {
+			avp_pushto("$ruri", "s:callfwd");
+			t_relay();
+			break;
+		};
+	};
 	if (!lookup("location")) {
+		if (method=="MESSAGE") {
+			t_newtran();
+			if (m_store("0")) {
+				t_reply("202", "Accepted for later delivery");
+			} else {
+				t_reply("503", "Service Unavailable");
+			};
+			break;
+		};
 		sl_send_reply("404", "Not Found");
 		break;
 	};
@@ -86,14 +107,19 @@ func TestWebConsole(t *testing.T) {
 	ctx := context.Background()
 
 	weblog := &logBuffer{}
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "web.db"),
-		store.WithLogger(slog.New(slog.NewTextHandler(weblog, nil))))
+	// The console shares ser's database: forwarding written by the
+	// console is what avpops loads, missed calls and stored messages are
+	// what acc and msilo wrote.
+	st, err := srv.inst.Server.DB("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	var hosts []string
+	for _, sk := range srv.inst.Server.Sockets() {
+		hosts = append(hosts, sk.IP.String())
+	}
 	app, err := web.New(web.Options{
-		Store: st, Exec: rpc.NewLocal(srv.inst.Server.RPC()), Domain: "example.com",
+		Store: st, Exec: rpc.NewLocal(srv.inst.Server.RPC()), Domain: "example.com", LocalHosts: hosts,
 		OutboundProxy: "sip:" + srv.addr(), SampleInterval: time.Second,
 		Logger: slog.New(slog.NewTextHandler(weblog, nil)),
 	})
@@ -213,6 +239,14 @@ func TestWebConsole(t *testing.T) {
 		t.Fatalf("register: sipp exit %d:\n%s", code, tail(out))
 	}
 
+	// A MESSAGE to carol, who has no phone registered: msilo keeps it.
+	sender := newUA(t)
+	body := "hello carol, you were away"
+	sender.send(srv.udpAddr(), fmt.Sprintf("MESSAGE sip:carol@example.com SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-msilo1;rport\r\n"+
+		"Max-Forwards: 70\r\nFrom: <sip:dave@example.com>;tag=m1\r\nTo: <sip:carol@example.com>\r\nCall-ID: msilo-1\r\n"+
+		"CSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s", sender.hostport(), len(body), body))
+	sender.recvFor("202")
+
 	// Carol: her account, a phonebook entry showing "service" online, a
 	// message to it.
 	b.fill(`input[name=username]`, "carol")
@@ -237,9 +271,37 @@ func TestWebConsole(t *testing.T) {
 	if c := uas.Wait(20 * time.Second); c != 0 {
 		t.Fatalf("SIPp uas exit %d:\n%s", c, tail(uas.Output()))
 	}
+	// Her stored message.
+	b.open(u("/messages"))
+	b.waitText("hello carol, you were away", "sip:dave@example.com")
+	b.layout("messages")
+	// Call forwarding, then a call to her alias at the server's address:
+	// ser looks the alias up, avpops loads the forwarding the console
+	// wrote and the call reaches the target, which does not answer.
+	target, caller := newUA(t), newUA(t)
+	b.open(u("/forwarding"))
+	b.fill(`#fwd-form input[name=callfwd]`, "sip:fwd@"+target.hostport())
+	b.fill(`#fwd-form input[name=fwdbusy]`, "voicemail")
+	b.click(`#fwd-form button[type=submit]`)
+	b.waitText("Call forwarding saved.")
+	b.layout("forwarding")
+	caller.send(srv.udpAddr(), accInvite(caller, srv, "5551234", srv.addr(), "fwd-call-1"))
+	got, from := target.recvFor("INVITE")
+	if !strings.HasPrefix(got, "INVITE sip:fwd@"+target.hostport()+" SIP/2.0") {
+		t.Fatalf("the forwarded INVITE:\n%s", got)
+	}
+	target.send(from, replyTo(got, "480 Temporarily Unavailable", "tag=fwd"))
+	caller.recvFor("480")
+	// The missed call was to the alias at an IP address: it is carol's.
 	b.open(u("/calls"))
-	b.waitText("Missed calls")
+	b.waitText("Missed calls", "fwd-call-1", "carol@example.com", "via 5551234")
 	b.layout("calls")
+	b.open(u("/speeddial"))
+	b.fill(`#sd-form input[name=short]`, "11")
+	b.fill(`#sd-form input[name=calls]`, "service")
+	b.click(`#sd-form button[type=submit]`)
+	b.waitText("Speed dial 11 saved.", "sip:service@example.com")
+	b.layout("speeddial")
 	b.open(u("/password"))
 	b.waitText("Change password")
 	b.layout("password")
@@ -275,6 +337,42 @@ func TestWebConsole(t *testing.T) {
 	b.open(u("/admin/privileges"))
 	b.waitText("admin@example.com")
 	b.layout("admin-privileges")
+	b.open(u("/admin/users"))
+	b.waitText("carol@example.com", "ld", "offline")
+	b.layout("admin-users-state")
+	b.open(u("/admin/users/edit?u=carol&d=example.com"))
+	b.waitText("Aliases pointing to this user", "5551234", "Forward always", "sip:fwd@"+target.hostport())
+	b.layout("admin-user-edit")
+	b.open(u("/admin/users/forwarding?u=carol&d=example.com"))
+	b.waitText("Call forwarding", "of carol@example.com")
+	b.layout("admin-user-forwarding")
+	b.open(u("/admin/messages"))
+	b.waitText("Message store", "hello carol, you were away")
+	b.layout("admin-messages")
+	b.open(u("/admin/acc?table=missed"))
+	b.waitText("carol@example.com", "via 5551234")
+	b.layout("admin-acc-missed")
+	b.open(u("/admin/domains"))
+	b.fill(`#domain-form input[name=domain]`, "example.net")
+	b.click(`#domain-form button[type=submit]`)
+	b.waitText("Domain example.net added.", "the domain module is not loaded")
+	b.layout("admin-domains")
+	b.open(u("/admin/dispatcher"))
+	b.fill(`#ds-form input[name=setid]`, "1")
+	b.fill(`#ds-form input[name=destination]`, "sip:127.0.0.1:5090")
+	b.click(`#ds-form button[type=submit]`)
+	b.waitText("Destination sip:127.0.0.1:5090 added to set 1.", "Set 1")
+	b.layout("admin-dispatcher")
+	// The navigation folds behind "Menu" on a phone and opens with it.
+	b.setViewport(390)
+	var navShown []bool
+	b.eval(`var n = document.getElementById("nav"); var before = n.offsetParent !== null;
+		document.getElementById("menu-toggle").click(); return [before, n.offsetParent !== null];`, &navShown)
+	if len(navShown) != 2 || navShown[0] || !navShown[1] {
+		t.Errorf("navigation at 390 px (hidden, then shown after Menu): %v", navShown)
+	}
+	b.fullShot("390-menu-open")
+	b.setViewport(1280)
 	b.click(`#logout`)
 	b.waitText("You are logged out.")
 	if !strings.HasSuffix(b.currentURL(), "/login?bye=1") {
