@@ -18,7 +18,7 @@ func TestEngineImportsNoFrontend(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go list -deps ser/core/...: %v\n%s", err, out)
 	}
-	forbidden := []string{"ser/fifo", "ser/xmlrpc", "ser/web", "ser/serctl", "ser/internal/daemon", "ser/internal/frontend"}
+	forbidden := []string{"ser/fifo", "ser/xmlrpc", "ser/jsonrpc", "ser/web", "ser/serctl", "ser/internal/daemon", "ser/internal/frontend"}
 	n := 0
 	for _, pkg := range strings.Fields(string(out)) {
 		n++

@@ -78,17 +78,16 @@ func (c *cmds) arg(_ context.Context, req *rpc.Request) *rpc.Reply {
 
 // which lists the registered commands, newest registration first.
 func (c *cmds) which(_ context.Context, req *rpc.Request) *rpc.Reply {
-	return rpc.Raw(req.OK() + "\n" + lines(c.reg.Names()))
+	return rpc.Typed(req.OK(), sercmd.Commands(c.reg.Names()))
 }
 
 // ps prints "%d\t%d\t%s\n" (index, pid, description) per process.
 func (c *cmds) ps(_ context.Context, req *rpc.Request) *rpc.Reply {
-	var b strings.Builder
-	b.WriteString(req.OK() + "\n")
+	var out sercmd.Processes
 	for i, p := range c.info.Processes() {
-		fmt.Fprintf(&b, "%d\t%d\t%s\n", i, p.PID, p.Desc)
+		out = append(out, sercmd.Process{Index: i, PID: p.PID, Desc: p.Desc})
 	}
-	return rpc.Raw(b.String())
+	return rpc.Typed(req.OK(), out)
 }
 
 // kill answers "200 killing now..." (FIFO, no newline) or

@@ -1,5 +1,6 @@
 // Package frontend runs ser's HTTP listener: the XML-RPC bridge at
-// /xmlrpc (and, when configured, the web console at /) on one address,
+// /xmlrpc, the JSON-RPC bridge at /jsonrpc, /health, /ready and /metrics
+// (ops.go) and, when configured, the web console at / on one address,
 // inside ser or stand-alone against a FIFO or unix socket.
 package frontend
 
@@ -21,6 +22,7 @@ import (
 
 	"ser/core/rpc"
 	"ser/internal/hostcheck"
+	"ser/jsonrpc"
 	"ser/xmlrpc"
 )
 
@@ -95,8 +97,15 @@ func Start(exec rpc.Executor, o Options) (*Frontend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("frontend: %w", err)
 	}
+	j, err := jsonrpc.New(exec, jsonrpc.Options{Logger: o.Log})
+	if err != nil {
+		return nil, fmt.Errorf("frontend: %w", err)
+	}
 	r := chi.NewRouter()
 	x.Mount(r)
+	// JSON-RPC behind the bridge's access control: one allow-list, Host
+	// check, cross-origin check and password-guessing state for both.
+	r.Handle(j.Path(), x.Guard(j))
 	if err := mountOps(r, x, o); err != nil {
 		return nil, fmt.Errorf("frontend: metrics_allow: %w", err)
 	}

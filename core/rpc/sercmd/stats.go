@@ -38,20 +38,20 @@ func (s SLStats) Replies() uint64 {
 
 // Counter is one named figure.
 type Counter struct {
-	Name  string
-	Value uint64
+	Name  string `json:"name"`
+	Value uint64 `json:"value"`
 }
 
 // ULStat is one table of ul_stats.
 type ULStat struct {
-	Table string
+	Table string `json:"table"`
 	// Registered is the number of AORs (records) in the table, as SER's
 	// ul_stats printed it.
-	Registered int64
-	Expired    int64
+	Registered int64 `json:"aors"`
+	Expired    int64 `json:"expired"`
 	// Contacts is the number of contacts (in process only: SER's
 	// ul_stats text has no such column).
-	Contacts int64
+	Contacts int64 `json:"contacts"`
 }
 
 // ULStats is ul_stats' result, one entry per table.
@@ -63,15 +63,16 @@ type CoreStats []Counter
 
 // Uptime is the core's uptime reply.
 type Uptime struct {
-	Now, Since string // ctime() strings as ser printed them, without the newline
-	Seconds    int64
+	Now     string `json:"now"` // ctime() strings as ser printed them, without the newline
+	Since   string `json:"since"`
+	Seconds int64  `json:"seconds"`
 }
 
 // Version is the core's version reply.
 type Version struct {
 	// Server is the server description, e.g. "Sip EXpress router
 	// (0.9.6-go (amd64/linux))".
-	Server string
+	Server string `json:"server"`
 }
 
 // TStats runs t_stats (tm).

@@ -13,27 +13,27 @@ const FlagPermanent = 128
 type Contact struct {
 	// ID is the contact's id, which ul_dump prints where SER printed the
 	// structure's address ("~~~Contact(0x1f)~~~"); 0 from ul_show_contact.
-	ID  uint64
-	URI string
+	ID  uint64 `json:"id"`
+	URI string `json:"uri"`
 	// Q is the q value as ser prints it ("1", "0.5", "" when unset).
-	Q string
+	Q string `json:"q"`
 	// Expires is the number of seconds left. ul_show_contact shows
 	// permanent contacts with a negative value; ul_dump shows expired
 	// contacts not yet removed with a negative value too.
-	Expires int
+	Expires int `json:"expires"`
 	// Permanent is set for contacts that never expire: FlagPermanent in
 	// process and in ul_dump; ul_show_contact's text does not carry the
 	// flags, so a contact read from it is permanent when Expires <= 0
 	// (serweb's rule: it lists valid contacts only).
-	Permanent bool
+	Permanent bool `json:"permanent"`
 	// The fields below are known from ul_dump only.
-	CallID    string
-	CSeq      int
-	UserAgent string
-	Received  string
-	State     string
-	Flags     uint32
-	Replicate uint32
+	CallID    string `json:"call_id,omitempty"`
+	CSeq      int    `json:"cseq,omitempty"`
+	UserAgent string `json:"user_agent,omitempty"`
+	Received  string `json:"received,omitempty"`
+	State     string `json:"state,omitempty"`
+	Flags     uint32 `json:"flags"`
+	Replicate uint32 `json:"replicate"`
 }
 
 // Contacts is ul_show_contact's result: the valid contacts of an AOR.
@@ -41,17 +41,17 @@ type Contacts []Contact
 
 // Record is an address of record with its contacts (ul_dump).
 type Record struct {
-	ID       uint64 // "...Record(0x1c)..."
-	AOR      string
-	Contacts []Contact
+	ID       uint64    `json:"id"` // "...Record(0x1c)..."
+	AOR      string    `json:"aor"`
+	Contacts []Contact `json:"contacts"`
 }
 
 // Table is one usrloc table ("domain" in SER: location, aliases …).
 type Table struct {
-	ID      uint64 // "table: 0x2"
-	Name    string
-	Size    int // hash table size, "size : 512"
-	Records []Record
+	ID      uint64   `json:"id"` // "table: 0x2"
+	Name    string   `json:"name"`
+	Size    int      `json:"size"` // hash table size, "size : 512"
+	Records []Record `json:"records"`
 }
 
 // Dump is ul_dump's result: every table with its records, expired
