@@ -2,7 +2,6 @@ package permissions
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -215,11 +214,7 @@ func TestBRE(t *testing.T) {
 // with and without the cache; trusted_dump and trusted_reload.
 func TestAllowTrusted(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "ser.db"), store.WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := modtest.SQLiteStore(t)
 	for _, r := range []store.Trusted{
 		{SrcIP: "192.0.2.10", Proto: "udp", FromPattern: `^sip:.*@gw\.example\.com$`},
 		{SrcIP: "192.0.2.11", Proto: "any", FromPattern: ".*"},

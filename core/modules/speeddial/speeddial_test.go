@@ -2,8 +2,6 @@ package speeddial
 
 import (
 	"context"
-	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -23,11 +21,7 @@ type world struct {
 func newWorld(t *testing.T, params map[string]any) *world {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "ser.db"), store.WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := modtest.SQLiteStore(t)
 	for _, e := range []store.SpeedDial{
 		{Username: "alice", Domain: "example.com", SDUsername: "1", SDDomain: "example.com", NewURI: "sip:bob@example.com"},
 		{Username: "alice", Domain: "example.com", SDUsername: "2", SDDomain: "example.com", NewURI: "carol@example.org"},
