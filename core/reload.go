@@ -37,6 +37,9 @@ type ReloadResult struct {
 	Reloaded bool `json:"reloaded"`
 	// Routes names the route blocks of the installed script.
 	Routes []string `json:"routes,omitempty"`
+	// Params are the module parameters the reload changed (those a
+	// module can take at run time, module.Param.Reload).
+	Params []string `json:"params,omitempty"`
 	// Errors are the reasons the reload was refused, each
 	// "file:line:col: message".
 	Errors []string `json:"errors,omitempty"`
@@ -47,6 +50,9 @@ type ReloadResult struct {
 func (r *ReloadResult) WriteBody(b *strings.Builder) {
 	if r.Reloaded {
 		fmt.Fprintf(b, "%s: %s\n", r.File, strings.Join(r.Routes, " "))
+		for _, p := range r.Params {
+			b.WriteString(p + "\n")
+		}
 		return
 	}
 	for _, e := range r.Errors {
@@ -70,7 +76,7 @@ func (in *Instance) ReloadConfig() *ReloadResult {
 	res := &ReloadResult{File: in.reload.name}
 	src, err := in.readSource()
 	if err == nil {
-		err = in.Reload(src)
+		res.Params, err = in.reload1(src)
 	}
 	if err != nil {
 		if el, ok := err.(cfg.ErrorList); ok {
@@ -88,6 +94,9 @@ func (in *Instance) ReloadConfig() *ReloadResult {
 	}
 	res.Reloaded = true
 	res.Routes = routeNames(in.File)
+	for _, p := range res.Params {
+		log.Info("config reload: "+p, "module", "core")
+	}
 	log.Info("configuration reloaded", "module", "core", "file", res.File, "routes", strings.Join(res.Routes, " "))
 	return res
 }
@@ -111,6 +120,12 @@ func (in *Instance) readSource() ([]byte, error) {
 // (a cfg.ErrorList of "file:line:col: message") and the running script
 // stays. Reloads are serialised; messages are never blocked.
 func (in *Instance) Reload(src []byte) error {
+	_, err := in.reload1(src)
+	return err
+}
+
+// reload1 is Reload; it also returns the modparam changes it applied.
+func (in *Instance) reload1(src []byte) ([]string, error) {
 	in.reloadMu.Lock()
 	defer in.reloadMu.Unlock()
 	name := in.reload.name
@@ -128,16 +143,26 @@ func (in *Instance) Reload(src []byte) error {
 	// never initialised; the script binds to the running ones.
 	_, merrs := module.Load(f)
 	errs = append(errs, merrs...)
-	errs = append(errs, startupChanges(in.File, f, errs)...)
+	changes, params := startupChanges(in.File, f, in.Modules, errs)
+	errs = append(errs, changes...)
 	prog, cerrs := script.Compile(f, in.Modules, in.Server, in.reload.newEnv)
 	errs = append(errs, cerrs...)
 	if len(errs) > 0 {
-		return sorted(errs)
+		return nil, sorted(errs)
+	}
+	// Parameters that may change at run time (module.Param.Reload), then
+	// the script.
+	var applied []string
+	for _, p := range params {
+		if err := p.apply(); err != nil {
+			return applied, sorted(cfg.ErrorList{cfg.Errorf(p.pos, "%s: %v", p.what, err)})
+		}
+		applied = append(applied, p.what)
 	}
 	in.Server.SetRouter(prog)
 	in.Program, in.File = prog, f
 	in.Server.Stats.Reloads.Add(1)
-	return nil
+	return applied, nil
 }
 
 // routeNames lists a file's route blocks: "route[0] failure_route[1] …".
@@ -151,13 +176,23 @@ func routeNames(f *cfg.File) []string {
 	return out
 }
 
+// paramChange is a modparam a reload applies to a running module.
+type paramChange struct {
+	what  string // modparam("tm", "fr_inv_timer") changed from 120 to 60
+	pos   cfg.Pos
+	apply func() error
+}
+
 // startupChanges compares what a running server set up at start-up —
 // global options, loadmodule lines and modparams — between the running
 // configuration old and the new one, and returns an error for each
 // change, at its position in the new file (a removed line at the file,
-// naming its line in the running configuration). Directives that already
-// have an error in have are skipped.
-func startupChanges(old, nf *cfg.File, have cfg.ErrorList) cfg.ErrorList {
+// naming its line in the running configuration), except for modparams
+// the running modules ms can take at run time (module.Param.Reload):
+// those are returned as changes to apply. Directives that already have
+// an error in have are skipped.
+func startupChanges(old, nf *cfg.File, ms *module.Modules, have cfg.ErrorList) (cfg.ErrorList, []paramChange) {
+	var params []paramChange
 	var errs cfg.ErrorList
 	bad := map[cfg.Pos]bool{}
 	for _, e := range have {
@@ -308,6 +343,20 @@ func startupChanges(old, nf *cfg.File, have cfg.ErrorList) cfg.ErrorList {
 			continue
 		}
 		what := fmt.Sprintf("modparam(%q, %q)", mp.Module.Text, mp.Param.Text)
+		{
+			// A parameter the module can change at run time gets the
+			// new file's last value.
+			last := n.mps[len(n.mps)-1]
+			if apply, ok := ms.Reloadable(last); ok {
+				from := "its default"
+				if o != nil {
+					from = was[len(was)-1]
+				}
+				params = append(params, paramChange{what: fmt.Sprintf("%s changed from %s to %s", what, from, n.vals[len(n.vals)-1]),
+					pos: last.Value.Pos, apply: apply})
+				continue
+			}
+		}
 		switch {
 		case i < len(was) && i < len(n.vals):
 			errs.Addf(mp.Value.Pos, "%s changed from %s to %s: %s; restart ser to apply it", what, was[i], n.vals[i], mpReason)
@@ -322,10 +371,14 @@ func startupChanges(old, nf *cfg.File, have cfg.ErrorList) cfg.ErrorList {
 			continue
 		}
 		mp := oldMPs[k].mps[0]
+		reason := mpReason
+		if _, ok := ms.Reloadable(mp); ok {
+			reason = "a reload does not restore a parameter's default; set the value explicitly"
+		}
 		errs.Addf(removed, "modparam(%q, %q) removed (line %d of the running configuration): %s; restart ser to apply it",
-			mp.Module.Text, mp.Param.Text, mp.Pos.Line, mpReason)
+			mp.Module.Text, mp.Param.Text, mp.Pos.Line, reason)
 	}
-	return errs
+	return errs, params
 }
 
 // firstDiff returns the first index where a and b differ, -1 when equal.

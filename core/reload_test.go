@@ -14,7 +14,7 @@ import (
 	"ser/core"
 	_ "ser/core/modules/sl"
 	_ "ser/core/modules/textops"
-	_ "ser/core/modules/tm"
+	"ser/core/modules/tm"
 	"ser/core/rpc"
 	"ser/core/sipmsg"
 )
@@ -25,7 +25,7 @@ children=2
 mem_log=1
 loadmodule "sl.so"
 loadmodule "tm.so"
-modparam("tm", "fr_timer", 10)
+modparam("tm", "noisy_ctimer", 1)
 route {
 	sl_send_reply("200", "one");
 }
@@ -108,14 +108,14 @@ func TestReloadRefused(t *testing.T) {
 			[]string{path + ":1:1: option 'listen' added: the SIP sockets, their addresses and limits are set up at start-up; restart ser to apply it"}},
 		{"option removed", strings.Replace(reloadBase, "children=2\n", "", 1),
 			[]string{path + ": option 'children' removed (line 2 of the running configuration)"}},
-		{"modparam changed", strings.Replace(reloadBase, `"fr_timer", 10`, `"fr_timer", 20`, 1),
-			[]string{path + `:6:28: modparam("tm", "fr_timer") changed from 10 to 20: module parameters are applied when the module is initialised at start-up; restart ser to apply it`}},
-		{"modparam added", strings.Replace(reloadBase, `route {`, `modparam("tm", "fr_inv_timer", 20)`+"\nroute {", 1),
-			[]string{path + `:7:1: modparam("tm", "fr_inv_timer") added`}},
+		{"modparam changed", strings.Replace(reloadBase, `"noisy_ctimer", 1`, `"noisy_ctimer", 0`, 1),
+			[]string{path + `:6:32: modparam("tm", "noisy_ctimer") changed from 1 to 0: module parameters are applied when the module is initialised at start-up; restart ser to apply it`}},
+		{"modparam added", strings.Replace(reloadBase, `route {`, `modparam("tm", "wt_timer", 20)`+"\n"+`modparam("tm", "ruri_matching", 0)`+"\nroute {", 1),
+			[]string{path + `:8:1: modparam("tm", "ruri_matching") added`}},
 		{"loadmodule added", strings.Replace(reloadBase, `loadmodule "tm.so"`, `loadmodule "tm.so"`+"\n"+`loadmodule "textops.so"`, 1),
 			[]string{path + `:6:1: loadmodule "textops.so" added: modules are loaded and initialised once, at start-up; restart ser to load it`}},
-		{"loadmodule removed", strings.Replace(strings.Replace(reloadBase, `loadmodule "tm.so"`+"\n", "", 1), `modparam("tm", "fr_timer", 10)`+"\n", "", 1),
-			[]string{path + `: loadmodule "tm.so" removed (line 5 of the running configuration)`, path + `: modparam("tm", "fr_timer") removed (line 6`}},
+		{"loadmodule removed", strings.Replace(strings.Replace(reloadBase, `loadmodule "tm.so"`+"\n", "", 1), `modparam("tm", "noisy_ctimer", 1)`+"\n", "", 1),
+			[]string{path + `: loadmodule "tm.so" removed (line 5 of the running configuration)`, path + `: modparam("tm", "noisy_ctimer") removed (line 6`}},
 		{"loadmodule moved", strings.Replace(reloadBase, `loadmodule "sl.so"`+"\n"+`loadmodule "tm.so"`, `loadmodule "tm.so"`+"\n"+`loadmodule "sl.so"`, 1),
 			[]string{path + `:4:1: loadmodule "tm.so" moved: the order of loadmodule lines decides which module a function binds to and is fixed at start-up; restart ser to change it`}},
 		{"unknown module", strings.Replace(reloadBase, `loadmodule "tm.so"`, `loadmodule "tm.so"`+"\n"+`loadmodule "nosuch.so"`, 1),
@@ -197,5 +197,42 @@ func TestReloadCommand(t *testing.T) {
 	}
 	if n := in.Server.Stats.Reloads.Load(); n != 1 {
 		t.Errorf("%d reloads counted, want 1", n)
+	}
+}
+
+// TestReloadParams: a modparam the module can take at run time (tm's
+// fr_timer, fr_inv_timer, wt_timer) is applied by the reload and named in
+// the reply; removing it is refused (a reload does not restore defaults).
+func TestReloadParams(t *testing.T) {
+	base := strings.Replace(reloadBase, `route {`, `modparam("tm", "fr_timer", 10)`+"\nroute {", 1)
+	in, path, _ := loadFile(t, base)
+	tmi := in.Modules.Instance("tm").(*tm.TM)
+	if got := tmi.Timers().FR; got != 10*time.Second {
+		t.Fatalf("fr_timer %v", got)
+	}
+	v2 := strings.Replace(base, `"fr_timer", 10`, `"fr_timer", 4`, 1) + `modparam("tm", "fr_inv_timer", 60)` + "\n"
+	if err := os.WriteFile(path, []byte(v2), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := rpc.NewLocal(in.Server.RPC()).Execute(context.Background(), core.CmdCfgReload, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "200 ok\n" + path + ": route[0]\n" + `modparam("tm", "fr_timer") changed from 10 to 4` + "\n" + `modparam("tm", "fr_inv_timer") changed from its default to 60` + "\n"
+	if r.Text != want {
+		t.Fatalf("reply %q, want %q", r.Text, want)
+	}
+	if tt := tmi.Timers(); tt.FR != 4*time.Second || tt.FRInv != 60*time.Second {
+		t.Fatalf("timers after the reload: fr %v, fr_inv %v", tt.FR, tt.FRInv)
+	}
+	err = in.Reload([]byte(strings.Replace(v2, `modparam("tm", "fr_timer", 4)`+"\n", "", 1)))
+	if err == nil || !strings.Contains(err.Error(), path+`: modparam("tm", "fr_timer") removed (line 7 of the running configuration): a reload does not restore a parameter's default`) {
+		t.Fatalf("removal: %v", err)
+	}
+	if err := in.Reload([]byte(strings.Replace(v2, `"fr_timer", 4`, `"fr_timer", -1`, 1))); err == nil || !strings.Contains(err.Error(), "must be positive") {
+		t.Fatalf("a bad value: %v", err)
+	}
+	if tt := tmi.Timers(); tt.FR != 4*time.Second {
+		t.Fatalf("a refused reload changed fr_timer to %v", tt.FR)
 	}
 }

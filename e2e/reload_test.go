@@ -24,7 +24,8 @@ import (
 // "probe") is answered "200 config A" or "200 config B", and relayed calls
 // carry "X-Config: A" or "B". REGISTERs are saved, requests for "reg" go
 // to its registered contact, everything else is relayed statefully to
-// the SIPp callee on port %[3]d.
+// the SIPp callee on port %[3]d. tm's fr_timer (%[5]d) differs between
+// versions: a reload may change it.
 const reloadCfg = `fork=yes
 children=4
 debug=3
@@ -36,7 +37,7 @@ loadmodule "textops.so"
 loadmodule "usrloc.so"
 loadmodule "registrar.so"
 modparam("usrloc", "db_mode", 0)
-modparam("tm", "fr_timer", 5)
+modparam("tm", "fr_timer", %[5]d)
 route {
 	if (uri=~"^sip:probe@") {
 		sl_send_reply("200", "config %[1]s");
@@ -60,6 +61,10 @@ route {
 	};
 }
 `
+
+// frTimer is tm's fr_timer of each version: a parameter a reload may
+// change (module.Param.Reload), so every reload applies one.
+var frTimer = map[string]int{"A": 5, "B": 6, "C": 7, "X": 8}
 
 // reloadCalls and reloadRate make the load of TestReloadUnderLoad: SIPp
 // calls at a steady rate for reloadCalls/reloadRate = 20 seconds, during
@@ -109,7 +114,7 @@ func startReloadServer(t *testing.T, uasPort int) *reloadServer {
 
 // write writes version v of the configuration.
 func (s *reloadServer) write(v string) {
-	s.writeText(fmt.Sprintf(reloadCfg, v, s.fifo, s.uas, s.dir+"/"))
+	s.writeText(fmt.Sprintf(reloadCfg, v, s.fifo, s.uas, s.dir+"/", frTimer[v]))
 }
 
 func (s *reloadServer) writeText(text string) {
@@ -263,7 +268,7 @@ loop:
 		switch {
 		case i == 5:
 			// A broken file: refused with its position, A or B stays.
-			s.writeText(strings.Replace(fmt.Sprintf(reloadCfg, "X", s.fifo, s.uas, s.dir+"/"), `sl_send_reply("200", "config X");`, `sl_send_reply("200");`, 1))
+			s.writeText(strings.Replace(fmt.Sprintf(reloadCfg, "X", s.fifo, s.uas, s.dir+"/", frTimer[version]), `sl_send_reply("200", "config X");`, `sl_send_reply("200");`, 1))
 			code, text := s.fifoReload()
 			if code != 400 || !strings.Contains(text, s.cfg+":15:3: 'sl_send_reply' takes 2 arguments, 1 given") {
 				t.Errorf("broken config: reply %d %q", code, text)
@@ -272,10 +277,10 @@ loop:
 			s.waitProbe(version)
 			continue
 		case i == 9:
-			// A modparam changed: refused, naming it.
-			s.writeText(strings.Replace(fmt.Sprintf(reloadCfg, "X", s.fifo, s.uas, s.dir+"/"), `"fr_timer", 5`, `"fr_timer", 7`, 1))
+			// A modparam that cannot change at run time: refused, naming it.
+			s.writeText(strings.Replace(fmt.Sprintf(reloadCfg, "X", s.fifo, s.uas, s.dir+"/", frTimer[version]), `"db_mode", 0`, `"db_mode", 2`, 1))
 			code, text := s.fifoReload()
-			if code != 400 || !strings.Contains(text, s.cfg+`:12:28: modparam("tm", "fr_timer") changed from 5 to 7: module parameters are applied when the module is initialised at start-up; restart ser to apply it`) {
+			if code != 400 || !strings.Contains(text, s.cfg+`:11:31: modparam("usrloc", "db_mode") changed from 0 to 2: module parameters are applied when the module is initialised at start-up; restart ser to apply it`) {
 				t.Errorf("modparam change: reply %d %q", code, text)
 			}
 			refused++
@@ -292,7 +297,7 @@ loop:
 			if err := s.proc.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
 				t.Fatal(err)
 			}
-		} else if code, text := s.fifoReload(); code != 200 {
+		} else if code, text := s.fifoReload(); code != 200 || !strings.Contains(text, `modparam("tm", "fr_timer") changed`) {
 			t.Fatalf("cfg_reload of version %s: %q", version, text)
 		}
 		s.waitProbe(version)
@@ -342,10 +347,10 @@ Content-Length: 0
 	// serctl reload: a refusal's positions on stderr, exit 1; then a
 	// good file.
 	sc := &serctlTool{t: t, bin: buildSerctl(t, t.TempDir()), env: []string{"SER_FIFO=" + s.fifo, "SER_FIFO_DIR=" + s.dir + "/"}}
-	s.writeText(strings.Replace(fmt.Sprintf(reloadCfg, "C", s.fifo, s.uas, s.dir+"/"), "loadmodule \"textops.so\"\n", "", 1))
+	s.writeText(strings.Replace(fmt.Sprintf(reloadCfg, "C", s.fifo, s.uas, s.dir+"/", frTimer["C"]), "loadmodule \"textops.so\"\n", "", 1))
 	sc.fails("stderr", s.cfg+`: loadmodule "textops.so" removed (line 8 of the running configuration): a running module cannot be unloaded; restart ser to drop it`, "reload")
 	s.write("C")
-	sc.ok("^configuration reloaded: "+regexp.QuoteMeta(s.cfg)+": route\\[0\\]\n$", "reload")
+	sc.ok("^configuration reloaded: "+regexp.QuoteMeta(s.cfg)+`: route\[0\]\nmodparam\("tm", "fr_timer"\) changed from [56] to 7\n$`, "reload")
 	s.waitProbe("C")
 }
 

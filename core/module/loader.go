@@ -171,6 +171,45 @@ func (ms *Modules) modparam(mp *cfg.ModParam) cfg.ErrorList {
 	return errs
 }
 
+// Reloadable returns how to apply the modparam directive mp of a new
+// configuration to the running instances when every parameter it reaches
+// can change at run time (Param.Reload); ok is false otherwise (a module
+// name pattern, an unknown parameter, one without Reload).
+func (ms *Modules) Reloadable(mp *cfg.ModParam) (apply func() error, ok bool) {
+	ln, found := ms.byLoad[mp.Module.Text]
+	if !found {
+		return nil, false
+	}
+	var fns []func() error
+	for i, part := range ln.def.Parts {
+		for _, p := range part.Params {
+			if p.Name != mp.Param.Text {
+				continue
+			}
+			if p.Reload == nil {
+				return nil, false
+			}
+			v, err := paramValue(p.Kind, mp.Value)
+			if err != nil {
+				return nil, false
+			}
+			inst, reload := ln.insts[i].inst, p.Reload
+			fns = append(fns, func() error { return reload(inst, v) })
+		}
+	}
+	if len(fns) == 0 {
+		return nil, false
+	}
+	return func() error {
+		for _, f := range fns {
+			if err := f(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, true
+}
+
 // paramValue converts a modparam value to the parameter's kind.
 func paramValue(kind Kind, v cfg.Value) (Value, error) {
 	switch kind {

@@ -135,6 +135,11 @@ type Param struct {
 	// Set applies a value to the module instance; it returns an error for
 	// an invalid value (the config loader adds file:line:col).
 	Set func(inst any, v Value) error
+	// Reload, when set, applies a new value to a running instance — safe
+	// while messages are processed — so that a configuration reload may
+	// change the parameter (the new value was checked with Set on a fresh
+	// instance first). Without it a changed value refuses the reload.
+	Reload func(inst any, v Value) error
 }
 
 // Func is a script function the module exports.

@@ -149,6 +149,26 @@ func setSeconds(dst func(*TM) *time.Duration) func(any, module.Value) error {
 	})
 }
 
+// reloadSeconds changes a timer of a running tm (a configuration reload):
+// deadlines already running keep their length; every one set from then on
+// (new transactions, a branch's fr_inv_timer restarted by a provisional
+// reply) uses the new value.
+func reloadSeconds(field func(*Timers) *time.Duration) func(any, module.Value) error {
+	return module.SetOf(func(t *TM, v module.Value) error {
+		n, err := v.Int()
+		if err != nil {
+			return err
+		}
+		if n <= 0 {
+			return fmt.Errorf("value %d must be positive", n)
+		}
+		tt := t.Timers()
+		*field(&tt) = time.Duration(n) * time.Second
+		t.SetTimers(tt)
+		return nil
+	})
+}
+
 func setMillis(dst func(*TM) *time.Duration) func(any, module.Value) error {
 	return module.SetOf(func(t *TM, v module.Value) error {
 		n, err := v.Int()

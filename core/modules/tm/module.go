@@ -17,9 +17,12 @@ const reqFail = module.Request | module.Failure
 var Exports = &module.Exports{
 	Name: "tm",
 	Params: []module.Param{
-		{Name: "fr_timer", Kind: module.Int, Set: setSeconds(func(t *TM) *time.Duration { return &t.params.FR })},
-		{Name: "fr_inv_timer", Kind: module.Int, Set: setSeconds(func(t *TM) *time.Duration { return &t.params.FRInv })},
-		{Name: "wt_timer", Kind: module.Int, Set: setSeconds(func(t *TM) *time.Duration { return &t.params.Wait })},
+		{Name: "fr_timer", Kind: module.Int, Set: setSeconds(func(t *TM) *time.Duration { return &t.params.FR }),
+			Reload: reloadSeconds(func(tt *Timers) *time.Duration { return &tt.FR })},
+		{Name: "fr_inv_timer", Kind: module.Int, Set: setSeconds(func(t *TM) *time.Duration { return &t.params.FRInv }),
+			Reload: reloadSeconds(func(tt *Timers) *time.Duration { return &tt.FRInv })},
+		{Name: "wt_timer", Kind: module.Int, Set: setSeconds(func(t *TM) *time.Duration { return &t.params.Wait }),
+			Reload: reloadSeconds(func(tt *Timers) *time.Duration { return &tt.Wait })},
 		{Name: "retr_timer1p1", Kind: module.Int, Set: setMillis(func(t *TM) *time.Duration { return &t.params.T1 })},
 		{Name: "retr_timer1p2", Kind: module.Int, Set: setMillis(func(t *TM) *time.Duration { return &t.params.T1p2 })},
 		{Name: "retr_timer1p3", Kind: module.Int, Set: setMillis(func(t *TM) *time.Duration { return &t.params.T1p3 })},
