@@ -411,3 +411,49 @@ func TestStartChecksTable(t *testing.T) {
 		t.Errorf("Start with a missing column: %v", err)
 	}
 }
+
+// TestAVPModule: the SER 0.9-era "avp" module's functions, on the same
+// AVPs avpops sees.
+func TestAVPModule(t *testing.T) {
+	f := newFixture(t, nil)
+	m := modtest.Request{URI: "sip:bob@example.com"}.Msg(t)
+	m.SetFlag(3)
+	for _, c := range []struct {
+		fn   string
+		args []any
+		want int
+	}{
+		{"is_sattr_set", []any{"fwd"}, -1},
+		{"set_sattr", []any{"fwd", "sip:carol@example.net"}, 1},
+		{"set_iattr", []any{"limit", 5}, 1},
+		{"flags2attr", nil, 1},
+		{"uri2attr", []any{"orig"}, 1},
+		{"is_sattr_set", []any{"fwd"}, 1},
+		{"avp_exists", []any{"limit", "5"}, 1},
+		{"avp_exists", []any{"limit", "6"}, -1},
+		{"avp_exists", []any{"fwd", "sip:carol@example.net"}, 1},
+		{"print_sattr", []any{"fwd"}, 1},
+		{"print_sattr", []any{"none"}, -1},
+		{"attr2uri", []any{"fwd"}, 1},
+	} {
+		if r := run(t, f.bind(c.fn, c.args...), m); r != c.want {
+			t.Errorf("%s%v = %d, want %d", c.fn, c.args, r, c.want)
+		}
+	}
+	if m.URIString() != "sip:carol@example.net" {
+		t.Errorf("attr2uri: R-URI %s", m.URIString())
+	}
+	if v, _ := m.AVPs().First(sipmsg.StrName("flags")); v.Int != 8 {
+		t.Errorf("flags2attr = %+v", v)
+	}
+	if v, _ := m.AVPs().First(sipmsg.StrName("orig")); v.Str != "sip:bob@example.com" {
+		t.Errorf("uri2attr = %+v", v)
+	}
+	// avpops reads what avp wrote.
+	if r := run(t, f.bind("avp_check", "s:limit", "eq/i:5"), m); r != 1 {
+		t.Errorf("avp_check on set_iattr's AVP = %d", r)
+	}
+	if _, err := modtest.BindErr(Exports, f.a, f.env, "set_iattr", "x", "abc"); err == nil {
+		t.Error("set_iattr with a non-number accepted")
+	}
+}

@@ -12,7 +12,8 @@ func column(set func(c *Config, s string)) func(any, module.Value) error {
 // configs load, also OpenSER 1.0's): AVPs from and to the database, the
 // message and each other. Its functions may be used in every route block
 // (SER 0.9 allowed request and failure routes; later versions, like ser,
-// onreply routes too, where the AVPs are the transaction's).
+// onreply routes too, where the AVPs are the transaction's). Loaded as
+// "avp" it is SER 0.9-era iptel "avp" module (avp.go).
 var Exports = &module.Exports{
 	Name: "avpops",
 	Params: []module.Param{
@@ -41,6 +42,7 @@ var Exports = &module.Exports{
 		{Name: "is_avp_set", MinArgs: 1, MaxArgs: 1, Routes: module.Any, Fixup: module.FixupOf(fixupIsSet)},
 		{Name: "avp_print", Routes: module.Any, Fixup: module.FixupOf(fixupPrint)},
 	},
+	Also:  []module.Table{avpTable},
 	New:   func() any { return New() },
 	Init:  module.InitOf(initModule),
 	Start: module.StartOf((*Module).Start),
