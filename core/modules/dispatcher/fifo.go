@@ -2,11 +2,11 @@ package dispatcher
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 
 	"ser/core/rpc"
+	"ser/core/rpc/sercmd"
 )
 
 // maxParam bounds a parameter line of the FIFO commands.
@@ -44,26 +44,37 @@ func stateString(f uint32) string {
 	return string(b[:])
 }
 
+// Sets returns ds_list's result: the sets by ascending id, each with its
+// destinations in selection order and their states.
+func (d *Dispatcher) Sets() sercmd.DSList {
+	tab := d.tab.Load()
+	out := make(sercmd.DSList, 0, len(tab.ids))
+	for _, id := range tab.ids {
+		set := sercmd.DSSet{ID: id, Dests: []sercmd.DSDest{}}
+		for _, ds := range tab.sets[id].dests {
+			flags := stateString(ds.flags.Load())
+			set.Dests = append(set.Dests, sercmd.DSDest{URI: ds.uri, State: flags[:1], Probing: flags[1] == 'P',
+				Priority: ds.priority, Description: ds.description})
+		}
+		out = append(out, set)
+	}
+	return out
+}
+
 // List returns ds_list's body: "SET_NO:: n", then per set (ascending id)
 // "SET:: id" and a tab-indented "URI:: uri flags=XY priority=n" line per
 // destination in selection order (Kamailio's MI tree as the FIFO prints
 // it).
 func (d *Dispatcher) List() string {
-	tab := d.tab.Load()
 	var b strings.Builder
-	fmt.Fprintf(&b, "SET_NO:: %d\n", len(tab.ids))
-	for _, id := range tab.ids {
-		fmt.Fprintf(&b, "SET:: %d\n", id)
-		for _, ds := range tab.sets[id].dests {
-			fmt.Fprintf(&b, "\tURI:: %s flags=%s priority=%d\n", ds.uri, stateString(ds.flags.Load()), ds.priority)
-		}
-	}
+	d.Sets().WriteBody(&b)
 	return b.String()
 }
 
-// fifoList is ds_list.
+// fifoList is ds_list; in-process callers get the sets as a
+// sercmd.DSList value.
 func (d *Dispatcher) fifoList(_ context.Context, _ *rpc.Request) *rpc.Reply {
-	return rpc.NewReply(200, "OK", d.List())
+	return rpc.Typed("200 OK", d.Sets())
 }
 
 // fifoSetState is ds_set_state. Parameters, Kamailio's order: state,

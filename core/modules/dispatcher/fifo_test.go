@@ -2,11 +2,13 @@ package dispatcher
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"ser/core/rpc"
@@ -29,6 +31,11 @@ func TestFIFO(t *testing.T) {
 		"\tURI:: sip:10.0.1.1:5060 flags=AX priority=0\n"
 	if got := run("ds_list"); got != want {
 		t.Fatalf("ds_list\n got %q\nwant %q", got, want)
+	}
+	// In process (JSON-RPC) the sets come as a value.
+	v, _ := json.Marshal(env.RPC.Execute(context.Background(), "ds_list", nil, rpc.FIFO).Value)
+	if !strings.HasPrefix(string(v), `[{"id":1,"destinations":[{"uri":"sip:10.0.0.2:5060","state":"D","probing":true,"priority":7}`) {
+		t.Errorf("ds_list value: %s", v)
 	}
 
 	tests := []struct {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"ser/core/rpc"
+	"ser/core/rpc/sercmd"
 	"ser/core/store"
 )
 
@@ -30,27 +31,31 @@ func (l *LCR) fifoReload(ctx context.Context, _ *rpc.Request) *rpc.Reply {
 // fifoDump is lcr_dump: "200 OK", then one line per gateway, by name, in
 // SER's print_gws format: "sip:" or "sips:", the IP address, ":port" when
 // set, ":udp"/":tcp"/":tls" when a transport is set.
-func (l *LCR) fifoDump(_ context.Context, _ *rpc.Request) *rpc.Reply {
-	var b strings.Builder
+func (l *LCR) fifoDump(_ context.Context, req *rpc.Request) *rpc.Reply {
+	var out sercmd.LCRGateways
 	for _, g := range l.tab.Load().gws {
+		gw := sercmd.LCRGateway{Name: g.Name, GroupID: g.GroupID, IP: g.IP.String(), Port: g.Port, Scheme: "sip", Prefix: g.Prefix}
 		if g.Scheme == store.SchemeSIPS {
-			b.WriteString("sips:")
-		} else {
-			b.WriteString("sip:")
+			gw.Scheme = "sips"
 		}
-		b.WriteString(g.IP.String())
+		var b strings.Builder
+		b.WriteString(gw.Scheme + ":" + gw.IP)
 		if g.Port != 0 {
 			fmt.Fprintf(&b, ":%d", g.Port)
 		}
 		switch g.Transport {
 		case store.TransportUDP:
-			b.WriteString(":udp")
+			gw.Transport = "udp"
 		case store.TransportTCP:
-			b.WriteString(":tcp")
+			gw.Transport = "tcp"
 		case store.TransportTLS:
-			b.WriteString(":tls")
+			gw.Transport = "tls"
 		}
-		b.WriteByte('\n')
+		if gw.Transport != "" {
+			b.WriteString(":" + gw.Transport)
+		}
+		gw.URI = b.String()
+		out = append(out, gw)
 	}
-	return rpc.NewReply(200, "OK", b.String())
+	return rpc.Typed("200 OK", out)
 }

@@ -2,6 +2,7 @@ package lcr
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -179,6 +180,11 @@ func TestFIFO(t *testing.T) {
 	}
 	if got, want := exec("lcr_dump"), "200 OK\nsip:10.0.0.1:5060\nsip:10.0.0.2\n"; got != want {
 		t.Errorf("lcr_dump = %q, want %q", got, want)
+	}
+	// In process (JSON-RPC) the gateways come as a value.
+	v, _ := json.Marshal(env.RPC.Execute(context.Background(), "lcr_dump", nil, rpc.FIFO).Value)
+	if !strings.Contains(string(v), `"uri":"sip:10.0.0.1:5060","ip":"10.0.0.1","port":5060,"scheme":"sip"`) {
+		t.Errorf("lcr_dump value: %s", v)
 	}
 	ctx := context.Background()
 	if err := st.AddGateway(ctx, store.Gateway{Name: "zz", GroupID: 1, IP: netip4(10, 1, 1, 1), Port: 5061,

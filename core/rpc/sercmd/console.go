@@ -11,19 +11,21 @@ import (
 
 // DSDest is a destination of a dispatcher set as ds_list prints it.
 type DSDest struct {
-	URI string
+	URI string `json:"uri"`
 	// State is ds_list's first flag letter: A (active), I (inactive), D
 	// (disabled), T (trying).
-	State string
+	State string `json:"state"`
 	// Probing is ds_list's second letter P (the destination is pinged).
-	Probing  bool
-	Priority int
+	Probing  bool `json:"probing"`
+	Priority int  `json:"priority"`
+	// Description is the destination's description (in process only).
+	Description string `json:"description,omitempty"`
 }
 
 // DSSet is a dispatcher set with its destinations in selection order.
 type DSSet struct {
-	ID    int
-	Dests []DSDest
+	ID    int      `json:"id"`
+	Dests []DSDest `json:"destinations"`
 }
 
 // DSList runs ds_list and reads its text ("SET:: id", then a
@@ -33,12 +35,12 @@ func (c *Client) DSList(ctx context.Context) ([]DSSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseDSList(rep.Lines()), nil
+	return AsDSList(rep), nil
 }
 
 // parseDSList reads ds_list's lines; lines it does not know are skipped.
-func parseDSList(lines []string) []DSSet {
-	var out []DSSet
+func parseDSList(lines []string) DSList {
+	var out DSList
 	for _, l := range lines {
 		l = strings.TrimSpace(l)
 		switch {
@@ -85,8 +87,8 @@ type Domains []DomainEntry
 // DomainEntry is one line of domain_dump.
 type DomainEntry struct {
 	// Index is the SER hash bucket (0–127) the name is in.
-	Index int
-	Name  string
+	Index int    `json:"index"`
+	Name  string `json:"name"`
 }
 
 // WriteBody writes domain_dump's lines: "%4d %s" (index, domain).

@@ -273,9 +273,15 @@ func TestTextRoundTrip(t *testing.T) {
 func TestParseDSList(t *testing.T) {
 	got := parseDSList([]string{"SET_NO:: 2", "SET:: 1", "\tURI:: sip:10.0.0.1:5060 flags=AP priority=5",
 		"\tURI:: sip:10.0.0.2:5060 flags=IX priority=0", "SET:: 7", "\tURI:: sip:gw.example.com flags=DX priority=1", "junk"})
-	want := []DSSet{{1, []DSDest{{"sip:10.0.0.1:5060", "A", true, 5}, {"sip:10.0.0.2:5060", "I", false, 0}}},
-		{7, []DSDest{{"sip:gw.example.com", "D", false, 1}}}}
+	want := DSList{{1, []DSDest{{URI: "sip:10.0.0.1:5060", State: "A", Probing: true, Priority: 5}, {URI: "sip:10.0.0.2:5060", State: "I"}}},
+		{7, []DSDest{{URI: "sip:gw.example.com", State: "D", Priority: 1}}}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("parseDSList = %+v", got)
+	}
+	// The value writes the text it was read from (but the set count).
+	var b strings.Builder
+	want.WriteBody(&b)
+	if b.String() != "SET_NO:: 2\nSET:: 1\n\tURI:: sip:10.0.0.1:5060 flags=AP priority=5\n\tURI:: sip:10.0.0.2:5060 flags=IX priority=0\nSET:: 7\n\tURI:: sip:gw.example.com flags=DX priority=1\n" {
+		t.Errorf("DSList text:\n%s", b.String())
 	}
 }
