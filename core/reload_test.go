@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -66,25 +67,36 @@ func (l *lockedWriter) Write(p []byte) (int, error) { return l.w.Write(p) }
 // reply.
 func optionsReason(t *testing.T, in *core.Instance) string {
 	t.Helper()
-	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	r, err := options(in)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r
+}
+
+// options sends an OPTIONS and returns the reason phrase of the reply
+// (safe on any goroutine).
+func options(in *core.Instance) (string, error) {
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return "", err
+	}
 	defer c.Close()
 	sk := in.Server.Sockets()[0]
-	msg := "OPTIONS sip:ser@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP " + c.LocalAddr().String() + ";branch=z9hG4bK" + time.Now().Format("150405.000000") +
-		"\r\nFrom: <sip:t@x>;tag=1\r\nTo: <sip:ser@127.0.0.1>\r\nCall-ID: r-" + time.Now().Format("150405.000000") + "\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+	id := time.Now().Format("150405.000000000")
+	msg := "OPTIONS sip:ser@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP " + c.LocalAddr().String() + ";branch=z9hG4bK" + id +
+		"\r\nFrom: <sip:t@x>;tag=1\r\nTo: <sip:ser@127.0.0.1>\r\nCall-ID: r-" + id + "\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
 	if _, err := c.WriteToUDP([]byte(msg), &net.UDPAddr{IP: sk.IP.AsSlice(), Port: sk.Port}); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	buf := make([]byte, 4096)
 	n, err := c.Read(buf)
 	if err != nil {
-		t.Fatalf("no reply: %v", err)
+		return "", fmt.Errorf("no reply: %w", err)
 	}
 	line, _, _ := strings.Cut(string(buf[:n]), "\r\n")
-	return strings.TrimPrefix(line, "SIP/2.0 200 ")
+	return strings.TrimPrefix(line, "SIP/2.0 200 "), nil
 }
 
 // TestReloadRefused: a new configuration that does not pass the checks, or
@@ -234,5 +246,46 @@ func TestReloadParams(t *testing.T) {
 	}
 	if tt := tmi.Timers(); tt.FR != 4*time.Second {
 		t.Fatalf("a refused reload changed fr_timer to %v", tt.FR)
+	}
+}
+
+// TestReloadWhileServing reloads 40 times while a client keeps sending
+// requests: every request is answered, by one version or the other, and
+// the last answers come from the last version (run with -race, it checks
+// that the swap needs no lock on the message path).
+func TestReloadWhileServing(t *testing.T) {
+	in, _, _ := loadFile(t, reloadBase)
+	stop := make(chan struct{})
+	done := make(chan map[string]int)
+	go func() {
+		seen := map[string]int{}
+		for {
+			select {
+			case <-stop:
+				done <- seen
+				return
+			default:
+			}
+			r, err := options(in)
+			if err != nil {
+				r = err.Error()
+			}
+			seen[r]++
+		}
+	}()
+	v := []string{strings.Replace(reloadBase, `"one"`, `"two"`, 1), reloadBase}
+	for i := 0; i < 40; i++ {
+		if err := in.Reload([]byte(v[i%2])); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(stop)
+	seen := <-done
+	if len(seen) != 2 || seen["one"] == 0 || seen["two"] == 0 {
+		t.Fatalf("answers %v, want both versions only", seen)
+	}
+	if got := optionsReason(t, in); got != "one" {
+		t.Fatalf("after the last reload: %q", got)
 	}
 }
