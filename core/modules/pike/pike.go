@@ -84,8 +84,11 @@ func (p *Pike) Check(ip []byte) bool {
 	red, ok := p.tree.check(ip, p.ticks)
 	full := p.tree.full
 	p.mu.Unlock()
-	if !ok && !wasFull && full {
-		p.log.Warn("pike: the IP tree reached max_nodes; addresses without a place in it are not counted until nodes expire", "max_nodes", p.maxNodes)
+	if !wasFull && full {
+		p.log.Warn("pike: the IP tree reached max_nodes; the least recently hit addresses are forgotten to make room", "max_nodes", p.maxNodes)
+	}
+	if !ok {
+		return true // no room even after evicting: not counted
 	}
 	return !red
 }

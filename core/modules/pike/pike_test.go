@@ -91,6 +91,14 @@ func TestBoundedTree(t *testing.T) {
 	if n := p.Nodes(); n < 150 {
 		t.Fatalf("only %d nodes: the flood did not fill the tree", n)
 	}
+	// A full tree makes room for a new flooder by dropping the least
+	// recently hit nodes: it is still blocked, within the usual bound.
+	if n := hitsToBlock(p, "192.0.2.77", 1000); n < 4 || n > 3*4 {
+		t.Errorf("flooder in a full tree blocked after %d requests", n)
+	}
+	if n := p.Nodes(); n > 200 {
+		t.Fatalf("%d nodes", n)
+	}
 }
 
 // TestFIFO: print_ip_tree shows the address's path, print_timer_list the

@@ -50,7 +50,8 @@ type tree struct {
 	timeout  int64
 	maxNodes int
 	nodes    int
-	full     bool // the node limit was reached (logged once per episode)
+	full     bool  // the node limit was reached (logged once per episode)
+	now      int64 // the current tick
 	roots    [256]*node
 	timer    list.List
 }
@@ -82,13 +83,35 @@ func inc(c *uint16) {
 	}
 }
 
-func (t *tree) newNode(b byte) *node {
-	if t.nodes >= t.maxNodes {
+// newNode makes a node for byte b. At the node limit the least recently
+// hit nodes are dropped to make room (never keep, the node the new one
+// hangs from); nil when none can be.
+func (t *tree) newNode(b byte, keep *node) *node {
+	for t.nodes >= t.maxNodes {
 		t.full = true
-		return nil
+		if !t.evict(keep) {
+			return nil
+		}
 	}
 	t.nodes++
 	return &node{byte: b}
+}
+
+// evict expires nodes from the front of the timer list (the least
+// recently hit) until one leaves the tree; false when none can.
+func (t *tree) evict(keep *node) bool {
+	for i, l := 0, t.timer.Len(); i < l; i++ {
+		e := t.timer.Front()
+		n := e.Value.(*node)
+		if n == keep {
+			t.timer.MoveToBack(e)
+			continue
+		}
+		if t.expire(n) {
+			return true
+		}
+	}
+	return false
 }
 
 // mark counts one hit for ip (4 or 16 bytes) and returns the node hit,
@@ -122,7 +145,7 @@ func (t *tree) mark(ip []byte) (n, father *node, flags int) {
 			flags |= flagRed
 		}
 	case pos == 0:
-		if n = t.newNode(ip[0]); n == nil {
+		if n = t.newNode(ip[0], nil); n == nil {
 			return nil, nil, 0
 		}
 		n.hits[curr] = 1
@@ -148,7 +171,7 @@ func (t *tree) mark(ip []byte) (n, father *node, flags int) {
 // split makes a child for byte b under dad; it inherits part of dad's
 // hits, as in SER.
 func (t *tree) split(dad *node, b byte) *node {
-	n := t.newNode(b)
+	n := t.newNode(b, dad)
 	if n == nil {
 		return nil
 	}
@@ -168,6 +191,7 @@ func (t *tree) split(dad *node, b byte) *node {
 // now: it reports whether the address is blocked, and ok false when the
 // tree is full and the address could not be counted.
 func (t *tree) check(ip []byte, now int64) (red, ok bool) {
+	t.now = now
 	n, father, flags := t.mark(ip)
 	if n == nil {
 		return false, false
@@ -195,36 +219,41 @@ func (t *tree) check(ip []byte, now int64) (red, ok bool) {
 // a node with kids only loses its leaf hits; a childless one is removed,
 // and a father left without kids goes back into the timer list.
 func (t *tree) clean(now int64) {
-	for e := t.timer.Front(); e != nil; e = t.timer.Front() {
-		n := e.Value.(*node)
-		if n.expires > now {
-			break
-		}
-		t.timer.Remove(e)
-		n.elem, n.expires = nil, 0
-		if len(n.kids) > 0 {
-			n.leafHits[curr] = 0
-			continue
-		}
-		if dad := n.parent; dad != nil {
-			for i, k := range dad.kids {
-				if k == n {
-					dad.kids = append(dad.kids[:i], dad.kids[i+1:]...)
-					break
-				}
-			}
-			if len(dad.kids) == 0 && dad.elem == nil {
-				dad.expires = now + t.timeout
-				dad.elem = t.timer.PushBack(dad)
-			}
-		} else {
-			t.roots[n.byte] = nil
-		}
-		t.nodes--
+	t.now = now
+	for e := t.timer.Front(); e != nil && e.Value.(*node).expires <= now; e = t.timer.Front() {
+		t.expire(e.Value.(*node))
 	}
 	if t.nodes < t.maxNodes {
 		t.full = false
 	}
+}
+
+// expire takes n out of the timer list; a node with kids only loses its
+// leaf hits, a childless one leaves the tree (freed true), and a father
+// left without kids goes into the timer list.
+func (t *tree) expire(n *node) (freed bool) {
+	t.timer.Remove(n.elem)
+	n.elem, n.expires = nil, 0
+	if len(n.kids) > 0 {
+		n.leafHits[curr] = 0
+		return false
+	}
+	if dad := n.parent; dad != nil {
+		for i, k := range dad.kids {
+			if k == n {
+				dad.kids = append(dad.kids[:i], dad.kids[i+1:]...)
+				break
+			}
+		}
+		if len(dad.kids) == 0 && dad.elem == nil {
+			dad.expires = t.now + t.timeout
+			dad.elem = t.timer.PushBack(dad)
+		}
+	} else {
+		t.roots[n.byte] = nil
+	}
+	t.nodes--
+	return true
 }
 
 // swap starts a new sampling unit (SER's swap_routine).
