@@ -280,7 +280,16 @@ document.querySelectorAll("body *").forEach(function (el) {
     bad.push(name + " [" + Math.round(r.left) + ".." + Math.round(r.right) + "]");
   }
 });
-return {inner: window.innerWidth, client: vw, scroll: document.documentElement.scrollWidth, bad: bad.slice(0, 12)};
+var small = [];
+if (vw < 600) {
+  document.querySelectorAll("button, a.button, input:not([type=hidden]):not([type=checkbox]), select, textarea, nav.tabs a").forEach(function (el) {
+    var r = el.getBoundingClientRect();
+    if (r.width > 0 && r.height > 0 && r.height < 43.5) {
+      small.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + "(" + (el.textContent || el.name || "").trim().slice(0, 20) + ") " + Math.round(r.height) + "px");
+    }
+  });
+}
+return {inner: window.innerWidth, client: vw, scroll: document.documentElement.scrollWidth, bad: bad.slice(0, 12), small: small.slice(0, 12)};
 `
 
 // layout checks the page shown at 390 and 1280 CSS pixels: no horizontal
@@ -293,12 +302,15 @@ func (b *browserSession) layout(name string) {
 		b.setViewport(w)
 		var m struct {
 			Inner, Client, Scroll int
-			Bad                   []string
+			Bad, Small            []string
 		}
 		if err := b.try(http.MethodPost, b.path("/execute/sync"), map[string]any{"script": layoutScript, "args": []any{}}, &m); err != nil {
 			b.t.Fatalf("layout %s at %d: %v", name, w, err)
 		}
 		b.fullShot(fmt.Sprintf("%d-%s", w, name))
+		if len(m.Small) > 0 {
+			b.t.Errorf("page %s (%s) at %d px: controls under 44 px tall: %v", name, b.currentURL(), w, m.Small)
+		}
 		if m.Inner != w || m.Scroll > m.Inner || len(m.Bad) > 0 {
 			b.t.Errorf("page %s (%s) at %d px: innerWidth %d, clientWidth %d, scrollWidth %d; wider than the viewport: %v",
 				name, b.currentURL(), w, m.Inner, m.Client, m.Scroll, m.Bad)
