@@ -3,8 +3,11 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/textproto"
 	"os"
 	"path/filepath"
@@ -405,5 +408,76 @@ Content-Length: 0
 	}
 	if got := probe("bob"); got != "SIP/2.0 200 stranger" {
 		t.Fatalf("bob after the reload: %q", got)
+	}
+}
+
+// TestReloadJSONRPCAndXMLRPC reloads the ser binary's configuration
+// through the HTTP listener: JSON-RPC's cfg_reload returns the structured
+// result ({file, reloaded, routes}), a refusal is an error whose data
+// lines are the file:line:col reasons; XML-RPC's cfg_reload method serves
+// the same command.
+func TestReloadJSONRPCAndXMLRPC(t *testing.T) {
+	p := startSerBinary(t, "loadmodule \"sl.so\"\nroute {\n\tsl_send_reply(\"200\", \"one\");\n}\n")
+	cfgPath := filepath.Join(p.dir, "ser.cfg")
+	edit := func(old, repl string) {
+		t.Helper()
+		b, err := os.ReadFile(cfgPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(cfgPath, []byte(strings.Replace(string(b), old, repl, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	post := func(path, ctype, body string) string {
+		t.Helper()
+		resp, err := http.Post("http://"+p.httpAddr+path, ctype, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	const call = `{"jsonrpc":"2.0","method":"cfg_reload","id":7}`
+	edit(`"one"`, `"two"`)
+	var ok struct {
+		Result struct {
+			File     string   `json:"file"`
+			Reloaded bool     `json:"reloaded"`
+			Routes   []string `json:"routes"`
+		} `json:"result"`
+	}
+	body := post("/jsonrpc", "application/json", call)
+	if err := json.Unmarshal([]byte(body), &ok); err != nil || !ok.Result.Reloaded || ok.Result.File != cfgPath || len(ok.Result.Routes) != 1 {
+		t.Fatalf("JSON-RPC cfg_reload: %s", body)
+	}
+	if got := firstLine(options(t, p.sipAddr)); got != "SIP/2.0 200 two" {
+		t.Fatalf("after the JSON-RPC reload: %q", got)
+	}
+	edit(`sl_send_reply("200", "two");`, `sl_send_reply("200");`)
+	var refused struct {
+		Error struct {
+			Code int `json:"code"`
+			Data struct {
+				Lines []string `json:"lines"`
+			} `json:"data"`
+		} `json:"error"`
+	}
+	body = post("/jsonrpc", "application/json", call)
+	if err := json.Unmarshal([]byte(body), &refused); err != nil || refused.Error.Code != 400 || len(refused.Error.Data.Lines) != 1 ||
+		!strings.HasPrefix(refused.Error.Data.Lines[0], cfgPath+":") || !strings.Contains(refused.Error.Data.Lines[0], "'sl_send_reply' takes 2 arguments, 1 given") {
+		t.Fatalf("JSON-RPC refusal: %s", body)
+	}
+	if got := firstLine(options(t, p.sipAddr)); got != "SIP/2.0 200 two" {
+		t.Fatalf("after the refused reload: %q", got)
+	}
+	edit(`sl_send_reply("200");`, `sl_send_reply("200", "three");`)
+	body = post("/xmlrpc", "text/xml", `<?xml version="1.0"?><methodCall><methodName>cfg_reload</methodName><params></params></methodCall>`)
+	if strings.Contains(body, "<fault>") || !strings.Contains(body, cfgPath+": route[0]") {
+		t.Fatalf("XML-RPC cfg_reload: %s", body)
+	}
+	if got := firstLine(options(t, p.sipAddr)); got != "SIP/2.0 200 three" {
+		t.Fatalf("after the XML-RPC reload: %q", got)
 	}
 }
