@@ -57,6 +57,7 @@ func runXMLRPC(args []string) int {
 	fe, err := frontend.Start(exec, frontend.Options{
 		Listen: *listen, User: *user, Password: *password, Allow: allowList,
 		Hosts: hostList, CertFile: *cert, KeyFile: *key, Log: log,
+		Ready: func(ctx context.Context) error { return serAnswers(ctx, exec) },
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ser xmlrpc: %v\n", err)
@@ -74,4 +75,17 @@ func runXMLRPC(args []string) int {
 	}
 	fe.Close()
 	return 0
+}
+
+// serAnswers is the stand-alone bridge's /ready check: the ser behind the
+// FIFO (or unix socket) answers a command.
+func serAnswers(ctx context.Context, exec rpc.Executor) error {
+	rep, err := exec.Execute(ctx, "version", nil)
+	if err != nil {
+		return fmt.Errorf("ser does not answer: %w", err)
+	}
+	if rep.Code >= 300 {
+		return fmt.Errorf("ser answers version with %d %s", rep.Code, rep.Reason())
+	}
+	return nil
 }
