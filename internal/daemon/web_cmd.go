@@ -74,6 +74,7 @@ func runWeb(args []string) int {
 	domain := fs.String("domain", "", "SIP domain of the users (default: the host name)")
 	proxy := fs.String("proxy", "", "next hop of instant messages (e.g. sip:127.0.0.1:5060: ser itself)")
 	hosts := fs.String("host", "", "more names the Host header may carry, comma-separated (\"*\": no Host check)")
+	local := fs.String("local-hosts", "", "ser's addresses and aliases, comma-separated: accounting rows with one of them as domain count under -domain")
 	plaintext := fs.Bool("store-plaintext-passwords", false, "also store plain-text passwords (SER's password column)")
 	fileMode := fs.String("db-file-mode", "0600", "mode of a new SQLite database file")
 	if err := fs.Parse(args); err != nil {
@@ -109,8 +110,14 @@ func runWeb(args []string) int {
 	if *hosts != "" {
 		hostList = strings.Split(*hosts, ",")
 	}
+	var localHosts []string
+	for _, h := range strings.Split(*local, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			localHosts = append(localHosts, h)
+		}
+	}
 	if err := web.Run(ctx, *listen, web.Options{Store: st, Exec: c, Domain: *domain, Logger: log, OutboundProxy: *proxy,
-		Hosts: hostList}); err != nil {
+		Hosts: hostList, LocalHosts: localHosts}); err != nil {
 		fmt.Fprintf(os.Stderr, "ser web: %v\n", err)
 		return 1
 	}
