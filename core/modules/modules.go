@@ -18,6 +18,7 @@ import (
 	_ "ser/core/modules/mysql"
 	_ "ser/core/modules/nathelper"
 	_ "ser/core/modules/options"
+	_ "ser/core/modules/pa"
 	_ "ser/core/modules/path"
 	_ "ser/core/modules/permissions"
 	_ "ser/core/modules/pike"

@@ -11,7 +11,6 @@ import (
 // fixed; the test then requires the file to pass.
 var serPending = map[string]string{
 	"etc/im_gw.cfg":          "needs the sms and jabber modules and SER 0.9's tm_mod.so name",
-	"etc/pa.cfg":             "needs the pa (presence agent) module",
 	"examples/snmp.cfg":      "needs the snmp module",
 	"examples/voicemail.cfg": "needs the vm (voicemail) module",
 }

@@ -1,0 +1,226 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"ser/core/store"
+)
+
+// paCfg is a presence server: REGISTER goes to usrloc and pa, SUBSCRIBE
+// and PUBLISH to pa, the rest is relayed. %s is pa's database.
+const paCfg = `
+debug=3
+fork=no
+log_stderror=yes
+
+loadmodule "sl.so"
+loadmodule "tm.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+loadmodule "pa.so"
+
+modparam("usrloc", "db_mode", 0)
+modparam("pa", "use_db", 1)
+modparam("pa", "db_url", "%s")
+modparam("pa", "timer_interval", 1)
+
+route {
+	if (uri==myself) {
+		if (method=="SUBSCRIBE") {
+			if (t_newtran()) {
+				handle_subscription("registrar");
+			};
+			break;
+		};
+		if (method=="PUBLISH") {
+			if (t_newtran()) {
+				handle_publish("registrar");
+			};
+			break;
+		};
+		if (method=="REGISTER") {
+			save("location");
+			pa_handle_registration("registrar");
+			break;
+		};
+		if (!lookup("location")) {
+			sl_send_reply("404", "Not Found");
+			break;
+		};
+	};
+	if (!t_relay()) {
+		sl_reply_error();
+	};
+}
+`
+
+// paUA is a raw SIP user agent for the pa tests.
+type paUA struct {
+	*ua
+	srv  *server
+	cseq int
+}
+
+func (u *paUA) request(method, uri, from, fromTag, to, toTag, callID string, extra []string, body string) string {
+	u.t.Helper()
+	u.cseq++
+	if uri == "" {
+		uri = "sip:bob@" + u.srv.addr()
+	}
+	to = "<" + to + ">"
+	if toTag != "" {
+		to += ";tag=" + toTag
+	}
+	msg := fmt.Sprintf("%s %s SIP/2.0\nVia: SIP/2.0/UDP %s;branch=z9hG4bK%s%d;rport\nMax-Forwards: 70\nFrom: <%s>;tag=%s\nTo: %s\nCall-ID: %s\nCSeq: %d %s\nContact: <sip:w@%s>\n",
+		method, uri, u.hostport(), callID, u.cseq, from, fromTag, to, callID, u.cseq, method, u.hostport())
+	for _, h := range extra {
+		msg += h + "\n"
+	}
+	msg += "Content-Length: %CL%\n\n" + body
+	u.send(u.srv.udpAddr(), msg)
+	r, _ := u.recvFor("SIP/2.0 ")
+	return r
+}
+
+// notify waits for a NOTIFY, answers it with code and returns it.
+func (u *paUA) notify(code int) string {
+	u.t.Helper()
+	n, from := u.recvFor("NOTIFY ")
+	resp := fmt.Sprintf("SIP/2.0 %d OK\n", code)
+	for _, h := range []string{"Via", "From", "To", "Call-ID", "CSeq"} {
+		for _, v := range headers(n, h) {
+			resp += h + ": " + v + "\n"
+		}
+	}
+	u.send(from, resp+"Content-Length: 0\n\n")
+	return n
+}
+
+func tagParam(v string) string {
+	_, t, _ := strings.Cut(v, ";tag=")
+	if i := strings.IndexAny(t, ";>"); i >= 0 {
+		t = t[:i]
+	}
+	return t
+}
+
+const pidfOpen = `<?xml version="1.0" encoding="UTF-8"?>
+<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:bob@127.0.0.1">
+<tuple id="t1"><status><basic>open</basic></status><note>At lunch</note></tuple>
+</presence>`
+
+// TestPASubscribePublish drives pa with raw SIP: SUBSCRIBE (200, Expires,
+// immediate NOTIFY), PUBLISH (SIP-ETag, NOTIFY with the published state),
+// refresh with SIP-If-Match, 412 for an unknown tag, a refresh of the
+// subscription, a denied watcher (403), a restart of ser on the same
+// SQLite file with the subscription and the publication kept, removal of
+// the publication, unsubscribe (terminated NOTIFY) and expiry by timer.
+func TestPASubscribePublish(t *testing.T) {
+	db := "sqlite://" + filepath.Join(t.TempDir(), "pa.db")
+	cfg := fmt.Sprintf(paCfg, db)
+	srv := startSer(t, cfg)
+	port := srv.port
+	w := &paUA{ua: newUA(t), srv: srv}
+	bob := "sip:bob@127.0.0.1"
+
+	r := w.request("SUBSCRIBE", "", "sip:alice@127.0.0.1", "wt1", bob, "", "sub1", []string{"Event: presence", "Expires: 300", "Accept: application/pidf+xml"}, "")
+	if !strings.HasPrefix(r, "SIP/2.0 200") || header(r, "Expires") != "300" {
+		t.Fatalf("SUBSCRIBE answered:\n%s", r)
+	}
+	ourTag := tagParam(header(r, "To"))
+	n := w.notify(200)
+	if !strings.HasPrefix(header(n, "Subscription-State"), "active;expires=") || !strings.Contains(n, "<basic>closed</basic>") ||
+		header(n, "Event") != "presence" || header(n, "Call-ID") != "sub1" || tagParam(header(n, "From")) != ourTag || tagParam(header(n, "To")) != "wt1" {
+		t.Fatalf("first NOTIFY:\n%s", n)
+	}
+	cseq1 := header(n, "CSeq")
+
+	p := &paUA{ua: newUA(t), srv: srv}
+	r = p.request("PUBLISH", "", bob, "pb1", bob, "", "pub1", []string{"Event: presence", "Expires: 120", "Content-Type: application/pidf+xml"}, pidfOpen)
+	etag := header(r, "SIP-ETag")
+	if !strings.HasPrefix(r, "SIP/2.0 200") || etag == "" || header(r, "Expires") != "120" {
+		t.Fatalf("PUBLISH answered:\n%s", r)
+	}
+	n = w.notify(200)
+	if !strings.Contains(n, "<basic>open</basic>") || !strings.Contains(n, "<note>At lunch</note>") || header(n, "CSeq") <= cseq1 {
+		t.Fatalf("NOTIFY after PUBLISH:\n%s", n)
+	}
+	r = p.request("PUBLISH", "", bob, "pb1", bob, "", "pub1", []string{"Event: presence", "Expires: 120", "SIP-If-Match: " + etag}, "")
+	if !strings.HasPrefix(r, "SIP/2.0 200") || header(r, "SIP-ETag") == "" || header(r, "SIP-ETag") == etag {
+		t.Fatalf("PUBLISH refresh answered:\n%s", r)
+	}
+	etag = header(r, "SIP-ETag")
+	if r = p.request("PUBLISH", "", bob, "pb1", bob, "", "pub1", []string{"Event: presence", "SIP-If-Match: nosuchtag"}, ""); !strings.HasPrefix(r, "SIP/2.0 412") {
+		t.Fatalf("PUBLISH with an unknown tag answered:\n%s", r)
+	}
+	if r = p.request("PUBLISH", "", bob, "pb1", bob, "", "pub1", []string{"Event: dialog", "Content-Type: application/pidf+xml"}, pidfOpen); !strings.HasPrefix(r, "SIP/2.0 489") {
+		t.Fatalf("PUBLISH for another event answered:\n%s", r)
+	}
+
+	// A refresh of the subscription gets a NOTIFY too.
+	r = w.request("SUBSCRIBE", "", "sip:alice@127.0.0.1", "wt1", bob, ourTag, "sub1", []string{"Event: presence", "Expires: 300"}, "")
+	if !strings.HasPrefix(r, "SIP/2.0 200") {
+		t.Fatalf("refresh answered:\n%s", r)
+	}
+	if n = w.notify(200); !strings.Contains(n, "<basic>open</basic>") {
+		t.Fatalf("NOTIFY after refresh:\n%s", n)
+	}
+	if r = w.request("SUBSCRIBE", "", "sip:alice@127.0.0.1", "wt1", bob, "nosuchtag", "sub1", []string{"Event: presence"}, ""); !strings.HasPrefix(r, "SIP/2.0 481") {
+		t.Fatalf("SUBSCRIBE in an unknown dialog answered:\n%s", r)
+	}
+
+	// A denied watcher: a watcherinfo row with status rejected.
+	db1 := srv.inst.Modules.Instance("pa").(interface{ DB() *store.Store }).DB()
+	if err := db1.RejectWatcher(context.Background(), store.PATables{}, bob, "sip:mallory@127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	m := &paUA{ua: newUA(t), srv: srv}
+	if r = m.request("SUBSCRIBE", "", "sip:mallory@127.0.0.1", "mt1", bob, "", "subm", []string{"Event: presence"}, ""); !strings.HasPrefix(r, "SIP/2.0 403") {
+		t.Fatalf("denied watcher answered:\n%s", r)
+	}
+	m.silent(300 * time.Millisecond)
+
+	// Restart on the same database: the subscription and the publication
+	// are kept; the removal of the publication is notified in the old
+	// dialog.
+	srv.inst.Stop()
+	srv = startSer(t, cfg)
+	if srv.port == port {
+		t.Log("same port after restart")
+	}
+	w.srv, p.srv = srv, srv
+	r = p.request("PUBLISH", "", bob, "pb1", bob, "", "pub1", []string{"Event: presence", "Expires: 0", "SIP-If-Match: " + etag}, "")
+	if !strings.HasPrefix(r, "SIP/2.0 200") {
+		t.Fatalf("PUBLISH removal after restart answered:\n%s", r)
+	}
+	n = w.notify(200)
+	if !strings.Contains(n, "<basic>closed</basic>") || header(n, "Call-ID") != "sub1" || tagParam(header(n, "From")) != ourTag {
+		t.Fatalf("NOTIFY after removal:\n%s", n)
+	}
+	// Unsubscribe: terminated NOTIFY.
+	r = w.request("SUBSCRIBE", "", "sip:alice@127.0.0.1", "wt1", bob, ourTag, "sub1", []string{"Event: presence", "Expires: 0"}, "")
+	if !strings.HasPrefix(r, "SIP/2.0 200") || header(r, "Expires") != "0" {
+		t.Fatalf("unsubscribe answered:\n%s", r)
+	}
+	if n = w.notify(200); !strings.HasPrefix(header(n, "Subscription-State"), "terminated") {
+		t.Fatalf("NOTIFY after unsubscribe:\n%s", n)
+	}
+	// Expiry by timer: a 1-second subscription ends with reason=timeout.
+	e := &paUA{ua: newUA(t), srv: srv}
+	r = e.request("SUBSCRIBE", "", "sip:carol@127.0.0.1", "ct1", bob, "", "sube", []string{"Event: presence", "Expires: 1"}, "")
+	if !strings.HasPrefix(r, "SIP/2.0 200") {
+		t.Fatalf("SUBSCRIBE answered:\n%s", r)
+	}
+	e.notify(200)
+	if n = e.notify(200); header(n, "Subscription-State") != "terminated;reason=timeout" {
+		t.Fatalf("NOTIFY at expiry:\n%s", n)
+	}
+	if r = e.request("SUBSCRIBE", "", "sip:carol@127.0.0.1", "ct1", bob, "x", "sube", []string{"Event: dialog"}, ""); !strings.HasPrefix(r, "SIP/2.0 489") {
+		t.Fatalf("SUBSCRIBE for another event answered:\n%s", r)
+	}
+}
