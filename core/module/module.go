@@ -159,7 +159,8 @@ type Func struct {
 	// when it needs something Start prepares only for the functions the
 	// script uses (a database, a table check), it prepares it itself once
 	// the instance has started — an error then refuses the reload (see
-	// group, uri, auth, acc and usrloc's Register).
+	// group, uri, auth, acc, avpops, speeddial, permissions and usrloc's
+	// Register).
 	Fixup func(inst any, env *Env, args []Value) (Handler, error)
 }
 

@@ -86,6 +86,7 @@ type Permissions struct {
 	files    map[string]*ruleSet // parsed files by path, shared by the calls naming them
 	def      [2]*ruleSet         // the default allow and deny files
 	trustedU bool                // allow_trusted is used: Start opens the database
+	started  bool                // Start ran: a reloaded script's first allow_trusted opens it itself
 	db       *store.Store
 	cache    *trustedCache // db_mode 1
 }
@@ -316,10 +317,16 @@ func splitContacts(body string) []string {
 func (p *Permissions) Start(ctx context.Context) error {
 	p.mu.Lock()
 	used := p.trustedU
+	p.started = true
 	p.mu.Unlock()
 	if !used {
 		return nil
 	}
+	return p.openTrusted(ctx)
+}
+
+// openTrusted opens the database and loads the trusted table.
+func (p *Permissions) openTrusted(ctx context.Context) error {
 	if p.openDB == nil {
 		return fmt.Errorf("permissions: no database available (db_url %q)", p.dbURL)
 	}

@@ -137,8 +137,23 @@ func (p *Permissions) Reload(ctx context.Context) error {
 
 func fixupTrusted(p *Permissions, _ *module.Env, _ []module.Value) (module.Handler, error) {
 	p.mu.Lock()
+	first := !p.trustedU
 	p.trustedU = true
+	late := first && p.started
 	p.mu.Unlock()
+	if late {
+		// A configuration reload brings the first allow_trusted: open the
+		// database and load the table now, as Start would have (a failure
+		// refuses the reload).
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := p.openTrusted(ctx); err != nil {
+			p.mu.Lock()
+			p.trustedU = false
+			p.mu.Unlock()
+			return nil, fmt.Errorf("allow_trusted: %w", err)
+		}
+	}
 	return p.AllowTrusted, nil
 }
 
