@@ -372,6 +372,21 @@ func TestWebConsole(t *testing.T) {
 		t.Errorf("navigation at 390 px (hidden, then shown after Menu): %v", navShown)
 	}
 	b.fullShot("390-menu-open")
+	// Without scripts every page is still reachable: the navigation is
+	// open and the Menu button hidden.
+	if err := b.cdp("Emulation.setScriptExecutionDisabled", map[string]any{"value": true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	b.open(u("/admin/dispatcher"))
+	var noJS []bool
+	b.eval(`return [document.getElementById("nav").offsetParent !== null, document.getElementById("menu-toggle").offsetParent !== null]`, &noJS)
+	if len(noJS) != 2 || !noJS[0] || noJS[1] {
+		t.Errorf("without scripts at 390 px (navigation shown, Menu hidden): %v", noJS)
+	}
+	b.layout("admin-dispatcher-nojs")
+	if err := b.cdp("Emulation.setScriptExecutionDisabled", map[string]any{"value": false}, nil); err != nil {
+		t.Fatal(err)
+	}
 	b.setViewport(1280)
 	b.click(`#logout`)
 	b.waitText("You are logged out.")

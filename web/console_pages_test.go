@@ -61,7 +61,7 @@ func TestForwarding(t *testing.T) {
 	if p := prefs(t, e, "bob"); p["callfwd"] != "sip:alice@example.com" {
 		t.Errorf("bob: %v", p)
 	}
-	root.get("/admin/users/edit?u=bob&d=example.com").want(t, http.StatusOK, "Forward always", "sip:alice@example.com", "Forward when busy")
+	root.get("/admin/users/edit?u=bob&d=example.com").want(t, http.StatusOK, "Forward always", "sip:alice@<wbr>example.<wbr>com", "Forward when busy")
 	root.get("/admin/users/forwarding?u=nobody&d=example.com").want(t, http.StatusNotFound)
 	// A user's own page never shows another's.
 	if p := prefs(t, e, "alice"); p["callfwd"] != "" {

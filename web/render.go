@@ -44,6 +44,7 @@ var funcs = template.FuncMap{
 	"revokeArgs": revokeArgs,
 	"privLabel":  privLabel,
 	"lower":      strings.ToLower,
+	"uri":        breakableURI,
 	"has": func(list []string, v string) bool {
 		for _, x := range list {
 			if x == v {
@@ -213,4 +214,21 @@ func privLabel(priv, value string) string {
 		return "Manages ACL group " + value
 	}
 	return priv + "=" + value
+}
+
+// breakableURI escapes a SIP URI for HTML with <wbr> break opportunities
+// after "@" and "." and before ":" (a port) and ";" (parameters), so a
+// narrow cell breaks it between its parts, not at any character.
+func breakableURI(s string) template.HTML {
+	var b strings.Builder
+	for i, r := range s {
+		if (r == ';' || r == ':') && i > 4 {
+			b.WriteString("<wbr>")
+		}
+		b.WriteString(template.HTMLEscapeString(string(r)))
+		if r == '@' || r == '.' {
+			b.WriteString("<wbr>")
+		}
+	}
+	return template.HTML(b.String())
 }

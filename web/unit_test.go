@@ -296,3 +296,11 @@ func TestRun(t *testing.T) {
 		t.Errorf("bad address: %v", err)
 	}
 }
+
+func TestBreakableURI(t *testing.T) {
+	got := string(breakableURI(`sip:bob@example.com:5060;transport=tcp;x="<b>"`))
+	want := `sip:bob@<wbr>example.<wbr>com<wbr>:5060<wbr>;transport=tcp<wbr>;x=&#34;&lt;b&gt;&#34;`
+	if got != want {
+		t.Errorf("breakableURI = %s\nwant %s", got, want)
+	}
+}
