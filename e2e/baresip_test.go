@@ -86,6 +86,13 @@ func writeTone(t *testing.T, path string) {
 // to ser; answerAuto makes it answer calls by itself.
 func startSoftphone(t *testing.T, srv *server, user, extraAccount string, answerAuto bool) *softphone {
 	t.Helper()
+	return startSoftphoneWith(t, srv, user, extraAccount, answerAuto, "", "")
+}
+
+// startSoftphoneWith is startSoftphone with extra config lines (modules)
+// and a contacts file.
+func startSoftphoneWith(t *testing.T, srv *server, user, extraAccount string, answerAuto bool, extraCfg, contacts string) *softphone {
+	t.Helper()
 	bin := testutil.RequireTool(t, "baresip")
 	dir := t.TempDir()
 	sipPort, ctrlPort := twoFreePorts(t), testutil.FreePort(t)
@@ -104,13 +111,13 @@ module_tmp		account.so
 module_app		menu.so
 module_app		ctrl_tcp.so
 ctrl_tcp_listen		127.0.0.1:%d
-`, sipPort, filepath.Join(dir, "play.wav"), tone, filepath.Join(dir, "alert.wav"), ctrlPort)
+`, sipPort, filepath.Join(dir, "play.wav"), tone, filepath.Join(dir, "alert.wav"), ctrlPort) + extraCfg
 	mode := "manual"
 	if answerAuto {
 		mode = "auto"
 	}
 	account := fmt.Sprintf("<sip:%s@%s>;regint=600;answermode=%s%s\n", user, srv.addr(), mode, extraAccount)
-	for name, content := range map[string]string{"config": cfg, "accounts": account, "contacts": ""} {
+	for name, content := range map[string]string{"config": cfg, "accounts": account, "contacts": contacts} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}

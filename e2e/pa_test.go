@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"ser/core/store"
+	"ser/internal/testing/testutil"
 )
 
 // paCfg is a presence server: REGISTER goes to usrloc and pa, SUBSCRIBE
@@ -58,6 +59,42 @@ route {
 	};
 }
 `
+
+// waitOutput waits until a process's output contains want.
+func waitOutput(t *testing.T, sp *softphone, want string) {
+	t.Helper()
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if strings.Contains(sp.proc.Output(), want) {
+			return
+		}
+	}
+	t.Fatalf("baresip %s: no %q in its output:\n%s", sp.name, want, tail(sp.proc.Output()))
+}
+
+// TestPABaresipPresence: alice's baresip watches bob (a contact with
+// presence=p2p, its presence module SUBSCRIBEs through ser) while bob is
+// not registered (first NOTIFY: closed); bob's baresip registers
+// (pa_handle_registration: open) and later quits, unregistering (closed).
+// alice's baresip reports bob going online and offline from the NOTIFYs
+// pa sends.
+func TestPABaresipPresence(t *testing.T) {
+	testutil.RequireTool(t, "baresip")
+	srv := startSer(t, fmt.Sprintf(paCfg, "sqlite://"+filepath.Join(t.TempDir(), "pa.db")))
+	bobURI := "sip:bob@" + srv.addr()
+	alice := startSoftphoneWith(t, srv, "alice", "", false, "module_app\t\tcontact.so\nmodule_app\t\tpresence.so\n",
+		fmt.Sprintf("\"Bob\" <%s>;presence=p2p\n", bobURI))
+	waitRegistered(t, srv, "alice")
+	waitFor(t, func() bool { return strings.Contains(srv.log.String(), "NOTIFY answered") })
+
+	bob := startSoftphone(t, srv, "bob", "", true)
+	waitRegistered(t, srv, "bob")
+	// baresip prints the states with colour codes between the words.
+	waitOutput(t, alice, "<"+bobURI+"> changed status from \x1b[31mOffline\x1b[;m to \x1b[32mOnline")
+
+	bob.command("quit", "")
+	waitOutput(t, alice, "<"+bobURI+"> changed status from \x1b[32mOnline\x1b[;m to \x1b[31mOffline")
+	bob.proc.Wait(10 * time.Second)
+}
 
 // paUA is a raw SIP user agent for the pa tests.
 type paUA struct {

@@ -582,6 +582,7 @@ func (m *Module) notifyLocked(d *pdomain, w *watcher, reason, doc string) {
 // notified ends a subscription whose watcher answered a NOTIFY with 481
 // (no such subscription) or did not answer (408), as RFC 6665 says.
 func (m *Module) notified(d *pdomain, sid string, res tm.UACResult) {
+	m.log.Debug("pa: NOTIFY answered", "sid", sid, "code", res.Code, "reason", res.Reason)
 	if res.Code != 481 && res.Code != 408 {
 		return
 	}
