@@ -76,7 +76,7 @@ func (in *Instance) ReloadConfig() *ReloadResult {
 	res := &ReloadResult{File: in.reload.name}
 	src, err := in.readSource()
 	if err == nil {
-		res.Params, err = in.reload1(src)
+		res.Routes, res.Params, err = in.reload1(src)
 	}
 	if err != nil {
 		if el, ok := err.(cfg.ErrorList); ok {
@@ -93,7 +93,6 @@ func (in *Instance) ReloadConfig() *ReloadResult {
 		return res
 	}
 	res.Reloaded = true
-	res.Routes = routeNames(in.File)
 	for _, p := range res.Params {
 		log.Info("config reload: "+p, "module", "core")
 	}
@@ -120,12 +119,13 @@ func (in *Instance) readSource() ([]byte, error) {
 // (a cfg.ErrorList of "file:line:col: message") and the running script
 // stays. Reloads are serialised; messages are never blocked.
 func (in *Instance) Reload(src []byte) error {
-	_, err := in.reload1(src)
+	_, _, err := in.reload1(src)
 	return err
 }
 
-// reload1 is Reload; it also returns the modparam changes it applied.
-func (in *Instance) reload1(src []byte) ([]string, error) {
+// reload1 is Reload; it also returns the route blocks installed and the
+// modparam changes applied.
+func (in *Instance) reload1(src []byte) (routes, params []string, err error) {
 	in.reloadMu.Lock()
 	defer in.reloadMu.Unlock()
 	name := in.reload.name
@@ -143,26 +143,26 @@ func (in *Instance) reload1(src []byte) ([]string, error) {
 	// never initialised; the script binds to the running ones.
 	_, merrs := module.Load(f)
 	errs = append(errs, merrs...)
-	changes, params := startupChanges(in.File, f, in.Modules, errs)
-	errs = append(errs, changes...)
+	refused, changes := startupChanges(in.File, f, in.Modules, errs)
+	errs = append(errs, refused...)
 	prog, cerrs := script.Compile(f, in.Modules, in.Server, in.reload.newEnv)
 	errs = append(errs, cerrs...)
 	if len(errs) > 0 {
-		return nil, sorted(errs)
+		return nil, nil, sorted(errs)
 	}
 	// Parameters that may change at run time (module.Param.Reload), then
 	// the script.
 	var applied []string
-	for _, p := range params {
+	for _, p := range changes {
 		if err := p.apply(); err != nil {
-			return applied, sorted(cfg.ErrorList{cfg.Errorf(p.pos, "%s: %v", p.what, err)})
+			return nil, applied, sorted(cfg.ErrorList{cfg.Errorf(p.pos, "%s: %v", p.what, err)})
 		}
 		applied = append(applied, p.what)
 	}
 	in.Server.SetRouter(prog)
 	in.Program, in.File = prog, f
 	in.Server.Stats.Reloads.Add(1)
-	return applied, nil
+	return routeNames(f), applied, nil
 }
 
 // routeNames lists a file's route blocks: "route[0] failure_route[1] …".
