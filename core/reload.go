@@ -192,14 +192,29 @@ type paramChange struct {
 // those are returned as changes to apply. Directives that already have
 // an error in have are skipped.
 func startupChanges(old, nf *cfg.File, ms *module.Modules, have cfg.ErrorList) (cfg.ErrorList, []paramChange) {
-	var params []paramChange
-	var errs cfg.ErrorList
-	bad := map[cfg.Pos]bool{}
+	d := &startupDiff{old: old, nf: nf, ms: ms, bad: map[cfg.Pos]bool{}, removed: cfg.Pos{File: nf.Name}}
 	for _, e := range have {
-		bad[e.Pos] = true
+		d.bad[e.Pos] = true
 	}
-	removed := cfg.Pos{File: nf.Name} // a line that is gone: the file
+	d.options()
+	d.modules()
+	d.modparams()
+	return d.errs, d.params
+}
 
+// startupDiff is one comparison of startupChanges.
+type startupDiff struct {
+	old, nf *cfg.File
+	ms      *module.Modules
+	bad     map[cfg.Pos]bool // positions that have an error already
+	removed cfg.Pos          // where a line that is gone is reported: the file
+	errs    cfg.ErrorList
+	params  []paramChange
+}
+
+// options compares the global options.
+func (d *startupDiff) options() {
+	old, nf, bad, removed := d.old, d.nf, d.bad, d.removed
 	// Global options: the sequence of values of each name. Options that
 	// have no effect (listed at start-up) may change.
 	type optUse struct {
@@ -238,11 +253,11 @@ func startupChanges(old, nf *cfg.File, ms *module.Modules, have cfg.ErrorList) (
 				continue
 			}
 			if i < len(was) && i < len(n.vals) {
-				errs.Addf(pos, "option '%s' changed from %s to %s: %s; restart ser to apply it", name, was[i], n.vals[i], optionRestartReason(name))
+				d.errs.Addf(pos, "option '%s' changed from %s to %s: %s; restart ser to apply it", name, was[i], n.vals[i], optionRestartReason(name))
 			} else if i < len(n.vals) {
-				errs.Addf(pos, "option '%s' added: %s; restart ser to apply it", name, optionRestartReason(name))
+				d.errs.Addf(pos, "option '%s' added: %s; restart ser to apply it", name, optionRestartReason(name))
 			} else {
-				errs.Addf(pos, "option '%s' removed (line %d of the running configuration): %s; restart ser to apply it",
+				d.errs.Addf(pos, "option '%s' removed (line %d of the running configuration): %s; restart ser to apply it",
 					name, o.pos[i].Line, optionRestartReason(name))
 			}
 		}
@@ -254,10 +269,14 @@ func startupChanges(old, nf *cfg.File, ms *module.Modules, have cfg.ErrorList) (
 		if d, ok := optDefs[name]; !ok || d.ignored != "" {
 			continue
 		}
-		errs.Addf(removed, "option '%s' removed (line %d of the running configuration): %s; restart ser to apply it",
+		d.errs.Addf(removed, "option '%s' removed (line %d of the running configuration): %s; restart ser to apply it",
 			name, oldOpts[name].pos[0].Line, optionRestartReason(name))
 	}
+}
 
+// modules compares the loadmodule lines.
+func (d *startupDiff) modules() {
+	old, nf, bad, removed := d.old, d.nf, d.bad, d.removed
 	// loadmodule: the same modules in the same order (the order decides
 	// which module a function name binds to).
 	mods := func(f *cfg.File) ([]string, map[string]*cfg.LoadModule) {
@@ -276,12 +295,12 @@ func startupChanges(old, nf *cfg.File, ms *module.Modules, have cfg.ErrorList) (
 	newMods, newBy := mods(nf)
 	for _, n := range newMods {
 		if lm := newBy[n]; oldBy[n] == nil && !bad[lm.Path.Pos] {
-			errs.Addf(lm.Pos, "loadmodule %q added: modules are loaded and initialised once, at start-up; restart ser to load it", lm.Path.Text)
+			d.errs.Addf(lm.Pos, "loadmodule %q added: modules are loaded and initialised once, at start-up; restart ser to load it", lm.Path.Text)
 		}
 	}
 	for _, n := range oldMods {
 		if newBy[n] == nil {
-			errs.Addf(removed, "loadmodule %q removed (line %d of the running configuration): a running module cannot be unloaded; restart ser to drop it",
+			d.errs.Addf(removed, "loadmodule %q removed (line %d of the running configuration): a running module cannot be unloaded; restart ser to drop it",
 				oldBy[n].Path.Text, oldBy[n].Pos.Line)
 		}
 	}
@@ -300,10 +319,14 @@ func startupChanges(old, nf *cfg.File, ms *module.Modules, have cfg.ErrorList) (
 		}
 		if i := firstDiff(common, commonNew); i >= 0 {
 			lm := newBy[commonNew[i]]
-			errs.Addf(lm.Pos, "loadmodule %q moved: the order of loadmodule lines decides which module a function binds to and is fixed at start-up; restart ser to change it", lm.Path.Text)
+			d.errs.Addf(lm.Pos, "loadmodule %q moved: the order of loadmodule lines decides which module a function binds to and is fixed at start-up; restart ser to change it", lm.Path.Text)
 		}
 	}
+}
 
+// modparams compares the modparams.
+func (d *startupDiff) modparams() {
+	old, nf, ms, bad, removed := d.old, d.nf, d.ms, d.bad, d.removed
 	// modparam: the sequence of values of each (module, parameter).
 	type mpUse struct {
 		vals []string
@@ -352,18 +375,18 @@ func startupChanges(old, nf *cfg.File, ms *module.Modules, have cfg.ErrorList) (
 				if o != nil {
 					from = was[len(was)-1]
 				}
-				params = append(params, paramChange{what: fmt.Sprintf("%s changed from %s to %s", what, from, n.vals[len(n.vals)-1]),
+				d.params = append(d.params, paramChange{what: fmt.Sprintf("%s changed from %s to %s", what, from, n.vals[len(n.vals)-1]),
 					pos: last.Value.Pos, apply: apply})
 				continue
 			}
 		}
 		switch {
 		case i < len(was) && i < len(n.vals):
-			errs.Addf(mp.Value.Pos, "%s changed from %s to %s: %s; restart ser to apply it", what, was[i], n.vals[i], mpReason)
+			d.errs.Addf(mp.Value.Pos, "%s changed from %s to %s: %s; restart ser to apply it", what, was[i], n.vals[i], mpReason)
 		case i < len(n.vals):
-			errs.Addf(mp.Pos, "%s added: %s; restart ser to apply it", what, mpReason)
+			d.errs.Addf(mp.Pos, "%s added: %s; restart ser to apply it", what, mpReason)
 		default:
-			errs.Addf(mp.Pos, "%s removed (line %d of the running configuration): %s; restart ser to apply it", what, o.mps[i].Pos.Line, mpReason)
+			d.errs.Addf(mp.Pos, "%s removed (line %d of the running configuration): %s; restart ser to apply it", what, o.mps[i].Pos.Line, mpReason)
 		}
 	}
 	for _, k := range oldMPOrder {
@@ -375,10 +398,9 @@ func startupChanges(old, nf *cfg.File, ms *module.Modules, have cfg.ErrorList) (
 		if _, ok := ms.Reloadable(mp); ok {
 			reason = "a reload does not restore a parameter's default; set the value explicitly"
 		}
-		errs.Addf(removed, "modparam(%q, %q) removed (line %d of the running configuration): %s; restart ser to apply it",
+		d.errs.Addf(removed, "modparam(%q, %q) removed (line %d of the running configuration): %s; restart ser to apply it",
 			mp.Module.Text, mp.Param.Text, mp.Pos.Line, reason)
 	}
-	return errs, params
 }
 
 // firstDiff returns the first index where a and b differ, -1 when equal.
