@@ -65,8 +65,15 @@ func (s *server) udpAddr() *net.UDPAddr {
 // is printed if the test failed.
 func startSer(t testing.TB, config string, override ...func(*core.Options)) *server {
 	t.Helper()
+	return startSerLevel(t, slog.LevelDebug, config, override...)
+}
+
+// startSerLevel is startSer with the log threshold given (benchmarks log
+// only warnings, as a production server would).
+func startSerLevel(t testing.TB, level slog.Level, config string, override ...func(*core.Options)) *server {
+	t.Helper()
 	s := &server{dir: t.TempDir(), log: &logBuffer{}}
-	lg := slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	lg := slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: level}))
 	inst, err := core.Load("test.cfg", []byte(config), core.LoadOptions{
 		Log: lg,
 		Override: func(o *core.Options) {

@@ -1,0 +1,150 @@
+package e2e
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// BenchmarkCallFlow is the whole stateful relay path of one call through
+// the in-process engine running bench/helloworld.cfg (the Hello World
+// config of the load benchmark): INVITE in and forwarded, 100 from ser,
+// 180 and 200 relayed back, the 2xx ACK and the BYE loose-routed through
+// the record-route, the BYE's 200 relayed back — over real UDP sockets.
+// Under `-benchmem` allocs/op and B/op are per call and include the
+// server's goroutines (the runtime counts the whole process); the two Go
+// UAs add a few allocations of their own (BenchmarkCallFlowUAOnly
+// measures them, to subtract). Wall time on a shared machine means
+// little; allocations do not depend on load (issue 19).
+func BenchmarkCallFlow(b *testing.B) {
+	cfg, err := os.ReadFile("../bench/helloworld.cfg")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := startSerLevel(b, slog.LevelWarn, string(cfg))
+	uac, uas := newFlowUA(b), newFlowUA(b)
+	to := srv.udpAddr()
+	for i := range 50 { // warm up pools and the transaction table
+		runCall(b, uac, uas, to, -1-i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		runCall(b, uac, uas, to, i)
+	}
+}
+
+// BenchmarkCallFlowUAOnly runs the UAs' side of BenchmarkCallFlow with
+// no server: the UAC sends straight to the UAS, which answers straight
+// back. Its allocs/op are the test's own share of BenchmarkCallFlow's.
+func BenchmarkCallFlowUAOnly(b *testing.B) {
+	uac, uas := newFlowUA(b), newFlowUA(b)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		runCall(b, uac, uas, nil, i)
+	}
+}
+
+// flowUA is a UA with a reused receive buffer.
+type flowUA struct {
+	conn *net.UDPConn
+	addr *net.UDPAddr
+	buf  []byte
+	out  []byte
+}
+
+func newFlowUA(b *testing.B) *flowUA {
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	return &flowUA{conn: c, addr: c.LocalAddr().(*net.UDPAddr), buf: make([]byte, 65536)}
+}
+
+func (u *flowUA) send(b *testing.B, to *net.UDPAddr, parts ...string) {
+	u.out = u.out[:0]
+	for _, p := range parts {
+		u.out = append(u.out, p...)
+	}
+	if _, err := u.conn.WriteToUDP(u.out, to); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// recv returns the next message whose start line begins with prefix,
+// skipping others (100 Trying); the slice is valid until the next recv.
+func (u *flowUA) recv(b *testing.B, prefix string) []byte {
+	for range 5 {
+		u.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, _, err := u.conn.ReadFromUDP(u.buf)
+		if err != nil {
+			b.Fatalf("waiting for %q: %v", prefix, err)
+		}
+		if strings.HasPrefix(string(u.buf[:n]), prefix) {
+			return u.buf[:n]
+		}
+	}
+	b.Fatalf("never got %q", prefix)
+	return nil
+}
+
+// flowHeaders returns the header lines of msg called name (exact
+// spelling, as the test and ser write them), each with its CRLF.
+func flowHeaders(msg []byte, name string) string {
+	var sb strings.Builder
+	s := string(msg)
+	for {
+		i := strings.Index(s, "\r\n"+name+":")
+		if i < 0 {
+			return sb.String()
+		}
+		s = s[i+2:]
+		j := strings.Index(s, "\r\n")
+		sb.WriteString(s[:j+2])
+		s = s[j:]
+	}
+}
+
+// runCall runs one call; to == nil sends straight between the UAs.
+func runCall(b *testing.B, uac, uas *flowUA, to *net.UDPAddr, i int) {
+	proxy := to
+	if to == nil {
+		proxy = uas.addr
+	}
+	id := fmt.Sprintf("bench-%d-%d", i, time.Now().UnixNano())
+	callID := id + "@127.0.0.1"
+	ruri := "sip:bob@" + uas.addr.String()
+	from := "From: <sip:alice@127.0.0.1>;tag=a" + id + "\r\n"
+	toHdr := "To: <sip:bob@127.0.0.1>"
+	via := fmt.Sprintf("Via: SIP/2.0/UDP %s;branch=z9hG4bK%s", uac.addr, id)
+	common := from + "Call-ID: " + callID + "\r\nMax-Forwards: 70\r\n"
+	uac.send(b, proxy, "INVITE "+ruri+" SIP/2.0\r\n", via+"1\r\n", common, toHdr+"\r\n",
+		"CSeq: 1 INVITE\r\nContact: <sip:alice@", uac.addr.String(), ">\r\nContent-Length: 0\r\n\r\n")
+	inv := uas.recv(b, "INVITE ")
+	vias, rr := flowHeaders(inv, "Via"), flowHeaders(inv, "Record-Route")
+	back := vias + rr + from + "Call-ID: " + callID + "\r\n" + toHdr + ";tag=b\r\nCSeq: 1 INVITE\r\n"
+	replyTo := uac.addr
+	if to != nil {
+		replyTo = to
+	}
+	uas.send(b, replyTo, "SIP/2.0 180 Ringing\r\n", back, "Content-Length: 0\r\n\r\n")
+	uac.recv(b, "SIP/2.0 180")
+	uas.send(b, replyTo, "SIP/2.0 200 OK\r\n", back, "Contact: <sip:bob@", uas.addr.String(), ">\r\nContent-Length: 0\r\n\r\n")
+	ok := uac.recv(b, "SIP/2.0 200")
+	// The route set is the Record-Route of the 200 (one entry, ser's).
+	route := strings.Replace(flowHeaders(ok, "Record-Route"), "Record-Route:", "Route:", 1)
+	dialog := common + toHdr + ";tag=b\r\n" + route
+	target := "sip:bob@" + uas.addr.String()
+	uac.send(b, proxy, "ACK "+target+" SIP/2.0\r\n", via+"2\r\n", dialog, "CSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n")
+	uas.recv(b, "ACK ")
+	uac.send(b, proxy, "BYE "+target+" SIP/2.0\r\n", via+"3\r\n", dialog, "CSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n")
+	bye := uas.recv(b, "BYE ")
+	uas.send(b, replyTo, "SIP/2.0 200 OK\r\n", flowHeaders(bye, "Via"), from, "Call-ID: ", callID,
+		"\r\n", toHdr, ";tag=b\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n")
+	uac.recv(b, "SIP/2.0 200")
+}
