@@ -66,8 +66,8 @@ func (s *Server) Forward(m *sipmsg.Msg, dst sipmsg.Dest) error {
 		return fmt.Errorf("core: forward to %s: no %s socket", dst, dst.Proto)
 	}
 	dst.Sock = sock
-	out := s.withVia(m, sock, StatelessBranch(m))
-	if err := s.tr.Send(dst, out); err != nil {
+	branch := StatelessBranch(m)
+	if err := s.sendBytes(dst, func(b []byte) []byte { return s.appendWithVia(b, m, sock, branch) }); err != nil {
 		return fmt.Errorf("core: forward: %w", err)
 	}
 	s.Stats.FwdRequests.Add(counter.MethodIndex(string(m.Req.Method)), dst.Proto)
@@ -77,15 +77,25 @@ func (s *Server) Forward(m *sipmsg.Msg, dst sipmsg.Dest) error {
 // RequestBytes serialises the request in m as forwarded from sock with
 // branch (see module.Core).
 func (s *Server) RequestBytes(m *sipmsg.Msg, sock *sipmsg.Socket, branch string) []byte {
-	return s.withVia(m, sock, branch)
+	return sipmsg.Exact(func(b []byte) []byte { return s.appendWithVia(b, m, sock, branch) })
 }
 
-// withVia serialises the request with the previous hop's Via completed
-// (received/rport/i) and our Via on top, without changing m. A request
+// sendBytes sends what fill serialises to dst. A datagram is written from
+// a reused buffer; a stream queues its message, so that gets its own
+// copy.
+func (s *Server) sendBytes(dst sipmsg.Dest, fill func([]byte) []byte) error {
+	if dst.Proto == sipmsg.ProtoUDP || dst.Proto == sipmsg.ProtoNone {
+		return sipmsg.Scratch(fill, func(b []byte) error { return s.tr.Send(dst, b) })
+	}
+	return s.tr.Send(dst, sipmsg.Exact(fill))
+}
+
+// appendWithVia appends to b the request serialised with the previous
+// hop's Via completed (received/rport/i) and our Via on top, without changing m. A request
 // record-routed with enable_double_rr that leaves through another socket
 // than it came in on gets its two Record-Route headers here, where the
 // outgoing socket is known (sipmsg.RecordRoute).
-func (s *Server) withVia(m *sipmsg.Msg, sock *sipmsg.Socket, branch string) []byte {
+func (s *Server) appendWithVia(b []byte, m *sipmsg.Msg, sock *sipmsg.Socket, branch string) []byte {
 	sock = m.AdvertisedSocket(sock) // set_advertised_address/port
 	req := m.Req
 	orig := req.Via()
@@ -98,7 +108,7 @@ func (s *Server) withVia(m *sipmsg.Msg, sock *sipmsg.Socket, branch string) []by
 	}
 	ours.Params.Add("branch", branch)
 	req.PrependHeader(ours)
-	out := sipmsg.AppendRequestFrom(make([]byte, 0, sipmsg.SizeHint(len(m.Raw))), m, sock)
+	out := sipmsg.AppendRequestFrom(b, m, sock)
 	req.RemoveHeader("Via") // ours
 	req.ReplaceHeader(orig) // the previous hop's, unmodified
 	return out
@@ -143,8 +153,7 @@ func (s *Server) forwardReply(m *sipmsg.Msg) {
 	if dst.Proto == sock.Proto {
 		dst.Sock = sock
 	}
-	out := sipmsg.AppendResponse(make([]byte, 0, sipmsg.SizeHint(len(m.Raw))), resp)
-	if err := s.tr.Send(dst, out); err != nil {
+	if err := s.sendBytes(dst, func(b []byte) []byte { return sipmsg.AppendResponse(b, resp) }); err != nil {
 		s.log.WarnContext(module.MsgCtx(m), "relaying reply failed", "module", "core", "dst", dst.String(), "err", err)
 		return
 	}

@@ -20,7 +20,12 @@ import (
 
 // ServerHeader returns SER's signature: "Sip EXpress router (v (arch/os))".
 func (s *Server) ServerHeader() string {
-	return fmt.Sprintf("Sip EXpress router (%s (%s/%s))", s.version, runtime.GOARCH, runtime.GOOS)
+	if v := s.serverHeader.Load(); v != nil {
+		return *v
+	}
+	h := fmt.Sprintf("Sip EXpress router (%s (%s/%s))", s.version, runtime.GOARCH, runtime.GOOS)
+	s.serverHeader.Store(&h)
+	return h
 }
 
 // ServerSignature reports whether server_signature is on.
@@ -105,8 +110,25 @@ func (s *Server) warning(m *sipmsg.Msg) string {
 	if sock != nil {
 		host = sock.HostPort()
 	}
-	return fmt.Sprintf("392 %s \"Noisy feedback tells: pid=%d req_src_ip=%s req_src_port=%d in_uri=%s out_uri=%s via_cnt==%d\"",
-		host, s.pid, m.Rcv.Src.Addr(), m.Rcv.Src.Port(), m.OrigURI().String(), m.URIString(), len(m.Req.GetHeaders("Via")))
+	// Appended rather than formatted: a 100 Trying carries it (one string
+	// per reply instead of fmt's intermediates).
+	b := make([]byte, 0, 160+len(m.URIString())*2)
+	b = append(b, "392 "...)
+	b = append(b, host...)
+	b = append(b, ` "Noisy feedback tells: pid=`...)
+	b = strconv.AppendInt(b, int64(s.pid), 10)
+	b = append(b, " req_src_ip="...)
+	b = m.Rcv.Src.Addr().AppendTo(b)
+	b = append(b, " req_src_port="...)
+	b = strconv.AppendUint(b, uint64(m.Rcv.Src.Port()), 10)
+	b = append(b, " in_uri="...)
+	b = append(b, m.OrigURI().String()...)
+	b = append(b, " out_uri="...)
+	b = append(b, m.URIString()...)
+	b = append(b, " via_cnt=="...)
+	b = strconv.AppendInt(b, int64(len(m.Req.GetHeaders("Via"))), 10)
+	b = append(b, '"')
+	return string(b)
 }
 
 // StableTag returns the To-tag for locally generated replies to m: a
@@ -286,7 +308,7 @@ func (s *Server) SendReply(rcv sipmsg.RcvInfo, resp *sip.Response) error {
 	if err != nil {
 		return err
 	}
-	if err := s.tr.Send(dst, sipmsg.AppendResponse(make([]byte, 0, 1024), resp)); err != nil {
+	if err := s.sendBytes(dst, func(b []byte) []byte { return sipmsg.AppendResponse(b, resp) }); err != nil {
 		return fmt.Errorf("core: send reply: %w", err)
 	}
 	return nil

@@ -69,6 +69,8 @@ type Server struct {
 	pid     int
 	tagSeed string
 	version string
+	// serverHeader caches ServerHeader (the version does not change).
+	serverHeader atomic.Pointer[string]
 
 	// frontends are the management servers the daemon started beside
 	// the engine (AddFrontend).

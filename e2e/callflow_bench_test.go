@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
 	"log/slog"
 	"net"
@@ -85,7 +86,7 @@ func (u *flowUA) recv(b *testing.B, prefix string) []byte {
 		if err != nil {
 			b.Fatalf("waiting for %q: %v", prefix, err)
 		}
-		if strings.HasPrefix(string(u.buf[:n]), prefix) {
+		if bytes.HasPrefix(u.buf[:n], []byte(prefix)) {
 			return u.buf[:n]
 		}
 	}

@@ -1,9 +1,11 @@
 package sipmsg
 
 import (
+	"bytes"
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -112,9 +114,43 @@ func (w *byteWriter) appendVia(v *sip.ViaHeader) {
 	}
 }
 
-// SizeHint is a buffer capacity for serialising a message received with
-// n bytes after a few headers were added.
-func SizeHint(n int) int { return n + 512 }
+// scratch holds reused serialisation buffers (see Exact and Scratch).
+var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// maxScratch is the largest buffer put back into the pool: a rare huge
+// message does not pin its buffer.
+const maxScratch = 64 << 10
+
+// Exact runs fill on a reused scratch buffer and returns a copy of
+// exactly the bytes it appended: one allocation of the message's own size
+// for bytes that are kept (a branch's request and a transaction's last
+// reply for retransmission, a transaction's snapshot), instead of a
+// buffer sized by guess whose slack the collector scans and frees (issue
+// 19: allocations per call).
+func Exact(fill func([]byte) []byte) []byte {
+	p := scratch.Get().(*[]byte)
+	b := fill((*p)[:0])
+	out := bytes.Clone(b)
+	if cap(b) <= maxScratch {
+		*p = b[:0]
+		scratch.Put(p)
+	}
+	return out
+}
+
+// Scratch runs fill on a reused scratch buffer and hands the bytes to use,
+// which must not keep them (a datagram write); the buffer is reused once
+// use returns.
+func Scratch(fill func([]byte) []byte, use func([]byte) error) error {
+	p := scratch.Get().(*[]byte)
+	b := fill((*p)[:0])
+	err := use(b)
+	if cap(b) <= maxScratch {
+		*p = b[:0]
+		scratch.Put(p)
+	}
+	return err
+}
 
 // byteWriter is an io.StringWriter over a byte slice.
 type byteWriter struct{ b []byte }

@@ -24,7 +24,11 @@ func Parse(raw []byte) (sip.Message, error) { return parser.ParseSIP(raw) }
 // Bytes serialises the current message (all rewrites and added headers
 // applied).
 func (m *Msg) Bytes() []byte {
-	buf := make([]byte, 0, SizeHint(len(m.Raw)))
+	return Exact(m.Append)
+}
+
+// Append appends the current message (see Bytes) to buf.
+func (m *Msg) Append(buf []byte) []byte {
 	if m.Req != nil {
 		return AppendRequest(buf, m.Req)
 	}

@@ -335,7 +335,7 @@ func (t *TM) sendUp(x *txn, resp *sip.Response) error {
 	if err != nil {
 		return err
 	}
-	wire := sipmsg.AppendResponse(make([]byte, 0, 1024), resp)
+	wire := sipmsg.Exact(func(b []byte) []byte { return sipmsg.AppendResponse(b, resp) })
 	if err := t.core.Send(dst, wire); err != nil {
 		return err
 	}
