@@ -18,6 +18,9 @@ type pbEntry struct {
 	// Status is "online", "offline", "unknown" (ser did not answer) or
 	// "" (not a local user: ser cannot tell).
 	Status string
+	// Presence is the user's presence from the pa module ("open" or
+	// "closed", with Note), "" when ser runs no pa (see presence.go).
+	Presence, Note string
 }
 
 // phonebookData is the phonebook page's content.
@@ -69,6 +72,9 @@ func (a *App) handlePhonebook(w http.ResponseWriter, r *http.Request) {
 				pe.Status = "online"
 			default:
 				pe.Status = "offline"
+			}
+			if err == nil {
+				pe.Presence, pe.Note = a.presence(ctx, user+"@"+host)
 			}
 		}
 		d.Entries = append(d.Entries, pe)

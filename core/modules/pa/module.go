@@ -37,11 +37,12 @@ var Exports = &module.Exports{
 		{Name: "pua_exists", MinArgs: 1, MaxArgs: 1, Routes: module.Request, Fixup: module.FixupOf(fixupPUAExists)},
 		{Name: "subscribe", MinArgs: 1, MaxArgs: 1, Routes: module.Request | module.Failure, Fixup: module.FixupOf(fixupSubscription)},
 	},
-	New:   func() any { return New() },
-	Init:  module.InitOf(initModule),
-	Deps:  []string{"tm"},
-	Start: module.StartOf((*Module).Start),
-	Stop:  module.StopOf((*Module).Stop),
+	New:      func() any { return New() },
+	Init:     module.InitOf(initModule),
+	Deps:     []string{"tm"},
+	Start:    module.StartOf((*Module).Start),
+	Stop:     module.StopOf((*Module).Stop),
+	Commands: module.CommandsOf((*Module).commands),
 }
 
 // Defaults (SER 0.9's pa_mod.c where it had the parameter).
