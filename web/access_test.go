@@ -16,6 +16,7 @@ var (
 		"/admin/users/delete?u=alice&d=example.com", "/admin/acl", "/admin/acl?group=ld", "/admin/aliases", "/admin/online",
 		"/admin/acc", "/admin/acc?table=missed", "/admin/acc/export", "/admin/lcr", "/admin/privileges",
 		"/admin/users/forwarding?u=alice&d=example.com", "/admin/users/speeddial?u=alice&d=example.com", "/admin/messages",
+		"/admin/users/preferences?u=alice&d=example.com",
 		"/admin/domains", "/admin/dispatcher"}
 	userGets = []string{"/account", "/password", "/phonebook", "/phonebook/edit", "/calls", "/calls?table=acc", "/calls/export", "/im",
 		"/forwarding", "/speeddial", "/messages"}
@@ -25,7 +26,8 @@ var (
 		"/admin/lcr/group-add", "/admin/lcr/group-delete", "/admin/lcr/rule-add", "/admin/lcr/rule-delete",
 		"/admin/privileges/grant", "/admin/privileges/revoke", "/admin/users/forwarding", "/admin/users/speeddial/save",
 		"/admin/users/speeddial/delete", "/admin/messages/delete", "/admin/domains/add", "/admin/domains/delete",
-		"/admin/dispatcher/add", "/admin/dispatcher/delete", "/admin/dispatcher/state"}
+		"/admin/dispatcher/add", "/admin/dispatcher/delete", "/admin/dispatcher/state",
+		"/admin/users/preferences", "/admin/users/preferences/delete"}
 	userPosts = []string{"/logout", "/password", "/account/profile", "/account/devices/delete", "/phonebook/save",
 		"/phonebook/delete", "/im", "/forwarding", "/speeddial/save", "/speeddial/delete", "/messages/delete"}
 )

@@ -244,3 +244,27 @@ func TestAccAttribution(t *testing.T) {
 		t.Errorf("export:\n%s", csv.body)
 	}
 }
+
+func TestPreferencesPage(t *testing.T) {
+	e := newEnv(t, "")
+	root := e.as("root")
+	root.get("/admin/users/preferences?u=alice&d=example.com").want(t, http.StatusOK, "No preference.")
+	root.post("/admin/users/preferences", "u", "alice", "d", "example.com", "attribute", "lang", "value", "de", "type", "string").
+		redirectsTo(t, "/admin/users/preferences?u=alice&d=example.com")
+	root.post("/admin/users/preferences", "u", "alice", "d", "example.com", "attribute", "maxcalls", "value", "3", "type", "integer").
+		redirectsTo(t, "/admin/users/preferences?u=alice&d=example.com")
+	root.post("/admin/users/preferences", "u", "alice", "d", "example.com", "attribute", "9bad", "value", "x", "type", "integer").
+		want(t, http.StatusUnprocessableEntity, "<strong>Attribute</strong>: letters", "<strong>Value</strong>: a whole number")
+	root.post("/admin/users/preferences", "u", "alice", "d", "example.com", "attribute", "web_must_change_password", "value", "x", "type", "string").
+		want(t, http.StatusUnprocessableEntity, "not editable")
+	ps, _ := e.st.Preferences(context.Background(), "alice", "example.com")
+	if len(ps) != 2 || ps[0].Attribute != "lang" || ps[0].Type != 0 || ps[1].Attribute != "maxcalls" || ps[1].Type != 1 || ps[1].Value != "3" {
+		t.Errorf("preferences %+v", ps)
+	}
+	root.get("/admin/users/preferences?u=alice&d=example.com").want(t, http.StatusOK, "<code>lang</code>", ">number<")
+	root.post("/admin/users/preferences/delete", "u", "alice", "d", "example.com", "attribute", "lang").
+		redirectsTo(t, "/admin/users/preferences?u=alice&d=example.com")
+	if ps, _ := e.st.Preferences(context.Background(), "alice", "example.com"); len(ps) != 1 {
+		t.Errorf("after delete %+v", ps)
+	}
+}

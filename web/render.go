@@ -45,6 +45,7 @@ var funcs = template.FuncMap{
 	"privLabel":  privLabel,
 	"lower":      strings.ToLower,
 	"uri":        breakableURI,
+	"hasPrefix":  strings.HasPrefix,
 	"has": func(list []string, v string) bool {
 		for _, x := range list {
 			if x == v {

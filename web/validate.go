@@ -120,7 +120,7 @@ var fieldLabels = map[string]string{
 	"transport": "Transport", "prefix": "Prefix", "gw": "Gateway", "cap": "Capability", "priority": "Priority",
 	"from_uri": "Caller pattern", "priv": "Privilege", "callfwd": "Always", "fwdbusy": "When busy",
 	"fwdnoanswer": "When not answered", "short": "Dial", "calls": "Calls", "description": "Note", "setid": "Set",
-	"destination": "Destination",
+	"destination": "Destination", "attribute": "Attribute", "value": "Value", "type": "Kind",
 }
 
 // fieldLabel returns a field's label for the error summary.
