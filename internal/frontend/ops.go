@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -40,6 +41,7 @@ func mountOps(r chi.Router, x *xmlrpc.Server, o Options) error {
 		return err
 	}
 	log := o.Log.With("module", "frontend")
+	var lastReady atomic.Pointer[string] // the last /ready answer's reason ("" = ready)
 	// open admits a read-only request without credentials: the client is
 	// on the allow-list or metrics_allow, and the Host header names us.
 	open := func(r *http.Request) (bool, string) {
@@ -87,9 +89,21 @@ func mountOps(r chi.Router, x *xmlrpc.Server, o Options) error {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 		defer cancel()
-		if err := o.Ready(ctx); err != nil {
-			log.Warn("not ready", "reason", err.Error())
-			plain(w, http.StatusServiceUnavailable, "not ready: "+err.Error())
+		err := o.Ready(ctx)
+		why := ""
+		if err != nil {
+			why = err.Error()
+		}
+		// Load balancers probe every few seconds: log changes only.
+		if prev := lastReady.Swap(&why); prev == nil || *prev != why {
+			if why != "" {
+				log.Warn("not ready", "reason", why)
+			} else if prev != nil {
+				log.Info("ready again")
+			}
+		}
+		if err != nil {
+			plain(w, http.StatusServiceUnavailable, "not ready: "+why)
 			return
 		}
 		plain(w, http.StatusOK, "ready")
