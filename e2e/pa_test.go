@@ -261,3 +261,25 @@ func TestPASubscribePublish(t *testing.T) {
 		t.Fatalf("SUBSCRIBE for another event answered:\n%s", r)
 	}
 }
+
+// TestPASIPp runs SIPp scenarios against pa (SQLite): subscribe, publish,
+// refresh of both, removal, unsubscribe (pa_watch_publish.xml); expiry by
+// timer (pa_expiry.xml); a denied watcher (pa_denied.xml).
+func TestPASIPp(t *testing.T) {
+	testutil.RequireTool(t, "sipp")
+	srv := startSer(t, fmt.Sprintf(paCfg, "sqlite://"+filepath.Join(t.TempDir(), "pa.db")))
+	for _, sc := range []string{"pa_watch_publish.xml", "pa_expiry.xml"} {
+		out, code := testutil.RunSIPp(t, &testutil.SIPp{Scenario: sippScenario(sc), Remote: srv.addr(), Calls: 1, Timeout: 20 * time.Second})
+		if code != 0 {
+			t.Fatalf("%s: sipp exit %d:\n%s", sc, code, tail(out))
+		}
+	}
+	db := srv.inst.Modules.Instance("pa").(interface{ DB() *store.Store }).DB()
+	if err := db.RejectWatcher(context.Background(), store.PATables{}, "sip:bob@127.0.0.1", "sip:watcher@127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	out, code := testutil.RunSIPp(t, &testutil.SIPp{Scenario: sippScenario("pa_denied.xml"), Remote: srv.addr(), Calls: 1, Timeout: 20 * time.Second})
+	if code != 0 {
+		t.Fatalf("pa_denied.xml: sipp exit %d:\n%s", code, tail(out))
+	}
+}
