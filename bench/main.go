@@ -17,6 +17,9 @@
 //	calls      INVITE/100/180/200/ACK/BYE/200 with record-routing through
 //	           the Hello World config (bench/helloworld.cfg for ser,
 //	           bench/kamailio.cfg for Kamailio) to a registered SIPp uas
+//	calls-tcp  the same calls over TCP: SIPp uac and uas each on one
+//	           connection to the server (-t t1), the uas registered with
+//	           ;transport=tcp
 //	ceiling    the load generator alone: SIPp uac straight to SIPp uas
 //	idle-tcp   (ser only, no SIPp) -idle N idle TCP connections held by
 //	           helper processes: ser's RSS and descriptors before, during
@@ -24,7 +27,9 @@
 //	           web console answer meanwhile
 //
 // Both servers get the same pinning (-ser-cpu for the server, -sipp-cpu
-// for SIPp), so that on two cores the comparison is fair.
+// for SIPp), so that on two cores the comparison is fair. For scaling,
+// leave -ser-cpu empty (the server may use every core) and set
+// -gomaxprocs for ser and -kamailio-children for Kamailio.
 package main
 
 import (
@@ -46,7 +51,7 @@ import (
 )
 
 var (
-	modeFlag   = flag.String("mode", "register,stateless,calls", "scenarios: register, stateless, calls, ceiling, idle-tcp (comma-separated)")
+	modeFlag   = flag.String("mode", "register,stateless,calls", "scenarios: register, stateless, calls, calls-tcp, ceiling, idle-tcp (comma-separated)")
 	serverFlag = flag.String("server", "ser", "server(s) to measure: ser, kamailio or both")
 	ratesReg   = flag.String("rates-register", "2000,5000,10000,15000,20000,25000,30000", "offered REGISTER/s steps")
 	ratesSL    = flag.String("rates-stateless", "2000,5000,10000,15000,20000", "offered requests/s steps (stateless)")
@@ -59,6 +64,7 @@ var (
 	port       = flag.Int("port", 5070, "the server's port on 127.0.0.1 (SIPp uses the next ports)")
 	serBin     = flag.String("ser", "", "ser binary (default: build it)")
 	kamBin     = flag.String("kamailio", "kamailio", "kamailio binary")
+	goMaxProcs = flag.Int("gomaxprocs", 0, "ser's GOMAXPROCS (0: the Go default, every CPU the server may run on)")
 	kamKids    = flag.Int("kamailio-children", 0, "Kamailio's UDP workers (-n; 0 keeps bench/kamailio.cfg's children=1)")
 	rcvBuf     = flag.Int("maxbuffer", 0, "UDP receive buffer for both servers (-b; 0 keeps their default, 256 KB)")
 	stopFail   = flag.Bool("stop-on-failure", true, "stop stepping a scenario after the first step that is not ok")
@@ -86,7 +92,7 @@ func (s step) achieved() float64 {
 }
 
 func (s step) ok() bool {
-	return s.Calls > 0 && float64(s.Failed) < 0.005*float64(s.Calls) && s.Retrans == 0
+	return s.Calls > 0 && s.Success > 0 && float64(s.Failed) < 0.005*float64(s.Calls) && s.Retrans == 0
 }
 
 // result is the best step of a server and scenario.
@@ -129,8 +135,8 @@ func main() {
 			fatalf("building ser: %v\n%s", err, out)
 		}
 	}
-	fmt.Printf("ser benchmark — %s, %d CPUs, %s/%s, %s, step %v, server pinned to %q, SIPp to %q\n",
-		cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, time.Now().Format("2006-01-02"), *duration, *serCPU, *sippCPU)
+	fmt.Printf("ser benchmark — %s, %d CPUs, %s/%s, %s, step %v, server pinned to %q, SIPp to %q, ser GOMAXPROCS %d, Kamailio children %d, load average %s\n",
+		cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, time.Now().Format("2006-01-02"), *duration, *serCPU, *sippCPU, *goMaxProcs, *kamKids, loadAvg())
 	var results []result
 	for _, mode := range strings.Split(*modeFlag, ",") {
 		if mode == "idle-tcp" {
@@ -161,7 +167,7 @@ func stepsFor(mode string) []int {
 		return parseRates(*ratesReg)
 	case "stateless":
 		return parseRates(*ratesSL)
-	case "calls":
+	case "calls", "calls-tcp":
 		return parseRates(*ratesCal)
 	case "ceiling":
 		return parseRates(*ratesCeil)
@@ -170,7 +176,7 @@ func stepsFor(mode string) []int {
 	return nil
 }
 
-var units = map[string]string{"register": "REGISTER/s", "stateless": "req/s", "calls": "calls/s", "ceiling": "calls/s"}
+var units = map[string]string{"register": "REGISTER/s", "stateless": "req/s", "calls": "calls/s", "calls-tcp": "calls/s", "ceiling": "calls/s"}
 
 func header(title string) {
 	fmt.Printf("\n== %s\n", title)
@@ -205,8 +211,13 @@ func runMode(srv, mode string, steps []int, bin, here, dir string) step {
 			uas.kill()
 		case "calls":
 			uas := startSIPp(dir, "uas", []string{"-sf", filepath.Join(here, "uas_rr.xml"), "-p", strconv.Itoa(*port + 2)})
-			registerService(dir, here, *port+2)
+			registerService(dir, here, *port+2, "udp")
 			s = p.measure(r, []string{"-sf", filepath.Join(here, "uac_rr.xml"), "-s", "service"})
+			uas.kill()
+		case "calls-tcp":
+			uas := startSIPp(dir, "uas", []string{"-sf", filepath.Join(here, "uas_rr.xml"), "-t", "t1", "-p", strconv.Itoa(*port + 2)})
+			registerService(dir, here, *port+2, "tcp")
+			s = p.measure(r, []string{"-sf", filepath.Join(here, "uac_rr.xml"), "-s", "service", "-t", "t1"})
 			uas.kill()
 		}
 		row(s)
@@ -266,7 +277,7 @@ func summary(results []result) {
 		fmt.Printf("%-10s %-10s %8.0f %-3s %7.0f%% %12.1f %7.0f\n", r.server, r.mode, b.achieved(), shortUnit(r.mode), b.CPU, perK, b.P99)
 		best[r.server+"/"+r.mode] = b
 	}
-	for _, mode := range []string{"register", "calls"} {
+	for _, mode := range []string{"register", "calls", "calls-tcp"} {
 		s, k := best["ser/"+mode], best["kamailio/"+mode]
 		if s.achieved() == 0 || k.achieved() == 0 {
 			continue
@@ -316,6 +327,9 @@ func startKamailio(cfg, dir string) *serverProc {
 func startServer(cfg, dir, name, bin string, args ...string) *serverProc {
 	cmd := pinned(*serCPU, bin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if name == "ser" && *goMaxProcs > 0 {
+		cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(*goMaxProcs))
+	}
 	logf, err := os.Create(filepath.Join(dir, name+".log"))
 	check(err)
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -376,11 +390,12 @@ func (p *serverProc) measure(r int, scenario []string) step {
 	return s
 }
 
-// registerService registers the SIPp uas as user "service".
-func registerService(dir, here string, uasPort int) {
+// registerService registers the SIPp uas as user "service", its contact
+// with ;transport=proto (udp or tcp).
+func registerService(dir, here string, uasPort int, proto string) {
 	csvPath := filepath.Join(dir, "service.csv")
-	check(os.WriteFile(csvPath, []byte(fmt.Sprintf("SEQUENTIAL\nservice;127.0.0.1:%d\n", uasPort)), 0o644))
-	reg := startSIPp(dir, "reg", []string{"-sf", filepath.Join(here, "..", "e2e", "testdata", "sipp", "register.xml"),
+	check(os.WriteFile(csvPath, []byte(fmt.Sprintf("SEQUENTIAL\nservice;127.0.0.1:%d;%s\n", uasPort, proto)), 0o644))
+	reg := startSIPp(dir, "reg", []string{"-sf", filepath.Join(here, "register_service.xml"),
 		"-inf", csvPath, "-m", "1", "-p", strconv.Itoa(*port + 3), fmt.Sprintf("127.0.0.1:%d", *port)})
 	if code := reg.wait(10 * time.Second); code != 0 {
 		fatalf("registering the uas failed (sipp exit %d)", code)
@@ -563,6 +578,20 @@ func logTail(path, why string) {
 		lines = lines[len(lines)-15:]
 	}
 	fmt.Fprintf(os.Stderr, "bench: %s; end of %s:\n%s\n", why, path, strings.Join(lines, "\n"))
+}
+
+// loadAvg is the first three fields of /proc/loadavg: a run on a busy
+// machine says so.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func cpuModel() string {
