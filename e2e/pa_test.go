@@ -283,3 +283,51 @@ func TestPASIPp(t *testing.T) {
 		t.Fatalf("pa_denied.xml: sipp exit %d:\n%s", code, tail(out))
 	}
 }
+
+// TestPALimits: max_subscriptions bounds the subscriptions to one
+// presentity, max_total_subscriptions all of them (503 with Retry-After);
+// an ended subscription frees its place.
+func TestPALimits(t *testing.T) {
+	cfg := strings.Replace(fmt.Sprintf(paCfg, "sqlite://"+filepath.Join(t.TempDir(), "pa.db")),
+		`modparam("pa", "timer_interval", 1)`,
+		`modparam("pa", "max_subscriptions", 1)
+modparam("pa", "max_total_subscriptions", 2)`, 1)
+	srv := startSer(t, cfg)
+	sub := func(u *paUA, user, callID, toTag string, expires int) string {
+		return u.request("SUBSCRIBE", "sip:"+user+"@"+srv.addr(), "sip:w@127.0.0.1", "t"+callID, "sip:"+user+"@127.0.0.1", toTag, callID,
+			[]string{"Event: presence", fmt.Sprintf("Expires: %d", expires)}, "")
+	}
+	w1, w2, w3, w4 := &paUA{ua: newUA(t), srv: srv}, &paUA{ua: newUA(t), srv: srv}, &paUA{ua: newUA(t), srv: srv}, &paUA{ua: newUA(t), srv: srv}
+	r := sub(w1, "bob", "l1", "", 300)
+	if !strings.HasPrefix(r, "SIP/2.0 200") {
+		t.Fatalf("first SUBSCRIBE:\n%s", r)
+	}
+	tag1 := tagParam(header(r, "To"))
+	w1.notify(200)
+	if r = sub(w2, "bob", "l2", "", 300); !strings.HasPrefix(r, "SIP/2.0 503") || header(r, "Retry-After") == "" {
+		t.Fatalf("second SUBSCRIBE to bob:\n%s", r)
+	}
+	if r = sub(w3, "carol", "l3", "", 300); !strings.HasPrefix(r, "SIP/2.0 200") {
+		t.Fatalf("SUBSCRIBE to carol:\n%s", r)
+	}
+	w3.notify(200)
+	if r = sub(w4, "dave", "l4", "", 300); !strings.HasPrefix(r, "SIP/2.0 503") {
+		t.Fatalf("third subscription in all:\n%s", r)
+	}
+	// A fetch (Expires: 0) is answered over the limit: it keeps nothing.
+	if r = sub(w4, "bob", "l5", "", 0); !strings.HasPrefix(r, "SIP/2.0 200") {
+		t.Fatalf("fetch:\n%s", r)
+	}
+	if n := w4.notify(200); header(n, "Subscription-State") != "terminated;reason=timeout" {
+		t.Fatalf("fetch NOTIFY:\n%s", n)
+	}
+	// w1 unsubscribes: w2 gets bob's place.
+	if r = sub(w1, "bob", "l1", tag1, 0); !strings.HasPrefix(r, "SIP/2.0 200") {
+		t.Fatalf("unsubscribe:\n%s", r)
+	}
+	w1.notify(200)
+	if r = sub(w2, "bob", "l2", "", 300); !strings.HasPrefix(r, "SIP/2.0 200") {
+		t.Fatalf("SUBSCRIBE to bob after the unsubscribe:\n%s", r)
+	}
+	w2.notify(200)
+}

@@ -13,17 +13,21 @@ import (
 	"ser/core/store"
 )
 
-// domainArg validates a presence domain argument.
-func domainArg(args []module.Value) (string, error) {
+// domainArg validates a presence domain argument and records the name,
+// so that Start loads the domain's stored state before any request.
+func (m *Module) domainArg(args []module.Value) (string, error) {
 	d := strings.TrimSpace(args[0].String())
 	if d == "" {
 		return "", errNoDomain
 	}
+	m.mu.Lock()
+	m.names[d] = true
+	m.mu.Unlock()
 	return d, nil
 }
 
 func fixupSubscription(m *Module, _ *module.Env, args []module.Value) (module.Handler, error) {
-	name, err := domainArg(args)
+	name, err := m.domainArg(args)
 	if err != nil {
 		return nil, err
 	}
@@ -31,7 +35,7 @@ func fixupSubscription(m *Module, _ *module.Env, args []module.Value) (module.Ha
 }
 
 func fixupPublish(m *Module, _ *module.Env, args []module.Value) (module.Handler, error) {
-	name, err := domainArg(args)
+	name, err := m.domainArg(args)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +43,7 @@ func fixupPublish(m *Module, _ *module.Env, args []module.Value) (module.Handler
 }
 
 func fixupRegistration(m *Module, _ *module.Env, args []module.Value) (module.Handler, error) {
-	name, err := domainArg(args)
+	name, err := m.domainArg(args)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +51,7 @@ func fixupRegistration(m *Module, _ *module.Env, args []module.Value) (module.Ha
 }
 
 func fixupExisting(m *Module, _ *module.Env, args []module.Value) (module.Handler, error) {
-	name, err := domainArg(args)
+	name, err := m.domainArg(args)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +59,7 @@ func fixupExisting(m *Module, _ *module.Env, args []module.Value) (module.Handle
 }
 
 func fixupPUAExists(m *Module, _ *module.Env, args []module.Value) (module.Handler, error) {
-	name, err := domainArg(args)
+	name, err := m.domainArg(args)
 	if err != nil {
 		return nil, err
 	}

@@ -67,7 +67,8 @@ type Module struct {
 
 	mu      sync.Mutex
 	domains map[string]*pdomain
-	total   int // subscriptions in all domains
+	names   map[string]bool // the domains the script names
+	total   int             // subscriptions in all domains
 }
 
 // pdomain is a presence domain (the argument of the script functions):
@@ -121,6 +122,7 @@ func New() *Module {
 		log:              slog.Default().With("module", "pa"),
 		now:              time.Now,
 		domains:          map[string]*pdomain{},
+		names:            map[string]bool{},
 	}
 }
 
@@ -174,6 +176,11 @@ func initModule(m *Module, env *module.Env) error {
 // Start runs the timer (SER's timer_interval): it ends expired
 // subscriptions and publications and notices registrations that expired.
 func (m *Module) Start(ctx context.Context) error {
+	m.mu.Lock()
+	for name := range m.names {
+		m.domainLocked(name) // subscriptions stored by the last run
+	}
+	m.mu.Unlock()
 	return m.timer.Start(ctx, time.Duration(m.timerInterval)*time.Second, m.Tick)
 }
 
