@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -128,6 +130,13 @@ func (u *paUA) request(method, uri, from, fromTag, to, toTag, callID string, ext
 func (u *paUA) notify(code int) string {
 	u.t.Helper()
 	n, from := u.recvFor("NOTIFY ")
+	u.answer(n, from, code)
+	return n
+}
+
+// answer replies to the request n from from.
+func (u *paUA) answer(n string, from *net.UDPAddr, code int) {
+	u.t.Helper()
 	resp := fmt.Sprintf("SIP/2.0 %d OK\n", code)
 	for _, h := range []string{"Via", "From", "To", "Call-ID", "CSeq"} {
 		for _, v := range headers(n, h) {
@@ -135,7 +144,6 @@ func (u *paUA) notify(code int) string {
 		}
 	}
 	u.send(from, resp+"Content-Length: 0\n\n")
-	return n
 }
 
 func tagParam(v string) string {
@@ -330,4 +338,41 @@ modparam("pa", "max_total_subscriptions", 2)`, 1)
 		t.Fatalf("SUBSCRIBE to bob after the unsubscribe:\n%s", r)
 	}
 	w2.notify(200)
+}
+
+// TestPADistributionConfig runs SER 0.9.6's etc/pa.cfg unchanged (its
+// listen address, port and FIFO moved to loopback and a scratch directory
+// at run time): subscribe("registrar") answers a SUBSCRIBE with 200 and a
+// NOTIFY (closed); once bob registers (save("location"), no
+// pa_handle_registration in that config) pa's timer notices the
+// registration and notifies open.
+func TestPADistributionConfig(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "ser-0.9.6", "etc", "pa.cfg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := startSer(t, string(raw))
+	w := &paUA{ua: newUA(t), srv: srv}
+	r := w.request("SUBSCRIBE", "", "sip:alice@127.0.0.1", "d1", "sip:bob@127.0.0.1", "", "dist1", []string{"Event: presence", "Expires: 120"}, "")
+	if !strings.HasPrefix(r, "SIP/2.0 200") {
+		t.Fatalf("SUBSCRIBE answered:\n%s", r)
+	}
+	if n := w.notify(200); !strings.Contains(n, "<basic>closed</basic>") {
+		t.Fatalf("first NOTIFY:\n%s", n)
+	}
+	if r := register(newUA(t), srv, "bob", 600, "dist-reg", 1); !strings.HasPrefix(r, "SIP/2.0 200") {
+		t.Fatalf("REGISTER answered:\n%s", r)
+	}
+	// The timer runs every 10 s (timer_interval's default).
+	buf := make([]byte, 65536)
+	w.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	n, from, err := w.conn.ReadFromUDP(buf)
+	if err != nil {
+		t.Fatalf("no NOTIFY after the registration: %v", err)
+	}
+	msg := string(buf[:n])
+	if !strings.HasPrefix(msg, "NOTIFY ") || !strings.Contains(msg, "<basic>open</basic>") {
+		t.Fatalf("NOTIFY after the registration:\n%s", msg)
+	}
+	w.answer(msg, from, 200)
 }
