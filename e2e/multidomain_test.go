@@ -16,8 +16,9 @@ import (
 // module keys users by user@domain (use_domain), the digest realm is the
 // request's domain, REGISTERs and calls to a domain that is not local are
 // refused, calls from a local domain to a foreign one are refused with
-// another text, and OPTIONS to ld@<domain> answers whether the caller is
-// in group ld.
+// another text, OPTIONS to ld@<domain> answers whether the caller is
+// in group ld, and a request for a user the domain does not have gets
+// uri_db's does_uri_exist answer before lookup.
 func multidomainCfg(dbURL string) string {
 	return fmt.Sprintf(`
 fifo="/tmp/ser_fifo"
@@ -30,6 +31,7 @@ loadmodule "modules/auth/auth.so"
 loadmodule "modules/auth_db/auth_db.so"
 loadmodule "modules/group/group.so"
 loadmodule "modules/domain/domain.so"
+loadmodule "modules/uri_db/uri_db.so"
 
 modparam("domain", "db_url", "%[1]s")
 modparam("domain", "db_mode", 1)
@@ -43,6 +45,8 @@ modparam("usrloc", "db_url", "%[1]s")
 modparam("usrloc", "db_mode", 1)
 modparam("usrloc", "use_domain", 1)
 modparam("registrar", "use_domain", 1)
+modparam("uri_db", "db_url", "%[1]s")
+modparam("uri_db", "use_domain", 1)
 
 route {
 	if (!mf_process_maxfwd_header("10")) {
@@ -71,6 +75,10 @@ route {
 		} else {
 			sl_send_reply("403", "Not in ld");
 		};
+		break;
+	};
+	if (!does_uri_exist()) {
+		sl_send_reply("404", "User does not exist");
 		break;
 	};
 	if (!lookup("location")) {
@@ -211,6 +219,15 @@ hello`, c.to, bob.hostport(), seq))
 		}
 	}
 
+	// does_uri_exist (uri_db, use_domain): bob is a user of b.example
+	// only — registered nowhere, so lookup would fail in both domains.
+	if r := request(ua1, "MESSAGE", "sip:bob@a.example", "sip:alice@a.example", "sip:bob@a.example", ""); firstLine(r) != "SIP/2.0 404 User does not exist" {
+		t.Errorf("bob@a.example: %s", firstLine(r))
+	}
+	if r := request(ua1, "MESSAGE", "sip:bob@b.example", "sip:alice@a.example", "sip:bob@b.example", ""); firstLine(r) != "SIP/2.0 404 Not Found" {
+		t.Errorf("bob@b.example (a user, not registered): %s", firstLine(r))
+	}
+
 	// Groups per domain: alice@a.example is in ld, alice@b.example not.
 	if r := request(bob, "OPTIONS", "sip:ld@a.example", "sip:alice@a.example", "sip:ld@a.example", ""); firstLine(r) != "SIP/2.0 200 Member of ld" {
 		t.Errorf("alice@a.example in ld: %s", firstLine(r))
@@ -239,7 +256,7 @@ hello`, c.to, bob.hostport(), seq))
 	if got := fifoCmd(t, srv, "domain_dump"); got != "200 OK\n  93 a.example\n  94 b.example\n  95 c.example\n" {
 		t.Errorf("domain_dump: %q", got)
 	}
-	if r := request(bob, "MESSAGE", "sip:carol@c.example", "sip:bob@b.example", "sip:carol@c.example", ""); firstLine(r) != "SIP/2.0 404 Not Found" {
+	if r := request(bob, "MESSAGE", "sip:carol@c.example", "sip:bob@b.example", "sip:carol@c.example", ""); firstLine(r) != "SIP/2.0 404 User does not exist" {
 		t.Errorf("c.example after domain_reload: %s", firstLine(r))
 	}
 	// serctl domain rm c.example: foreign again.
