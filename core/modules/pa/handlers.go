@@ -329,6 +329,7 @@ func (m *Module) HandlePublish(msg *sipmsg.Msg, name string) int {
 		}
 		if expires == 0 {
 			delete(p.pubs, match)
+			m.pubTotal--
 			m.dbDeletePublished(d, p, match)
 			ret := m.reply(msg, 200, "OK", module.ReplyOpts{Headers: []string{"SIP-ETag: " + match, "Expires: 0"}})
 			m.changedLocked(d, p)
@@ -340,7 +341,7 @@ func (m *Module) HandlePublish(msg *sipmsg.Msg, name string) int {
 			d.dropIfIdleLocked(p)
 			return m.reply(msg, 200, "OK", module.ReplyOpts{Headers: []string{"Expires: 0"}})
 		}
-		if len(p.pubs) >= m.maxPublications {
+		if len(p.pubs) >= m.maxPublications || m.pubTotal >= m.maxTotal {
 			d.dropIfIdleLocked(p)
 			return m.reply(msg, 503, "Too Many Publications", module.ReplyOpts{Headers: []string{"Retry-After: 60"}})
 		}
@@ -368,6 +369,8 @@ func (m *Module) HandlePublish(msg *sipmsg.Msg, name string) int {
 	}
 	if match != "" {
 		delete(p.pubs, match)
+	} else {
+		m.pubTotal++
 	}
 	p.pubs[next.etag] = &next
 	ret := m.reply(msg, 200, "OK", module.ReplyOpts{Headers: []string{"SIP-ETag: " + next.etag, "Expires: " + strconv.Itoa(expires)}})

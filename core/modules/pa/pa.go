@@ -69,6 +69,9 @@ type Module struct {
 	domains map[string]*pdomain
 	names   map[string]bool // the domains the script names
 	total   int             // subscriptions in all domains
+	// pubTotal counts the publications in all domains, bounded by
+	// max_total_subscriptions too.
+	pubTotal int
 }
 
 // pdomain is a presence domain (the argument of the script functions):
@@ -223,6 +226,7 @@ func (m *Module) loadLocked(d *pdomain) {
 			continue
 		}
 		p := d.presentityLocked(tp.URI)
+		m.pubTotal++
 		p.pubs[tp.ETag] = &publication{etag: tp.ETag, tupleID: tp.TupleID, basic: Basic(tp.Basic), note: tp.Note,
 			contact: tp.Contact, expires: tp.Expires, seq: int64(i)}
 	}
@@ -474,6 +478,7 @@ func (m *Module) Tick() {
 			for tag, pb := range p.pubs {
 				if !pb.expires.After(now) {
 					delete(p.pubs, tag)
+					m.pubTotal--
 					m.dbDeletePublished(d, p, tag)
 				}
 			}
