@@ -430,8 +430,8 @@ func (m *Module) each(fn func(d *pdomain)) {
 	}
 }
 
-// canonURI lower-cases the scheme and host of a sip: URI and drops
-// parameters and headers.
+// canonURI lower-cases a sip: URI and drops parameters and headers: the
+// key of a presentity.
 func canonURI(uri string) string {
 	uri = strings.TrimSpace(uri)
 	if i := strings.IndexAny(uri, ";?>"); i >= 0 {
@@ -442,8 +442,8 @@ func canonURI(uri string) string {
 	if !strings.HasPrefix(low, "sip:") && !strings.HasPrefix(low, "sips:") {
 		uri = "sip:" + uri
 	}
-	user, host := splitURI(uri)
-	host = strings.ToLower(host)
+	// Lower case as a whole, as usrloc keys users (registrar's default).
+	user, host := splitURI(strings.ToLower(uri))
 	if user == "" {
 		return "sip:" + host
 	}

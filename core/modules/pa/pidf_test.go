@@ -50,7 +50,7 @@ func TestPIDFDocument(t *testing.T) {
 
 func TestCanonURI(t *testing.T) {
 	for in, want := range map[string]string{
-		"sip:Bob@Example.COM;transport=udp": "sip:Bob@example.com",
+		"sip:Bob@Example.COM;transport=udp": "sip:bob@example.com",
 		"<sip:bob@h>":                       "sip:bob@h",
 		"bob@h":                             "sip:bob@h",
 	} {
