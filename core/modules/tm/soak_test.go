@@ -158,6 +158,25 @@ func BenchmarkRelayMessage(b *testing.B) {
 	}
 }
 
+// BenchmarkRelayParallel is BenchmarkRelayMessage from every
+// GOMAXPROCS goroutine at once: run it with -cpu 1,2,4 and -mutexprofile
+// to see whether the transaction table, the timer heap or the statistics
+// serialise the workers (issue 19: more than one core).
+func BenchmarkRelayParallel(b *testing.B) {
+	tm, _, env := newCountTM(b)
+	relay := modtest.Bind(b, Exports, tm, env, "t_relay")
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := int(next.Add(1))
+			m := soakRequest(b, "MESSAGE", i)
+			relay(m)
+			tm.HandleReply(replyTo(b, m, 0, 200))
+		}
+	})
+}
+
 // BenchmarkRelayWithLiveTransactions relays and completes MESSAGE
 // transactions while 0, 10,000 or 100,000 other transactions (INVITEs
 // with no reply yet) are live in the table: the cost per transaction
