@@ -1,11 +1,26 @@
 package tm
 
 import (
+	"runtime"
 	"sync"
 	"time"
 )
 
-// timerQueue runs every transaction's timer on one goroutine, as SER's
+// timerShards is how many timer queues a TM runs: one per core the
+// process may use (GOMAXPROCS at start, at most 16). With one queue the
+// workers of several cores serialised on its lock (two thirds of the
+// mutex delay in BenchmarkRelayParallel -cpu 2); on one core there is one
+// queue and one timer goroutine, as before.
+func timerShards() int {
+	return min(max(runtime.GOMAXPROCS(0), 1), 16)
+}
+
+// queueOf is the timer queue of x (by its hash, fixed for its life).
+func (t *TM) queueOf(x *txn) *timerQueue {
+	return &t.tq[x.hash%uint64(len(t.tq))]
+}
+
+// timerQueue runs its transactions' timers on one goroutine, as SER's
 // timer process did: a min-heap of (deadline, transaction) with one entry
 // per transaction at most. A runtime timer per transaction (time.AfterFunc)
 // cost a goroutine for every expiry — four per proxied call, competing with

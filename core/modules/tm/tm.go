@@ -119,7 +119,7 @@ type TM struct {
 	frInvAVPOn bool
 
 	table  table
-	tq     timerQueue
+	tq     []timerQueue // sharded by transaction hash (queueOf)
 	stats  counters
 	closed atomic.Bool
 
@@ -139,7 +139,10 @@ func New() *TM {
 	d := DefaultTimers()
 	t.timers.Store(&d)
 	t.table.init()
-	t.tq.init()
+	t.tq = make([]timerQueue, timerShards())
+	for i := range t.tq {
+		t.tq[i].init()
+	}
 	return t
 }
 
@@ -207,7 +210,9 @@ func (t *TM) Stop() {
 	if t.closed.Swap(true) {
 		return
 	}
-	t.tq.close()
+	for i := range t.tq {
+		t.tq[i].close()
+	}
 	for _, x := range t.table.all() {
 		x.mu.Lock()
 		pending := x.local() && !x.completed() && !x.terminated()

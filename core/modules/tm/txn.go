@@ -183,7 +183,7 @@ func (x *txn) remove() {
 		x.tm.stats.waiting.Add(-1)
 	}
 	x.to(txnTerminated)
-	x.tm.tq.cancel(x)
+	x.tm.queueOf(x).cancel(x)
 	x.tm.table.remove(x)
 	x.tm.stats.deleted.Add(1)
 }
@@ -229,10 +229,10 @@ func (x *txn) reschedule() {
 	}
 	x.timerAt = next
 	if next.IsZero() {
-		x.tm.tq.cancel(x)
+		x.tm.queueOf(x).cancel(x)
 		return
 	}
-	x.tm.tq.schedule(x, next)
+	x.tm.queueOf(x).schedule(x, next)
 }
 
 // fire is the timer callback (on the timer queue's goroutine).
