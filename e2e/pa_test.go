@@ -376,3 +376,38 @@ func TestPADistributionConfig(t *testing.T) {
 	}
 	w.answer(msg, from, 200)
 }
+
+// TestPAWatcherInfo: bob subscribes to presence.winfo of himself and is
+// told (RFC 3858) when alice subscribes to his presence and when she
+// leaves; another user may not see bob's watchers (403).
+func TestPAWatcherInfo(t *testing.T) {
+	srv := startSer(t, fmt.Sprintf(paCfg, "sqlite://"+filepath.Join(t.TempDir(), "pa.db")))
+	bob, alice, mallory := &paUA{ua: newUA(t), srv: srv}, &paUA{ua: newUA(t), srv: srv}, &paUA{ua: newUA(t), srv: srv}
+	winfo := []string{"Event: presence.winfo", "Accept: application/watcherinfo+xml", "Expires: 300"}
+	r := bob.request("SUBSCRIBE", "", "sip:bob@127.0.0.1", "b1", "sip:bob@127.0.0.1", "", "winfo1", winfo, "")
+	if !strings.HasPrefix(r, "SIP/2.0 200") {
+		t.Fatalf("winfo SUBSCRIBE answered:\n%s", r)
+	}
+	n := bob.notify(200)
+	if header(n, "Event") != "presence.winfo" || header(n, "Content-Type") != "application/watcherinfo+xml" ||
+		!strings.Contains(n, `<watcher-list resource="sip:bob@127.0.0.1" package="presence">`) || strings.Contains(n, "<watcher id") {
+		t.Fatalf("first winfo NOTIFY:\n%s", n)
+	}
+	r = alice.request("SUBSCRIBE", "", "sip:alice@127.0.0.1", "a1", "sip:bob@127.0.0.1", "", "pres1", []string{"Event: presence", "Expires: 300"}, "")
+	if !strings.HasPrefix(r, "SIP/2.0 200") {
+		t.Fatalf("presence SUBSCRIBE answered:\n%s", r)
+	}
+	aliceTag := tagParam(header(r, "To"))
+	alice.notify(200)
+	if n = bob.notify(200); !strings.Contains(n, `status="active">sip:alice@127.0.0.1</watcher>`) {
+		t.Fatalf("winfo NOTIFY after alice subscribed:\n%s", n)
+	}
+	if r = mallory.request("SUBSCRIBE", "", "sip:mallory@127.0.0.1", "m1", "sip:bob@127.0.0.1", "", "winfo2", winfo, ""); !strings.HasPrefix(r, "SIP/2.0 403") {
+		t.Fatalf("mallory's winfo SUBSCRIBE answered:\n%s", r)
+	}
+	alice.request("SUBSCRIBE", "", "sip:alice@127.0.0.1", "a1", "sip:bob@127.0.0.1", aliceTag, "pres1", []string{"Event: presence", "Expires: 0"}, "")
+	alice.notify(200)
+	if n = bob.notify(200); strings.Contains(n, "sip:alice@127.0.0.1</watcher>") {
+		t.Fatalf("winfo NOTIFY after alice left:\n%s", n)
+	}
+}

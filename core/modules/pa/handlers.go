@@ -165,18 +165,24 @@ func (m *Module) HandleSubscription(msg *sipmsg.Msg, name string) int {
 		m.log.WarnContext(ctx, "pa: handle_subscription called for a request that is not SUBSCRIBE")
 		return -1
 	}
-	if ev := eventOf(msg); ev != "presence" {
-		return m.reply(msg, 489, "Bad Event", module.ReplyOpts{Headers: []string{"Allow-Events: presence"}})
+	ev := eventOf(msg)
+	ct := ctPIDF
+	switch ev {
+	case pkgPresence:
+	case pkgWinfo:
+		ct = ctWinfo
+	default:
+		return m.reply(msg, 489, "Bad Event", module.ReplyOpts{Headers: []string{"Allow-Events: presence, presence.winfo"}})
 	}
-	if acc := msg.Header("Accept"); acc != "" && !strings.Contains(strings.ToLower(acc), "application/pidf+xml") && !strings.Contains(acc, "*/*") {
-		return m.reply(msg, 415, "Unsupported Media Type", module.ReplyOpts{Headers: []string{"Accept: application/pidf+xml"}})
+	if acc := msg.Header("Accept"); acc != "" && !strings.Contains(strings.ToLower(acc), ct) && !strings.Contains(acc, "*/*") {
+		return m.reply(msg, 415, "Unsupported Media Type", module.ReplyOpts{Headers: []string{"Accept: " + ct}})
 	}
 	expires, ok := expiresOf(msg, m.defaultExpires, m.maxExpires)
 	if !ok {
 		return m.reply(msg, 400, "Bad Expires", module.ReplyOpts{})
 	}
 	from, to, cid := req.From(), req.To(), req.CallID()
-	ct := req.Contact()
+	contact := req.Contact()
 	if from == nil || to == nil || cid == nil || tagOf(from.Params) == "" {
 		return m.reply(msg, 400, "Bad Request", module.ReplyOpts{})
 	}
@@ -190,8 +196,11 @@ func (m *Module) HandleSubscription(msg *sipmsg.Msg, name string) int {
 		if w == nil {
 			return m.reply(msg, 481, "Subscription does not exist", module.ReplyOpts{})
 		}
-		if ct != nil && !ct.Address.Wildcard {
-			w.Contact = ct.Address.String()
+		if w.Package != ev {
+			return m.reply(msg, 489, "Bad Event", module.ReplyOpts{Headers: []string{"Allow-Events: " + w.Package}})
+		}
+		if contact != nil && !contact.Address.Wildcard {
+			w.Contact = contact.Address.String()
 		}
 		w.Expires = now.Add(time.Duration(expires) * time.Second)
 		ret := m.reply(msg, 200, "OK", m.subscribeReply(w, expires))
@@ -205,7 +214,7 @@ func (m *Module) HandleSubscription(msg *sipmsg.Msg, name string) int {
 		m.notifyLocked(d, w, "", w.pres.last)
 		return ret
 	}
-	if ct == nil || ct.Address.Wildcard || ct.Address.Host == "" {
+	if contact == nil || contact.Address.Wildcard || contact.Address.Host == "" {
 		return m.reply(msg, 400, "Missing Contact", module.ReplyOpts{})
 	}
 	rURI := presentityURI(msg)
@@ -218,15 +227,18 @@ func (m *Module) HandleSubscription(msg *sipmsg.Msg, name string) int {
 		m.log.ErrorContext(ctx, "pa: watcher authorisation failed", "err", err)
 		return m.reply(msg, 500, "Server Internal Error", module.ReplyOpts{})
 	}
+	if ev == pkgWinfo && wURI != rURI {
+		deny = true // only the presentity sees its watchers
+	}
 	if deny {
-		m.log.InfoContext(ctx, "pa: watcher rejected", "presentity", rURI, "watcher", wURI)
+		m.log.InfoContext(ctx, "pa: watcher rejected", "presentity", rURI, "watcher", wURI, "event", ev)
 		return m.reply(msg, 403, "Forbidden", module.ReplyOpts{})
 	}
 	p := d.presentityLocked(rURI)
 	if expires == 0 {
 		// A fetch: one NOTIFY with the state, no subscription kept.
 		toTag := newID()
-		w := &watcher{Watcher: m.newWatcher(d, req, rURI, wURI, toTag, now), pres: p}
+		w := &watcher{Watcher: m.newWatcher(d, req, rURI, wURI, toTag, ev, now), pres: p}
 		ret := m.reply(msg, 200, "OK", m.subscribeReply(w, 0))
 		m.notifyLocked(d, w, "timeout", m.documentLocked(d, p))
 		d.dropIfIdleLocked(p)
@@ -237,7 +249,7 @@ func (m *Module) HandleSubscription(msg *sipmsg.Msg, name string) int {
 		m.log.WarnContext(ctx, "pa: subscription refused: limit reached", "presentity", rURI, "per_presentity", len(p.watchers), "total", m.total)
 		return m.reply(msg, 503, "Too Many Subscriptions", module.ReplyOpts{Headers: []string{"Retry-After: 60"}})
 	}
-	w := &watcher{Watcher: m.newWatcher(d, req, rURI, wURI, newID(), now), pres: p}
+	w := &watcher{Watcher: m.newWatcher(d, req, rURI, wURI, newID(), ev, now), pres: p}
 	w.Expires = now.Add(time.Duration(expires) * time.Second)
 	if err := m.saveWatcherLocked(w); err != nil {
 		d.dropIfIdleLocked(p)
@@ -250,16 +262,23 @@ func (m *Module) HandleSubscription(msg *sipmsg.Msg, name string) int {
 	ret := m.reply(msg, 200, "OK", m.subscribeReply(w, expires))
 	p.last = m.documentLocked(d, p)
 	m.notifyLocked(d, w, "", p.last)
+	if ev == pkgPresence {
+		m.winfoChangedLocked(d, p)
+	}
 	m.log.InfoContext(ctx, "pa: subscribed", "presentity", rURI, "watcher", wURI, "expires", expires)
 	return ret
 }
 
 // newWatcher fills a subscription from an initial SUBSCRIBE.
-func (m *Module) newWatcher(d *pdomain, req *sip.Request, rURI, wURI, toTag string, now time.Time) store.Watcher {
+func (m *Module) newWatcher(d *pdomain, req *sip.Request, rURI, wURI, toTag, pkg string, now time.Time) store.Watcher {
 	from := req.From()
+	accepts := ctPIDF
+	if pkg == pkgWinfo {
+		accepts = ctWinfo
+	}
 	return store.Watcher{
 		SID: newID(), PDomain: d.name, RURI: rURI, WURI: wURI, DisplayName: from.DisplayName,
-		Package: "presence", Status: "active", Accepts: "application/pidf+xml", Expires: now,
+		Package: pkg, Status: "active", Accepts: accepts, Expires: now,
 		CallID: req.CallID().Value(), FromTag: tagOf(from.Params), ToTag: toTag,
 		Contact: req.Contact().Address.String(), Route: routeSet(req),
 	}
@@ -417,7 +436,9 @@ func (m *Module) HandleRegistration(msg *sipmsg.Msg, name string) int {
 	if doc != p.last {
 		p.last = doc
 		for _, w := range p.watchers {
-			m.notifyLocked(d, w, "", doc)
+			if w.Package == pkgPresence {
+				m.notifyLocked(d, w, "", doc)
+			}
 		}
 	}
 	m.log.DebugContext(module.MsgCtx(msg), "pa: registration handled", "presentity", uri, "removing", removing)

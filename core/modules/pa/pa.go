@@ -458,7 +458,19 @@ func (m *Module) changedLocked(d *pdomain, p *presentity) {
 	}
 	p.last = doc
 	for _, w := range p.watchers {
-		m.notifyLocked(d, w, "", doc)
+		if w.Package == pkgPresence {
+			m.notifyLocked(d, w, "", doc)
+		}
+	}
+}
+
+// winfoChangedLocked notifies the presence.winfo subscribers of p after
+// its list of watchers changed.
+func (m *Module) winfoChangedLocked(d *pdomain, p *presentity) {
+	for _, w := range p.watchers {
+		if w.Package == pkgWinfo {
+			m.notifyLocked(d, w, "", "")
+		}
 	}
 }
 
@@ -498,6 +510,9 @@ func (m *Module) removeWatcherLocked(d *pdomain, w *watcher) {
 	delete(w.pres.watchers, w.SID)
 	delete(d.byDlg, dlgKey(w.CallID, w.FromTag, w.ToTag))
 	m.total--
+	if w.Package == pkgPresence {
+		defer m.winfoChangedLocked(d, w.pres)
+	}
 	if m.st != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
 		defer cancel()
@@ -575,8 +590,11 @@ func (m *Module) notifyLocked(d *pdomain, w *watcher, reason, doc string) {
 		}
 	}
 	var body []byte
-	if doc != "" {
-		hdrs = append(hdrs, "Content-Type: application/pidf+xml")
+	if w.Package == pkgWinfo {
+		hdrs = append(hdrs, "Content-Type: "+ctWinfo)
+		body = []byte(winfoDocument(w.pres, w.CSeq))
+	} else if doc != "" {
+		hdrs = append(hdrs, "Content-Type: "+ctPIDF)
 		body = []byte(doc)
 	}
 	r := tm.UACRequest{

@@ -6,8 +6,42 @@ import (
 	"errors"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 )
+
+// The event packages and their document types.
+const (
+	pkgPresence = "presence"
+	pkgWinfo    = "presence.winfo"
+	ctPIDF      = "application/pidf+xml"
+	ctWinfo     = "application/watcherinfo+xml"
+)
+
+// winfoDocument prints the watcher information document (RFC 3858) of
+// p's presence subscriptions, full state, with version.
+func winfoDocument(p *presentity, version int) string {
+	var ws []*watcher
+	for _, w := range p.watchers {
+		if w.Package == pkgPresence {
+			ws = append(ws, w)
+		}
+	}
+	sort.Slice(ws, func(i, j int) bool { return ws[i].SID < ws[j].SID })
+	var b strings.Builder
+	b.WriteString("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n")
+	b.WriteString("<watcherinfo xmlns=\"urn:ietf:params:xml:ns:watcherinfo\" version=\"" + strconv.Itoa(version) + "\" state=\"full\">\r\n")
+	b.WriteString("<watcher-list resource=\"" + esc(p.uri) + "\" package=\"presence\">\r\n")
+	for _, w := range ws {
+		b.WriteString("<watcher id=\"" + esc(w.SID) + "\" event=\"subscribe\" status=\"active\"")
+		if w.DisplayName != "" {
+			b.WriteString(" display-name=\"" + esc(w.DisplayName) + "\"")
+		}
+		b.WriteString(">" + esc(w.WURI) + "</watcher>\r\n")
+	}
+	b.WriteString("</watcher-list>\r\n</watcherinfo>\r\n")
+	return b.String()
+}
 
 // pidfDocument prints a PIDF document (RFC 3863) with one tuple per
 // publication, in a stable order.
