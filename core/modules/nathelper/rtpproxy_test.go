@@ -570,3 +570,27 @@ func TestRTPProxyCommands(t *testing.T) {
 		t.Fatalf("states %+v", v)
 	}
 }
+
+// TestRTPProxyDisable: with rtpproxy_disable set, the RTP proxy is never
+// asked (no version check at start, no command per call) and
+// force_rtp_proxy / unforce_rtp_proxy are false, leaving the SDP alone.
+func TestRTPProxyDisable(t *testing.T) {
+	proxy := udpProxy(t, func(string) string { return "0" })
+	n, env := loadRTP(t, proxy.sock, map[string]any{"rtpproxy_disable": 1})
+	start(t, n)
+	force := modtest.Bind(t, Exports, n, env, "force_rtp_proxy")
+	unforce := modtest.Bind(t, Exports, n, env, "unforce_rtp_proxy")
+	m := invite(t, offerSDP)
+	if r, _ := force(m); r != -1 {
+		t.Error("force_rtp_proxy true with rtpproxy_disable")
+	}
+	if body(m) != offerSDP {
+		t.Errorf("SDP changed with rtpproxy_disable:\n%s", body(m))
+	}
+	if r, _ := unforce(invite(t, offerSDP)); r != -1 {
+		t.Error("unforce_rtp_proxy true with rtpproxy_disable")
+	}
+	if got := proxy.Commands(); len(got) != 0 {
+		t.Errorf("the proxy was asked %q", got)
+	}
+}
