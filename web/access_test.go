@@ -48,6 +48,10 @@ func TestAnonymous(t *testing.T) {
 	b.get("/nosuch").want(t, http.StatusNotFound, "There is no such page.")
 	b.get("/static/style.css").want(t, http.StatusOK, ":root")
 	b.get("/static/app.js").want(t, http.StatusOK, "data-confirm")
+	// The icon, linked from every page and at the path browsers ask for
+	// anyway, without a login.
+	b.get("/static/favicon.svg").want(t, http.StatusOK, "<svg")
+	b.get("/favicon.ico").want(t, http.StatusOK, "<svg")
 }
 
 func TestUserCannotAdminister(t *testing.T) {
