@@ -198,7 +198,10 @@ type Msg struct {
 	// transaction started under. Opaque here; nil means the current one.
 	Script any
 
-	vals [MaxKeys]any
+	// vals are the per-message values (Get/Set), allocated on the first
+	// Set: most replies never carry one, and inline the 16 slots were a
+	// third of every message's size (issue 19: allocations per call).
+	vals *[MaxKeys]any
 }
 
 // NewRequest wraps a parsed request.
@@ -292,10 +295,23 @@ func (m *Msg) AppendBranch(b Branch) { m.Branches = append(m.Branches, b) }
 func (m *Msg) ClearBranches() { m.Branches = m.Branches[:0] }
 
 // Get returns the per-message value stored under k.
-func (m *Msg) Get(k Key) any { return m.vals[k] }
+func (m *Msg) Get(k Key) any {
+	if m.vals == nil {
+		return nil
+	}
+	return m.vals[k]
+}
 
 // Set stores a per-message value under k.
-func (m *Msg) Set(k Key, v any) { m.vals[k] = v }
+func (m *Msg) Set(k Key, v any) {
+	if m.vals == nil {
+		if v == nil {
+			return
+		}
+		m.vals = new([MaxKeys]any)
+	}
+	m.vals[k] = v
+}
 
 // SetFlag sets flag n (0..31).
 func (m *Msg) SetFlag(n int) { m.Flags |= 1 << uint(n) }
