@@ -221,6 +221,7 @@ func runMode(srv, mode string, steps []int, bin, here, dir string) step {
 			uas.kill()
 		}
 		row(s)
+		fmt.Printf("%10s memory after the step: %s\n", "", p.memory(srv))
 		if s.ok() && s.achieved() > best.achieved() {
 			best = s
 		}
@@ -229,6 +230,32 @@ func runMode(srv, mode string, steps []int, bin, here, dir string) step {
 		}
 	}
 	return best
+}
+
+// kamCtl is the ctl socket bench/kamailio.cfg opens for kamcmd.
+const kamCtl = "unix:/tmp/ser-bench-kamailio.ctl"
+
+// memory describes the server's memory now: ser's RSS (Go heap and all),
+// Kamailio's shared memory in use (kamcmd core.shmmem: the registrar's
+// contacts and the transactions live there) beside its processes' RSS.
+func (p *serverProc) memory(srv string) string {
+	rss := groupRSSMB(p.cmd.Process.Pid)
+	if srv != "kamailio" {
+		return fmt.Sprintf("RSS %.1f MB", rss)
+	}
+	out, err := exec.Command("kamcmd", "-s", kamCtl, "core.shmmem").Output()
+	if err != nil {
+		return fmt.Sprintf("RSS %.1f MB (summed over processes), shared memory unknown: %v", rss, err)
+	}
+	used := "?"
+	for _, l := range strings.Split(string(out), "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(l), ":"); ok && k == "real_used" {
+			if n, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+				used = fmt.Sprintf("%.1f MB", n/(1<<20))
+			}
+		}
+	}
+	return fmt.Sprintf("shared memory in use %s, RSS %.1f MB (summed over processes)", used, rss)
 }
 
 // runCeiling measures SIPp's own limit: uac straight to uas (builtin
