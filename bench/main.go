@@ -20,6 +20,11 @@
 //	calls-tcp  the same calls over TCP: SIPp uac and uas each on one
 //	           connection to the server (-t t1), the uas registered with
 //	           ;transport=tcp
+//	register-auth  REGISTER with digest authentication (401, then the
+//	           answer, 200) against an SQLite subscriber table, the contact
+//	           written through to SQLite (usrloc db_mode 1):
+//	           bench/auth_sqlite.cfg, bench/kamailio_auth_sqlite.cfg; one
+//	           user re-registering (SIPp takes the credentials from -au/-ap)
 //	ceiling    the load generator alone: SIPp uac straight to SIPp uas
 //	idle-tcp   (ser only, no SIPp) -idle N idle TCP connections held by
 //	           helper processes: ser's RSS and descriptors before, during
@@ -163,7 +168,7 @@ func stepsFor(mode string) []int {
 		return parseRates(*rates)
 	}
 	switch mode {
-	case "register":
+	case "register", "register-auth":
 		return parseRates(*ratesReg)
 	case "stateless":
 		return parseRates(*ratesSL)
@@ -176,7 +181,7 @@ func stepsFor(mode string) []int {
 	return nil
 }
 
-var units = map[string]string{"register": "REGISTER/s", "stateless": "req/s", "calls": "calls/s", "calls-tcp": "calls/s", "ceiling": "calls/s"}
+var units = map[string]string{"register": "REGISTER/s", "register-auth": "REGISTER/s", "stateless": "req/s", "calls": "calls/s", "calls-tcp": "calls/s", "ceiling": "calls/s"}
 
 func header(title string) {
 	fmt.Printf("\n== %s\n", title)
@@ -190,6 +195,8 @@ func row(s step) {
 func runMode(srv, mode string, steps []int, bin, here, dir string) step {
 	var p *serverProc
 	switch {
+	case mode == "register-auth":
+		p = startAuthSQLite(srv, bin, here, dir)
 	case srv == "kamailio":
 		p = startKamailio(filepath.Join(here, "kamailio.cfg"), dir)
 	case mode == "stateless":
@@ -205,6 +212,9 @@ func runMode(srv, mode string, steps []int, bin, here, dir string) step {
 		switch mode {
 		case "register":
 			s = p.measure(r, []string{"-sf", filepath.Join(here, "register.xml")})
+		case "register-auth":
+			s = p.measure(r, []string{"-sf", filepath.Join(here, "..", "e2e", "testdata", "sipp", "auth_register.xml"),
+				"-inf", filepath.Join(dir, "auth_user.csv"), "-au", "bench", "-ap", "benchpw"})
 		case "stateless":
 			uas := startSIPp(dir, "options_uas", []string{"-sf", filepath.Join(here, "options_uas.xml"), "-p", strconv.Itoa(*port + 2)})
 			s = p.measure(r, []string{"-sf", filepath.Join(here, "options.xml"), "-key", "next_hop", fmt.Sprintf("127.0.0.1:%d", *port+2)})
@@ -304,7 +314,7 @@ func summary(results []result) {
 		fmt.Printf("%-10s %-10s %8.0f %-3s %7.0f%% %12.1f %7.0f\n", r.server, r.mode, b.achieved(), shortUnit(r.mode), b.CPU, perK, b.P99)
 		best[r.server+"/"+r.mode] = b
 	}
-	for _, mode := range []string{"register", "calls", "calls-tcp"} {
+	for _, mode := range []string{"register", "register-auth", "calls", "calls-tcp"} {
 		s, k := best["ser/"+mode], best["kamailio/"+mode]
 		if s.achieved() == 0 || k.achieved() == 0 {
 			continue
@@ -315,7 +325,7 @@ func summary(results []result) {
 }
 
 func shortUnit(mode string) string {
-	if mode == "register" {
+	if strings.HasPrefix(mode, "register") {
 		return "r/s"
 	}
 	return "c/s"
