@@ -348,9 +348,12 @@ func Names() []string {
 
 // Aliases maps loadmodule base names that differ from the module name
 // (SER's maxfwd lives in mf.so in some distributions, the MySQL driver
-// module is a no-op here because the store picks the driver from db_url).
+// module is a no-op here because the store picks the driver from db_url;
+// SER 0.9.6's etc/im_gw.cfg loads tm from tm_mod.so, and its modparams
+// still say "tm", the name the module gives itself).
 var Aliases = map[string]string{
-	"mf": "maxfwd",
+	"mf":     "maxfwd",
+	"tm_mod": "tm",
 }
 
 // BaseName turns a loadmodule path into a module name:

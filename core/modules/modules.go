@@ -12,6 +12,7 @@ import (
 	_ "ser/core/modules/domain"
 	_ "ser/core/modules/exec"
 	_ "ser/core/modules/group"
+	_ "ser/core/modules/jabber"
 	_ "ser/core/modules/lcr"
 	_ "ser/core/modules/maxfwd"
 	_ "ser/core/modules/msilo"

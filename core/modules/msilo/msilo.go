@@ -487,39 +487,13 @@ func dumpBody(s store.SiloMessage) []byte {
 }
 
 // nextHop is where a request to ruri goes: the explicit next hop when
-// given; this server's own socket when ruri's host is one of its names
-// (a domain served here — SER 0.9 resolved it in DNS, which reaches the
-// same server where the DNS is right); else "" (tm resolves ruri).
+// given, else this server when ruri's domain is served here
+// (tm.LocalNextHop).
 func (m *Module) nextHop(ruri, explicit string) string {
 	if explicit != "" {
 		return explicit
 	}
-	u, err := parseSIPURI(ruri)
-	if err != nil || m.core == nil {
-		return ""
-	}
-	proto := sipmsg.ProtoUDP
-	if t, ok := u.UriParams.Get("transport"); ok {
-		if p, ok := sipmsg.ParseProto(t); ok {
-			proto = p
-		}
-	}
-	if _, err := netip.ParseAddr(strings.Trim(u.Host, "[]")); err == nil {
-		return "" // an address: tm sends there
-	}
-	if !m.core.IsMyself(u.Host, u.Port, proto) {
-		return ""
-	}
-	for _, s := range m.core.Sockets() {
-		if s.Proto == proto {
-			hp := s.IP.String()
-			if s.IP.Is6() {
-				hp = "[" + hp + "]"
-			}
-			return "sip:" + hp + ":" + strconv.Itoa(s.Port) + ";transport=" + proto.String()
-		}
-	}
-	return ""
+	return tm.LocalNextHop(m.core, ruri)
 }
 
 // recipient picks the user and host the message is stored for (SER's

@@ -60,6 +60,16 @@ func TestProsodyLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.AfterFunc(20*time.Second, b.Abort) // a lost message fails the test, not the run
+	// The server reflects the presence to bob once he is available.
+	for {
+		e, err := b.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.XMLName.Local == "presence" && Bare(e.Attr("from")) == "bob@localhost" {
+			break
+		}
+	}
 	if err := a.SendPresence("", "", "Online", "9"); err != nil {
 		t.Fatal(err)
 	}
