@@ -27,18 +27,8 @@ func startAuthSQLite(srv, bin, here, dir string) *serverProc {
 	var tmpl, url string
 	if srv == "kamailio" {
 		tmpl, url = "kamailio_auth_sqlite.cfg", "sqlite://"+db
-		var sql strings.Builder
-		for _, f := range []string{"standard", "auth_db", "usrloc"} {
-			b, err := os.ReadFile(filepath.Join("/usr/share/kamailio/db_sqlite", f+"-create.sql"))
-			check(err)
-			sql.Write(b)
-		}
-		fmt.Fprintf(&sql, "INSERT INTO subscriber (username, domain, password) VALUES ('%s', '%s', '%s');\n", authUser, authDomain, authPassword)
-		cmd := exec.Command("sqlite3", db)
-		cmd.Stdin = strings.NewReader(sql.String())
-		if out, err := cmd.CombinedOutput(); err != nil {
-			fatalf("creating Kamailio's SQLite database: %v\n%s", err, out)
-		}
+		kamailioSQLite(db, fmt.Sprintf("INSERT INTO subscriber (username, domain, password) VALUES ('%s', '%s', '%s');\n",
+			authUser, authDomain, authPassword), "auth_db", "usrloc")
 	} else {
 		tmpl, url = "auth_sqlite.cfg", "sqlite://"+db
 		ctx := context.Background()
@@ -55,4 +45,66 @@ func startAuthSQLite(srv, bin, here, dir string) *serverProc {
 		return startKamailio(cfg, dir)
 	}
 	return startSer(bin, cfg, dir)
+}
+
+// kamailioSQLite creates a Kamailio SQLite database at db from Debian's
+// schema files (the version table and the modules named), then runs
+// extra SQL.
+func kamailioSQLite(db, extra string, modules ...string) {
+	var sql strings.Builder
+	for _, f := range append([]string{"standard"}, modules...) {
+		b, err := os.ReadFile(filepath.Join("/usr/share/kamailio/db_sqlite", f+"-create.sql"))
+		check(err)
+		sql.Write(b)
+	}
+	sql.WriteString(extra)
+	cmd := exec.Command("sqlite3", db)
+	cmd.Stdin = strings.NewReader(sql.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fatalf("creating Kamailio's SQLite database: %v\n%s", err, out)
+	}
+}
+
+// startAccSQLite starts the Hello World config of srv with accounting to
+// a fresh SQLite database (accConfig).
+func startAccSQLite(srv, bin, here, dir string) *serverProc {
+	db := filepath.Join(dir, srv+"-acc.db")
+	os.Remove(db)
+	url := "sqlite://" + db
+	base := "helloworld.cfg"
+	if srv == "kamailio" {
+		base = "kamailio.cfg"
+		kamailioSQLite(db, "", "acc")
+	} else {
+		st, err := store.Open(context.Background(), url, store.WithLogger(slog.New(slog.DiscardHandler)))
+		check(err)
+		check(st.Close())
+	}
+	b, err := os.ReadFile(filepath.Join(here, base))
+	check(err)
+	cfg := filepath.Join(dir, "acc-"+base)
+	check(os.WriteFile(cfg, []byte(accConfig(srv, string(b), url)), 0o644))
+	if srv == "kamailio" {
+		return startKamailio(cfg, dir)
+	}
+	return startSer(bin, cfg, dir)
+}
+
+// accConfig derives the accounting variant of a Hello World config: the
+// acc module writing to dbURL for transactions with flag 1, and flag 1
+// set where the config relays (route[1] / route[RELAY]).
+func accConfig(srv, cfg, dbURL string) string {
+	anchor := `modparam("rr", "enable_full_lr", 1)`
+	mods := `loadmodule "/usr/local/lib/ser/modules/acc.so"` + "\n"
+	relay := "route[1] {"
+	if srv == "kamailio" {
+		mods = `loadmodule "db_sqlite.so"` + "\n" + `loadmodule "acc.so"` + "\n"
+		relay = "route[RELAY] {"
+	}
+	if !strings.Contains(cfg, anchor) || !strings.Contains(cfg, relay) {
+		fatalf("accounting: the %s config lacks %q or %q", srv, anchor, relay)
+	}
+	cfg = strings.Replace(cfg, anchor, mods+anchor+"\n"+
+		`modparam("acc", "db_url", "`+dbURL+`")`+"\n"+`modparam("acc", "db_flag", 1)`, 1)
+	return strings.Replace(cfg, relay, relay+"\n\tsetflag(1);", 1)
 }

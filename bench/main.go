@@ -25,6 +25,10 @@
 //	           written through to SQLite (usrloc db_mode 1):
 //	           bench/auth_sqlite.cfg, bench/kamailio_auth_sqlite.cfg; one
 //	           user re-registering (SIPp takes the credentials from -au/-ap)
+//	calls-acc  the calls with accounting to SQLite: the Hello World
+//	           configs with acc's db_flag set on every relayed request (a
+//	           row for the INVITE's and the BYE's final reply), derived at
+//	           run time (accConfig)
 //	ceiling    the load generator alone: SIPp uac straight to SIPp uas
 //	idle-tcp   (ser only, no SIPp) -idle N idle TCP connections held by
 //	           helper processes: ser's RSS and descriptors before, during
@@ -172,7 +176,7 @@ func stepsFor(mode string) []int {
 		return parseRates(*ratesReg)
 	case "stateless":
 		return parseRates(*ratesSL)
-	case "calls", "calls-tcp":
+	case "calls", "calls-tcp", "calls-acc":
 		return parseRates(*ratesCal)
 	case "ceiling":
 		return parseRates(*ratesCeil)
@@ -181,7 +185,7 @@ func stepsFor(mode string) []int {
 	return nil
 }
 
-var units = map[string]string{"register": "REGISTER/s", "register-auth": "REGISTER/s", "stateless": "req/s", "calls": "calls/s", "calls-tcp": "calls/s", "ceiling": "calls/s"}
+var units = map[string]string{"register": "REGISTER/s", "register-auth": "REGISTER/s", "stateless": "req/s", "calls": "calls/s", "calls-tcp": "calls/s", "calls-acc": "calls/s", "ceiling": "calls/s"}
 
 func header(title string) {
 	fmt.Printf("\n== %s\n", title)
@@ -197,6 +201,8 @@ func runMode(srv, mode string, steps []int, bin, here, dir string) step {
 	switch {
 	case mode == "register-auth":
 		p = startAuthSQLite(srv, bin, here, dir)
+	case mode == "calls-acc":
+		p = startAccSQLite(srv, bin, here, dir)
 	case srv == "kamailio":
 		p = startKamailio(filepath.Join(here, "kamailio.cfg"), dir)
 	case mode == "stateless":
@@ -219,7 +225,7 @@ func runMode(srv, mode string, steps []int, bin, here, dir string) step {
 			uas := startSIPp(dir, "options_uas", []string{"-sf", filepath.Join(here, "options_uas.xml"), "-p", strconv.Itoa(*port + 2)})
 			s = p.measure(r, []string{"-sf", filepath.Join(here, "options.xml"), "-key", "next_hop", fmt.Sprintf("127.0.0.1:%d", *port+2)})
 			uas.kill()
-		case "calls":
+		case "calls", "calls-acc":
 			uas := startSIPp(dir, "uas", []string{"-sf", filepath.Join(here, "uas_rr.xml"), "-p", strconv.Itoa(*port + 2)})
 			registerService(dir, here, *port+2, "udp")
 			s = p.measure(r, []string{"-sf", filepath.Join(here, "uac_rr.xml"), "-s", "service"})
@@ -314,7 +320,7 @@ func summary(results []result) {
 		fmt.Printf("%-10s %-10s %8.0f %-3s %7.0f%% %12.1f %7.0f\n", r.server, r.mode, b.achieved(), shortUnit(r.mode), b.CPU, perK, b.P99)
 		best[r.server+"/"+r.mode] = b
 	}
-	for _, mode := range []string{"register", "register-auth", "calls", "calls-tcp"} {
+	for _, mode := range []string{"register", "register-auth", "calls", "calls-tcp", "calls-acc"} {
 		s, k := best["ser/"+mode], best["kamailio/"+mode]
 		if s.achieved() == 0 || k.achieved() == 0 {
 			continue
