@@ -32,6 +32,7 @@ loadmodule "../sip_router/modules/tm/tm_mod.so"
 loadmodule "../sip_router/modules/maxfwd/maxfwd.so"
 loadmodule "../sip_router/modules/textops/textops.so"
 loadmodule "../sip_router/modules/jabber/jabber.so"
+loadmodule "../sip_router/modules/pa/pa.so"
 
 modparam("tm", "fr_timer", 10)
 modparam("jabber", "jaddress", "localhost")
@@ -48,6 +49,13 @@ modparam("jabber", "check_time", 2)
 route{
 	if (!mf_process_maxfwd_header("10")) {
 		sl_send_reply("483","Too Many Hops");
+		break;
+	};
+	# watchers subscribe to the presence of XMPP users (pa)
+	if (method=="SUBSCRIBE" && uri=~"@127\.0\.0\.2") {
+		if (t_newtran()) {
+			handle_subscription("registrar");
+		};
 		break;
 	};
 	if (method=="MESSAGE" && uri=~"@127\.0\.0\.2") {
@@ -181,6 +189,7 @@ var msgSeq int
 
 // TestJabberGateway: a SIP user chats with an XMPP user through a real
 // Prosody both ways (sipsak on the SIP side, slixmpp on the XMPP side);
+// a SIP watcher sees the XMPP user's presence through pa;
 // Prosody restarts and the gateway logs in again; with Prosody dead a
 // MESSAGE is answered 502 at once and ser keeps relaying other requests.
 func TestJabberGateway(t *testing.T) {
@@ -223,8 +232,35 @@ func TestJabberGateway(t *testing.T) {
 	}
 	phone.send(s.udpAddr(), replyTo(msg, "200 OK", "tag=ph1"))
 
+	// Presence: carol watches bob's gateway address through pa; bob asks
+	// alice for a presence subscription, the gateway accepts it and asks
+	// back, so bob's XMPP presence reaches carol as a NOTIFY — open while
+	// bob is online, closed when he logs out.
+	w := &paUA{ua: newUA(t), srv: s}
+	r := w.request("SUBSCRIBE", bobSIP, "sip:carol@localhost", "cw1", bobSIP, "", "jabsub1",
+		[]string{"Event: presence", "Expires: 300", "Accept: application/pidf+xml"}, "")
+	if !strings.HasPrefix(r, "SIP/2.0 200") {
+		t.Fatalf("SUBSCRIBE answered:\n%s", r)
+	}
+	waitBasic := func(want string) {
+		t.Helper()
+		for i := 0; i < 5; i++ {
+			if n := w.notify(200); strings.Contains(n, "<basic>"+want+"</basic>") {
+				return
+			}
+		}
+		t.Fatalf("no NOTIFY with %s", want)
+	}
+	waitBasic("closed")
+	if _, err := fmt.Fprintf(bob.in, "SUB alice@localhost\n"); err != nil {
+		t.Fatal(err)
+	}
+	waitBasic("open")
+	bob.stop()
+	waitBasic("closed")
+
 	// Prosody restarts: the gateway logs alice in again by itself and the
-	// next message goes through (bob logs in again too).
+	// next message goes through (bob logs in again).
 	srv.Restart()
 	bob = startXMPPPeer(t, srv, "bob@localhost", "bob-xmpp")
 	delivered := false

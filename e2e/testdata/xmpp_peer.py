@@ -2,7 +2,8 @@
 # An XMPP user for ser's jabber gateway tests (Debian's python3-slixmpp).
 # Usage: xmpp_peer.py JID PASSWORD HOST PORT
 # Prints "READY" once online, "RECV <bare from> <body>" per message,
-# "PRES <bare from> <type>" per presence; reads "SEND <jid> <body>" lines.
+# "PRES <bare from> <type>" per presence; reads "SEND <jid> <body>" and "SUB <jid>" (ask for
+# a presence subscription) lines.
 import asyncio
 import sys
 
@@ -32,6 +33,9 @@ class Peer(slixmpp.ClientXMPP):
         if parts[0] == "SEND" and len(parts) == 3:
             self.send_message(mto=parts[1], mbody=parts[2], mtype="chat")
             out("SENT")
+        elif parts[0] == "SUB" and len(parts) >= 2:
+            self.send_presence(pto=parts[1], ptype="subscribe")
+            out("SUBSCRIBED")
 
     def message(self, msg):
         if msg["type"] in ("chat", "normal", "groupchat", "error"):

@@ -31,6 +31,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"ser/core/module"
+	"ser/core/modules/pa"
 	"ser/core/modules/tm"
 	"ser/core/sipmsg"
 	"ser/core/store"
@@ -42,6 +43,14 @@ const dbTimeout = 3 * time.Second
 // UAC sends the SIP MESSAGEs: tm's local UAC.
 type UAC interface {
 	Originate(r tm.UACRequest, done func(tm.UACResult)) (string, error)
+}
+
+// Presence is where the roster presence of the gateway's users goes: the
+// pa module's external status of the gateway address
+// (sip:bob*server@jdomain), which pa notifies to its SIP watchers.
+type Presence interface {
+	SetExternalStatus(uri string, basic pa.Basic, note string) error
+	ClearExternalStatus(uri string)
 }
 
 // Module is one server's gateway.
@@ -68,6 +77,7 @@ type Module struct {
 	core module.Core
 	st   *store.Store
 	uac  UAC
+	pres Presence // pa, when loaded: roster presence for SIP watchers
 
 	mu       sync.Mutex
 	sessions map[string]*session // by sip_id
@@ -150,6 +160,9 @@ func initModule(m *Module, env *module.Env) error {
 		return errors.New("jabber: needs the tm module to send the SIP messages")
 	}
 	m.uac = t
+	if p, ok := module.Get[*pa.Module](env, "pa"); ok {
+		m.pres = p
+	}
 	m.load = make([]int, m.workers)
 	if env.Check {
 		return env.CheckDBURL(m.dbURL)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"ser/core/modules/jabber/xmpp"
+	"ser/core/modules/pa"
 	"ser/core/store"
 )
 
@@ -107,6 +108,7 @@ func (s *session) run(ctx context.Context) {
 	m := s.m
 	defer m.wg.Done()
 	defer m.drop(s)
+	defer s.forgetPresence()
 	log := m.log.With("sip_id", s.sipID, "jid", s.acct.JabID)
 	connected := false
 	wait := time.Second
@@ -343,12 +345,28 @@ func (s *session) stanza(conn *xmpp.Conn, e *xmpp.Element) {
 			return
 		}
 		switch typ {
-		case "subscribe": // SER accepted every subscription request
+		case "subscribe":
+			// SER accepted every subscription request; the gateway also
+			// asks for the contact's presence in return (once), so it can
+			// tell the SIP watchers.
 			_ = conn.SendPresence(bare, "subscribed", "", "")
+			s.mu.Lock()
+			_, known := s.presence[bare]
+			if !known {
+				s.presence[bare] = ""
+			}
+			s.mu.Unlock()
+			if !known {
+				_ = conn.SendPresence(bare, "subscribe", "", "")
+			}
 		case "", "available":
-			s.setPresence(bare, "open")
-		case "unavailable":
-			s.setPresence(bare, "closed")
+			note := e.ChildText("status")
+			if note == "" {
+				note = e.ChildText("show")
+			}
+			s.setPresence(bare, "open", note)
+		case "unavailable", "unsubscribed":
+			s.setPresence(bare, "closed", e.ChildText("status"))
 		}
 	case "iq":
 		// Answer what the server asks (XMPP ping); results are ignored.
@@ -364,13 +382,48 @@ func (s *session) stanza(conn *xmpp.Conn, e *xmpp.Element) {
 	}
 }
 
-func (s *session) setPresence(jid, st string) {
+// setPresence records a roster contact's presence and hands it to pa as
+// the state of the contact's gateway address.
+func (s *session) setPresence(jid, st, note string) {
+	if !strings.Contains(jid, "@") || strings.EqualFold(jid, s.ownJID()) {
+		return // transports and our own resources
+	}
 	s.mu.Lock()
-	changed := s.presence[jid] != st
 	s.presence[jid] = st
 	s.mu.Unlock()
-	if changed {
-		s.m.log.Debug("jabber: roster presence", "sip_id", s.sipID, "contact", jid, "state", st)
+	s.m.log.Debug("jabber: roster presence", "sip_id", s.sipID, "contact", jid, "state", st)
+	if s.m.pres == nil {
+		return
+	}
+	uri := "sip:" + s.m.addr.toSIP(jid)
+	if err := s.m.pres.SetExternalStatus(uri, pa.Basic(st), note); err != nil {
+		s.m.log.Warn("jabber: presence not passed to pa", "presentity", uri, "err", err)
+	}
+}
+
+// ownJID is the bare JID the session logs in as.
+func (s *session) ownJID() string {
+	c := s.config()
+	return c.User + "@" + c.Domain
+}
+
+// forgetPresence clears what the session told pa (the session ended, so
+// the gateway no longer knows the contacts' presence).
+func (s *session) forgetPresence() {
+	s.mu.Lock()
+	jids := make([]string, 0, len(s.presence))
+	for jid, st := range s.presence {
+		if st != "" {
+			jids = append(jids, jid)
+		}
+	}
+	s.presence = map[string]string{}
+	s.mu.Unlock()
+	if s.m.pres == nil {
+		return
+	}
+	for _, jid := range jids {
+		s.m.pres.ClearExternalStatus("sip:" + s.m.addr.toSIP(jid))
 	}
 }
 
