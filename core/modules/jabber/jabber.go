@@ -418,8 +418,13 @@ func (m *Module) probe() {
 	}
 	m.mu.Lock()
 	ctx := m.ctx
-	m.mu.Unlock()
+	if ctx == nil || ctx.Err() != nil { // stopping: Stop waits for wg
+		m.mu.Unlock()
+		m.probing.Store(false)
+		return
+	}
 	m.wg.Add(1)
+	m.mu.Unlock()
 	go func() {
 		defer m.wg.Done()
 		defer m.probing.Store(false)

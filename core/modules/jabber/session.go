@@ -300,6 +300,9 @@ func (s *session) stanza(conn *xmpp.Conn, e *xmpp.Element) {
 		if body == "" || from == "" {
 			return
 		}
+		s.mu.Lock()
+		s.lastUsed = time.Now() // a conversation keeps the connection (SER's xj_jcon_update)
+		s.mu.Unlock()
 		text := body
 		if e.Attr("type") == "error" {
 			text = "{Error (" + xmpp.ErrorText(e) + ") when trying to send following message}" + body

@@ -121,6 +121,9 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 		_ = nc.SetDeadline(dl)
 	}
 	c := &Conn{c: nc}
+	// Cancelling ctx (a shutdown) interrupts a login the server stalls.
+	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Now()) })
+	defer stop()
 	if err := c.login(cfg); err != nil {
 		nc.Close()
 		return nil, err
