@@ -31,7 +31,7 @@ func (u *nullUAC) Originate(r tm.UACRequest, done func(tm.UACResult)) (string, e
 
 // loadGateway loads the module against server addr (host:port) with the
 // given parameters and accounts for alice and bob.
-func loadGateway(t *testing.T, addr string, params map[string]any) (*Module, *modtest.Core) {
+func loadGateway(t *testing.T, addr string, params map[string]any, jabDomain ...string) (*Module, *modtest.Core) {
 	t.Helper()
 	st, err := store.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "jab.db"),
 		store.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
@@ -40,7 +40,11 @@ func loadGateway(t *testing.T, addr string, params map[string]any) (*Module, *mo
 	}
 	t.Cleanup(func() { st.Close() })
 	for _, u := range []string{"alice", "bob"} {
-		if err := st.SetJabberAccount(context.Background(), store.JabberAccount{SIPID: "sip:" + u + "@example.com", JabID: u, Password: "pw"}); err != nil {
+		id := u
+		if len(jabDomain) > 0 {
+			id += "@" + jabDomain[0]
+		}
+		if err := st.SetJabberAccount(context.Background(), store.JabberAccount{SIPID: "sip:" + u + "@example.com", JabID: id, Password: "pw"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -69,9 +73,18 @@ func loadGateway(t *testing.T, addr string, params map[string]any) (*Module, *mo
 
 func sendAs(t *testing.T, m *Module, core *modtest.Core, user, body string) int {
 	t.Helper()
-	msg := modtest.Request{Method: "MESSAGE", URI: "sip:bob*example.org@jabber.example.com", From: "<sip:" + user + "@example.com>;tag=1",
-		To: "<sip:bob*example.org@jabber.example.com>", ContentType: "text/plain", Body: body}.Msg(t)
-	h := modtest.Bind(t, Exports, m, modtest.Env(t, core, nil), "jab_send_message")
+	return call(t, m, core, "jab_send_message", user, "sip:bob*example.org@jabber.example.com", body)
+}
+
+// call runs a jabber function for a MESSAGE from user@example.com to uri.
+func call(t *testing.T, m *Module, core *modtest.Core, fn, user, uri, body string) int {
+	t.Helper()
+	if body == "" {
+		body = "."
+	}
+	msg := modtest.Request{Method: "MESSAGE", URI: uri, From: "<sip:" + user + "@example.com>;tag=1",
+		To: "<" + uri + ">", ContentType: "text/plain", Body: body}.Msg(t)
+	h := modtest.Bind(t, Exports, m, modtest.Env(t, core, nil), fn)
 	ret, err := h(msg)
 	if err != nil {
 		t.Fatal(err)

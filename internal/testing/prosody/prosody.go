@@ -74,6 +74,8 @@ c2s_require_encryption = false
 storage = "internal"
 VirtualHost %[5]q
 Component %[6]q "muc"
+    -- a new room is usable at once (no owner configuration step)
+    muc_room_locking = false
 `, filepath.Join(s.Dir, "prosody.pid"), filepath.Join(s.Dir, "data"), filepath.Join(s.Dir, "certs"), s.Port, Domain, MUC)
 	if err := os.WriteFile(s.cfg, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
