@@ -15,7 +15,7 @@ import (
 // a room through the gateway, bob (XMPP) is in it; alice's MESSAGE reaches
 // bob as groupchat, bob's groupchat reaches alice as "[bob] text" from the
 // room address, a message to a room not joined is refused, and leaving
-// sends SER's notice.
+// sends SER's notice; jab_go_offline and jab_go_online.
 func TestConference(t *testing.T) {
 	srv := prosody.Start(t)
 	srv.Register("alice", "pw")
@@ -100,6 +100,29 @@ func TestConference(t *testing.T) {
 		}
 		return false
 	})
+
+	// jab_go_offline logs out (SER's notice), jab_go_online logs in again.
+	if call(t, m, core, "jab_go_offline", "alice", roomSIP, "") <= 0 {
+		t.Fatal("jab_go_offline failed")
+	}
+	waitFor(t, "the offline notice", func() bool {
+		uac.mu.Lock()
+		defer uac.mu.Unlock()
+		for _, r := range uac.sent {
+			if string(r.Body) == msgJOffline && strings.Contains(r.From, "jabber_gateway@127.0.0.1") {
+				return true
+			}
+		}
+		return false
+	})
+	waitFor(t, "the session to end", func() bool { return len(m.Sessions()) == 0 })
+	if call(t, m, core, "jab_go_offline", "alice", roomSIP, "") > 0 {
+		t.Error("jab_go_offline without a session succeeded")
+	}
+	if call(t, m, core, "jab_go_online", "alice", roomSIP, "") <= 0 {
+		t.Fatal("jab_go_online failed")
+	}
+	waitFor(t, "alice online again", func() bool { return m.Sessions()["sip:alice@example.com"] })
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
