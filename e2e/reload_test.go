@@ -71,13 +71,17 @@ var frTimer = map[string]int{"A": 5, "B": 6, "C": 7, "X": 8}
 
 // reloadCalls and reloadRate make the load of TestReloadUnderLoad: SIPp
 // calls at a steady rate for reloadCalls/reloadRate = 20 seconds, during
-// which the configuration is reloaded every second (the issue asks for a
-// minute; 20 s keep the suite's time in bounds and still make 20 reloads
-// under 50 calls/s).
-const (
-	reloadCalls = 1000
-	reloadRate  = 50
-)
+// which the configuration is reloaded every second. 20 s keep the suite's
+// time in bounds and still make 20 reloads under 50 calls/s;
+// SER_RELOAD_SECONDS=60 runs the full minute (3,000 calls, ~60 reloads).
+const reloadRate = 50
+
+func reloadCalls() int {
+	if n, err := strconv.Atoi(os.Getenv("SER_RELOAD_SECONDS")); err == nil && n > 0 && n <= 600 {
+		return n * reloadRate
+	}
+	return 1000
+}
 
 // reloadServer is the ser binary running reloadCfg.
 type reloadServer struct {
@@ -250,11 +254,13 @@ Content-Length: 0
 		t.Fatalf("tcp probe: %q", got)
 	}
 
-	uas := testutil.StartSIPp(t, &testutil.SIPp{Scenario: "uas", Builtin: true, Port: uasPort, Calls: reloadCalls, Timeout: 90 * time.Second})
+	reloadCalls := reloadCalls()
+	limit := time.Duration(reloadCalls/reloadRate)*time.Second + 70*time.Second
+	uas := testutil.StartSIPp(t, &testutil.SIPp{Scenario: "uas", Builtin: true, Port: uasPort, Calls: reloadCalls, Timeout: limit})
 	uac := testutil.StartSIPp(t, &testutil.SIPp{Scenario: "uac", Builtin: true, Remote: s.addr, Calls: reloadCalls, Rate: reloadRate,
-		Timeout: 90 * time.Second})
+		Timeout: limit})
 	uacDone := make(chan int, 1)
-	go func() { uacDone <- uac.Wait(120 * time.Second) }()
+	go func() { uacDone <- uac.Wait(limit + 30*time.Second) }()
 
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
