@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -12,29 +13,58 @@ import (
 	"ser/core/store"
 )
 
-// authUser is the one subscriber of the register-auth scenario, in the
-// realm SIPp's To header names (127.0.0.1).
-const authUser, authPassword, authDomain = "bench", "benchpw", "127.0.0.1"
+// The subscribers of the register-auth scenario: bench0 … bench<N-1>
+// with password pw<i>, in the realm SIPp's To header names (127.0.0.1).
+const authDomain = "127.0.0.1"
 
-// startAuthSQLite provisions a fresh SQLite database with the subscriber
-// (ser: through core/store, which creates SER's schema; Kamailio: Debian's
-// kamailio sqlite schema through the sqlite3 shell), writes the config
-// with its URL and starts the server.
+var authUsers = flag.Int("auth-users", 10000, "register-auth: distinct subscribers provisioned and registered in turn")
+
+func authUser(i int) (user, password string) {
+	return fmt.Sprintf("bench%d", i), fmt.Sprintf("pw%d", i)
+}
+
+// writeAuthUsers writes SIPp's injection file of the subscribers
+// (user;password;contact), read SEQUENTIAL by bench/register_auth.xml.
+func writeAuthUsers(dir string) {
+	var b strings.Builder
+	b.WriteString("SEQUENTIAL\n")
+	for i := range *authUsers {
+		u, pw := authUser(i)
+		fmt.Fprintf(&b, "%s;%s;127.0.0.1:5999\n", u, pw)
+	}
+	check(os.WriteFile(filepath.Join(dir, "auth_users.csv"), []byte(b.String()), 0o644))
+}
+
+// startAuthSQLite provisions a fresh SQLite database with the subscribers
+// (ser: through core/store, which creates SER's schema and stores the
+// HA1s; Kamailio: Debian's kamailio sqlite schema through the sqlite3
+// shell, the ha1 column filled), writes the config with its URL and
+// starts the server. Neither server calculates HA1 (calculate_ha1 off).
 func startAuthSQLite(srv, bin, here, dir string) *serverProc {
-	check(os.WriteFile(filepath.Join(dir, "auth_user.csv"), []byte("SEQUENTIAL\n"+authUser+";127.0.0.1:5999\n"), 0o644))
+	writeAuthUsers(dir)
 	db := filepath.Join(dir, srv+"-auth.db")
 	os.Remove(db)
 	var tmpl, url string
 	if srv == "kamailio" {
 		tmpl, url = "kamailio_auth_sqlite.cfg", "sqlite://"+db
-		kamailioSQLite(db, fmt.Sprintf("INSERT INTO subscriber (username, domain, password) VALUES ('%s', '%s', '%s');\n",
-			authUser, authDomain, authPassword), "auth_db", "usrloc")
+		var sql strings.Builder
+		sql.WriteString("BEGIN;\n")
+		for i := range *authUsers {
+			u, pw := authUser(i)
+			fmt.Fprintf(&sql, "INSERT INTO subscriber (username, domain, password, ha1, ha1b) VALUES ('%s', '%s', '', '%s', '%s');\n",
+				u, authDomain, store.HA1(u, authDomain, pw), store.HA1B(u, authDomain, authDomain, pw))
+		}
+		sql.WriteString("COMMIT;\n")
+		kamailioSQLite(db, sql.String(), "auth_db", "usrloc")
 	} else {
 		tmpl, url = "auth_sqlite.cfg", "sqlite://"+db
 		ctx := context.Background()
-		st, err := store.Open(ctx, url, store.WithLogger(slog.New(slog.DiscardHandler)), store.WithPlaintextPasswords(true))
+		st, err := store.Open(ctx, url, store.WithLogger(slog.New(slog.DiscardHandler)))
 		check(err)
-		check(st.AddSubscriber(ctx, store.Subscriber{Username: authUser, Domain: authDomain, Password: authPassword}))
+		for i := range *authUsers {
+			u, pw := authUser(i)
+			check(st.AddSubscriber(ctx, store.Subscriber{Username: u, Domain: authDomain, Password: pw}))
+		}
 		check(st.Close())
 	}
 	b, err := os.ReadFile(filepath.Join(here, tmpl))
