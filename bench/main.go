@@ -24,10 +24,8 @@
 //	           answer, 200) against an SQLite subscriber table, the contact
 //	           written through to SQLite (usrloc db_mode 1):
 //	           bench/auth_sqlite.cfg, bench/kamailio_auth_sqlite.cfg;
-//	           -auth-users subscribers (ha1 stored), each call registering
-//	           the next one's AOR (bench/register_auth.xml: the digest
-//	           credentials are the first subscriber's, SIPp 3.6.1 cannot
-//	           take them per call from the injection file)
+//	           -auth-users distinct subscribers (ha1 stored) registered in
+//	           turn, each call with its own credentials (bench/register_auth.xml)
 //	calls-acc  the calls with accounting to SQLite: the Hello World
 //	           configs with acc's db_flag set on every relayed request (a
 //	           row for the INVITE's and the BYE's final reply), derived at
@@ -222,8 +220,7 @@ func runMode(srv, mode string, steps []int, bin, here, dir string) step {
 		case "register":
 			s = p.measure(r, []string{"-sf", filepath.Join(here, "register.xml")})
 		case "register-auth":
-			s = p.measure(r, []string{"-sf", filepath.Join(here, "register_auth.xml"), "-inf", filepath.Join(dir, "auth_users.csv"),
-				"-au", "bench0", "-ap", "pw0"})
+			s = p.measure(r, []string{"-sf", filepath.Join(here, "register_auth.xml"), "-inf", filepath.Join(dir, "auth_users.csv")})
 		case "stateless":
 			uas := startSIPp(dir, "options_uas", []string{"-sf", filepath.Join(here, "options_uas.xml"), "-p", strconv.Itoa(*port + 2)})
 			s = p.measure(r, []string{"-sf", filepath.Join(here, "options.xml"), "-key", "next_hop", fmt.Sprintf("127.0.0.1:%d", *port+2)})
