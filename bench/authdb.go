@@ -35,18 +35,64 @@ func writeAuthUsers(dir string) {
 	check(os.WriteFile(filepath.Join(dir, "auth_users.csv"), []byte(b.String()), 0o644))
 }
 
-// startAuthSQLite provisions a fresh SQLite database with the subscribers
-// (ser: through core/store, which creates SER's schema and stores the
-// HA1s; Kamailio: Debian's kamailio sqlite schema through the sqlite3
-// shell, the ha1 column filled), writes the config with its URL and
-// starts the server. Neither server calculates HA1 (calculate_ha1 off).
-func startAuthSQLite(srv, bin, here, dir string) *serverProc {
-	writeAuthUsers(dir)
-	db := filepath.Join(dir, srv+"-auth.db")
+// kamailioDB creates Kamailio's tables for modules (Debian's schema for
+// the backend) in a fresh database and returns its URL: an SQLite file
+// in dir, or a database on the bench's MariaDB (mysql).
+func kamailioDB(backend, mode, dir, extra string, modules ...string) string {
+	if backend == "mysql" {
+		name, url := newMySQLDatabase("kamailio", mode)
+		kamailioMySQL(name, extra, modules...)
+		return url
+	}
+	db := filepath.Join(dir, "kamailio-"+mode+".db")
 	os.Remove(db)
-	var tmpl, url string
+	kamailioSQLite(db, extra, modules...)
+	return "sqlite://" + db
+}
+
+// serDB returns the URL of a fresh database for ser (an SQLite file in
+// dir or a database on the bench's MariaDB) with SER's schema, created by
+// core/store, and runs fill on the open store.
+func serDB(backend, mode, dir string, fill func(*store.Store)) string {
+	var url string
+	if backend == "mysql" {
+		_, url = newMySQLDatabase("ser", mode)
+	} else {
+		db := filepath.Join(dir, "ser-"+mode+".db")
+		os.Remove(db)
+		url = "sqlite://" + db
+	}
+	st, err := store.Open(context.Background(), url, store.WithLogger(slog.New(slog.DiscardHandler)))
+	check(err)
+	if fill != nil {
+		fill(st)
+	}
+	check(st.Close())
+	return url
+}
+
+// dbConfig writes the config tmpl (from here) into dir with @DB_URL@
+// replaced by url; for Kamailio on MariaDB db_sqlite becomes db_mysql.
+func dbConfig(here, dir, tmpl, url string) string {
+	b, err := os.ReadFile(filepath.Join(here, tmpl))
+	check(err)
+	cfg := strings.ReplaceAll(string(b), "@DB_URL@", url)
+	if strings.HasPrefix(url, "mysql://") {
+		cfg = strings.ReplaceAll(cfg, `loadmodule "db_sqlite.so"`, `loadmodule "db_mysql.so"`)
+	}
+	path := filepath.Join(dir, strings.TrimSuffix(tmpl, ".cfg")+"-"+strings.SplitN(url, ":", 2)[0]+".cfg")
+	check(os.WriteFile(path, []byte(cfg), 0o644))
+	return path
+}
+
+// startAuthDB provisions a fresh database (backend sqlite or mysql) with
+// the subscribers (ser: through core/store, which creates SER's schema
+// and stores the HA1s; Kamailio: Debian's kamailio schema, the ha1
+// column filled), writes the config with its URL and starts the server.
+// Neither server calculates HA1 (calculate_ha1 off).
+func startAuthDB(srv, backend, bin, here, dir string) *serverProc {
+	writeAuthUsers(dir)
 	if srv == "kamailio" {
-		tmpl, url = "kamailio_auth_sqlite.cfg", "sqlite://"+db
 		var sql strings.Builder
 		sql.WriteString("BEGIN;\n")
 		for i := range *authUsers {
@@ -55,26 +101,17 @@ func startAuthSQLite(srv, bin, here, dir string) *serverProc {
 				u, authDomain, store.HA1(u, authDomain, pw), store.HA1B(u, authDomain, authDomain, pw))
 		}
 		sql.WriteString("COMMIT;\n")
-		kamailioSQLite(db, sql.String(), "auth_db", "usrloc")
-	} else {
-		tmpl, url = "auth_sqlite.cfg", "sqlite://"+db
+		url := kamailioDB(backend, "auth", dir, sql.String(), "auth_db", "usrloc")
+		return withDB(startKamailio(dbConfig(here, dir, "kamailio_auth_sqlite.cfg", url), dir), url)
+	}
+	url := serDB(backend, "auth", dir, func(st *store.Store) {
 		ctx := context.Background()
-		st, err := store.Open(ctx, url, store.WithLogger(slog.New(slog.DiscardHandler)))
-		check(err)
 		for i := range *authUsers {
 			u, pw := authUser(i)
 			check(st.AddSubscriber(ctx, store.Subscriber{Username: u, Domain: authDomain, Password: pw}))
 		}
-		check(st.Close())
-	}
-	b, err := os.ReadFile(filepath.Join(here, tmpl))
-	check(err)
-	cfg := filepath.Join(dir, tmpl)
-	check(os.WriteFile(cfg, []byte(strings.ReplaceAll(string(b), "@DB_URL@", url)), 0o644))
-	if srv == "kamailio" {
-		return startKamailio(cfg, dir)
-	}
-	return startSer(bin, cfg, dir)
+	})
+	return withDB(startSer(bin, dbConfig(here, dir, "auth_sqlite.cfg", url), dir), url)
 }
 
 // kamailioSQLite creates a Kamailio SQLite database at db from Debian's
@@ -95,29 +132,63 @@ func kamailioSQLite(db, extra string, modules ...string) {
 	}
 }
 
-// startAccSQLite starts the Hello World config of srv with accounting to
-// a fresh SQLite database (accConfig).
-func startAccSQLite(srv, bin, here, dir string) *serverProc {
-	db := filepath.Join(dir, srv+"-acc.db")
-	os.Remove(db)
-	url := "sqlite://" + db
+// startAccDB starts the Hello World config of srv with accounting to a
+// fresh database, SQLite or MariaDB (accConfig).
+func startAccDB(srv, backend, bin, here, dir string) *serverProc {
+	var url string
 	base := "helloworld.cfg"
 	if srv == "kamailio" {
 		base = "kamailio.cfg"
-		kamailioSQLite(db, "", "acc")
+		url = kamailioDB(backend, "acc", dir, "", "acc")
 	} else {
-		st, err := store.Open(context.Background(), url, store.WithLogger(slog.New(slog.DiscardHandler)))
-		check(err)
-		check(st.Close())
+		url = serDB(backend, "acc", dir, nil)
 	}
 	b, err := os.ReadFile(filepath.Join(here, base))
 	check(err)
-	cfg := filepath.Join(dir, "acc-"+base)
+	cfg := filepath.Join(dir, "acc-"+backend+"-"+base)
 	check(os.WriteFile(cfg, []byte(accConfig(srv, string(b), url)), 0o644))
 	if srv == "kamailio" {
-		return startKamailio(cfg, dir)
+		return withDB(startKamailio(cfg, dir), url)
 	}
-	return startSer(bin, cfg, dir)
+	return withDB(startSer(bin, cfg, dir), url)
+}
+
+func withDB(p *serverProc, url string) *serverProc {
+	p.dbURL = url
+	return p
+}
+
+// dbRows reports what the scenario left in the server's database (the
+// location rows and their distinct users, or the acc rows), so that a
+// run shows the writes happened.
+func (p *serverProc) dbRows() string {
+	if p.dbURL == "" {
+		return ""
+	}
+	sqlite, isSQLite := strings.CutPrefix(p.dbURL, "sqlite://")
+	prefix := ""
+	if !isSQLite {
+		prefix = "`" + p.dbURL[strings.LastIndexByte(p.dbURL, '/')+1:] + "`."
+	}
+	q := "SELECT COUNT(*), COUNT(DISTINCT username) FROM " + prefix + "location"
+	what := "location rows, distinct users"
+	if strings.Contains(p.dbURL, "acc") {
+		q, what = "SELECT COUNT(*), 0 FROM "+prefix+"acc", "acc rows"
+	}
+	var n, users int
+	if isSQLite {
+		out, err := exec.Command("sqlite3", "-separator", " ", sqlite, q).Output()
+		if err != nil {
+			return fmt.Sprintf("database: %v", err)
+		}
+		fmt.Sscan(string(out), &n, &users)
+	} else if err := mariaDB().RootDB().QueryRow(q).Scan(&n, &users); err != nil {
+		return fmt.Sprintf("database: %v", err)
+	}
+	if strings.Contains(p.dbURL, "acc") {
+		return fmt.Sprintf("database now: %d %s", n, what)
+	}
+	return fmt.Sprintf("database now: %d %s %d", n, what, users)
 }
 
 // accConfig derives the accounting variant of a Hello World config: the
@@ -128,7 +199,11 @@ func accConfig(srv, cfg, dbURL string) string {
 	mods := `loadmodule "/usr/local/lib/ser/modules/acc.so"` + "\n"
 	relay := "route[1] {"
 	if srv == "kamailio" {
-		mods = `loadmodule "db_sqlite.so"` + "\n" + `loadmodule "acc.so"` + "\n"
+		driver := "db_sqlite.so"
+		if strings.HasPrefix(dbURL, "mysql://") {
+			driver = "db_mysql.so"
+		}
+		mods = `loadmodule "` + driver + `"` + "\n" + `loadmodule "acc.so"` + "\n"
 		relay = "route[RELAY] {"
 	}
 	if !strings.Contains(cfg, anchor) || !strings.Contains(cfg, relay) {

@@ -30,6 +30,10 @@
 //	           configs with acc's db_flag set on every relayed request (a
 //	           row for the INVITE's and the BYE's final reply), derived at
 //	           run time (accConfig)
+//	register-auth-mysql, calls-acc-mysql
+//	           the same on MariaDB (ser's db_url mysql://, Kamailio's
+//	           db_mysql on Debian's kamailio mysql schema): a private
+//	           mariadbd the bench starts and stops (bench/mariadb.go)
 //	ceiling    the load generator alone: SIPp uac straight to SIPp uas
 //	idle-tcp   (ser only, no SIPp) -idle N idle TCP connections held by
 //	           helper processes: ser's RSS and descriptors before, during
@@ -51,17 +55,21 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
 
 var (
-	modeFlag   = flag.String("mode", "register,stateless,calls", "scenarios: register, stateless, calls, calls-tcp, ceiling, idle-tcp (comma-separated)")
+	modeFlag   = flag.String("mode", "register,stateless,calls", "scenarios: register, stateless, calls, calls-tcp, register-auth, calls-acc, register-auth-mysql, calls-acc-mysql, ceiling, idle-tcp (comma-separated)")
 	serverFlag = flag.String("server", "ser", "server(s) to measure: ser, kamailio or both")
 	ratesReg   = flag.String("rates-register", "2000,5000,10000,15000,20000,25000,30000", "offered REGISTER/s steps")
 	ratesSL    = flag.String("rates-stateless", "2000,5000,10000,15000,20000", "offered requests/s steps (stateless)")
@@ -122,8 +130,18 @@ func main() {
 	if *keep {
 		defer fmt.Println("work directory kept:", dir)
 	} else {
-		defer os.RemoveAll(dir)
+		atExit(func() { os.RemoveAll(dir) })
 	}
+	defer runExit()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		exiting.Store(true)
+		fmt.Fprintln(os.Stderr, "bench: interrupted; stopping what it started")
+		runExit()
+		os.Exit(130)
+	}()
 	here := benchDir()
 	if _, err := exec.LookPath("sipp"); err != nil && *modeFlag != "idle-tcp" {
 		fatalf("sipp is not installed (Debian package sip-tester)")
@@ -173,11 +191,11 @@ func stepsFor(mode string) []int {
 		return parseRates(*rates)
 	}
 	switch mode {
-	case "register", "register-auth":
+	case "register", "register-auth", "register-auth-mysql":
 		return parseRates(*ratesReg)
 	case "stateless":
 		return parseRates(*ratesSL)
-	case "calls", "calls-tcp", "calls-acc":
+	case "calls", "calls-tcp", "calls-acc", "calls-acc-mysql":
 		return parseRates(*ratesCal)
 	case "ceiling":
 		return parseRates(*ratesCeil)
@@ -186,7 +204,8 @@ func stepsFor(mode string) []int {
 	return nil
 }
 
-var units = map[string]string{"register": "REGISTER/s", "register-auth": "REGISTER/s", "stateless": "req/s", "calls": "calls/s", "calls-tcp": "calls/s", "calls-acc": "calls/s", "ceiling": "calls/s"}
+var units = map[string]string{"register": "REGISTER/s", "register-auth": "REGISTER/s", "stateless": "req/s", "calls": "calls/s", "calls-tcp": "calls/s", "calls-acc": "calls/s", "ceiling": "calls/s",
+	"register-auth-mysql": "REGISTER/s", "calls-acc-mysql": "calls/s"}
 
 func header(title string) {
 	fmt.Printf("\n== %s\n", title)
@@ -201,9 +220,13 @@ func runMode(srv, mode string, steps []int, bin, here, dir string) step {
 	var p *serverProc
 	switch {
 	case mode == "register-auth":
-		p = startAuthSQLite(srv, bin, here, dir)
+		p = startAuthDB(srv, "sqlite", bin, here, dir)
+	case mode == "register-auth-mysql":
+		p = startAuthDB(srv, "mysql", bin, here, dir)
 	case mode == "calls-acc":
-		p = startAccSQLite(srv, bin, here, dir)
+		p = startAccDB(srv, "sqlite", bin, here, dir)
+	case mode == "calls-acc-mysql":
+		p = startAccDB(srv, "mysql", bin, here, dir)
 	case srv == "kamailio":
 		p = startKamailio(filepath.Join(here, "kamailio.cfg"), dir)
 	case mode == "stateless":
@@ -219,13 +242,13 @@ func runMode(srv, mode string, steps []int, bin, here, dir string) step {
 		switch mode {
 		case "register":
 			s = p.measure(r, []string{"-sf", filepath.Join(here, "register.xml")})
-		case "register-auth":
+		case "register-auth", "register-auth-mysql":
 			s = p.measure(r, []string{"-sf", filepath.Join(here, "register_auth.xml"), "-inf", filepath.Join(dir, "auth_users.csv")})
 		case "stateless":
 			uas := startSIPp(dir, "options_uas", []string{"-sf", filepath.Join(here, "options_uas.xml"), "-p", strconv.Itoa(*port + 2)})
 			s = p.measure(r, []string{"-sf", filepath.Join(here, "options.xml"), "-key", "next_hop", fmt.Sprintf("127.0.0.1:%d", *port+2)})
 			uas.kill()
-		case "calls", "calls-acc":
+		case "calls", "calls-acc", "calls-acc-mysql":
 			uas := startSIPp(dir, "uas", []string{"-sf", filepath.Join(here, "uas_rr.xml"), "-p", strconv.Itoa(*port + 2)})
 			registerService(dir, here, *port+2, "udp")
 			s = p.measure(r, []string{"-sf", filepath.Join(here, "uac_rr.xml"), "-s", "service"})
@@ -238,6 +261,9 @@ func runMode(srv, mode string, steps []int, bin, here, dir string) step {
 		}
 		row(s)
 		fmt.Printf("%10s memory after the step: %s\n", "", p.memory(srv))
+		if r := p.dbRows(); r != "" {
+			fmt.Printf("%10s %s\n", "", r)
+		}
 		if s.ok() && s.achieved() > best.achieved() {
 			best = s
 		}
@@ -320,7 +346,7 @@ func summary(results []result) {
 		fmt.Printf("%-10s %-10s %8.0f %-3s %7.0f%% %12.1f %7.0f\n", r.server, r.mode, b.achieved(), shortUnit(r.mode), b.CPU, perK, b.P99)
 		best[r.server+"/"+r.mode] = b
 	}
-	for _, mode := range []string{"register", "register-auth", "calls", "calls-tcp", "calls-acc"} {
+	for _, mode := range []string{"register", "register-auth", "register-auth-mysql", "calls", "calls-tcp", "calls-acc", "calls-acc-mysql"} {
 		s, k := best["ser/"+mode], best["kamailio/"+mode]
 		if s.achieved() == 0 || k.achieved() == 0 {
 			continue
@@ -340,9 +366,12 @@ func shortUnit(mode string) string {
 // serverProc is the server under test (ser, or Kamailio with its forked
 // children: CPU is summed over its process group).
 type serverProc struct {
-	cmd *exec.Cmd
-	dir string
-	cfg string
+	cmd    *exec.Cmd
+	dir    string
+	cfg    string
+	dbURL  string // the scenario's database, if any
+	once   sync.Once
+	cancel func() // its atExit entry
 }
 
 func startSer(bin, cfg, dir string) *serverProc {
@@ -380,15 +409,24 @@ func startServer(cfg, dir, name, bin string, args ...string) *serverProc {
 	for i := 0; i < 100; i++ {
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", *port)); err == nil {
 			c.Close()
-			return &serverProc{cmd: cmd, dir: dir, cfg: cfg}
+			p := &serverProc{cmd: cmd, dir: dir, cfg: cfg}
+			p.cancel = atExit(p.stop)
+			return p
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	cmd.Wait()
 	fatalf("%s did not start; see %s", name, logf.Name())
 	return nil
 }
 
-func (p *serverProc) stop() {
+// stop stops the server's process group (once, whether from the scenario
+// or from runExit).
+func (p *serverProc) stop() { p.once.Do(p.stopOnce) }
+
+func (p *serverProc) stopOnce() {
+	p.cancel()
 	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() { p.cmd.Wait(); close(done) }()
@@ -462,7 +500,8 @@ func startSIPp(dir, name string, args []string) *sipp {
 	cmd.Stdout, cmd.Stderr = logf, logf
 	check(cmd.Start())
 	s := &sipp{cmd: cmd, done: make(chan struct{})}
-	go func() { cmd.Wait(); close(s.done) }()
+	cancel := atExit(s.kill)
+	go func() { cmd.Wait(); cancel(); close(s.done) }()
 	time.Sleep(150 * time.Millisecond)
 	return s
 }
@@ -681,6 +720,55 @@ func check(err error) {
 }
 
 func fatalf(format string, a ...any) {
+	waitIfExiting()
 	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", a...)
+	runExit()
 	os.Exit(1)
+}
+
+// What runs at exit — normal, fatalf or a signal: stopping the servers
+// and MariaDB the bench started, removing its work directory — latest
+// first.
+var (
+	exitMu  sync.Mutex
+	exitFns []*func()
+)
+
+// exiting is set when a signal stops the bench: what it started is being
+// stopped, so errors from it are expected and not reported.
+var exiting atomic.Bool
+
+// waitIfExiting blocks the caller for good while the signal handler
+// stops everything and exits.
+func waitIfExiting() {
+	if exiting.Load() {
+		select {}
+	}
+}
+
+// atExit registers fn to run at exit and returns a function that
+// unregisters it.
+func atExit(fn func()) (cancel func()) {
+	exitMu.Lock()
+	defer exitMu.Unlock()
+	p := &fn
+	exitFns = append(exitFns, p)
+	return func() {
+		exitMu.Lock()
+		defer exitMu.Unlock()
+		if i := slices.Index(exitFns, p); i >= 0 {
+			exitFns = slices.Delete(exitFns, i, i+1)
+		}
+	}
+}
+
+// runExit runs (once) and forgets what atExit registered.
+func runExit() {
+	exitMu.Lock()
+	fns := exitFns
+	exitFns = nil
+	exitMu.Unlock()
+	for i := len(fns) - 1; i >= 0; i-- {
+		(*fns[i])()
+	}
 }

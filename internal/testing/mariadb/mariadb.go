@@ -12,6 +12,10 @@
 //	srv.Stop()                            // a clean shutdown (Restart works after it too)
 //	srv.Pause(); srv.Resume()             // a hung server (SIGSTOP, SIGCONT)
 //
+// Outside a test (the benchmark), Launch starts the same server and
+// Close stops and removes it; mariadbd gets SIGKILL when the caller's
+// process dies, as with tests.
+//
 // Each server has SER's default users (scripts/ser_mysql.sh): ser/heslo
 // with all privileges and serro/47serro11 with SELECT, both on the
 // database "ser" (created empty) and on every database named ser_…, for
@@ -140,12 +144,32 @@ func Start(t testing.TB) *Server {
 	return s
 }
 
+// Launch starts a private server outside a test (a benchmark, a tool),
+// with the same set-up as Start; the caller stops and removes it with
+// Close. It fails when MariaDB is not installed.
+func Launch() (*Server, error) {
+	tl, err := findTools()
+	if err != nil {
+		return nil, err
+	}
+	return launch(tl, 0, false)
+}
+
+// Close stops the server (SIGKILL: its data is thrown away) and deletes
+// its directory.
+func (s *Server) Close() { s.remove() }
+
 // start makes and starts an instance from the template (skipping t when
 // MariaDB is missing). With binlog the server writes a binary log (a
 // primary); id 0 picks a server-id.
 func start(t testing.TB, id int, binlog bool) (*Server, error) {
 	t.Helper()
-	tl := require(t)
+	return launch(require(t), id, binlog)
+}
+
+// launch makes and starts an instance from the template with the
+// programs tl.
+func launch(tl tools, id int, binlog bool) (*Server, error) {
 	tmpl, err := template(tl)
 	if err != nil {
 		return nil, err
@@ -477,6 +501,18 @@ var (
 // failure under CI / SER_REQUIRE_TOOLS).
 func require(t testing.TB) tools {
 	t.Helper()
+	tl, err := findTools()
+	if err != nil {
+		if strict() {
+			t.Fatalf("mariadb: %v (the README's test command installs mariadb-server)", err)
+		}
+		t.Skipf("mariadb: %v; skipping (install mariadb-server, or set SER_REQUIRE_TOOLS=1 to make this a failure)", err)
+	}
+	return tl
+}
+
+// findTools finds MariaDB's programs (once per process).
+func findTools() (tools, error) {
 	toolsOnce.Do(func() {
 		toolsVal.mariadbd, toolsErr = lookTool("mariadbd")
 		if toolsErr == nil {
@@ -488,13 +524,7 @@ func require(t testing.TB) tools {
 			toolsVal.version = strings.TrimSpace(string(out))
 		}
 	})
-	if toolsErr != nil {
-		if strict() {
-			t.Fatalf("mariadb: %v (the README's test command installs mariadb-server)", toolsErr)
-		}
-		t.Skipf("mariadb: %v; skipping (install mariadb-server, or set SER_REQUIRE_TOOLS=1 to make this a failure)", toolsErr)
-	}
-	return toolsVal
+	return toolsVal, toolsErr
 }
 
 // lookTool finds a program in PATH or in the sbin directories, which
