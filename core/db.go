@@ -48,7 +48,8 @@ func (s *Server) DB(dbURL string) (*store.Store, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	st, err := store.Open(ctx, dbURL, store.WithLogger(s.log.With("module", "store")),
-		store.WithPlaintextPasswords(s.opts.StorePlaintextPasswords), store.WithFileMode(os.FileMode(s.opts.DBFileMode)))
+		store.WithPlaintextPasswords(s.opts.StorePlaintextPasswords), store.WithFileMode(os.FileMode(s.opts.DBFileMode)),
+		store.WithWorkers(len(s.workers)))
 	if err != nil {
 		return nil, fmt.Errorf("core: %w", err)
 	}

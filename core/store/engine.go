@@ -75,6 +75,7 @@ type options struct {
 	now        func() time.Time
 	migrations fs.FS
 	readConns  int
+	workers    int
 	plaintext  bool
 	fileMode   os.FileMode
 }
@@ -121,6 +122,15 @@ func WithMigrations(fsys fs.FS) Option { return func(o *options) { o.migrations 
 // max(8, 2*GOMAXPROCS)).
 func WithReadConns(n int) Option { return func(o *options) { o.readConns = n } }
 
+// WithWorkers tells the store how many goroutines may run statements at
+// once (the server's SIP workers, each blocking on its query as a SER
+// child does). The MySQL pool gets at least that many connections, so that
+// no worker waits for a connection another worker holds: with children=16
+// and the default pool of 8, half the workers would queue in database/sql
+// behind a network round trip each. SQLite is not affected (its writes are
+// serial anyway and its reads are local).
+func WithWorkers(n int) Option { return func(o *options) { o.workers = n } }
+
 // Open opens the database named by dbURL (see ParseURL) and applies the
 // pending migrations. An SQLite file is created when missing; each
 // migration runs in its own transaction and a failing one is rolled back.
@@ -147,7 +157,7 @@ func Open(ctx context.Context, dbURL string, opts ...Option) (*Store, error) {
 	if src.Engine == "mysql" {
 		s.d = MySQL
 		if o.readConns <= 0 {
-			o.readConns = max(8, 2*runtime.GOMAXPROCS(0))
+			o.readConns = max(8, 2*runtime.GOMAXPROCS(0), o.workers)
 		}
 		err = s.openMySQL(ctx, o.readConns)
 	} else {

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -329,5 +330,38 @@ func TestMySQLTimestampRange(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMySQLPoolCoversWorkers: WithWorkers(n) gives the MySQL pool at least
+// n connections (no SIP worker queues behind another for a connection),
+// and a smaller n keeps the default.
+func TestMySQLPoolCoversWorkers(t *testing.T) {
+	s := mariadbEngine.openURL(t, mariadbEngine.newURL(t), WithWorkers(24))
+	if got := s.w.Stats().MaxOpenConnections; got != 24 {
+		t.Errorf("pool with 24 workers: %d connections, want 24", got)
+	}
+	// 24 connections held at once: none waits for another.
+	ctx := context.Background()
+	var conns []*sql.Conn
+	for range 24 {
+		c, err := s.w.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	for _, c := range conns {
+		if err := c.PingContext(ctx); err != nil {
+			t.Error(err)
+		}
+		c.Close()
+	}
+	if st := s.w.Stats(); st.WaitCount != 0 {
+		t.Errorf("%d waits for a connection", st.WaitCount)
+	}
+	d := mariadbEngine.openURL(t, mariadbEngine.newURL(t), WithWorkers(2))
+	if got := d.w.Stats().MaxOpenConnections; got < 8 {
+		t.Errorf("pool with 2 workers: %d connections, want the default (at least 8)", got)
 	}
 }
