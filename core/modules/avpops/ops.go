@@ -144,20 +144,32 @@ func (a *Module) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), a.dbTimeout)
 }
 
-// dbLoad is avp_db_load: 1 when at least one AVP was loaded.
-func (a *Module) dbLoad(m *sipmsg.Msg, src dbSource, dn dbName) int {
+// dbTarget is what avp_db_load, avp_db_store and avp_db_delete (fn)
+// share: the owner of the rows from the source, the attribute name to
+// select ("" for all) and false, logged, when the source cannot be had or
+// the database is not open.
+func (a *Module) dbTarget(m *sipmsg.Msg, src dbSource, dn dbName, fn string) (store.AVPOwner, string, bool) {
 	o, err := a.owner(m, src)
 	if err != nil {
-		a.log.ErrorContext(module.MsgCtx(m), "avpops: avp_db_load: cannot get the source", "err", err)
-		return -1
+		a.log.ErrorContext(module.MsgCtx(m), "avpops: "+fn+": cannot get the source", "err", err)
+		return o, "", false
 	}
 	if a.db == nil {
 		a.log.ErrorContext(module.MsgCtx(m), "avpops: database not open")
-		return -1
+		return o, "", false
 	}
 	attr := ""
 	if !dn.spec.any {
 		attr = dn.spec.name.Text()
+	}
+	return o, attr, true
+}
+
+// dbLoad is avp_db_load: 1 when at least one AVP was loaded.
+func (a *Module) dbLoad(m *sipmsg.Msg, src dbSource, dn dbName) int {
+	o, attr, ok := a.dbTarget(m, src, dn, "avp_db_load")
+	if !ok {
+		return -1
 	}
 	sc := a.schema(dn.table)
 	if dn.scheme != nil {
@@ -245,13 +257,8 @@ func typeFlags(avp *sipmsg.AVP) int {
 // dbStore is avp_db_store: the selected AVPs not loaded from (or stored
 // into) the database are inserted; 1 when at least one was.
 func (a *Module) dbStore(m *sipmsg.Msg, src dbSource, dn dbName) int {
-	o, err := a.owner(m, src)
-	if err != nil {
-		a.log.ErrorContext(module.MsgCtx(m), "avpops: avp_db_store: cannot get the source", "err", err)
-		return -1
-	}
-	if a.db == nil {
-		a.log.ErrorContext(module.MsgCtx(m), "avpops: database not open")
+	o, _, ok := a.dbTarget(m, src, dn, "avp_db_store")
+	if !ok {
 		return -1
 	}
 	sc := a.schema(dn.table)
@@ -279,18 +286,9 @@ func (a *Module) dbStore(m *sipmsg.Msg, src dbSource, dn dbName) int {
 
 // dbDelete is avp_db_delete: 1 unless the database fails.
 func (a *Module) dbDelete(m *sipmsg.Msg, src dbSource, dn dbName) int {
-	o, err := a.owner(m, src)
-	if err != nil {
-		a.log.ErrorContext(module.MsgCtx(m), "avpops: avp_db_delete: cannot get the source", "err", err)
+	o, attr, ok := a.dbTarget(m, src, dn, "avp_db_delete")
+	if !ok {
 		return -1
-	}
-	if a.db == nil {
-		a.log.ErrorContext(module.MsgCtx(m), "avpops: database not open")
-		return -1
-	}
-	attr := ""
-	if !dn.spec.any {
-		attr = dn.spec.name.Text()
 	}
 	ctx, cancel := a.ctx()
 	n, err := a.db.DeleteAVPs(ctx, a.schema(dn.table), o, attr)
