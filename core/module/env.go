@@ -1,6 +1,7 @@
 package module
 
 import (
+	"fmt"
 	"log/slog"
 	"net/netip"
 
@@ -46,6 +47,20 @@ func (e *Env) CheckDBURL(url string) error {
 	}
 	_, err := store.ParseURL(url)
 	return err
+}
+
+// OpenDB is what a module's Init does with its db_url: the database
+// opened through DB, with errors named after the module ("msilo: no
+// database available", "msilo: db_url: …"). Not for a config check (Check).
+func (e *Env) OpenDB(module, url string) (*store.Store, error) {
+	if e.DB == nil {
+		return nil, fmt.Errorf("%s: no database available", module)
+	}
+	st, err := e.DB(url)
+	if err != nil {
+		return nil, fmt.Errorf("%s: db_url: %w", module, err)
+	}
+	return st, nil
 }
 
 // ReplyOpts are the optional parts of a locally generated reply.

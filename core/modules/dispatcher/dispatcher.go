@@ -198,12 +198,9 @@ func initModule(d *Dispatcher, env *module.Env) error {
 		return env.CheckDBURL(d.dbURL)
 	}
 	if d.dbURLSet {
-		if env.DB == nil {
-			return fmt.Errorf("dispatcher: no database available")
-		}
-		st, err := env.DB(d.dbURL)
+		st, err := env.OpenDB("dispatcher", d.dbURL)
 		if err != nil {
-			return fmt.Errorf("dispatcher: db_url: %w", err)
+			return err
 		}
 		d.st = st
 	}

@@ -115,12 +115,9 @@ func initModule(m *Module, env *module.Env) error {
 	if env.Check {
 		return env.CheckDBURL(m.cfg.DBURL)
 	}
-	if env.DB == nil {
-		return fmt.Errorf("domain: no database available (db_url %q)", m.cfg.DBURL)
-	}
-	st, err := env.DB(m.cfg.DBURL)
+	st, err := env.OpenDB("domain", m.cfg.DBURL)
 	if err != nil {
-		return fmt.Errorf("domain: db_url: %w", err)
+		return err
 	}
 	return m.UseStore(st)
 }

@@ -167,12 +167,9 @@ func initModule(m *Module, env *module.Env) error {
 	if env.Check {
 		return env.CheckDBURL(m.dbURL)
 	}
-	if env.DB == nil {
-		return errors.New("jabber: no database available")
-	}
-	st, err := env.DB(m.dbURL)
+	st, err := env.OpenDB("jabber", m.dbURL)
 	if err != nil {
-		return fmt.Errorf("jabber: db_url: %w", err)
+		return err
 	}
 	m.st = st
 	return nil

@@ -72,12 +72,9 @@ func initModule(l *LCR, env *module.Env) error {
 		// A config check reads no tables.
 		return env.CheckDBURL(l.dbURL)
 	}
-	if env.DB == nil {
-		return fmt.Errorf("lcr: no database available")
-	}
-	st, err := env.DB(l.dbURL)
+	st, err := env.OpenDB("lcr", l.dbURL)
 	if err != nil {
-		return fmt.Errorf("lcr: db_url: %w", err)
+		return err
 	}
 	l.st = st
 	if err := l.Reload(context.Background()); err != nil {

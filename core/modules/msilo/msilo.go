@@ -137,12 +137,9 @@ func initModule(m *Module, env *module.Env) error {
 	if env.Check {
 		return env.CheckDBURL(m.dbURL)
 	}
-	if env.DB == nil {
-		return fmt.Errorf("msilo: no database available")
-	}
-	st, err := env.DB(m.dbURL)
+	st, err := env.OpenDB("msilo", m.dbURL)
 	if err != nil {
-		return fmt.Errorf("msilo: db_url: %w", err)
+		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
 	defer cancel()

@@ -160,12 +160,9 @@ func initModule(m *Module, env *module.Env) error {
 	if env.Check {
 		return env.CheckDBURL(m.dbURL)
 	}
-	if env.DB == nil {
-		return fmt.Errorf("pa: use_db is set but no database is available")
-	}
-	st, err := env.DB(m.dbURL)
+	st, err := env.OpenDB("pa", m.dbURL)
 	if err != nil {
-		return fmt.Errorf("pa: db_url: %w", err)
+		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
 	defer cancel()
