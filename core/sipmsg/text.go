@@ -6,21 +6,6 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-// MaxMsgLen is the largest message the server parses (SER 0.9's BUF_SIZE;
-// the script's max_len).
-const MaxMsgLen = 65535
-
-// parser accepts messages larger than max_len so that the script can
-// answer them with 513 (len_gt(max_len), msg:len > max_len).
-var parser = func() *sip.Parser {
-	p := sip.NewParser()
-	p.MaxMessageLength = 4 * MaxMsgLen
-	return p
-}()
-
-// Parse parses raw bytes into a sipgo message.
-func Parse(raw []byte) (sip.Message, error) { return parser.ParseSIP(raw) }
-
 // Bytes serialises the current message (all rewrites and added headers
 // applied).
 func (m *Msg) Bytes() []byte {

@@ -52,7 +52,8 @@ func (t *ncTracker) use(nonce string, nc uint32, txn string, expires, now time.T
 	if len(t.entries) >= t.max {
 		t.prune(now)
 	}
-	t.entries[key] = &ncEntry{nc: nc, txn: txn, expires: expires.Unix()}
+	// Cloned: the nonce points into the request's bytes (sipmsg.Parse).
+	t.entries[strings.Clone(key)] = &ncEntry{nc: nc, txn: txn, expires: expires.Unix()}
 	return true
 }
 

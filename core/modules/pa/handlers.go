@@ -277,9 +277,11 @@ func (m *Module) newWatcher(d *pdomain, req *sip.Request, rURI, wURI, toTag, pkg
 		accepts = ctWinfo
 	}
 	return store.Watcher{
-		SID: newID(), PDomain: d.name, RURI: rURI, WURI: wURI, DisplayName: from.DisplayName,
+		// Strings of a parsed message point into its bytes (sipmsg.Parse):
+		// cloned, the subscription does not keep the SUBSCRIBE alive.
+		SID: newID(), PDomain: d.name, RURI: strings.Clone(rURI), WURI: strings.Clone(wURI), DisplayName: strings.Clone(from.DisplayName),
 		Package: pkg, Status: "active", Accepts: accepts, Expires: now,
-		CallID: req.CallID().Value(), FromTag: tagOf(from.Params), ToTag: toTag,
+		CallID: strings.Clone(req.CallID().Value()), FromTag: strings.Clone(tagOf(from.Params)), ToTag: toTag,
 		Contact: req.Contact().Address.String(), Route: routeSet(req),
 	}
 }
