@@ -155,8 +155,10 @@ type Msg struct {
 
 	Flags Flags
 
-	// origURI is the R-URI as received (revert_uri restores it).
-	origURI sip.Uri
+	// origURI is the R-URI as received (revert_uri restores it); nil
+	// for replies. Kept out of line: a message is one size class
+	// smaller, and replies do not carry it.
+	origURI *sip.Uri
 	// uriStr caches Req.Recipient.String(); cleared on every rewrite.
 	uriStr string
 	// DstURI is the next hop when it differs from the R-URI (set by
@@ -198,17 +200,29 @@ type Msg struct {
 	// transaction started under. Opaque here; nil means the current one.
 	Script any
 
-	// vals are the per-message values (Get/Set), allocated on the first
-	// Set: most replies never carry one, and inline the 16 slots were a
-	// third of every message's size (issue 19: allocations per call).
-	vals *[MaxKeys]any
+	// vals are the per-message values (Get/Set) that were set, in the
+	// order of their first Set: most messages carry none or one or two
+	// (tm's state, rr's Record-Route), so a short list costs less than a
+	// slot per key (issue 19: allocations per call).
+	vals []keyVal
+}
+
+// keyVal is one per-message value.
+type keyVal struct {
+	k Key
+	v any
 }
 
 // NewRequest wraps a parsed request.
 func NewRequest(req *sip.Request, raw []byte, rcv RcvInfo) *Msg {
-	m := &Msg{Req: req, Raw: raw, Rcv: rcv, RURIQ: -1}
-	m.origURI = *req.Recipient.Clone()
-	return m
+	orig := req.Recipient
+	if orig.UriParams != nil {
+		orig.UriParams = orig.UriParams.Clone()
+	}
+	if orig.Headers != nil {
+		orig.Headers = orig.Headers.Clone()
+	}
+	return &Msg{Req: req, Raw: raw, Rcv: rcv, RURIQ: -1, origURI: &orig}
 }
 
 // NewReply wraps a parsed reply.
@@ -254,13 +268,19 @@ func (m *Msg) URIString() string {
 		return ""
 	}
 	if m.uriStr == "" {
-		m.uriStr = m.Req.Recipient.String()
+		m.uriStr = URIString(&m.Req.Recipient)
 	}
 	return m.uriStr
 }
 
-// OrigURI returns the Request-URI as it was received.
-func (m *Msg) OrigURI() *sip.Uri { return &m.origURI }
+// OrigURI returns the Request-URI as it was received (an empty URI for
+// replies).
+func (m *Msg) OrigURI() *sip.Uri {
+	if m.origURI == nil {
+		return &sip.Uri{}
+	}
+	return m.origURI
+}
 
 // URIChanged must be called after the R-URI was modified in place.
 func (m *Msg) URIChanged() { m.uriStr = "" }
@@ -284,7 +304,7 @@ func (m *Msg) RevertURI() {
 	if m.Req == nil {
 		return
 	}
-	m.Req.Recipient = *m.origURI.Clone()
+	m.Req.Recipient = *m.OrigURI().Clone()
 	m.uriStr = ""
 }
 
@@ -296,21 +316,29 @@ func (m *Msg) ClearBranches() { m.Branches = m.Branches[:0] }
 
 // Get returns the per-message value stored under k.
 func (m *Msg) Get(k Key) any {
-	if m.vals == nil {
-		return nil
+	for _, kv := range m.vals {
+		if kv.k == k {
+			return kv.v
+		}
 	}
-	return m.vals[k]
+	return nil
 }
 
 // Set stores a per-message value under k.
 func (m *Msg) Set(k Key, v any) {
-	if m.vals == nil {
-		if v == nil {
+	for i := range m.vals {
+		if m.vals[i].k == k {
+			m.vals[i].v = v
 			return
 		}
-		m.vals = new([MaxKeys]any)
 	}
-	m.vals[k] = v
+	if v == nil {
+		return
+	}
+	if m.vals == nil {
+		m.vals = make([]keyVal, 0, 2)
+	}
+	m.vals = append(m.vals, keyVal{k, v})
 }
 
 // SetFlag sets flag n (0..31).

@@ -3,6 +3,7 @@ package sipmsg
 import (
 	"bytes"
 	"net/netip"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,10 +25,109 @@ func AppendRequest(b []byte, req *sip.Request) []byte {
 func writeRequestLine(w *byteWriter, req *sip.Request) {
 	w.WriteString(string(req.Method))
 	w.WriteString(" ")
-	req.Recipient.StringWrite(w)
+	w.b = AppendURI(w.b, &req.Recipient)
 	w.WriteString(" ")
 	w.WriteString(req.SipVersion)
 	w.WriteString("\r\n")
+}
+
+// AppendURI appends u as sipgo's Uri.String writes it, without its
+// temporary strings (parameters, port, an IPv6 host in brackets).
+func AppendURI(b []byte, u *sip.Uri) []byte {
+	if u.Scheme == "" {
+		b = append(b, "sip"...)
+	} else {
+		b = append(b, u.Scheme...)
+	}
+	b = append(b, ':')
+	if raw := u.Raw(); raw != "" {
+		return append(b, raw...)
+	}
+	if u.HierarhicalSlashes {
+		b = append(b, "//"...)
+	}
+	if u.User != "" {
+		b = append(b, u.User...)
+		if u.Password != "" {
+			b = append(b, ':')
+			b = append(b, u.Password...)
+		}
+		b = append(b, '@')
+	}
+	if isIPv6(u.Host) {
+		b = append(b, '[')
+		b = append(b, u.Host...)
+		b = append(b, ']')
+	} else {
+		b = append(b, u.Host...)
+	}
+	if u.Port > 0 {
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(u.Port), 10)
+	}
+	if len(u.UriParams) > 0 {
+		b = append(b, ';')
+		b = appendParams(b, u.UriParams, ';')
+	}
+	if len(u.Headers) > 0 {
+		b = append(b, '?')
+		b = appendParams(b, u.Headers, '&')
+	}
+	return b
+}
+
+// URIString is u.String() built in one allocation.
+func URIString(u *sip.Uri) string {
+	var buf [256]byte
+	return string(AppendURI(buf[:0], u))
+}
+
+// isIPv6 is sipgo's test for a URI host to write in brackets: an IPv6
+// address (no zone) that is not an IPv4-mapped one.
+func isIPv6(host string) bool {
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Is6() && !a.Is4In6() && a.Zone() == ""
+}
+
+// appendParams appends parameters as sipgo's HeaderParams.ToStringWrite
+// writes them: key, "=value" when there is one, quoted when the value
+// holds a space or tab.
+func appendParams(b []byte, ps sip.HeaderParams, sep byte) []byte {
+	for i, kv := range ps {
+		if i > 0 {
+			b = append(b, sep)
+		}
+		b = append(b, kv.K...)
+		switch {
+		case kv.V == "":
+		case strings.ContainsAny(kv.V, " \t"):
+			b = append(b, "=\""...)
+			b = append(b, kv.V...)
+			b = append(b, '"')
+		default:
+			b = append(b, '=')
+			b = append(b, kv.V...)
+		}
+	}
+	return b
+}
+
+// appendAddress appends the value of a From, To or Contact header as
+// sipgo writes it: ["name" ]<uri>[;params].
+func appendAddress(b []byte, display string, u *sip.Uri, ps sip.HeaderParams) []byte {
+	if display != "" {
+		b = append(b, '"')
+		b = append(b, display...)
+		b = append(b, "\" "...)
+	}
+	b = append(b, '<')
+	b = AppendURI(b, u)
+	b = append(b, '>')
+	if len(ps) > 0 {
+		b = append(b, ';')
+		b = appendParams(b, ps, ';')
+	}
+	return b
 }
 
 // AppendResponse appends the wire form of resp to b (see AppendRequest).
@@ -74,8 +174,48 @@ func appendRestWith(b []byte, hdrs []sip.Header, body []byte, e sendEdits) []byt
 		case *sip.ContentLengthHeader:
 			w.b = append(w.b, "Content-Length: "...)
 			w.b = strconv.AppendUint(w.b, uint64(*v), 10)
+		case *sip.FromHeader:
+			w.b = append(w.b, "From: "...)
+			w.b = appendAddress(w.b, v.DisplayName, &v.Address, v.Params)
+		case *sip.ToHeader:
+			w.b = append(w.b, "To: "...)
+			w.b = appendAddress(w.b, v.DisplayName, &v.Address, v.Params)
+		case *sip.ContactHeader:
+			w.b = append(w.b, "Contact: "...)
+			if v.Address.Wildcard {
+				w.b = append(w.b, '*')
+			} else {
+				w.b = appendAddress(w.b, v.DisplayName, &v.Address, v.Params)
+			}
+		case *sip.RouteHeader:
+			w.b = append(w.b, "Route: <"...)
+			w.b = AppendURI(w.b, &v.Address)
+			w.b = append(w.b, '>')
+		case *sip.RecordRouteHeader:
+			w.b = append(w.b, "Record-Route: <"...)
+			w.b = AppendURI(w.b, &v.Address)
+			w.b = append(w.b, '>')
+		case *sip.CSeqHeader:
+			w.b = append(w.b, "CSeq: "...)
+			w.b = strconv.AppendUint(w.b, uint64(v.SeqNo), 10)
+			w.b = append(w.b, ' ')
+			w.b = append(w.b, v.MethodName...)
+		case *sip.CallIDHeader, *sip.ContentTypeHeader, *sip.ExpiresHeader:
+			w.b = append(w.b, h.Name()...)
+			w.b = append(w.b, ": "...)
+			w.b = append(w.b, h.Value()...)
 		default:
-			h.StringWrite(&w)
+			if reflect.TypeOf(h) == genericHeader {
+				w.b = append(w.b, h.Name()...)
+				w.b = append(w.b, ": "...)
+				w.b = append(w.b, h.Value()...)
+				break
+			}
+			// The rare typed headers (Refer-To…); a writer of their
+			// own, so that w stays on the stack in the common cases.
+			hw := &byteWriter{w.b}
+			h.StringWrite(hw)
+			w.b = hw.b
 		}
 		w.WriteString("\r\n")
 	}
@@ -86,6 +226,10 @@ func appendRestWith(b []byte, hdrs []sip.Header, body []byte, e sendEdits) []byt
 	w.WriteString("\r\n")
 	return append(w.b, body...)
 }
+
+// genericHeader is the type of sipgo's headers without a parser of their
+// own (written "Name: value").
+var genericHeader = reflect.TypeOf(sip.NewHeader("X", ""))
 
 // appendVia writes a Via header as sipgo does: protocol, sent-by (IPv6
 // in brackets) and parameters.

@@ -29,7 +29,7 @@ type snapshot struct {
 
 func newSnapshot(m *sipmsg.Msg) *snapshot {
 	s := &snapshot{
-		text: m.Bytes(), received: m.Raw, origURI: m.OrigURI().String(),
+		text: m.Bytes(), received: m.Raw, origURI: sipmsg.URIString(m.OrigURI()),
 		rcv: m.Rcv, force: m.ForceSocket, ruriQ: m.RURIQ, script: m.Script,
 	}
 	if len(m.ReplyHeaders) > 0 {
