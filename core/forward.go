@@ -97,21 +97,22 @@ func (s *Server) sendBytes(dst sipmsg.Dest, fill func([]byte) []byte) error {
 // outgoing socket is known (sipmsg.RecordRoute).
 func (s *Server) appendWithVia(b []byte, m *sipmsg.Msg, sock *sipmsg.Socket, branch string) []byte {
 	sock = m.AdvertisedSocket(sock) // set_advertised_address/port
-	req := m.Req
-	orig := req.Via()
-	recv := orig.Clone()
-	s.setReceived(recv, m.Rcv, true, m.ForceRport())
-	req.ReplaceHeader(recv)
-	ours := &sip.ViaHeader{
-		ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: sock.Proto.ViaName(),
-		Host: sock.Name, Port: sock.ViaPort(), Params: sip.NewParams(),
+	// Both Vias live on the stack with room for their parameters: the
+	// request's own headers are not touched.
+	var params [2][6]sip.HeaderKV
+	var recv *sip.ViaHeader
+	prev := m.Req.Via()
+	if prev != nil {
+		ps := append(sip.HeaderParams(params[0][:0]), prev.Params...)
+		v := *prev
+		v.Params = s.addReceived(ps, prev.Host, m.Rcv, true, m.ForceRport())
+		recv = &v
 	}
-	ours.Params.Add("branch", branch)
-	req.PrependHeader(ours)
-	out := sipmsg.AppendRequestFrom(b, m, sock)
-	req.RemoveHeader("Via") // ours
-	req.ReplaceHeader(orig) // the previous hop's, unmodified
-	return out
+	ours := sip.ViaHeader{
+		ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: sock.Proto.ViaName(),
+		Host: sock.Name, Port: sock.ViaPort(), Params: append(params[1][:0], sip.HeaderKV{K: "branch", V: branch}),
+	}
+	return sipmsg.AppendForward(b, m, sock, &ours, recv)
 }
 
 // SendAsIs sends the current request to dst without adding a Via (SER's

@@ -183,26 +183,46 @@ func appendHeaderLine(msg sip.Message, line string) {
 // forceRport (the script's force_rport()) fills rport as if the client
 // had asked for it.
 func (s *Server) setReceived(v *sip.ViaHeader, rcv sipmsg.RcvInfo, tagConn, forceRport bool) {
-	src := rcv.Src.Addr().Unmap()
-	if !src.IsValid() {
-		return
-	}
 	if v.Params == nil {
 		v.Params = sip.NewParams()
 	}
-	rp, hasRport := v.Params.Get("rport")
+	v.Params = s.addReceived(v.Params, v.Host, rcv, tagConn, forceRport)
+}
+
+// addReceived is setReceived on a Via's parameters and host, taken apart
+// (and the parameters returned rather than set through a pointer) so that
+// a Via built on the stack stays there (appendWithVia).
+func (s *Server) addReceived(ps sip.HeaderParams, host string, rcv sipmsg.RcvInfo, tagConn, forceRport bool) sip.HeaderParams {
+	src := rcv.Src.Addr().Unmap()
+	if !src.IsValid() {
+		return ps
+	}
+	rp, hasRport := ps.Get("rport")
 	if forceRport && !hasRport {
 		rp, hasRport = "", true
 	}
-	if hasRport || !s.viaHostIs(v.Host, src) {
-		v.Params.Add("received", src.String())
+	if hasRport || !s.viaHostIs(host, src) {
+		ps = setParam(ps, "received", src.String())
 	}
 	if hasRport && rp == "" {
-		v.Params.Add("rport", strconv.Itoa(int(rcv.Src.Port())))
+		ps = setParam(ps, "rport", strconv.Itoa(int(rcv.Src.Port())))
 	}
 	if tagConn && rcv.ConnID != 0 {
-		v.Params.Add("i", strconv.FormatUint(rcv.ConnID, 10))
+		ps = setParam(ps, "i", strconv.FormatUint(rcv.ConnID, 10))
 	}
+	return ps
+}
+
+// setParam is sip.HeaderParams.Add by value: the parameter's value
+// replaced where it is, or the parameter appended.
+func setParam(ps sip.HeaderParams, k, v string) sip.HeaderParams {
+	for i := range ps {
+		if ps[i].K == k {
+			ps[i].V = v
+			return ps
+		}
+	}
+	return append(ps, sip.HeaderKV{K: k, V: v})
 }
 
 // dnsTimeout bounds the lookups the dns and rev_dns options make.

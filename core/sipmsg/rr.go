@@ -136,10 +136,15 @@ func (m *Msg) SetPathEntry(p *PathEntry) bool {
 }
 
 // sendEdits are the changes a request gets once its sending socket is
-// known: the double Record-Route and the added Path header.
+// known: the double Record-Route, the added Path header and, for a
+// forwarded request, the Vias (see AppendForward).
 type sendEdits struct {
 	rr   *doubleRR
 	path string // the whole "Path: …" line
+	// ours is written before the first header; prev replaces the header
+	// prevOf (the previous hop's Via).
+	ours, prev *sip.ViaHeader
+	prevOf     sip.Header
 }
 
 // AppendRequestFrom is AppendRequest for the request in m as sent from
@@ -147,15 +152,27 @@ type sendEdits struct {
 // record-routing (see RecordRoute) the Record-Route header record_route()
 // inserted becomes two, and an add_path() entry (PathEntry) is written.
 func AppendRequestFrom(b []byte, m *Msg, out *Socket) []byte {
-	var e sendEdits
+	return AppendForward(b, m, out, nil, nil)
+}
+
+// AppendForward is AppendRequestFrom with our Via written on top (ours,
+// when not nil) and the previous hop's Via — the request's first — written
+// as prev instead (when not nil; with received/rport added): the request
+// as forwarded, serialised without changing m's headers.
+func AppendForward(b []byte, m *Msg, out *Socket, ours, prev *sip.ViaHeader) []byte {
+	e := sendEdits{ours: ours, prev: prev}
+	if prev != nil {
+		if v := m.Req.Via(); v != nil {
+			e.prevOf = v
+		} else {
+			e.prev = nil
+		}
+	}
 	if r := m.needsDouble(out); r != nil {
 		e.rr = r.double(m.Rcv.Sock, m.Rcv.Proto, out)
 	}
 	if p, _ := m.Get(pathKey).(*PathEntry); p != nil && out != nil {
 		e.path = "Path: <" + p.Prefix + RouteAddr(out, out.Proto) + p.Suffix + ">"
-	}
-	if e.rr == nil && e.path == "" && m.Path == "" {
-		return AppendRequest(b, m.Req)
 	}
 	w := byteWriter{b}
 	writeRequestLine(&w, m.Req)

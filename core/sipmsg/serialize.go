@@ -85,8 +85,20 @@ func URIString(u *sip.Uri) string {
 // isIPv6 is sipgo's test for a URI host to write in brackets: an IPv6
 // address (no zone) that is not an IPv4-mapped one.
 func isIPv6(host string) bool {
-	a, err := netip.ParseAddr(host)
-	return err == nil && a.Is6() && !a.Is4In6() && a.Zone() == ""
+	a, ok := parseV6(host)
+	return ok && !a.Is4In6() && a.Zone() == ""
+}
+
+// parseV6 parses host when it may be an IPv6 address (it has a colon).
+// It parses a copy: netip keeps a zone's text, and a host that may be
+// kept makes every value it is read from escape to the heap, Vias and
+// URIs built on the stack included.
+func parseV6(host string) (netip.Addr, bool) {
+	if strings.IndexByte(host, ':') < 0 {
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(strings.Clone(host))
+	return a, err == nil && a.Is6()
 }
 
 // appendParams appends parameters as sipgo's HeaderParams.ToStringWrite
@@ -153,7 +165,17 @@ func appendRest(b []byte, hdrs []sip.Header, body []byte) []byte {
 // socket (sendEdits) applied.
 func appendRestWith(b []byte, hdrs []sip.Header, body []byte, e sendEdits) []byte {
 	w := byteWriter{b}
+	if e.ours != nil {
+		w.appendVia(e.ours)
+		w.WriteString("\r\n")
+	}
 	for _, h := range hdrs {
+		if e.prev != nil && h == e.prevOf {
+			w.appendVia(e.prev)
+			w.WriteString("\r\n")
+			e.prev = nil
+			continue
+		}
 		if e.path != "" && strings.EqualFold(h.Name(), "Path") {
 			w.WriteString(e.path)
 			w.WriteString("\r\n")
@@ -241,7 +263,7 @@ func (w *byteWriter) appendVia(v *sip.ViaHeader) {
 	w.b = append(w.b, '/')
 	w.b = append(w.b, v.Transport...)
 	w.b = append(w.b, ' ')
-	if a, err := netip.ParseAddr(v.Host); err == nil && a.Is6() && !a.Is4In6() {
+	if a, ok := parseV6(v.Host); ok && !a.Is4In6() {
 		w.b = append(w.b, '[')
 		w.b = append(w.b, v.Host...)
 		w.b = append(w.b, ']')
@@ -254,7 +276,7 @@ func (w *byteWriter) appendVia(v *sip.ViaHeader) {
 	}
 	if len(v.Params) > 0 {
 		w.b = append(w.b, ';')
-		v.Params.ToStringWrite(';', w)
+		w.b = appendParams(w.b, v.Params, ';')
 	}
 }
 
