@@ -45,7 +45,12 @@ func (m *Msg) RecordRouted() *RecordRoute {
 // headers: the advertised host ([v6] in brackets), ":port" unless the port
 // is 5060, and ";transport=tcp" (tls) for a protocol other than UDP.
 func RouteAddr(s *Socket, proto Proto) string {
-	b := make([]byte, 0, 64)
+	var buf [64]byte
+	return string(AppendRouteAddr(buf[:0], s, proto))
+}
+
+// AppendRouteAddr appends RouteAddr(s, proto) to b.
+func AppendRouteAddr(b []byte, s *Socket, proto Proto) []byte {
 	if s.IP.Is6() && (len(s.Name) == 0 || s.Name[0] != '[') {
 		b = append(b, '[')
 		b = append(b, s.Name...)
@@ -64,7 +69,7 @@ func RouteAddr(s *Socket, proto Proto) string {
 		b = append(b, ";transport="...)
 		b = append(b, proto.String()...)
 	}
-	return string(b)
+	return b
 }
 
 // SameRealm reports whether a request received on in and sent from out

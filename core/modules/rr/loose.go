@@ -71,20 +71,28 @@ func (m *Module) looseRoute(msg *sipmsg.Msg) (*sip.Uri, int) {
 	if ruriMe {
 		inDialog := hasToTag(req)
 		if inDialog {
-			ours := req.Recipient.Clone()
-			return ours, afterStrict(msg, topMe)
+			return m.kept(&req.Recipient), afterStrict(msg, topMe)
 		}
 		if topMe {
-			return rs[0].Address.Clone(), m.afterLoose(msg, true, true)
+			return m.kept(&rs[0].Address), m.afterLoose(msg, true, true)
 		}
 		m.log.WarnContext(module.MsgCtx(msg), "loose_route: pre-loaded strict routing?!", "ruri", msg.URIString())
 		return nil, -1
 	}
 	var ours *sip.Uri
 	if topMe {
-		ours = rs[0].Address.Clone()
+		ours = m.kept(&rs[0].Address)
 	}
 	return ours, m.afterLoose(msg, topMe, false)
+}
+
+// kept is a copy of u for the callbacks, nil when there are none (the
+// copy is all loose_route would allocate it for).
+func (m *Module) kept(u *sip.Uri) *sip.Uri {
+	if len(m.callbacks) == 0 {
+		return nil
+	}
+	return u.Clone()
 }
 
 // afterStrict recovers from a strict router on the previous hop: the
@@ -107,7 +115,7 @@ func afterStrict(msg *sipmsg.Msg, topMe bool) int {
 		removeRoute(req, 0)
 		return 1
 	}
-	msg.DstURI = top.Address.String()
+	msg.DstURI = sipmsg.URIString(&top.Address)
 	last := len(rs) - 1
 	setURI(msg, &rs[last].Address)
 	removeRoute(req, last)
@@ -122,12 +130,12 @@ func (m *Module) afterLoose(msg *sipmsg.Msg, routeMe, ruriMe bool) int {
 	req := msg.Req
 	if routeMe {
 		n := 1
-		if m.DoubleRR && hasParam(&routes(req)[0].Address, "r2") {
+		if m.DoubleRR && hasParam(&firstRoute(req).Address, "r2") {
 			n = 2
 		}
 		for ; n > 0; n-- {
 			removeRoute(req, 0)
-			if len(routes(req)) == 0 {
+			if firstRoute(req) == nil {
 				if ruriMe {
 					return -1
 				}
@@ -135,14 +143,14 @@ func (m *Module) afterLoose(msg *sipmsg.Msg, routeMe, ruriMe bool) int {
 			}
 		}
 	}
-	next := routes(req)[0]
+	next := firstRoute(req)
 	if isStrict(&next.Address) {
 		appendRoute(req, &req.Recipient)
 		setURI(msg, &next.Address)
 		removeRoute(req, 0)
 		return 1
 	}
-	msg.DstURI = next.Address.String()
+	msg.DstURI = sipmsg.URIString(&next.Address)
 	return 1
 }
 
@@ -209,8 +217,17 @@ func hasToTag(req *sip.Request) bool {
 // routes returns the Route header values in order, one per URI (sipgo
 // splits comma-separated values into separate headers).
 func routes(req *sip.Request) []*sip.RouteHeader {
-	var rs []*sip.RouteHeader
-	for _, h := range req.GetHeaders("Route") {
+	n := 0
+	for _, h := range req.Headers() {
+		if _, ok := h.(*sip.RouteHeader); ok {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	rs := make([]*sip.RouteHeader, 0, n)
+	for _, h := range req.Headers() {
 		if r, ok := h.(*sip.RouteHeader); ok {
 			rs = append(rs, r)
 		}
@@ -218,12 +235,24 @@ func routes(req *sip.Request) []*sip.RouteHeader {
 	return rs
 }
 
+// firstRoute is routes(req)[0], or nil.
+func firstRoute(req *sip.Request) *sip.RouteHeader {
+	for _, h := range req.Headers() {
+		if r, ok := h.(*sip.RouteHeader); ok {
+			return r
+		}
+	}
+	return nil
+}
+
 // removeRoute deletes the i-th Route value. sipgo removes only the first
 // header of a name, so the values above i move down one header first.
 func removeRoute(req *sip.Request, i int) {
-	rs := routes(req)
-	for ; i > 0; i-- {
-		rs[i].Address = rs[i-1].Address
+	if i > 0 {
+		rs := routes(req)
+		for ; i > 0; i-- {
+			rs[i].Address = rs[i-1].Address
+		}
 	}
 	req.RemoveHeader("Route")
 }

@@ -117,12 +117,19 @@ func (m *Module) RecordRoute(msg *sipmsg.Msg) error {
 	if sock == nil {
 		return fmt.Errorf("rr: record_route: unknown receiving socket")
 	}
-	prefix, suffix := m.affixes(msg, m.AddUsername)
-	uri, err := insert(msg, prefix, sipmsg.RouteAddr(sock, msg.Rcv.Proto), suffix)
+	// One buffer, one string: the prefix and suffix kept for a double
+	// Record-Route are parts of the header's text.
+	var buf [192]byte
+	b := m.appendPrefix(buf[:0], msg, m.AddUsername)
+	np := len(b)
+	b = sipmsg.AppendRouteAddr(b, sock, msg.Rcv.Proto)
+	ns := len(b)
+	text := string(m.appendSuffix(b, msg))
+	uri, err := insert(msg, text)
 	if err != nil {
 		return err
 	}
-	msg.SetRecordRoute(&sipmsg.RecordRoute{URI: uri, Prefix: prefix, Suffix: suffix, Double: m.DoubleRR})
+	msg.SetRecordRoute(&sipmsg.RecordRoute{URI: uri, Prefix: text[:np], Suffix: text[ns:], Double: m.DoubleRR})
 	return nil
 }
 
@@ -133,43 +140,54 @@ func (m *Module) RecordRoutePreset(msg *sipmsg.Msg, data string) error {
 	if msg.Req == nil {
 		return fmt.Errorf("rr: record_route_preset: not a request")
 	}
-	prefix, suffix := m.affixes(msg, true)
-	_, err := insert(msg, prefix, data, suffix)
+	var buf [192]byte
+	b := m.appendPrefix(buf[:0], msg, true)
+	b = append(b, data...)
+	_, err := insert(msg, string(m.appendSuffix(b, msg)))
 	return err
 }
 
-// affixes returns what goes before the address in a Record-Route URI
-// ("sip:" and, with user, "user@") and after it (";ftag=tag;lr").
-func (m *Module) affixes(msg *sipmsg.Msg, user bool) (prefix, suffix string) {
-	prefix = "sip:"
+// appendPrefix appends what goes before the address in a Record-Route
+// URI: "sip:" and, with user, "user@".
+func (m *Module) appendPrefix(b []byte, msg *sipmsg.Msg, user bool) []byte {
+	b = append(b, "sip:"...)
 	if u := username(msg); user && u != "" {
-		prefix += u + "@"
+		b = append(b, u...)
+		b = append(b, '@')
 	}
+	return b
+}
+
+// appendSuffix appends what goes after the address: ";ftag=tag" (with
+// append_fromtag) and ";lr" or ";lr=on".
+func (m *Module) appendSuffix(b []byte, msg *sipmsg.Msg) []byte {
 	if m.AppendFromTag {
 		if f := msg.Req.From(); f != nil {
 			if tag, _ := f.Params.Get("tag"); tag != "" {
-				suffix = ";ftag=" + tag
+				b = append(b, ";ftag="...)
+				b = append(b, tag...)
 			}
 		}
 	}
 	if m.FullLR {
-		suffix += ";lr=on"
-	} else {
-		suffix += ";lr"
+		return append(b, ";lr=on"...)
 	}
-	return prefix, suffix
+	return append(b, ";lr"...)
 }
 
-// insert prepends the header "Record-Route: <prefix addr suffix>" and
-// returns its URI as serialised.
-func insert(msg *sipmsg.Msg, prefix, addr, suffix string) (string, error) {
-	text := prefix + addr + suffix
-	var u sip.Uri
-	if err := sip.ParseUri(text, &u); err != nil {
+// insert prepends the header "Record-Route: <text>" and returns its URI
+// as serialised (text itself when that is the same).
+func insert(msg *sipmsg.Msg, text string) (string, error) {
+	h := &sip.RecordRouteHeader{}
+	if err := sip.ParseUri(text, &h.Address); err != nil {
 		return "", fmt.Errorf("rr: record-route uri %q: %w", text, err)
 	}
-	msg.Req.PrependHeader(&sip.RecordRouteHeader{Address: u})
-	return u.String(), nil
+	msg.Req.PrependHeader(h)
+	var buf [192]byte
+	if b := sipmsg.AppendURI(buf[:0], &h.Address); string(b) != text {
+		return string(b), nil
+	}
+	return text, nil
 }
 
 // username is the user part of the Request-URI as received, or of the
