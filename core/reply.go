@@ -40,7 +40,9 @@ func (s *Server) BuildReply(m *sipmsg.Msg, code int, reason string, o module.Rep
 	req := m.Req
 	resp := sip.NewResponse(code, reason)
 	first := true
-	for _, h := range req.GetHeaders("Via") {
+	// The header list walked rather than GetHeaders, which lower-cases
+	// (and so allocates for) every header name.
+	for _, h := range req.Headers() {
 		v, ok := h.(*sip.ViaHeader)
 		if !ok {
 			continue
@@ -53,8 +55,10 @@ func (s *Server) BuildReply(m *sipmsg.Msg, code int, reason string, o module.Rep
 		resp.AppendHeader(v)
 	}
 	if (code >= 180 && code < 300) && req.Method != sip.REGISTER && req.Method != sip.ACK && req.Method != sip.CANCEL {
-		for _, h := range req.GetHeaders("Record-Route") {
-			resp.AppendHeader(h)
+		for _, h := range req.Headers() {
+			if _, ok := h.(*sip.RecordRouteHeader); ok {
+				resp.AppendHeader(h)
+			}
 		}
 	}
 	if f := req.From(); f != nil {
@@ -105,16 +109,15 @@ func (s *Server) BuildReply(m *sipmsg.Msg, code int, reason string, o module.Rep
 
 // warning is SER's diagnostic Warning header value.
 func (s *Server) warning(m *sipmsg.Msg) string {
-	sock := m.Rcv.Sock
-	host := "0.0.0.0:0"
-	if sock != nil {
-		host = sock.HostPort()
+	// Appended into a stack buffer rather than formatted: a 100 Trying
+	// carries it, so it is one string per reply.
+	var buf [512]byte
+	b := append(buf[:0], "392 "...)
+	if sock := m.Rcv.Sock; sock != nil {
+		b = sock.AppendHostPort(b)
+	} else {
+		b = append(b, "0.0.0.0:0"...)
 	}
-	// Appended rather than formatted: a 100 Trying carries it (one string
-	// per reply instead of fmt's intermediates).
-	b := make([]byte, 0, 160+len(m.URIString())*2)
-	b = append(b, "392 "...)
-	b = append(b, host...)
 	b = append(b, ` "Noisy feedback tells: pid=`...)
 	b = strconv.AppendInt(b, int64(s.pid), 10)
 	b = append(b, " req_src_ip="...)
@@ -122,11 +125,17 @@ func (s *Server) warning(m *sipmsg.Msg) string {
 	b = append(b, " req_src_port="...)
 	b = strconv.AppendUint(b, uint64(m.Rcv.Src.Port()), 10)
 	b = append(b, " in_uri="...)
-	b = append(b, m.OrigURI().String()...)
+	b = sipmsg.AppendURI(b, m.OrigURI())
 	b = append(b, " out_uri="...)
 	b = append(b, m.URIString()...)
 	b = append(b, " via_cnt=="...)
-	b = strconv.AppendInt(b, int64(len(m.Req.GetHeaders("Via"))), 10)
+	vias := 0
+	for _, h := range m.Req.Headers() {
+		if _, ok := h.(*sip.ViaHeader); ok {
+			vias++
+		}
+	}
+	b = strconv.AppendInt(b, int64(vias), 10)
 	b = append(b, '"')
 	return string(b)
 }

@@ -6,6 +6,7 @@ package sipmsg
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -92,10 +93,21 @@ func (s *Socket) Names(host string, port int) bool {
 
 // HostPort returns "name:port" for this socket, as advertised in headers.
 func (s *Socket) HostPort() string {
+	var buf [64]byte
+	return string(s.AppendHostPort(buf[:0]))
+}
+
+// AppendHostPort appends HostPort() to b.
+func (s *Socket) AppendHostPort(b []byte) []byte {
 	if s.IP.Is6() && !strings.HasPrefix(s.Name, "[") {
-		return fmt.Sprintf("[%s]:%d", s.Name, s.ViaPort())
+		b = append(b, '[')
+		b = append(b, s.Name...)
+		b = append(b, ']')
+	} else {
+		b = append(b, s.Name...)
 	}
-	return fmt.Sprintf("%s:%d", s.Name, s.ViaPort())
+	b = append(b, ':')
+	return strconv.AppendInt(b, int64(s.ViaPort()), 10)
 }
 
 // String returns "proto:name:port".
@@ -361,8 +373,34 @@ func (m *Msg) CallID() string {
 // Header returns the value of the first header called name (any case,
 // compact forms included), or "".
 func (m *Msg) Header(name string) string {
-	if h := m.Message().(interface{ GetHeader(string) sip.Header }).GetHeader(name); h != nil {
-		return h.Value()
+	// sipgo's GetHeader lower-cases every header name it passes (an
+	// allocation for most); this compares in place, with the same
+	// ASCII-only case folding.
+	for _, h := range m.Message().(interface{ Headers() []sip.Header }).Headers() {
+		if asciiEqualFold(h.Name(), name) {
+			return h.Value()
+		}
 	}
 	return ""
+}
+
+// asciiEqualFold reports whether a and b are equal with ASCII letters
+// compared without case (sipgo's HeaderToLower folds only those).
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
