@@ -25,17 +25,19 @@ func (t *TM) upstreamCancel(m *sipmsg.Msg) (ret int, ok bool) {
 		return 0, false
 	}
 	h := hashKey(key)
-	if old := t.table.get(h); old != nil && old.key == key {
-		t.retransmission(old)
+	if old, w := t.table.getKey(h, key); old != nil || w != nil {
+		t.retransmission(old, w)
 		return 0, true
 	}
-	inv := t.lookupRequest(m, "INVITE")
-	if inv == nil {
+	// An INVITE in the wait log is complete: the CANCEL is answered and
+	// cancels nothing.
+	inv, iw := t.lookupRequest(m, "INVITE")
+	if inv == nil && iw == nil {
 		return 0, false
 	}
 	cx := t.newTxn(m, key, h, true)
-	if old := t.table.insert(cx); old != nil {
-		t.retransmission(old)
+	if old, w := t.table.insert(cx); old != nil || w != nil {
+		t.retransmission(old, w)
 		return 0, true
 	}
 	t.stats.total.Add(1)
@@ -46,9 +48,11 @@ func (t *TM) upstreamCancel(m *sipmsg.Msg) (ret int, ok bool) {
 	}
 	cx.unlock()
 
-	inv.mu.Lock()
-	t.cancelTxn(inv)
-	inv.unlock()
+	if inv != nil {
+		inv.mu.Lock()
+		t.cancelTxn(inv) // nothing when it completed (or moved) meanwhile
+		inv.unlock()
+	}
 	return 1, true
 }
 
@@ -205,10 +209,20 @@ func (t *TM) CancelCall(callID string, cseq string) bool {
 	x := t.table.find(func(x *txn) bool {
 		return x.invite() && x.callID == callID && uint64(x.cseq) == n
 	})
+	var w waitRec
+	if x == nil {
+		w = t.table.findWaiting(func(r waitRec) bool {
+			return r.invite() && string(r.callID()) == callID && uint64(r.cseq()) == n
+		})
+	} else {
+		x, w = t.lockLive(x)
+	}
+	if w != nil {
+		return true // complete: nothing to cancel
+	}
 	if x == nil {
 		return false
 	}
-	x.mu.Lock()
 	ok := !x.terminated()
 	t.cancelTxn(x)
 	x.unlock()

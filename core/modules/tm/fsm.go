@@ -135,7 +135,8 @@ func (x *txn) completed() bool {
 	return x.state == txnCompleted || x.state == txnConfirmed || x.state == txnAccepted
 }
 
-// terminated reports whether x was deleted from the table.
+// terminated reports whether x was deleted from the table (or moved to the
+// wait log: moved).
 func (x *txn) terminated() bool { return x.state == txnTerminated }
 
 // txnFlags are what a transaction is and whether it accepts new branches.
@@ -155,6 +156,13 @@ const (
 	// §16.10). Set once, never cleared; it does not follow from the
 	// server state, which stays Trying/Proceeding meanwhile.
 	flagNoNew
+	// flagMoved: the transaction was moved to the wait log (waitlog.go);
+	// this *txn is Terminated and a record stands for it. Whoever holds
+	// it looks its hash up again.
+	flagMoved
+	// flagPinned: the transaction was revived from the wait log and stays
+	// in the table until it is deleted.
+	flagPinned
 )
 
 func (x *txn) invite() bool   { return x.bits&flagInvite != 0 }
@@ -162,6 +170,7 @@ func (x *txn) local() bool    { return x.bits&flagLocal != 0 }
 func (x *txn) upstream() bool { return x.bits&flagUpstream != 0 }
 func (x *txn) noNew() bool    { return x.bits&flagNoNew != 0 }
 func (x *txn) forbidNew()     { x.bits |= flagNoNew }
+func (x *txn) moved() bool    { return x.bits&flagMoved != 0 }
 
 // branchState is the state of a branch (a client transaction).
 type branchState uint8

@@ -123,7 +123,10 @@ func (t *TM) setRoute(m *sipmsg.Msg, kind module.Route, n int) {
 		return // copied when the transaction is created / the route ends
 	}
 	if !st.reply {
-		x.mu.Lock()
+		if x = t.relock(x); x == nil {
+			return // deleted
+		}
+		st.txn = x // revived when it had moved to the wait log
 		defer x.unlock()
 	}
 	if kind == module.OnReply {
@@ -217,7 +220,11 @@ func (t *TM) requestTxn(m *sipmsg.Msg) *txn {
 		return st.txn
 	}
 	if st.found == nil {
-		st.found = t.lookupRequest(m, "")
+		x, w := t.lookupRequest(m, "")
+		if w != nil {
+			x = t.revive(w.hash())
+		}
+		st.found = x
 	}
 	return st.found
 }
@@ -255,7 +262,7 @@ func (t *TM) checkedStatus(m *sipmsg.Msg) (int, bool) {
 		return 0, false
 	}
 	x.mu.Lock()
-	code := x.status
+	code := x.status // kept by a transaction moved to the wait log too
 	x.unlockNoTimer()
 	return code, true
 }

@@ -109,9 +109,9 @@ func (t *TM) create(m *sipmsg.Msg, upstream bool) (*txn, int) {
 		return nil, -1
 	}
 	h := hashKey(key)
-	if old := t.table.get(h); old != nil {
-		if old.key == key {
-			t.retransmission(old)
+	if old, w := t.table.get(h); old != nil || w != nil {
+		if old != nil && old.key == key || w != nil && string(w.key()) == key {
+			t.retransmission(old, w)
 			return nil, 0
 		}
 		t.log.ErrorContext(module.MsgCtx(m), "tm: transaction hash collision; request refused")
@@ -119,8 +119,8 @@ func (t *TM) create(m *sipmsg.Msg, upstream bool) (*txn, int) {
 		return nil, -1
 	}
 	x := t.newTxn(m, key, h, upstream)
-	if old := t.table.insert(x); old != nil {
-		t.retransmission(old)
+	if old, w := t.table.insert(x); old != nil || w != nil {
+		t.retransmission(old, w)
 		return nil, 0
 	}
 	t.stats.total.Add(1)
@@ -177,9 +177,19 @@ func (t *TM) newTxn(m *sipmsg.Msg, key string, h uint64, upstream bool) *txn {
 	return x
 }
 
-// retransmission answers a retransmitted request with the last reply.
-func (t *TM) retransmission(x *txn) {
-	x.mu.Lock()
+// retransmission answers a retransmitted request with the last reply of
+// its transaction: x, or the wait log record w.
+func (t *TM) retransmission(x *txn, w waitRec) {
+	if x != nil {
+		x, w = t.lockLive(x)
+	}
+	if w != nil {
+		t.resend(w)
+		return
+	}
+	if x == nil {
+		return
+	}
 	if !x.terminated() && x.upstream() && x.lastWire != nil {
 		t.send(x.lastDst, x.lastWire)
 	}
@@ -217,11 +227,24 @@ func (t *TM) relayACK(m *sipmsg.Msg, nh *hop) int {
 // absorbACK consumes an ACK matching a transaction that answered its
 // INVITE negatively: it stops Timer G and lets the transaction end.
 func (t *TM) absorbACK(m *sipmsg.Msg) bool {
-	x := t.lookupRequest(m, "")
+	x, w := t.lookupRequest(m, "")
+	for {
+		if w != nil {
+			if !w.upstream() || w.status() < 300 {
+				return false
+			}
+			if w.state() != txnCompleted && !clockNow().Add(t.timers.Load().Wait).Before(w.waitAt()) {
+				return true // Confirmed already, the deadline stays
+			}
+			x = t.revive(w.hash())
+		}
+		if x, w = t.lockLive(x); w == nil {
+			break
+		}
+	}
 	if x == nil {
 		return false
 	}
-	x.mu.Lock()
 	absorbed := !x.terminated() && x.upstream() && x.status >= 300
 	if absorbed {
 		x.gAt, x.hAt = 0, 0
@@ -362,15 +385,18 @@ func (t *TM) forwardNonACK(m *sipmsg.Msg, nh *hop) int {
 	}
 	x := st.txn
 	if m.Req.IsCancel() {
-		if inv := t.lookupRequest(m, "INVITE"); inv != nil {
-			x.mu.Lock()
-			if err := t.replyLocked(x, m, 200, canceling, module.ReplyOpts{}); err != nil {
-				t.log.WarnContext(module.MsgCtx(m), "tm: answering CANCEL failed", "err", err)
+		if inv, iw := t.lookupRequest(m, "INVITE"); inv != nil || iw != nil {
+			if x = t.relock(x); x != nil {
+				if err := t.replyLocked(x, m, 200, canceling, module.ReplyOpts{}); err != nil {
+					t.log.WarnContext(module.MsgCtx(m), "tm: answering CANCEL failed", "err", err)
+				}
+				x.unlock()
 			}
-			x.unlock()
-			inv.mu.Lock()
-			t.cancelTxn(inv)
-			inv.unlock()
+			if inv != nil { // one in the wait log is complete: nothing to cancel
+				inv.mu.Lock()
+				t.cancelTxn(inv)
+				inv.unlock()
+			}
 			return 1
 		}
 	}

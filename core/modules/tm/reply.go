@@ -25,11 +25,21 @@ func (t *TM) HandleReply(m *sipmsg.Msg) bool {
 	if !ok {
 		return false
 	}
-	x := t.table.get(h)
+	x, w := t.table.get(h)
+	for {
+		if w != nil {
+			if t.waitReply(w, idx, m) {
+				return true
+			}
+			x = t.revive(h)
+		}
+		if x, w = t.lockLive(x); w == nil {
+			break
+		}
+	}
 	if x == nil {
 		return false
 	}
-	x.mu.Lock()
 	if x.terminated() {
 		x.unlockNoTimer()
 		return false

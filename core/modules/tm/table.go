@@ -28,6 +28,10 @@ type table struct {
 	cur    []atomic.Uint32 // per bucket: current entries
 	acc    []atomic.Uint64 // per bucket: entries ever inserted
 	labels []atomic.Uint32 // per bucket: last label given
+	// wait are the wait logs (waitlog.go), one per timer queue: the
+	// completed transactions waiting out wt_timer, counted in count and
+	// cur as the transactions they stand for.
+	wait []waitLog
 }
 
 type shard struct {
@@ -35,7 +39,8 @@ type shard struct {
 	m  map[uint64]*txn
 }
 
-func (tb *table) init() {
+func (tb *table) init(logs int) {
+	tb.wait = make([]waitLog, logs)
 	for i := range tb.shards {
 		tb.shards[i].m = make(map[uint64]*txn)
 	}
@@ -48,14 +53,33 @@ func bucketOf(h uint64) uint32 { return uint32(h & (Buckets - 1)) }
 
 func (tb *table) shardOf(h uint64) *shard { return &tb.shards[bucketOf(h)>>8] }
 
+// logOf is the wait log of hash h (that of its timer queue, queueOf).
+func (tb *table) logOf(h uint64) *waitLog { return &tb.wait[h%uint64(len(tb.wait))] }
+
+// lookup returns what hash h names (s.mu held): the transaction in the
+// table, or a copy of its record in the wait log.
+func (tb *table) lookup(s *shard, h uint64) (*txn, waitRec) {
+	if x := s.m[h]; x != nil {
+		return x, nil
+	}
+	wl := tb.logOf(h)
+	wl.mu.Lock()
+	var w waitRec
+	if r := wl.get(h); r != nil {
+		w = append(waitRec(nil), r...)
+	}
+	wl.mu.Unlock()
+	return nil, w
+}
+
 // insert adds x unless a transaction with the same hash exists; it returns
-// the existing one then.
-func (tb *table) insert(x *txn) (existing *txn) {
+// the existing one then (in the table, or the copy of its wait log record).
+func (tb *table) insert(x *txn) (existing *txn, w waitRec) {
 	s := tb.shardOf(x.hash)
 	s.mu.Lock()
-	if old, ok := s.m[x.hash]; ok {
+	if old, w := tb.lookup(s, x.hash); old != nil || w != nil {
 		s.mu.Unlock()
-		return old
+		return old, w
 	}
 	s.m[x.hash] = x
 	s.mu.Unlock()
@@ -65,15 +89,17 @@ func (tb *table) insert(x *txn) (existing *txn) {
 	tb.cur[b].Add(1)
 	tb.acc[b].Add(1)
 	tb.count.Add(1)
-	return nil
+	return nil, nil
 }
 
-func (tb *table) get(h uint64) *txn {
+// get returns the transaction of hash h: in the table (x), or a copy of
+// its record in the wait log (w), or neither.
+func (tb *table) get(h uint64) (x *txn, w waitRec) {
 	s := tb.shardOf(h)
 	s.mu.Lock()
-	x := s.m[h]
+	x, w = tb.lookup(s, h)
 	s.mu.Unlock()
-	return x
+	return x, w
 }
 
 func (tb *table) remove(x *txn) {
@@ -89,7 +115,19 @@ func (tb *table) remove(x *txn) {
 	s.mu.Unlock()
 }
 
-// all returns every live transaction (for Stop and FIFO lookups).
+// findWaiting returns a copy of the first wait log record for which match
+// holds (FIFO lookups), or nil.
+func (tb *table) findWaiting(match func(waitRec) bool) waitRec {
+	for i := range tb.wait {
+		if r := tb.wait[i].find(match); r != nil {
+			return r
+		}
+	}
+	return nil
+}
+
+// all returns the transactions in the table, not those in the wait logs
+// (for Stop).
 func (tb *table) all() []*txn {
 	var out []*txn
 	for i := range tb.shards {
@@ -236,18 +274,27 @@ func (t *TM) requestKey(m *sipmsg.Msg, method string) (string, bool) {
 }
 
 // lookupRequest returns the live transaction a request matches (method
-// overriding its own method when not empty).
-func (t *TM) lookupRequest(m *sipmsg.Msg, method string) *txn {
+// overriding its own method when not empty): in the table (x), or a copy
+// of its wait log record (w).
+func (t *TM) lookupRequest(m *sipmsg.Msg, method string) (*txn, waitRec) {
 	if method == "" {
 		method = m.Method()
 	}
 	key, ok := t.requestKey(m, method)
 	if !ok {
-		return nil
+		return nil, nil
 	}
-	x := t.table.get(hashKey(key))
-	if x == nil || x.key != key {
-		return nil
+	return t.table.getKey(hashKey(key), key)
+}
+
+// getKey is get for the transaction whose matching key is key.
+func (tb *table) getKey(h uint64, key string) (*txn, waitRec) {
+	x, w := tb.get(h)
+	switch {
+	case x != nil && x.key == key:
+		return x, nil
+	case w != nil && string(w.key()) == key:
+		return nil, w
 	}
-	return x
+	return nil, nil
 }

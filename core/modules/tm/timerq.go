@@ -29,6 +29,11 @@ type timerQueue struct {
 	mu sync.Mutex
 	h  []*txn // min-heap by txn.qAt; txn.qIdx is the index + 1
 
+	// wl is the wait log of the queue's transactions (waitlog.go): its
+	// records are deleted by this goroutine once their deadline passed.
+	wl *waitLog
+	tm *TM
+
 	start   sync.Once
 	wake    chan struct{}
 	stop    chan struct{}
@@ -61,10 +66,17 @@ func (q *timerQueue) schedule(x *txn, at instant) {
 	first := q.h[0] == x
 	q.mu.Unlock()
 	if first {
-		select {
-		case q.wake <- struct{}{}:
-		default:
-		}
+		q.poke()
+	}
+}
+
+// poke makes the goroutine (started if need be) look at its deadlines
+// again: an earlier one was queued, or the wait log got its first record.
+func (q *timerQueue) poke() {
+	q.start.Do(func() { go q.run() })
+	select {
+	case q.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -91,7 +103,8 @@ func (q *timerQueue) close() {
 }
 
 // run fires the transactions whose deadline passed, in deadline order,
-// and sleeps until the next one (or until an earlier one is queued).
+// deletes the wait log records whose deadline passed, and sleeps until the
+// next deadline (or until an earlier one is queued).
 func (q *timerQueue) run() {
 	defer close(q.done)
 	t := time.NewTimer(time.Hour)
@@ -116,6 +129,11 @@ func (q *timerQueue) run() {
 			}
 			due = due[:0]
 			continue
+		}
+		if q.wl != nil {
+			if at := q.wl.expire(now, q.tm); !at.IsZero() && time.Duration(at-now) < wait {
+				wait = time.Duration(at - now)
+			}
 		}
 		t.Reset(wait)
 		select {

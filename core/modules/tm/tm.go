@@ -120,6 +120,9 @@ type TM struct {
 
 	table  table
 	tq     []timerQueue // sharded by transaction hash (queueOf)
+	// keepInTable keeps completed transactions in the table instead of
+	// the wait log (tests compare the two).
+	keepInTable bool
 	stats  counters
 	closed atomic.Bool
 
@@ -138,10 +141,11 @@ func New() *TM {
 		frInvAVP: sipmsg.StrName("callee_fr_inv_timer"), frInvAVPOn: true}
 	d := DefaultTimers()
 	t.timers.Store(&d)
-	t.table.init()
 	t.tq = make([]timerQueue, timerShards())
+	t.table.init(len(t.tq))
 	for i := range t.tq {
 		t.tq[i].init()
+		t.tq[i].wl, t.tq[i].tm = &t.table.wait[i], t
 	}
 	return t
 }
@@ -204,14 +208,16 @@ func tagPrefix(socks []*sipmsg.Socket) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Stop stops every transaction timer. Local UAC transactions still
-// waiting are completed with a local 408 so that their callers return.
+// Stop stops every transaction timer and empties the wait logs. Local UAC
+// transactions still waiting are completed with a local 408 so that their
+// callers return.
 func (t *TM) Stop() {
 	if t.closed.Swap(true) {
 		return
 	}
 	for i := range t.tq {
 		t.tq[i].close()
+		t.tq[i].wl.stop()
 	}
 	for _, x := range t.table.all() {
 		x.mu.Lock()

@@ -124,14 +124,15 @@ func (x *txn) TransID() string {
 // defer runs f after the lock is released.
 func (x *txn) defer_(f func()) { x.after = append(x.after, f) }
 
-// unlock re-arms the timer or deletes the transaction, releases the lock
-// and runs the deferred callbacks.
+// unlock re-arms the timer, moves the transaction to the wait log
+// (waitlog.go) or deletes it, releases the lock and runs the deferred
+// callbacks (they do not use x: a moved x is fine).
 func (x *txn) unlock() {
 	if !x.terminated() {
 		now := clockNow()
 		if x.deletable(now) {
 			x.remove()
-		} else {
+		} else if !x.compact(now) {
 			x.reschedule()
 		}
 	}

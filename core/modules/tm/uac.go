@@ -134,7 +134,7 @@ func (t *TM) Originate(r UACRequest, done func(UACResult)) (string, error) {
 	if r.Method == "INVITE" {
 		x.bits |= flagInvite
 	}
-	if old := t.table.insert(x); old != nil {
+	if old, w := t.table.insert(x); old != nil || w != nil {
 		return "", &UACError{Code: 500, Reason: "transaction hash collision"}
 	}
 	t.stats.total.Add(1)

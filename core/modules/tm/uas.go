@@ -80,8 +80,11 @@ func (t *TM) ReplyWith(m *sipmsg.Msg, code int, reason string, o module.ReplyOpt
 			return fmt.Errorf("tm: reply: cannot create a transaction")
 		}
 	}
-	x := st.txn
-	x.mu.Lock()
+	x := t.relock(st.txn)
+	if x == nil {
+		return fmt.Errorf("tm: reply: transaction already deleted")
+	}
+	st.txn = x // revived when it had moved to the wait log
 	err := t.replyLocked(x, m, code, reason, o)
 	x.unlock()
 	return err
@@ -137,7 +140,16 @@ func (t *TM) RetransmitReply(m *sipmsg.Msg) int {
 	if x == nil {
 		return -1
 	}
-	x.mu.Lock()
+	x, w := t.lockLive(x)
+	if w != nil {
+		if !t.resend(w) {
+			return -1
+		}
+		return 1
+	}
+	if x == nil {
+		return -1
+	}
 	ok := !x.terminated() && x.upstream() && x.lastWire != nil
 	if ok {
 		if err := t.core.Send(x.lastDst, x.lastWire); err != nil {
@@ -178,10 +190,22 @@ var errAlreadyReplied = errors.New("tm: transaction already has a final reply")
 // given To-tag, headers and body, and kept for retransmissions.
 func (t *TM) ReplyTo(bucket, label uint32, code int, reason string, o module.ReplyOpts) error {
 	x := t.table.byIdent(bucket, label)
+	var w waitRec
+	if x == nil {
+		w = t.table.findWaiting(func(r waitRec) bool { return bucketOf(r.hash()) == bucket && r.label() == label })
+	} else {
+		x, w = t.lockLive(x)
+	}
+	if w != nil {
+		// Complete, and without its request any more (as below).
+		if code >= 200 {
+			return errAlreadyReplied
+		}
+		return errNoTxn
+	}
 	if x == nil {
 		return errNoTxn
 	}
-	x.mu.Lock()
 	if x.terminated() {
 		x.unlockNoTimer()
 		return errNoTxn
