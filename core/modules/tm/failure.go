@@ -18,12 +18,8 @@ func (t *TM) runFailure(x *txn, n int, best *branch) bool {
 	if fm == nil {
 		return false
 	}
-	if x.vals != nil {
-		for k, v := range x.vals {
-			if v != nil {
-				fm.Set(sipmsg.Key(k), v)
-			}
-		}
+	for _, kv := range x.vals {
+		fm.Set(kv.k, kv.v)
 	}
 	st := &msgState{txn: x, failure: true, entryURI: fm.URIString(), bestCode: best.finalCode}
 	if best.received() {

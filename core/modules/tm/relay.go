@@ -36,10 +36,9 @@ type hop struct {
 // target is one entry of the destination set.
 type target struct{ uri, dst, path string }
 
-// targets returns the destination set of m: the R-URI (with the next hop
-// in DstURI), then each appended branch.
-func targets(m *sipmsg.Msg) []target {
-	out := make([]target, 0, 1+len(m.Branches))
+// appendTargets appends the destination set of m to out: the R-URI (with
+// the next hop in DstURI), then each appended branch.
+func appendTargets(out []target, m *sipmsg.Msg) []target {
 	out = append(out, target{uri: m.URIString(), dst: m.DstURI, path: m.Path})
 	for _, b := range m.Branches {
 		out = append(out, target{uri: b.URI, dst: b.DstURI, path: b.Path})
@@ -58,17 +57,18 @@ func (t *TM) relay(m *sipmsg.Msg, nh *hop, replicate bool) int {
 	if m.Req == nil {
 		return -1
 	}
-	st := state(m)
-	if st.failure {
-		if replicate {
-			t.log.ErrorContext(module.MsgCtx(m), "tm: t_replicate cannot be used in a failure route")
+	if st := peekState(m); st != nil { // not allocated for an ACK
+		if st.failure {
+			if replicate {
+				t.log.ErrorContext(module.MsgCtx(m), "tm: t_replicate cannot be used in a failure route")
+				return -1
+			}
+			return t.relayFailure(st, m, nh)
+		}
+		if st.txn != nil {
+			t.twice(m)
 			return -1
 		}
-		return t.relayFailure(st, m, nh)
-	}
-	if st.txn != nil {
-		t.twice(m)
-		return -1
 	}
 	if m.Req.IsAck() {
 		return t.relayACK(m, nh)
@@ -82,8 +82,10 @@ func (t *TM) relay(m *sipmsg.Msg, nh *hop, replicate bool) int {
 	if x == nil {
 		return ret
 	}
+	st := state(m)
 	x.mu.Lock()
-	brs := t.prepare(x, m, targets(m), nh)
+	var buf [4]target
+	brs := t.prepare(x, m, appendTargets(buf[:0], m), nh)
 	if len(brs) == 0 {
 		t.abandon(x, st)
 		return -1
@@ -166,12 +168,18 @@ func (t *TM) newTxn(m *sipmsg.Msg, key string, h uint64, upstream bool) *txn {
 	}
 	x.snap = newSnapshot(m)
 	x.avps = m.AVPs().Clone()
+	n := 0
 	for k := sipmsg.Key(0); k < sipmsg.MaxKeys; k++ {
-		if v := m.Get(k); v != nil && k != msgKey {
-			if x.vals == nil {
-				x.vals = new([sipmsg.MaxKeys]any)
+		if k != msgKey && m.Get(k) != nil {
+			n++
+		}
+	}
+	if n > 0 {
+		x.vals = make([]msgVal, 0, n)
+		for k := sipmsg.Key(0); k < sipmsg.MaxKeys; k++ {
+			if v := m.Get(k); v != nil && k != msgKey {
+				x.vals = append(x.vals, msgVal{k, v})
 			}
-			x.vals[k] = v
 		}
 	}
 	return x
@@ -211,7 +219,7 @@ func (t *TM) relayACK(m *sipmsg.Msg, nh *hop) int {
 	if t.absorbACK(m) {
 		return 0
 	}
-	dst, code, reason := t.resolveHop(m.URIString(), m.DstURI, nh)
+	dst, code, reason := t.resolveHopParsed(m.URIString(), m.DstURI, nh, &m.Req.Recipient)
 	if code != 0 {
 		m.SetError(code, reason)
 		return -1
@@ -260,6 +268,12 @@ func (t *TM) absorbACK(m *sipmsg.Msg) bool {
 // resolveHop finds where a branch goes: the explicit hop, else the next
 // hop URI, else the Request-URI.
 func (t *TM) resolveHop(uri, dstURI string, nh *hop) (sipmsg.Dest, int, string) {
+	return t.resolveHopParsed(uri, dstURI, nh, nil)
+}
+
+// resolveHopParsed is resolveHop with ruri, when not nil, the parsed form
+// of uri (the request's own Request-URI: not parsed again).
+func (t *TM) resolveHopParsed(uri, dstURI string, nh *hop, ruri *sip.Uri) (sipmsg.Dest, int, string) {
 	if nh != nil {
 		d, err := t.core.ResolveHost(nh.host, nh.port, nh.proto)
 		if err != nil {
@@ -267,15 +281,18 @@ func (t *TM) resolveHop(uri, dstURI string, nh *hop) (sipmsg.Dest, int, string) 
 		}
 		return d, 0, ""
 	}
-	next := dstURI
-	if next == "" {
-		next = uri
+	u := ruri
+	if dstURI != "" || u == nil {
+		next := dstURI
+		if next == "" {
+			next = uri
+		}
+		u = new(sip.Uri)
+		if err := sip.ParseUri(next, u); err != nil {
+			return sipmsg.Dest{}, 479, reasonBadURI
+		}
 	}
-	var u sip.Uri
-	if err := sip.ParseUri(next, &u); err != nil {
-		return sipmsg.Dest{}, 479, reasonBadURI
-	}
-	d, err := t.core.Resolve(&u)
+	d, err := t.core.Resolve(u)
 	if err != nil {
 		return d, 478, reasonUnresolvable
 	}
@@ -293,7 +310,11 @@ func (t *TM) prepare(x *txn, m *sipmsg.Msg, tgs []target, nh *hop) []*branch {
 			m.SetError(500, reasonBranches)
 			break
 		}
-		dst, code, reason := t.resolveHop(tg.uri, tg.dst, nh)
+		var ruri *sip.Uri
+		if tg.uri == m.URIString() {
+			ruri = &m.Req.Recipient
+		}
+		dst, code, reason := t.resolveHopParsed(tg.uri, tg.dst, nh, ruri)
 		if code != 0 {
 			t.log.InfoContext(module.MsgCtx(m), "tm: branch not forwarded", "uri", tg.uri, "dst", tg.dst, "reason", reason)
 			m.SetError(code, reason)
@@ -314,7 +335,7 @@ func (t *TM) prepare(x *txn, m *sipmsg.Msg, tgs []target, nh *hop) []*branch {
 			m.SetError(479, reasonBadURI)
 			continue
 		}
-		out = append(out, &branch{idx: idx, uri: tg.uri, dst: dst, req: data, state: initialBranch(x.invite())})
+		out = append(out, &branch{idx: idx, dst: dst, req: data, state: initialBranch(x.invite())})
 	}
 	return out
 }
@@ -407,7 +428,8 @@ func (t *TM) forwardNonACK(m *sipmsg.Msg, nh *hop) int {
 		m.SetError(500, reasonNoBranch)
 		return -1
 	}
-	brs := t.prepare(x, m, targets(m), nh)
+	var buf [4]target
+	brs := t.prepare(x, m, appendTargets(buf[:0], m), nh)
 	if len(brs) == 0 {
 		return -1
 	}

@@ -1,7 +1,6 @@
 package tm
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -195,7 +194,16 @@ const magicCookie = "z9hG4bK"
 // h: the same for every retransmission, CANCEL and non-2xx ACK of that
 // branch (SER's syn_branch idea).
 func branchID(h uint64, idx int) string {
-	return magicCookie + fmt.Sprintf("%016x", h) + "." + strconv.Itoa(idx)
+	const digits = "0123456789abcdef"
+	var b [len(magicCookie) + 16 + 1 + 20]byte
+	n := copy(b[:], magicCookie)
+	for i := n + 15; i >= n; i-- {
+		b[i] = digits[h&0xf]
+		h >>= 4
+	}
+	n += 16
+	b[n] = '.'
+	return string(strconv.AppendInt(b[:n+1], int64(idx), 10))
 }
 
 // parseBranch splits one of our branch ids into hash and index.

@@ -118,13 +118,13 @@ type TM struct {
 	frInvAVP   sipmsg.AVPName
 	frInvAVPOn bool
 
-	table  table
-	tq     []timerQueue // sharded by transaction hash (queueOf)
+	table table
+	tq    []timerQueue // sharded by transaction hash (queueOf)
 	// keepInTable keeps completed transactions in the table instead of
 	// the wait log (tests compare the two).
 	keepInTable bool
-	stats  counters
-	closed atomic.Bool
+	stats       counters
+	closed      atomic.Bool
 
 	tagPrefix string
 	uacSeq    atomic.Uint64

@@ -38,7 +38,7 @@ type txn struct {
 	snap  *snapshot
 	rcv   sipmsg.RcvInfo
 	flags sipmsg.Flags
-	vals  *[sipmsg.MaxKeys]any // other modules' per-message values, when any
+	vals  []msgVal // other modules' per-message values, when any
 	// avps are the request's AVPs, copied when the transaction was
 	// created; the failure and onreply routes work on them (nil: none).
 	avps  *sipmsg.AVPList
@@ -76,10 +76,17 @@ type txn struct {
 	after []func()
 }
 
+// msgVal is another module's per-message value (sipmsg.Msg.Get), kept
+// with the transaction for its failure routes: a list of those set rather
+// than an array of every slot (one or two are usually set, of 16).
+type msgVal struct {
+	k sipmsg.Key
+	v any
+}
+
 // branch is one client transaction of a transaction.
 type branch struct {
 	idx int
-	uri string // Request-URI of the branch
 	dst sipmsg.Dest
 	req []byte // the request as sent (its Via branch is branchID(hash, idx))
 

@@ -140,7 +140,7 @@ func (t *TM) Originate(r UACRequest, done func(UACResult)) (string, error) {
 	t.stats.total.Add(1)
 	t.stats.local.Add(1)
 	id := branchID(h, 0)
-	br := &branch{idx: 0, uri: r.RURI, dst: dst, req: t.uacBytes(r, sock, id), state: initialBranch(x.invite())}
+	br := &branch{idx: 0, dst: dst, req: t.uacBytes(r, sock, id), state: initialBranch(x.invite())}
 	x.mu.Lock()
 	if t.launch(x, nil, []*branch{br}) == 0 {
 		x.uacDone = nil
