@@ -18,11 +18,15 @@
 // in a heap served by one timer goroutine (timerq.go), so an idle
 // transaction costs no goroutine.
 //
-// Files: txn.go (the transaction, its timers and completion), relay.go
-// (t_relay, branches), reply.go (replies from downstream, the best reply),
-// cancel.go, uas.go (t_newtran, t_reply), failure.go (failure routes),
-// twrite.go (t_write_*), the management UAC in uac*.go, the FIFO commands
-// in fifo.go and stats.go.
+// Completed transactions waiting out wt_timer leave the table for a
+// pointer-free wait log (waitlog.go), which the garbage collector does not
+// scan.
+//
+// Files: txn.go (the transaction, its timers and completion), waitlog.go
+// (the wait log), relay.go (t_relay, branches), reply.go (replies from
+// downstream, the best reply), cancel.go, uas.go (t_newtran, t_reply),
+// failure.go (failure routes), twrite.go (t_write_*), the management UAC
+// in uac*.go, the FIFO commands in fifo.go and stats.go.
 package tm
 
 import (
