@@ -113,13 +113,20 @@ func (q *timerQueue) run() {
 	for {
 		now := clockNow()
 		wait := time.Hour
+		// The wait log first: on every round, so that a busy heap
+		// never holds its deletions up.
+		if q.wl != nil {
+			if at := q.wl.expire(now, q.tm); !at.IsZero() {
+				wait = time.Duration(at - now)
+			}
+		}
 		q.mu.Lock()
 		for len(q.h) > 0 && q.h[0].qAt <= now {
 			due = append(due, q.h[0])
 			q.removeAt(0)
 		}
 		if len(q.h) > 0 {
-			wait = time.Duration(q.h[0].qAt - now)
+			wait = min(wait, time.Duration(q.h[0].qAt-now))
 		}
 		q.mu.Unlock()
 		if len(due) > 0 {
@@ -129,11 +136,6 @@ func (q *timerQueue) run() {
 			}
 			due = due[:0]
 			continue
-		}
-		if q.wl != nil {
-			if at := q.wl.expire(now, q.tm); !at.IsZero() && time.Duration(at-now) < wait {
-				wait = time.Duration(at - now)
-			}
 		}
 		t.Reset(wait)
 		select {

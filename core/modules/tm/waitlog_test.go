@@ -95,6 +95,22 @@ func TestWaitLogCall(t *testing.T) {
 	}
 	callee.quiet("INVITE retransmission forwarded", 100*time.Millisecond, isReq("INVITE"))
 
+	// A CANCEL of the completed INVITE is answered and cancels nothing;
+	// its own transaction waits in the log too and answers again.
+	cancel := inv
+	cancel.method = "CANCEL"
+	caller.send(nc.addr(), cancel.text())
+	if r := caller.expectReply(200, wait); r.CSeq().MethodName != "CANCEL" {
+		t.Errorf("CANCEL answered %s", r.CSeq().Value())
+	}
+	eventually(t, "CANCEL in the wait log", wait, func() bool { return nc.tm.waitLogged() == 2 && nc.tm.inTable() == 0 })
+	caller.send(nc.addr(), cancel.text())
+	if r := caller.expectReply(200, wait); r.CSeq().MethodName != "CANCEL" {
+		t.Errorf("CANCEL retransmission answered %s", r.CSeq().Value())
+	}
+	callee.quiet("CANCEL forwarded", 100*time.Millisecond, isReq("CANCEL"))
+	caller.quiet("487 after the CANCEL", 50*time.Millisecond, isCode(487))
+
 	// The BYE transaction goes to the wait log too.
 	bye := call{method: "BYE", ruri: callee.uri("bob"), callID: "wl-1", branch: "z9hG4bKwl1bye", cseq: 2, from: caller,
 		extra: []string{"To: <" + callee.uri("bob") + ">;tag=b1"}}
@@ -102,27 +118,27 @@ func TestWaitLogCall(t *testing.T) {
 	breq := callee.expectRequest("BYE", wait)
 	callee.reply(breq, 200, "OK", "")
 	caller.expectReply(200, wait)
-	eventually(t, "BYE in the wait log", wait, func() bool { return nc.tm.waitLogged() == 2 && nc.tm.inTable() == 0 })
+	eventually(t, "BYE in the wait log", wait, func() bool { return nc.tm.waitLogged() == 3 && nc.tm.inTable() == 0 })
 	caller.send(nc.addr(), bye.text())
 	if r := caller.expectReply(200, wait); r.CSeq().MethodName != "BYE" {
 		t.Errorf("BYE retransmission answered %s", r.CSeq().Value())
 	}
 	callee.quiet("BYE retransmission forwarded", 100*time.Millisecond, isReq("BYE"))
-	if n := nc.tm.waitLogged(); n != 2 {
-		t.Errorf("%d transactions in the wait log after retransmissions, want 2", n)
+	if n := nc.tm.waitLogged(); n != 3 {
+		t.Errorf("%d transactions in the wait log after retransmissions, want 3", n)
 	}
-	if s := nc.tm.Stats(); s.Current != 2 || s.Waiting != 2 || s.Total != 2 || s.Completed[0] != 2 {
+	if s := nc.tm.Stats(); s.Current != 3 || s.Waiting != 3 || s.Total != 3 || s.Completed[0] != 3 {
 		t.Errorf("stats %+v", s)
 	}
 
 	// A 2xx retransmission from the callee is relayed again.
 	callee.reply(req, 200, "OK", "b1", contact)
 	caller.expectReply(200, wait)
-	eventually(t, "INVITE revived", wait, func() bool { return nc.tm.inTable() == 1 && nc.tm.waitLogged() == 1 })
+	eventually(t, "INVITE revived", wait, func() bool { return nc.tm.inTable() == 1 && nc.tm.waitLogged() == 2 })
 	caller.send(nc.addr(), inv.text())
 	caller.expectReply(200, wait)
 	callee.quiet("INVITE retransmission forwarded", 100*time.Millisecond, isReq("INVITE"))
-	if s := nc.tm.Stats(); s.Current != 2 || s.Waiting != 2 || s.Illegal != 0 {
+	if s := nc.tm.Stats(); s.Current != 3 || s.Waiting != 3 || s.Illegal != 0 {
 		t.Errorf("stats %+v", s)
 	}
 }
@@ -539,5 +555,56 @@ func TestWaitLogRace(t *testing.T) {
 	}
 	if s := tm.Stats(); s.Current != n || s.Waiting != n || s.Illegal != 0 || tm.waitLogged()+tm.inTable() != n {
 		t.Errorf("stats %+v, wait log %d, table %d", s, tm.waitLogged(), tm.inTable())
+	}
+}
+
+// TestWaitLogOnReplyRoute: a transaction with an onreply route armed goes
+// to the wait log when it has no AVPs (the route would work on them); a
+// 2xx retransmission then revives it and the route runs for it as before.
+// With AVPs it stays in the table.
+func TestWaitLogOnReplyRoute(t *testing.T) {
+	for _, withAVP := range []bool{false, true} {
+		t.Run(fmt.Sprint("avps=", withAVP), func(t *testing.T) {
+			nc := newNetCore(t, nil)
+			tt := testTimers
+			tt.Wait = time.Hour
+			nc.tm.SetTimers(tt)
+			caller, callee := newUA(t, "caller"), newUA(t, "callee")
+			var runs intLog
+			nc.Routes[routeKey(module.OnReply, 1)] = func(m *sipmsg.Msg) int {
+				runs.add(m.Resp.StatusCode)
+				return 1
+			}
+			relay, onReply := nc.bind("t_relay"), nc.bind("t_on_reply", "1")
+			nc.setScript(func(m *sipmsg.Msg) {
+				if withAVP {
+					m.AddAVP(sipmsg.StrName("x"), sipmsg.IntValue(1))
+				}
+				onReply(m)
+				relay(m)
+			})
+			inv := call{method: "INVITE", ruri: callee.uri("bob"), callID: fmt.Sprint("wl-or-", withAVP), branch: fmt.Sprint("z9hG4bKwlor", withAVP), from: caller}
+			caller.send(nc.addr(), inv.text())
+			req := callee.expectRequest("INVITE", wait)
+			callee.reply(req, 200, "OK", "b1")
+			caller.expectReply(200, wait)
+			if withAVP {
+				time.Sleep(50 * time.Millisecond)
+				if nc.tm.waitLogged() != 0 || nc.tm.inTable() != 1 {
+					t.Fatalf("wait log %d, table %d: a transaction whose onreply route needs its AVPs moved", nc.tm.waitLogged(), nc.tm.inTable())
+				}
+			} else {
+				eventually(t, "in the wait log", wait, func() bool { return nc.tm.waitLogged() == 1 })
+			}
+			callee.reply(req, 200, "OK", "b1")
+			caller.expectReply(200, wait)
+			eventually(t, "the route ran for the retransmission", wait, func() bool { return len(runs.get()) == 2 })
+			if got := runs.get(); got[0] != 200 || got[1] != 200 {
+				t.Errorf("route ran for %v", got)
+			}
+			if nc.tm.inTable() != 1 {
+				t.Errorf("table %d, wait log %d", nc.tm.inTable(), nc.tm.waitLogged())
+			}
+		})
 	}
 }
