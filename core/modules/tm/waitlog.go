@@ -264,7 +264,7 @@ func (x *txn) compactable(now instant) bool {
 	if x.bits&flagPinned != 0 || !x.completed() || x.waitAt.IsZero() || !now.Before(x.waitAt) ||
 		!x.gAt.IsZero() || !x.hAt.IsZero() || !x.uasUntil.IsZero() || x.uacDone != nil ||
 		x.snap != nil || x.vals != nil || x.avps != nil && x.onReply > 0 ||
-		x.onReply > 0xffff || x.onNegative > 0xffff || x.onReply < 0 || x.onNegative < 0 {
+		x.onReply < 0 || x.onReply > 0xffff || x.onNegative < 0 || x.onNegative > 0xffff {
 		return false
 	}
 	for _, br := range x.branches {
@@ -279,13 +279,14 @@ func (x *txn) compactable(now instant) bool {
 // encoded (a destination on a socket not listening, an IPv6 zone, fields
 // too long).
 func recordSize(x *txn, socks []*sipmsg.Socket) (int, bool) {
-	if len(x.key) > 0xffff || len(x.method) > 0xff || len(x.callID) > 0xffff || len(x.branches) > 0xff ||
+	u16 := func(n int) bool { return n >= 0 && n <= 0xffff }
+	if !u16(len(x.key)) || len(x.method) > 0xff || !u16(len(x.callID)) || len(x.branches) > 0xff || !u16(x.status) ||
 		!destOK(x.lastDst.Addr, x.lastDst.Sock, socks) || !destOK(x.rcv.Src, x.rcv.Sock, socks) {
 		return 0, false
 	}
 	n := recHead + len(x.key) + len(x.method) + len(x.callID) + len(x.lastWire)
 	for _, br := range x.branches {
-		if !destOK(br.dst.Addr, br.dst.Sock, socks) {
+		if !destOK(br.dst.Addr, br.dst.Sock, socks) || !u16(br.status) || !u16(br.finalCode) {
 			return 0, false
 		}
 		n += brHead + len(br.ack)

@@ -2,6 +2,7 @@ package tm
 
 import (
 	"fmt"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -606,5 +607,76 @@ func TestWaitLogOnReplyRoute(t *testing.T) {
 				t.Errorf("table %d, wait log %d", nc.tm.inTable(), nc.tm.waitLogged())
 			}
 		})
+	}
+}
+
+// TestWaitRecordRoundTrip encodes a transaction as a wait log record and
+// decodes it: every field absorbing or a revival needs comes back.
+func TestWaitRecordRoundTrip(t *testing.T) {
+	tm := New()
+	socks := modtest.NewCore().Socks
+	v6 := netip.MustParseAddrPort("[2001:db8::1]:5062")
+	x := &txn{
+		tm: tm, key: "1\x00z9hG4bKabc\x00host:5060\x00INVITE", hash: 0x0123456789abcdef, label: 77,
+		method: "INVITE", callID: "rt-1@host", cseq: 4711, state: txnConfirmed,
+		bits: flagInvite | flagUpstream | flagNoNew | flagMoved, flags: 0x80000001,
+		rcv:        sipmsg.RcvInfo{Src: v6, Sock: socks[1], Proto: sipmsg.ProtoTCP, ConnID: 99},
+		onNegative: 3, onReply: 65535, status: 486,
+		lastWire: []byte("SIP/2.0 486 Busy Here\r\n\r\n"),
+		lastDst:  sipmsg.Dest{Proto: sipmsg.ProtoTCP, Addr: v6, Sock: socks[1], ConnID: 99},
+		waitAt:   clockNow().Add(time.Minute),
+		branches: []*branch{
+			{idx: 0, state: brCompleted, cancel: cancelDone, status: 183, finalCode: 486,
+				dst: sipmsg.Dest{Proto: sipmsg.ProtoUDP, Addr: netip.MustParseAddrPort("192.0.2.1:5070"), Sock: socks[0]},
+				ack: []byte("ACK sip:a SIP/2.0\r\n\r\n"), req: []byte("dropped: received")},
+			{idx: 1, state: brTerminated, cancel: cancelWanted, finalCode: 487,
+				dst: sipmsg.Dest{Proto: sipmsg.ProtoUDP, Addr: netip.MustParseAddrPort("[::ffff:192.0.2.2]:5080")},
+				req: []byte("INVITE sip:b SIP/2.0\r\n\r\n")},
+			{idx: 2, state: brTerminated, blind: true, finalCode: 408},
+		},
+	}
+	size, ok := recordSize(x, socks)
+	if !ok {
+		t.Fatal("not encodable")
+	}
+	rec := make(waitRec, size)
+	encode(rec, x, socks)
+	if rec.size() != size || rec.hash() != x.hash || string(rec.key()) != x.key || string(rec.callID()) != x.callID {
+		t.Fatalf("header: size %d hash %x key %q callID %q", rec.size(), rec.hash(), rec.key(), rec.callID())
+	}
+	if b := rec.branchAt(1); string(b.req()) != string(x.branches[1].req) || b.cancel() != cancelWanted {
+		t.Errorf("branch 1: req %q cancel %s", b.req(), b.cancel())
+	}
+	y := tm.decode(rec, socks)
+	if y.key != x.key || y.hash != x.hash || y.bucket != bucketOf(x.hash) || y.label != 77 || y.method != "INVITE" ||
+		y.callID != x.callID || y.cseq != 4711 || y.state != txnConfirmed || y.bits != x.bits&^flagMoved|flagPinned ||
+		y.flags != x.flags || y.onNegative != 3 || y.onReply != 65535 || y.status != 486 || y.waitAt != x.waitAt || y.tm != tm {
+		t.Errorf("revived: key %q hash %x bucket %d label %d method %s callID %s cseq %d state %s bits %b flags %x routes %d/%d status %d waitAt %d",
+			y.key, y.hash, y.bucket, y.label, y.method, y.callID, y.cseq, y.state, y.bits, y.flags, y.onNegative, y.onReply, y.status, y.waitAt)
+	}
+	x.branches[0].req = nil // a received branch's request is not kept
+	if y.rcv != x.rcv || y.lastDst != x.lastDst || string(y.lastWire) != string(x.lastWire) {
+		t.Errorf("rcv %+v lastDst %+v lastWire %q", y.rcv, y.lastDst, y.lastWire)
+	}
+	if len(y.branches) != 3 {
+		t.Fatalf("%d branches", len(y.branches))
+	}
+	for i, b := range y.branches {
+		w := x.branches[i]
+		if b.idx != i || b.state != w.state || b.cancel != w.cancel || b.blind != w.blind || b.status != w.status ||
+			b.finalCode != w.finalCode || b.dst != w.dst || string(b.ack) != string(w.ack) || string(b.req) != string(w.req) {
+			t.Errorf("branch %d: %+v\nwant %+v", i, *b, *w)
+		}
+	}
+
+	// Not encodable: a socket not listening, an IPv6 zone.
+	x.lastDst.Sock = &sipmsg.Socket{}
+	if _, ok := recordSize(x, socks); ok {
+		t.Error("a foreign socket was encoded")
+	}
+	x.lastDst.Sock = socks[0]
+	x.rcv.Src = netip.MustParseAddrPort("[fe80::1%eth0]:5060")
+	if _, ok := recordSize(x, socks); ok {
+		t.Error("an IPv6 zone was encoded")
 	}
 }
