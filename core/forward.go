@@ -154,7 +154,17 @@ func (s *Server) forwardReply(m *sipmsg.Msg) {
 	if dst.Proto == sock.Proto {
 		dst.Sock = sock
 	}
-	if err := s.sendBytes(dst, func(b []byte) []byte { return sipmsg.AppendResponse(b, resp) }); err != nil {
+	// Relayed as it came with our Via cut out (as SER does), serialised
+	// only when that cut cannot be made.
+	fill := func(b []byte) []byte {
+		if resp.ContentLength() != nil {
+			if out, ok := sipmsg.AppendWithoutTopVia(b, m.Raw, len(resp.Body())); ok {
+				return out
+			}
+		}
+		return sipmsg.AppendResponse(b, resp)
+	}
+	if err := s.sendBytes(dst, fill); err != nil {
 		s.log.WarnContext(module.MsgCtx(m), "relaying reply failed", "module", "core", "dst", dst.String(), "err", err)
 		return
 	}

@@ -6,7 +6,10 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -34,8 +37,118 @@ func BenchmarkCallFlow(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := startCPU()
 	for i := 0; b.Loop(); i++ {
 		runCall(b, uac, uas, to, i)
+	}
+	cpu.report(b)
+}
+
+// BenchmarkCallFlowParallel is BenchmarkCallFlow with calls in flight at
+// once (one UA pair per parallel goroutine, -cpu sets GOMAXPROCS for the
+// server and the UAs alike: -cpu 1 is the load benchmark's one pinned
+// core): the server works through a queue instead of waking for every
+// message, as under load. cpu-µs/op is the process's CPU time per call,
+// server and UAs (BenchmarkCallFlowUAOnlyParallel measures the UAs).
+func BenchmarkCallFlowParallel(b *testing.B) {
+	cfg, err := os.ReadFile("../bench/helloworld.cfg")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := startSerLevel(b, slog.LevelWarn, string(cfg))
+	to := srv.udpAddr()
+	runParallelCalls(b, to)
+}
+
+// BenchmarkCallFlowUAOnlyParallel is BenchmarkCallFlowParallel without
+// the server (the UAs' share of it).
+func BenchmarkCallFlowUAOnlyParallel(b *testing.B) { runParallelCalls(b, nil) }
+
+// parallelCalls is the number of calls in flight in the parallel
+// benchmarks (per GOMAXPROCS).
+const parallelCalls = 16
+
+func runParallelCalls(b *testing.B, to *net.UDPAddr) {
+	var seq atomic.Int64
+	b.SetParallelism(parallelCalls)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := startCPU()
+	b.RunParallel(func(pb *testing.PB) {
+		uac, uas := newFlowUA(b), newFlowUA(b)
+		for pb.Next() {
+			runCall(b, uac, uas, to, int(seq.Add(1)))
+		}
+	})
+	cpu.report(b)
+}
+
+// BenchmarkRegisterFlow is the REGISTER path of the Hello World config
+// through the in-process engine over real UDP: one REGISTER in (parsed,
+// routed, save("location") into usrloc in memory), its 200 OK out with the
+// contact list. The users cycle over registerUsers, each REGISTER with a
+// new Call-ID, as the load benchmark's REGISTER steps do (after the first
+// pass every REGISTER updates a binding). cpu-µs/op is the process's CPU
+// time (user + system, server and UA) per REGISTER; on a shared machine it
+// varies far less than the wall time.
+func BenchmarkRegisterFlow(b *testing.B) {
+	cfg, err := os.ReadFile("../bench/helloworld.cfg")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := startSerLevel(b, slog.LevelWarn, string(cfg))
+	ua := newFlowUA(b)
+	to := srv.udpAddr()
+	for i := range registerUsers { // every user registered once
+		runRegister(b, ua, to, i, -1)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := startCPU()
+	for i := 0; b.Loop(); i++ {
+		runRegister(b, ua, to, i%registerUsers, i)
+	}
+	cpu.report(b)
+}
+
+// registerUsers is the number of distinct users BenchmarkRegisterFlow
+// registers.
+const registerUsers = 10_000
+
+// runRegister sends one REGISTER for user n (Call-ID unique per seq) and
+// waits for its 200.
+func runRegister(b *testing.B, ua *flowUA, to *net.UDPAddr, n, seq int) {
+	user := "bench" + strconv.Itoa(n)
+	host := to.String()
+	id := strconv.Itoa(seq) + "-" + strconv.Itoa(n)
+	ua.send(b, to, "REGISTER sip:", host, " SIP/2.0\r\n",
+		"Via: SIP/2.0/UDP ", ua.addr.String(), ";branch=z9hG4bK-r", id, ";rport\r\n",
+		"From: <sip:", user, "@", host, ">;tag=f", id, "\r\n",
+		"To: <sip:", user, "@", host, ">\r\n",
+		"Call-ID: reg-", id, "@127.0.0.1\r\n",
+		"CSeq: 1 REGISTER\r\n",
+		"Contact: <sip:", user, "@", ua.addr.String(), ">\r\n",
+		"Expires: 3600\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+	ua.recv(b, "SIP/2.0 200")
+}
+
+// cpuClock is the process's CPU time (user + system) at a start.
+type cpuClock struct{ start time.Duration }
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func startCPU() cpuClock { return cpuClock{processCPU()} }
+
+// report adds the CPU time per operation as cpu-µs/op.
+func (c cpuClock) report(b *testing.B) {
+	if b.N > 0 {
+		b.ReportMetric(float64(processCPU()-c.start)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
 	}
 }
 
@@ -45,9 +158,11 @@ func BenchmarkCallFlow(b *testing.B) {
 func BenchmarkCallFlowUAOnly(b *testing.B) {
 	uac, uas := newFlowUA(b), newFlowUA(b)
 	b.ReportAllocs()
+	cpu := startCPU()
 	for i := 0; b.Loop(); i++ {
 		runCall(b, uac, uas, nil, i)
 	}
+	cpu.report(b)
 }
 
 // flowUA is a UA with a reused receive buffer.

@@ -206,7 +206,7 @@ func (t *TM) retransmission(x *txn, w waitRec) {
 
 func (t *TM) sendTrying(x *txn, m *sipmsg.Msg) {
 	resp := t.core.BuildReply(m, 100, trying, module.ReplyOpts{})
-	if err := t.sendUp(x, resp); err != nil {
+	if err := t.sendUp(x, resp, nil); err != nil {
 		t.log.DebugContext(module.MsgCtx(m), "tm: sending 100 failed", "err", err)
 		return
 	}

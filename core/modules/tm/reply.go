@@ -72,7 +72,11 @@ func (t *TM) HandleReply(m *sipmsg.Msg) bool {
 // branchReply processes a reply to the request of branch br (x locked).
 func (t *TM) branchReply(x *txn, br *branch, m *sipmsg.Msg) {
 	code := m.Resp.StatusCode
+	// raw is what is relayed upstream when the reply reaches it unchanged:
+	// an onreply route may change it, and then it is serialised again.
+	raw := m.Raw
 	if x.onReply > 0 && x.upstream() {
+		raw = nil
 		st := state(m)
 		st.txn, st.reply = x, true
 		// SER's tm: the onreply route sees the transaction's flags (set
@@ -87,24 +91,24 @@ func (t *TM) branchReply(x *txn, br *branch, m *sipmsg.Msg) {
 		x.flags = m.Flags
 		x.avps = m.AVPs()
 		if m.Dropped && code < 200 {
-			t.provisional(x, br, code, nil)
+			t.provisional(x, br, code, nil, nil)
 			return
 		}
 	}
 	resp := m.Resp
 	resp.RemoveHeader("Via") // ours
 	if code < 200 {
-		t.provisional(x, br, code, resp)
+		t.provisional(x, br, code, resp, raw)
 		return
 	}
-	t.finalReply(x, br, resp, m.Raw)
+	t.finalReply(x, br, resp, m.Raw, raw)
 }
 
 // provisional handles a 1xx: retransmissions stop (INVITE) or slow down
 // to T2 (others), an INVITE branch waits fr_inv_timer from now on, a
 // wanted CANCEL goes out, and the reply is relayed (not 100, not when
-// resp is nil: dropped by the onreply route).
-func (t *TM) provisional(x *txn, br *branch, code int, resp *sip.Response) {
+// resp is nil: dropped by the onreply route); raw as for sendUp.
+func (t *TM) provisional(x *txn, br *branch, code int, resp *sip.Response, raw []byte) {
 	if br.cancel == cancelWanted {
 		t.sendCancel(x, br)
 	}
@@ -134,7 +138,7 @@ func (t *TM) provisional(x *txn, br *branch, code int, resp *sip.Response) {
 	if resp == nil || code == 100 || !x.upstream() || x.status >= 200 {
 		return
 	}
-	if err := t.sendUp(x, resp); err != nil {
+	if err := t.sendUp(x, resp, raw); err != nil {
 		t.log.DebugContext(module.CallIDCtx(x.callID), "tm: relaying provisional reply failed", "err", err)
 		return
 	}
@@ -143,8 +147,9 @@ func (t *TM) provisional(x *txn, br *branch, code int, resp *sip.Response) {
 	}
 }
 
-// finalReply handles a final reply of a branch.
-func (t *TM) finalReply(x *txn, br *branch, resp *sip.Response, raw []byte) {
+// finalReply handles a final reply of a branch; raw is the received
+// message, relay what may be relayed as it came (nil: serialise resp).
+func (t *TM) finalReply(x *txn, br *branch, resp *sip.Response, raw, relay []byte) {
 	code := resp.StatusCode
 	if br.received() {
 		// A retransmission: ACK a negative one again, relay a 2xx.
@@ -153,7 +158,7 @@ func (t *TM) finalReply(x *txn, br *branch, resp *sip.Response, raw []byte) {
 				t.send(br.dst, br.ack)
 			}
 		} else if x.invite() && x.upstream() {
-			t.relayUp(x, resp)
+			t.relayUp(x, resp, relay)
 		}
 		return
 	}
@@ -171,7 +176,7 @@ func (t *TM) finalReply(x *txn, br *branch, resp *sip.Response, raw []byte) {
 		// 2xx: forwarded at once (for INVITE every one, RFC 3261 §16.7
 		// step 10); the other branches are cancelled.
 		if x.upstream() && (x.invite() || x.status < 200) {
-			t.relayUp(x, resp)
+			t.relayUp(x, resp, relay)
 		}
 		x.forbidNew()
 		t.finalize(x, code, resp.Reason, resp, false)
@@ -191,9 +196,10 @@ func (t *TM) finalReply(x *txn, br *branch, resp *sip.Response, raw []byte) {
 	x.release()
 }
 
-// relayUp sends a downstream reply (our Via removed) to the previous hop.
-func (t *TM) relayUp(x *txn, resp *sip.Response) {
-	if err := t.sendUp(x, resp); err != nil {
+// relayUp sends a downstream reply (our Via removed) to the previous hop;
+// raw as for sendUp.
+func (t *TM) relayUp(x *txn, resp *sip.Response, raw []byte) {
+	if err := t.sendUp(x, resp, raw); err != nil {
 		t.log.WarnContext(module.CallIDCtx(x.callID), "tm: relaying reply failed", "code", resp.StatusCode, "err", err)
 		return
 	}
@@ -277,7 +283,7 @@ func (t *TM) sendBest(x *txn, br *branch) {
 		reason := errorText(code)
 		if m := t.template(x); x.upstream() && m != nil {
 			resp := t.core.BuildReply(m, code, reason, module.ReplyOpts{ToTag: x.localToTag()})
-			t.relayUp(x, resp)
+			t.relayUp(x, resp, nil)
 		}
 		t.finalize(x, code, reason, nil, true)
 		return
@@ -292,7 +298,9 @@ func (t *TM) sendBest(x *txn, br *branch) {
 		code = 500
 	}
 	if x.upstream() {
-		t.relayUp(x, resp)
+		// Serialised: the challenges may have been merged, a 503 turned
+		// into 500, an onreply route may have changed it.
+		t.relayUp(x, resp, nil)
 	}
 	t.finalize(x, code, resp.Reason, resp, false)
 }

@@ -333,8 +333,11 @@ func (t *TM) onTimer(x *txn, now instant) {
 // send transmits data, logging failures (retransmissions, ACK, CANCEL).
 // sendUp sends resp to the previous hop (core.SendReply's path: the Via's
 // received/rport address, the connection or socket the request came on)
-// and keeps the bytes sent for retransmissions (x locked).
-func (t *TM) sendUp(x *txn, resp *sip.Response) error {
+// and keeps the bytes sent for retransmissions (x locked). raw, when not
+// nil, is the reply as received from downstream, unchanged since it was
+// parsed: it is relayed as SER does, its bytes copied with our Via cut
+// out (sipmsg.AppendWithoutTopVia), rather than serialised again.
+func (t *TM) sendUp(x *txn, resp *sip.Response, raw []byte) error {
 	via := resp.Via()
 	if via == nil {
 		return errors.New("tm: reply without Via")
@@ -343,7 +346,14 @@ func (t *TM) sendUp(x *txn, resp *sip.Response) error {
 	if err != nil {
 		return err
 	}
-	wire := sipmsg.Exact(func(b []byte) []byte { return sipmsg.AppendResponse(b, resp) })
+	wire := sipmsg.Exact(func(b []byte) []byte {
+		if raw != nil && resp.ContentLength() != nil {
+			if out, ok := sipmsg.AppendWithoutTopVia(b, raw, len(resp.Body())); ok {
+				return out
+			}
+		}
+		return sipmsg.AppendResponse(b, resp)
+	})
 	if err := t.core.Send(dst, wire); err != nil {
 		return err
 	}

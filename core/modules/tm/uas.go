@@ -115,7 +115,7 @@ func (t *TM) replyLocked(x *txn, m *sipmsg.Msg, code int, reason string, o modul
 		o.Headers = append(sl.ContactLines(m), o.Headers...)
 	}
 	resp := t.core.BuildReply(m, code, reason, o)
-	if err := t.sendUp(x, resp); err != nil {
+	if err := t.sendUp(x, resp, nil); err != nil {
 		return fmt.Errorf("tm: reply %d: %w", code, err)
 	}
 	x.status = code
