@@ -112,7 +112,12 @@ func (s *Server) warning(m *sipmsg.Msg) string {
 	// Appended into a stack buffer rather than formatted: a 100 Trying
 	// carries it, so it is one string per reply.
 	var buf [512]byte
-	b := append(buf[:0], "392 "...)
+	return string(s.appendWarning(buf[:0], m))
+}
+
+// appendWarning appends the Warning header value to b.
+func (s *Server) appendWarning(b []byte, m *sipmsg.Msg) []byte {
+	b = append(b, "392 "...)
 	if sock := m.Rcv.Sock; sock != nil {
 		b = sock.AppendHostPort(b)
 	} else {
@@ -136,8 +141,7 @@ func (s *Server) warning(m *sipmsg.Msg) string {
 		}
 	}
 	b = strconv.AppendInt(b, int64(vias), 10)
-	b = append(b, '"')
-	return string(b)
+	return append(b, '"')
 }
 
 // StableTag returns the To-tag for locally generated replies to m: a
@@ -176,13 +180,20 @@ func cloneTo(t *sip.ToHeader) *sip.ToHeader {
 // appendHeaderLine parses "Name: value" (trailing CRLF allowed) and
 // appends it as a header.
 func appendHeaderLine(msg sip.Message, line string) {
+	headerLines(line, func(name, val string) { msg.AppendHeader(sip.NewHeader(name, val)) })
+}
+
+// headerLines calls f with the name and value of every "Name: value"
+// line in line (CRLF-separated, a trailing CRLF allowed; lines without a
+// colon are skipped), both trimmed.
+func headerLines(line string, f func(name, val string)) {
 	line = strings.TrimRight(line, "\r\n")
-	for _, l := range strings.Split(line, "\r\n") {
-		name, val, ok := strings.Cut(l, ":")
-		if !ok {
-			continue
+	for line != "" {
+		l, rest, _ := strings.Cut(line, "\r\n")
+		line = rest
+		if name, val, ok := strings.Cut(l, ":"); ok {
+			f(strings.TrimSpace(name), strings.TrimSpace(val))
 		}
-		msg.AppendHeader(sip.NewHeader(strings.TrimSpace(name), strings.TrimSpace(val)))
 	}
 }
 

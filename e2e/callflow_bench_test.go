@@ -111,6 +111,58 @@ func BenchmarkRegisterFlow(b *testing.B) {
 	cpu.report(b)
 }
 
+// BenchmarkRegisterFlowParallel is BenchmarkRegisterFlow with REGISTERs
+// in flight at once (parallelCalls UAs per GOMAXPROCS; -cpu 1 is the load
+// benchmark's one core), so the server works through a queue as under
+// load. BenchmarkRegisterUAOnlyParallel measures the UAs alone.
+func BenchmarkRegisterFlowParallel(b *testing.B) {
+	cfg, err := os.ReadFile("../bench/helloworld.cfg")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := startSerLevel(b, slog.LevelWarn, string(cfg))
+	runParallelRegisters(b, srv.udpAddr(), true)
+}
+
+// BenchmarkRegisterUAOnlyParallel is BenchmarkRegisterFlowParallel with a
+// UA answering each REGISTER with a fixed 200 instead of the server.
+func BenchmarkRegisterUAOnlyParallel(b *testing.B) {
+	srv := newFlowUA(b)
+	go func() {
+		buf := make([]byte, 65536)
+		for {
+			_, from, err := srv.conn.ReadFromUDP(buf)
+			if err != nil {
+				return
+			}
+			_, _ = srv.conn.WriteToUDP([]byte("SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n"), from)
+		}
+	}()
+	runParallelRegisters(b, srv.addr, false)
+}
+
+func runParallelRegisters(b *testing.B, to *net.UDPAddr, warm bool) {
+	if warm {
+		ua := newFlowUA(b)
+		for i := range registerUsers { // every user registered once
+			runRegister(b, ua, to, i, -1)
+		}
+	}
+	var seq atomic.Int64
+	b.SetParallelism(parallelCalls)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := startCPU()
+	b.RunParallel(func(pb *testing.PB) {
+		ua := newFlowUA(b)
+		for pb.Next() {
+			n := int(seq.Add(1))
+			runRegister(b, ua, to, n%registerUsers, n)
+		}
+	})
+	cpu.report(b)
+}
+
 // registerUsers is the number of distinct users BenchmarkRegisterFlow
 // registers.
 const registerUsers = 10_000

@@ -92,6 +92,15 @@ type Core interface {
 	// to the top Via's received/rport address, over the same connection or
 	// from the same socket it arrived on.
 	SendReply(rcv sipmsg.RcvInfo, resp *sip.Response) error
+	// Reply builds and sends a reply to the request in m: the reply
+	// SendReply(m.Rcv, BuildReply(m, code, reason, o)) sends, which the
+	// core may write straight into its send buffer.
+	Reply(m *sipmsg.Msg, code int, reason string, o ReplyOpts) error
+	// ReplyWire returns the bytes of the reply BuildReply(m, code, reason,
+	// o) describes, as sipmsg.AppendResponse writes them, and where it
+	// goes (ReplyDest of its top Via), for a caller that keeps them (tm's
+	// retransmissions).
+	ReplyWire(m *sipmsg.Msg, code int, reason string, o ReplyOpts) ([]byte, sipmsg.Dest, error)
 	// ReplyDest computes where a reply to the request with the given top
 	// Via, received as described by rcv, goes (RFC 3261 §18.2.2, RFC 3581).
 	ReplyDest(rcv sipmsg.RcvInfo, via *sip.ViaHeader) (sipmsg.Dest, error)

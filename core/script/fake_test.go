@@ -69,7 +69,11 @@ func (c *fakeCore) IsMyselfIP(ip netip.Addr) bool { return c.myIPs[ip] }
 func (c *fakeCore) BuildReply(*sipmsg.Msg, int, string, module.ReplyOpts) *sip.Response {
 	return nil
 }
-func (c *fakeCore) SendReply(sipmsg.RcvInfo, *sip.Response) error { return nil }
+func (c *fakeCore) SendReply(sipmsg.RcvInfo, *sip.Response) error          { return nil }
+func (c *fakeCore) Reply(*sipmsg.Msg, int, string, module.ReplyOpts) error { return nil }
+func (c *fakeCore) ReplyWire(*sipmsg.Msg, int, string, module.ReplyOpts) ([]byte, sipmsg.Dest, error) {
+	return nil, sipmsg.Dest{}, nil
+}
 func (c *fakeCore) ReplyDest(sipmsg.RcvInfo, *sip.ViaHeader) (sipmsg.Dest, error) {
 	return sipmsg.Dest{}, nil
 }

@@ -53,3 +53,8 @@ func AppendWithoutTopVia(b, raw []byte, bodyLen int) ([]byte, bool) {
 		pos = next
 	}
 }
+
+// HeaderNameIs reports whether a header name is want, ASCII letters
+// compared without case: what sipgo's GetHeader(want) matches
+// (HeaderToLower folds only those), without allocating.
+func HeaderNameIs(name, want string) bool { return asciiEqualFold(name, want) }

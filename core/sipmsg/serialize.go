@@ -187,58 +187,7 @@ func appendRestWith(b []byte, hdrs []sip.Header, body []byte, e sendEdits) []byt
 			e.rr = nil
 			continue
 		}
-		switch v := h.(type) {
-		case *sip.ViaHeader:
-			w.appendVia(v)
-		case *sip.MaxForwardsHeader:
-			w.b = append(w.b, "Max-Forwards: "...)
-			w.b = strconv.AppendUint(w.b, uint64(*v), 10)
-		case *sip.ContentLengthHeader:
-			w.b = append(w.b, "Content-Length: "...)
-			w.b = strconv.AppendUint(w.b, uint64(*v), 10)
-		case *sip.FromHeader:
-			w.b = append(w.b, "From: "...)
-			w.b = appendAddress(w.b, v.DisplayName, &v.Address, v.Params)
-		case *sip.ToHeader:
-			w.b = append(w.b, "To: "...)
-			w.b = appendAddress(w.b, v.DisplayName, &v.Address, v.Params)
-		case *sip.ContactHeader:
-			w.b = append(w.b, "Contact: "...)
-			if v.Address.Wildcard {
-				w.b = append(w.b, '*')
-			} else {
-				w.b = appendAddress(w.b, v.DisplayName, &v.Address, v.Params)
-			}
-		case *sip.RouteHeader:
-			w.b = append(w.b, "Route: <"...)
-			w.b = AppendURI(w.b, &v.Address)
-			w.b = append(w.b, '>')
-		case *sip.RecordRouteHeader:
-			w.b = append(w.b, "Record-Route: <"...)
-			w.b = AppendURI(w.b, &v.Address)
-			w.b = append(w.b, '>')
-		case *sip.CSeqHeader:
-			w.b = append(w.b, "CSeq: "...)
-			w.b = strconv.AppendUint(w.b, uint64(v.SeqNo), 10)
-			w.b = append(w.b, ' ')
-			w.b = append(w.b, v.MethodName...)
-		case *sip.CallIDHeader, *sip.ContentTypeHeader, *sip.ExpiresHeader:
-			w.b = append(w.b, h.Name()...)
-			w.b = append(w.b, ": "...)
-			w.b = append(w.b, h.Value()...)
-		default:
-			if reflect.TypeOf(h) == genericHeader {
-				w.b = append(w.b, h.Name()...)
-				w.b = append(w.b, ": "...)
-				w.b = append(w.b, h.Value()...)
-				break
-			}
-			// The rare typed headers (Refer-To…); a writer of their
-			// own, so that w stays on the stack in the common cases.
-			hw := &byteWriter{w.b}
-			h.StringWrite(hw)
-			w.b = hw.b
-		}
+		w.b = AppendHeader(w.b, h)
 		w.WriteString("\r\n")
 	}
 	if e.path != "" {
@@ -247,6 +196,66 @@ func appendRestWith(b []byte, hdrs []sip.Header, body []byte, e sendEdits) []byt
 	}
 	w.WriteString("\r\n")
 	return append(w.b, body...)
+}
+
+// AppendHeader appends one header line, without its CRLF, as
+// AppendRequest and AppendResponse write it.
+func AppendHeader(b []byte, h sip.Header) []byte {
+	switch v := h.(type) {
+	case *sip.ViaHeader:
+		vw := byteWriter{b}
+		vw.appendVia(v)
+		b = vw.b
+	case *sip.MaxForwardsHeader:
+		b = append(b, "Max-Forwards: "...)
+		b = strconv.AppendUint(b, uint64(*v), 10)
+	case *sip.ContentLengthHeader:
+		b = append(b, "Content-Length: "...)
+		b = strconv.AppendUint(b, uint64(*v), 10)
+	case *sip.FromHeader:
+		b = append(b, "From: "...)
+		b = appendAddress(b, v.DisplayName, &v.Address, v.Params)
+	case *sip.ToHeader:
+		b = append(b, "To: "...)
+		b = appendAddress(b, v.DisplayName, &v.Address, v.Params)
+	case *sip.ContactHeader:
+		b = append(b, "Contact: "...)
+		if v.Address.Wildcard {
+			b = append(b, '*')
+		} else {
+			b = appendAddress(b, v.DisplayName, &v.Address, v.Params)
+		}
+	case *sip.RouteHeader:
+		b = append(b, "Route: <"...)
+		b = AppendURI(b, &v.Address)
+		b = append(b, '>')
+	case *sip.RecordRouteHeader:
+		b = append(b, "Record-Route: <"...)
+		b = AppendURI(b, &v.Address)
+		b = append(b, '>')
+	case *sip.CSeqHeader:
+		b = append(b, "CSeq: "...)
+		b = strconv.AppendUint(b, uint64(v.SeqNo), 10)
+		b = append(b, ' ')
+		b = append(b, v.MethodName...)
+	case *sip.CallIDHeader, *sip.ContentTypeHeader, *sip.ExpiresHeader:
+		b = append(b, h.Name()...)
+		b = append(b, ": "...)
+		b = append(b, h.Value()...)
+	default:
+		if reflect.TypeOf(h) == genericHeader {
+			b = append(b, h.Name()...)
+			b = append(b, ": "...)
+			b = append(b, h.Value()...)
+			break
+		}
+		// The rare typed headers (Refer-To…), through sipgo's
+		// writer.
+		hw := &byteWriter{b}
+		h.StringWrite(hw)
+		b = hw.b
+	}
+	return b
 }
 
 // genericHeader is the type of sipgo's headers without a parser of their

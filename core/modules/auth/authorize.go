@@ -288,7 +288,7 @@ func (a *Module) reply(m *sipmsg.Msg, code int, reason, hdr string) error {
 	if a.sl != nil {
 		err = a.sl.Reply(m, code, reason)
 	} else if a.core != nil {
-		err = a.core.SendReply(m.Rcv, a.core.BuildReply(m, code, reason, module.ReplyOpts{}))
+		err = a.core.Reply(m, code, reason, module.ReplyOpts{})
 	} else {
 		err = errors.New("module not initialised")
 	}

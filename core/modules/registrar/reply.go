@@ -121,8 +121,7 @@ func (m *Module) reply(msg *sipmsg.Msg, f *failure, cs []usrloc.Contact, now int
 	if m.core == nil {
 		return fmt.Errorf("registrar: reply: no core to send with")
 	}
-	resp := m.core.BuildReply(msg, code, reason, module.ReplyOpts{Headers: hs})
-	if err := m.core.SendReply(msg.Rcv, resp); err != nil {
+	if err := m.core.Reply(msg, code, reason, module.ReplyOpts{Headers: hs}); err != nil {
 		return fmt.Errorf("registrar: send %d reply: %w", code, err)
 	}
 	return nil

@@ -73,8 +73,7 @@ func (m *Module) reply(msg *sipmsg.Msg, code int, reason string) error {
 	if code > 100 {
 		o.ToTag = m.ToTag(msg)
 	}
-	resp := m.core.BuildReply(msg, code, reason, o)
-	if err := m.core.SendReply(msg.Rcv, resp); err != nil {
+	if err := m.core.Reply(msg, code, reason, o); err != nil {
 		return fmt.Errorf("sl: send %d reply: %w", code, err)
 	}
 	return nil

@@ -1,6 +1,7 @@
 package tm
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -255,6 +256,23 @@ func TestParseBranch(t *testing.T) {
 		gh, gi, ok := parseBranch(tc.in)
 		if ok != tc.ok || (ok && (gh != tc.hash || gi != tc.idx)) {
 			t.Errorf("parseBranch(%q) = %x %d %v", tc.in, gh, gi, ok)
+		}
+	}
+}
+
+// TestBranchAndTagText checks the branch id and the local To-tag against
+// the fmt formats they replaced.
+func TestBranchAndTagText(t *testing.T) {
+	tm := &TM{tagPrefix: "abc"}
+	for _, h := range []uint64{0, 1, 0xdeadbeef, 0x0123456789abcdef, ^uint64(0), hashKey("x")} {
+		for _, idx := range []int{0, 7, 123} {
+			if got, want := branchID(h, idx), fmt.Sprintf("z9hG4bK%016x.%d", h, idx); got != want {
+				t.Errorf("branchID(%x, %d) = %q, want %q", h, idx, got, want)
+			}
+		}
+		x := &txn{tm: tm, hash: h}
+		if got, want := x.localToTag(), fmt.Sprintf("abc-%08x", uint32(h>>32)); got != want {
+			t.Errorf("localToTag(%x) = %q, want %q", h, got, want)
 		}
 	}
 }

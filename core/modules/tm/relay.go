@@ -205,8 +205,7 @@ func (t *TM) retransmission(x *txn, w waitRec) {
 }
 
 func (t *TM) sendTrying(x *txn, m *sipmsg.Msg) {
-	resp := t.core.BuildReply(m, 100, trying, module.ReplyOpts{})
-	if err := t.sendUp(x, resp, nil); err != nil {
+	if err := t.replyUp(x, m, 100, trying, module.ReplyOpts{}); err != nil {
 		t.log.DebugContext(module.MsgCtx(m), "tm: sending 100 failed", "err", err)
 		return
 	}

@@ -282,8 +282,11 @@ func (t *TM) sendBest(x *txn, br *branch) {
 	if !br.received() {
 		reason := errorText(code)
 		if m := t.template(x); x.upstream() && m != nil {
-			resp := t.core.BuildReply(m, code, reason, module.ReplyOpts{ToTag: x.localToTag()})
-			t.relayUp(x, resp, nil)
+			if err := t.replyUp(x, m, code, reason, module.ReplyOpts{ToTag: x.localToTag()}); err != nil {
+				t.log.WarnContext(module.CallIDCtx(x.callID), "tm: sending local reply failed", "code", code, "err", err)
+			} else if code > x.status || x.status < 200 {
+				x.status = code
+			}
 		}
 		t.finalize(x, code, reason, nil, true)
 		return

@@ -194,16 +194,19 @@ const magicCookie = "z9hG4bK"
 // h: the same for every retransmission, CANCEL and non-2xx ACK of that
 // branch (SER's syn_branch idea).
 func branchID(h uint64, idx int) string {
-	const digits = "0123456789abcdef"
-	var b [len(magicCookie) + 16 + 1 + 20]byte
-	n := copy(b[:], magicCookie)
-	for i := n + 15; i >= n; i-- {
-		b[i] = digits[h&0xf]
-		h >>= 4
+	var buf [len(magicCookie) + 16 + 1 + 20]byte
+	b := appendHex(append(buf[:0], magicCookie...), h, 16)
+	b = append(b, '.')
+	return string(strconv.AppendInt(b, int64(idx), 10))
+}
+
+// appendHex appends v in lower-case hexadecimal, zero-padded to digits
+// digits (fmt's %0*x without fmt).
+func appendHex(b []byte, v uint64, digits int) []byte {
+	for i := digits - 1; i >= 0; i-- {
+		b = append(b, "0123456789abcdef"[v>>(4*uint(i))&0xf])
 	}
-	n += 16
-	b[n] = '.'
-	return string(strconv.AppendInt(b[:n+1], int64(idx), 10))
+	return b
 }
 
 // parseBranch splits one of our branch ids into hash and index.

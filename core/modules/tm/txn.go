@@ -2,7 +2,6 @@ package tm
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -119,7 +118,9 @@ type branch struct {
 // localToTag is the To-tag of the replies this server generates for x
 // (derived on demand rather than kept in every transaction).
 func (x *txn) localToTag() string {
-	return fmt.Sprintf("%s-%08x", x.tm.tagPrefix, uint32(x.hash>>32))
+	var buf [64]byte
+	b := append(append(buf[:0], x.tm.tagPrefix...), '-')
+	return string(appendHex(b, x.hash>>32, 8))
 }
 
 // TransID returns the printable id "hash:label" of the transaction, as
@@ -354,11 +355,27 @@ func (t *TM) sendUp(x *txn, resp *sip.Response, raw []byte) error {
 		}
 		return sipmsg.AppendResponse(b, resp)
 	})
+	return t.sendUpWire(x, dst, wire, resp.StatusCode)
+}
+
+// replyUp sends a local reply to m (the core's ReplyWire) upstream as
+// sendUp does (x locked).
+func (t *TM) replyUp(x *txn, m *sipmsg.Msg, code int, reason string, o module.ReplyOpts) error {
+	wire, dst, err := t.core.ReplyWire(m, code, reason, o)
+	if err != nil {
+		return err
+	}
+	return t.sendUpWire(x, dst, wire, code)
+}
+
+// sendUpWire sends the bytes of a reply with status code upstream to dst
+// and keeps them for retransmissions (x locked).
+func (t *TM) sendUpWire(x *txn, dst sipmsg.Dest, wire []byte, code int) error {
 	if err := t.core.Send(dst, wire); err != nil {
 		return err
 	}
 	x.lastWire, x.lastDst = wire, dst
-	if resp.StatusCode < 200 && x.state == txnTrying {
+	if code < 200 && x.state == txnTrying {
 		x.to(txnProceeding)
 	}
 	return nil

@@ -114,8 +114,7 @@ func (t *TM) replyLocked(x *txn, m *sipmsg.Msg, code int, reason string, o modul
 	if code >= 300 && code < 400 {
 		o.Headers = append(sl.ContactLines(m), o.Headers...)
 	}
-	resp := t.core.BuildReply(m, code, reason, o)
-	if err := t.sendUp(x, resp, nil); err != nil {
+	if err := t.replyUp(x, m, code, reason, o); err != nil {
 		return fmt.Errorf("tm: reply %d: %w", code, err)
 	}
 	x.status = code

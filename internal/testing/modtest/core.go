@@ -207,6 +207,27 @@ func (c *Core) BuildReply(m *sipmsg.Msg, code int, reason string, o module.Reply
 	return resp
 }
 
+// Reply builds the reply with BuildReply and sends it with SendReply
+// (recorded as such).
+func (c *Core) Reply(m *sipmsg.Msg, code int, reason string, o module.ReplyOpts) error {
+	return c.SendReply(m.Rcv, c.BuildReply(m, code, reason, o))
+}
+
+// ReplyWire serialises BuildReply's reply and computes its destination
+// with ReplyDest.
+func (c *Core) ReplyWire(m *sipmsg.Msg, code int, reason string, o module.ReplyOpts) ([]byte, sipmsg.Dest, error) {
+	resp := c.BuildReply(m, code, reason, o)
+	via := resp.Via()
+	if via == nil {
+		return nil, sipmsg.Dest{}, errors.New("modtest: reply without Via")
+	}
+	dst, err := c.ReplyDest(m.Rcv, via)
+	if err != nil {
+		return nil, dst, err
+	}
+	return sipmsg.AppendResponse(nil, resp), dst, nil
+}
+
 // AppendHeaderLine parses "Name: value" (a trailing CRLF is allowed) with
 // sipgo's header parsers and appends the result to msg.
 func AppendHeaderLine(msg sip.Message, line string) {

@@ -1,0 +1,195 @@
+package core
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/emiago/sipgo/sip"
+
+	"ser/core/module"
+	"ser/core/sipmsg"
+)
+
+// Reply builds the reply BuildReply describes and sends it as SendReply
+// does (see module.Core). The bytes are written straight from the
+// request's headers into the send buffer: no sip.Response, no cloned Via
+// and To, no header per extra line (issue 19: CPU per REGISTER, per 100
+// Trying).
+func (s *Server) Reply(m *sipmsg.Msg, code int, reason string, o module.ReplyOpts) error {
+	r, ok := s.newWireReply(m, code, reason, o)
+	if !ok {
+		return s.SendReply(m.Rcv, s.BuildReply(m, code, reason, o))
+	}
+	dst, err := s.ReplyDest(m.Rcv, &r.top)
+	if err != nil {
+		return err
+	}
+	if err := s.sendBytes(dst, r.append); err != nil {
+		return fmt.Errorf("core: send reply: %w", err)
+	}
+	return nil
+}
+
+// ReplyWire returns the bytes of the reply BuildReply describes, as
+// sipmsg.AppendResponse would write it, and where it goes (ReplyDest of
+// its top Via); see module.Core.
+func (s *Server) ReplyWire(m *sipmsg.Msg, code int, reason string, o module.ReplyOpts) ([]byte, sipmsg.Dest, error) {
+	r, ok := s.newWireReply(m, code, reason, o)
+	if !ok {
+		resp := s.BuildReply(m, code, reason, o)
+		via := resp.Via()
+		if via == nil {
+			return nil, sipmsg.Dest{}, fmt.Errorf("core: reply without Via")
+		}
+		dst, err := s.ReplyDest(m.Rcv, via)
+		if err != nil {
+			return nil, dst, err
+		}
+		return sipmsg.Exact(func(b []byte) []byte { return sipmsg.AppendResponse(b, resp) }), dst, nil
+	}
+	dst, err := s.ReplyDest(m.Rcv, &r.top)
+	if err != nil {
+		return nil, dst, err
+	}
+	return sipmsg.Exact(r.append), dst, nil
+}
+
+// wireReply is a local reply written as bytes: the same text that
+// AppendResponse(BuildReply(…)) produces, header for header.
+type wireReply struct {
+	s      *Server
+	m      *sipmsg.Msg
+	code   int
+	reason string
+	o      module.ReplyOpts
+	// top is the request's first Via with received/rport filled in
+	// (setReceived on a copy); topAt is its index among the headers.
+	top   sip.ViaHeader
+	topAt int
+	kv    [6]sip.HeaderKV // room for top's parameters
+}
+
+// newWireReply prepares a wire reply; ok is false when the reply must be
+// built as a sip.Response: not a request, no Via, or an extra header line
+// named Content-Length (sipgo's SetBody would take it as the body's).
+func (s *Server) newWireReply(m *sipmsg.Msg, code int, reason string, o module.ReplyOpts) (*wireReply, bool) {
+	if m.Req == nil {
+		return nil, false
+	}
+	for _, lines := range [2][]string{o.Headers, m.ReplyHeaders} {
+		for _, l := range lines {
+			clen := false
+			headerLines(l, func(name, _ string) {
+				clen = clen || sipmsg.HeaderNameIs(name, "content-length") || sipmsg.HeaderNameIs(name, "l")
+			})
+			if clen {
+				return nil, false
+			}
+		}
+	}
+	r := &wireReply{s: s, m: m, code: code, reason: reason, o: o, topAt: -1}
+	for i, h := range m.Req.Headers() {
+		if v, ok := h.(*sip.ViaHeader); ok {
+			r.top, r.topAt = *v, i
+			r.top.Params = append(r.kv[:0], v.Params...)
+			s.setReceived(&r.top, m.Rcv, false, m.ForceRport())
+			return r, true
+		}
+	}
+	return nil, false
+}
+
+// append writes the reply in BuildReply's order: status line, Vias,
+// Record-Routes (18x/2xx to a dialog-creating request), From, To (with a
+// tag), Call-ID, CSeq, Timestamp (100), the extra header lines, Server,
+// Content-Type, Content-Length, Warning, the body.
+func (r *wireReply) append(b []byte) []byte {
+	s, m, req, code := r.s, r.m, r.m.Req, r.code
+	b = append(b, "SIP/2.0 "...)
+	b = strconv.AppendInt(b, int64(code), 10)
+	b = append(b, ' ')
+	b = append(b, r.reason...)
+	b = append(b, "\r\n"...)
+	hdrs := req.Headers()
+	for i, h := range hdrs {
+		if i == r.topAt {
+			b = line(b, &r.top)
+		} else if _, ok := h.(*sip.ViaHeader); ok {
+			b = line(b, h)
+		}
+	}
+	if (code >= 180 && code < 300) && req.Method != sip.REGISTER && req.Method != sip.ACK && req.Method != sip.CANCEL {
+		for _, h := range hdrs {
+			if _, ok := h.(*sip.RecordRouteHeader); ok {
+				b = line(b, h)
+			}
+		}
+	}
+	if f := req.From(); f != nil {
+		b = line(b, f)
+	}
+	if t := req.To(); t != nil {
+		if _, has := t.Params.Get("tag"); !has && code > 100 {
+			tag := r.o.ToTag
+			if tag == "" {
+				tag = s.StableTag(m)
+			}
+			var kv [4]sip.HeaderKV
+			to := *t
+			to.Params = append(kv[:0], t.Params...)
+			to.Params.Add("tag", tag)
+			b = line(b, &to)
+		} else {
+			b = line(b, t)
+		}
+	}
+	if c := req.CallID(); c != nil {
+		b = line(b, c)
+	}
+	if c := req.CSeq(); c != nil {
+		b = line(b, c)
+	}
+	if code == 100 {
+		for _, h := range hdrs {
+			if sipmsg.HeaderNameIs(h.Name(), "timestamp") {
+				b = line(b, h)
+				break
+			}
+		}
+	}
+	for _, lines := range [2][]string{r.o.Headers, m.ReplyHeaders} {
+		for _, l := range lines {
+			headerLines(l, func(name, val string) {
+				b = append(b, name...)
+				b = append(b, ": "...)
+				b = append(b, val...)
+				b = append(b, "\r\n"...)
+			})
+		}
+	}
+	if s.opts.ServerSig {
+		b = append(b, "Server: "...)
+		b = append(b, s.ServerHeader()...)
+		b = append(b, "\r\n"...)
+	}
+	if r.o.ContentType != "" {
+		b = append(b, "Content-Type: "...)
+		b = append(b, r.o.ContentType...)
+		b = append(b, "\r\n"...)
+	}
+	b = append(b, "Content-Length: "...)
+	b = strconv.AppendInt(b, int64(len(r.o.Body)), 10)
+	b = append(b, "\r\n"...)
+	if s.opts.SipWarning {
+		b = append(b, "Warning: "...)
+		b = s.appendWarning(b, m)
+		b = append(b, "\r\n"...)
+	}
+	b = append(b, "\r\n"...)
+	return append(b, r.o.Body...)
+}
+
+// line appends one header line with its CRLF.
+func line(b []byte, h sip.Header) []byte {
+	return append(sipmsg.AppendHeader(b, h), "\r\n"...)
+}
