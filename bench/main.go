@@ -237,8 +237,13 @@ func runMode(srv, mode string, steps []int, bin, here, dir string) step {
 	defer p.stop()
 	header(fmt.Sprintf("%s %s (%s, config %s)", srv, mode, units[mode], filepath.Base(p.cfg)))
 	var best step
+	mysql := strings.HasPrefix(p.dbURL, "mysql://")
 	for _, r := range steps {
 		var s step
+		var mdb0 mdbSnapshot
+		if mysql {
+			mdb0 = mariaDBSnapshot()
+		}
 		switch mode {
 		case "register":
 			s = p.measure(r, []string{"-sf", filepath.Join(here, "register.xml")})
@@ -261,6 +266,9 @@ func runMode(srv, mode string, steps []int, bin, here, dir string) step {
 		}
 		row(s)
 		fmt.Printf("%10s memory after the step: %s\n", "", p.memory(srv))
+		if mysql {
+			fmt.Printf("%10s %s\n", "", mariaDBActivity(mdb0, s.Success, s.Elapsed))
+		}
 		if r := p.dbRows(); r != "" {
 			fmt.Printf("%10s %s\n", "", r)
 		}
@@ -605,13 +613,36 @@ func rttPercentiles(dir string, pid int) (p50, p99 float64) {
 // process group pg (Kamailio forks its workers).
 func groupCPU(pg int) time.Duration {
 	var total time.Duration
-	forGroup(pg, func(f []string) {
-		ut, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		const hz = 100 // USER_HZ on Linux
-		total += time.Duration(ut+st) * time.Second / hz
-	})
+	forGroup(pg, func(f []string) { total += statCPU(f) })
 	return total
+}
+
+// statCPU is the CPU time (utime + stime) in /proc/<pid>/stat fields f
+// (after the command name).
+func statCPU(f []string) time.Duration {
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	const hz = 100 // USER_HZ on Linux
+	return time.Duration(ut+st) * time.Second / hz
+}
+
+// pidCPU returns the CPU time (user and system, all threads) process pid
+// has used, 0 if it is gone.
+func pidCPU(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	return statCPU(f)
 }
 
 // groupRSSMB returns the summed RSS of the process group in MB (shared

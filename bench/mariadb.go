@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"ser/internal/testing/mariadb"
 )
@@ -73,4 +74,56 @@ func kamailioMySQL(db, extra string, modules ...string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		fatalf("creating Kamailio's MariaDB tables: %v\n%s", err, out)
 	}
+}
+
+// mdbCounters are the MariaDB status counters a step's database activity
+// is reported from (SHOW GLOBAL STATUS): statements by kind, the prepared
+// statement protocol, transactions, pings and connections.
+var mdbCounters = []string{"Com_select", "Com_insert", "Com_update", "Com_delete", "Com_replace",
+	"Com_stmt_prepare", "Com_stmt_execute", "Com_stmt_close", "Com_stmt_reset", "Com_begin", "Com_commit",
+	"Com_rollback", "Com_set_option", "Com_admin_commands", "Connections"}
+
+// mdbSnapshot is mariadbd's CPU time and counters at one moment.
+type mdbSnapshot struct {
+	cpu time.Duration
+	com map[string]int64
+}
+
+// mariaDBSnapshot reads mariadbd's CPU time and mdbCounters (the
+// bench's own SHOW STATUS is one Com_show_status, not counted here).
+func mariaDBSnapshot() mdbSnapshot {
+	s := mariaDB()
+	snap := mdbSnapshot{cpu: pidCPU(s.Pid()), com: map[string]int64{}}
+	rows, err := s.RootDB().Query("SHOW GLOBAL STATUS WHERE Variable_name IN ('" + strings.Join(mdbCounters, "','") + "')")
+	if err != nil {
+		fatalf("MariaDB status: %v", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var v int64
+		check(rows.Scan(&k, &v))
+		snap.com[k] = v
+	}
+	check(rows.Err())
+	return snap
+}
+
+// mariaDBActivity describes what mariadbd did between before and now
+// for n successful calls (REGISTERs) over wall: its CPU (percent of one
+// core) and, per call, each counter that moved — so that both servers'
+// statements and round trips per REGISTER can be compared.
+func mariaDBActivity(before mdbSnapshot, n int, wall time.Duration) string {
+	after := mariaDBSnapshot()
+	var b strings.Builder
+	fmt.Fprintf(&b, "mariadbd: CPU %.0f%%", 100*(after.cpu-before.cpu).Seconds()/wall.Seconds())
+	if n > 0 {
+		b.WriteString("; per call")
+		for _, k := range mdbCounters {
+			if d := after.com[k] - before.com[k]; d != 0 {
+				fmt.Fprintf(&b, " %s %.2f", strings.TrimPrefix(k, "Com_"), float64(d)/float64(n))
+			}
+		}
+	}
+	return b.String()
 }

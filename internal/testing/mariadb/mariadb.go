@@ -291,6 +291,17 @@ func (s *Server) logTail() string {
 	return string(b)
 }
 
+// Pid returns the process id of the running mariadbd, or 0 when it is
+// not running (the benchmark reads the server's CPU time from /proc).
+func (s *Server) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil || !s.proc.running() {
+		return 0
+	}
+	return s.proc.cmd.Process.Pid
+}
+
 // Addr returns "127.0.0.1:<port>".
 func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.Port) }
 
