@@ -84,6 +84,7 @@ var (
 	kamBin     = flag.String("kamailio", "kamailio", "kamailio binary")
 	goMaxProcs = flag.Int("gomaxprocs", 0, "ser's GOMAXPROCS (0: the Go default, every CPU the server may run on)")
 	kamKids    = flag.Int("kamailio-children", 0, "Kamailio's UDP workers (-n; 0 keeps bench/kamailio.cfg's children=1)")
+	serKids    = flag.Int("ser-children", 0, "ser's request workers (the config's fork=no becomes fork=yes, children=N; 0 keeps fork=no: one worker)")
 	rcvBuf     = flag.Int("maxbuffer", 0, "UDP receive buffer for both servers (-b; 0 keeps their default, 256 KB)")
 	stopFail   = flag.Bool("stop-on-failure", true, "stop stepping a scenario after the first step that is not ok")
 	keep       = flag.Bool("keep", false, "keep the work directory (logs, SIPp statistics) and print its path")
@@ -163,8 +164,8 @@ func main() {
 			fatalf("building ser: %v\n%s", err, out)
 		}
 	}
-	fmt.Printf("ser benchmark — %s, %d CPUs, %s/%s, %s, step %v, server pinned to %q, SIPp to %q, ser GOMAXPROCS %d, Kamailio children %d, load average %s\n",
-		cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, time.Now().Format("2006-01-02"), *duration, *serCPU, *sippCPU, *goMaxProcs, *kamKids, loadAvg())
+	fmt.Printf("ser benchmark — %s, %d CPUs, %s/%s, %s, step %v, server pinned to %q, SIPp to %q, ser GOMAXPROCS %d, ser children %d, Kamailio children %d, load average %s\n",
+		cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, time.Now().Format("2006-01-02"), *duration, *serCPU, *sippCPU, *goMaxProcs, *serKids, *kamKids, loadAvg())
 	var results []result
 	for _, mode := range strings.Split(*modeFlag, ",") {
 		if mode == "idle-tcp" {
@@ -383,11 +384,40 @@ type serverProc struct {
 }
 
 func startSer(bin, cfg, dir string) *serverProc {
+	if *serKids > 0 {
+		cfg = serWorkers(cfg, dir, *serKids)
+	}
 	args := []string{"-f", cfg, "-D", "-E", "-H", "off", "-l", fmt.Sprintf("127.0.0.1:%d", *port)}
 	if *rcvBuf > 0 {
 		args = append(args, "-b", strconv.Itoa(*rcvBuf))
 	}
 	return startServer(cfg, dir, "ser", bin, args...)
+}
+
+// serWorkers writes a copy of the ser config cfg into dir that runs n
+// request workers: fork=yes (-D keeps ser in the foreground) and
+// children=n. With the configs' fork=no ser runs one worker, whatever
+// children says (SER's single-process mode).
+func serWorkers(cfg, dir string, n int) string {
+	b, err := os.ReadFile(cfg)
+	check(err)
+	lines := strings.Split(string(b), "\n")
+	forked := false
+	for i, l := range lines {
+		k, _, _ := strings.Cut(strings.TrimSpace(l), "=")
+		switch strings.TrimSpace(k) {
+		case "fork":
+			lines[i], forked = "fork=yes", true
+		case "children":
+			lines[i] = "children=" + strconv.Itoa(n)
+		}
+	}
+	if !forked {
+		fatalf("-ser-children: %s has no fork= line", cfg)
+	}
+	out := filepath.Join(dir, fmt.Sprintf("%s-children%d.cfg", strings.TrimSuffix(filepath.Base(cfg), ".cfg"), n))
+	check(os.WriteFile(out, []byte(strings.Join(lines, "\n")), 0o644))
+	return out
 }
 
 func startKamailio(cfg, dir string) *serverProc {

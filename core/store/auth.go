@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -59,16 +60,13 @@ func (s *Store) Credentials(ctx context.Context, q CredentialsQuery) ([]string, 
 		args = append(args, q.Domain)
 	}
 	query += " LIMIT 1"
-	st, err := s.prepared(ctx, s.r, query)
-	if err != nil {
-		return nil, fmt.Errorf("store: credentials from %s: %w", table, err)
+	var vals []sql.NullString
+	var err error
+	if s.d == MySQL {
+		vals, err = s.lookupBatcher(query, len(q.Columns)).do(ctx, args)
+	} else {
+		vals, err = s.lookupOne(ctx, query, len(q.Columns), args)
 	}
-	vals := make([]sql.NullString, len(q.Columns))
-	dest := make([]any, len(vals))
-	for i := range vals {
-		dest[i] = &vals[i]
-	}
-	err = st.QueryRowContext(ctx, args...).Scan(dest...)
 	if err == sql.ErrNoRows {
 		return nil, fmt.Errorf("store: credentials of %s in %s: %w", aor(q.Username, q.Domain), table, ErrNotFound)
 	}
@@ -80,4 +78,96 @@ func (s *Store) Credentials(ctx context.Context, q CredentialsQuery) ([]string, 
 		out[i] = v.String
 	}
 	return out, nil
+}
+
+// lookupOne runs query (a single-row SELECT of ncols columns) as a
+// prepared statement; no row gives sql.ErrNoRows.
+func (s *Store) lookupOne(ctx context.Context, query string, ncols int, args []any) ([]sql.NullString, error) {
+	st, err := s.prepared(ctx, s.r, query)
+	if err != nil {
+		return nil, err
+	}
+	vals := make([]sql.NullString, ncols)
+	dest := make([]any, len(vals))
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
+	if err := st.QueryRowContext(ctx, args...).Scan(dest...); err != nil {
+		return nil, err
+	}
+	return vals, nil
+}
+
+// lookupBatch is the most lookups one UNION ALL statement of
+// lookupBatcher joins.
+const lookupBatch = 100
+
+// lookupBatcher returns the batcher of the single-row SELECT query of
+// ncols columns on MySQL (engine_batch.go): concurrent lookups become one
+// statement, "(SELECT 0, cols … LIMIT 1) UNION ALL (SELECT 1, cols …
+// LIMIT 1) …", each part the caller's own query with its own parameters
+// and LIMIT, its rows told apart by the leading number; a lone lookup is
+// the prepared statement. A caller whose part returns no row gets
+// sql.ErrNoRows; when the joined statement fails, the lookups run one
+// by one, so that each caller gets its own outcome.
+func (s *Store) lookupBatcher(query string, ncols int) *batcher[[]any, []sql.NullString] {
+	return s.lookups.get(query, func() *batcher[[]any, []sql.NullString] {
+		body := strings.TrimPrefix(query, "SELECT ")
+		return newBatcher(lookupBatch, func(ctx context.Context, qs [][]any) ([][]sql.NullString, []error) {
+			out := make([][]sql.NullString, len(qs))
+			errs := make([]error, len(qs))
+			if len(qs) > 1 {
+				if err := s.lookupJoined(ctx, body, ncols, qs, out); err == nil {
+					for i := range out {
+						if out[i] == nil {
+							errs[i] = sql.ErrNoRows
+						}
+					}
+					return out, errs
+				}
+				clear(out)
+			}
+			for i, a := range qs {
+				out[i], errs[i] = s.lookupOne(ctx, query, ncols, a)
+			}
+			return out, errs
+		})
+	})
+}
+
+// lookupJoined runs the lookups qs as one UNION ALL statement of body
+// (the query after its SELECT) and sets out[i] to the row of lookup i;
+// lookups without a row keep nil.
+func (s *Store) lookupJoined(ctx context.Context, body string, ncols int, qs [][]any, out [][]sql.NullString) error {
+	var b strings.Builder
+	args := make([]any, 0, len(qs)*len(qs[0]))
+	for i, a := range qs {
+		if i > 0 {
+			b.WriteString(" UNION ALL ")
+		}
+		b.WriteString("(SELECT " + strconv.Itoa(i) + ", " + body + ")")
+		args = append(args, a...)
+	}
+	rows, err := s.r.QueryContext(ctx, b.String(), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	dest := make([]any, ncols+1)
+	for rows.Next() {
+		var i int
+		vals := make([]sql.NullString, ncols)
+		dest[0] = &i
+		for j := range vals {
+			dest[j+1] = &vals[j]
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		if i < 0 || i >= len(out) {
+			return fmt.Errorf("store: joined lookup returned row %d of %d", i, len(out))
+		}
+		out[i] = vals
+	}
+	return rows.Err()
 }

@@ -59,6 +59,11 @@ type Store struct {
 	// dbt is the dbtext directory behind the in-memory database (nil for
 	// other engines).
 	dbt *dbtext
+
+	// upserts and lookups coalesce concurrent usrloc upserts and
+	// credentials lookups on MySQL (engine_batch.go), by statement.
+	upserts batchers[[]any, struct{}]
+	lookups batchers[[]any, []sql.NullString]
 }
 
 // stmtKey identifies a cached prepared statement.
