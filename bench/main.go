@@ -33,7 +33,9 @@
 //	register-auth-mysql, calls-acc-mysql
 //	           the same on MariaDB (ser's db_url mysql://, Kamailio's
 //	           db_mysql on Debian's kamailio mysql schema): a private
-//	           mariadbd the bench starts and stops (bench/mariadb.go)
+//	           mariadbd the bench starts and stops (bench/mariadb.go);
+//	           after each step the bench prints mariadbd's CPU and its
+//	           statement counters per call (SHOW GLOBAL STATUS)
 //	ceiling    the load generator alone: SIPp uac straight to SIPp uas
 //	idle-tcp   (ser only, no SIPp) -idle N idle TCP connections held by
 //	           helper processes: ser's RSS and descriptors before, during
@@ -44,6 +46,12 @@
 // for SIPp), so that on two cores the comparison is fair. For scaling,
 // leave -ser-cpu empty (the server may use every core) and set
 // -gomaxprocs for ser and -kamailio-children for Kamailio.
+//
+// Workers: ser's configs say fork=no (one worker, SER's single-process
+// mode) and Kamailio's children=1. -ser-children N runs ser with fork=yes
+// and children=N, -kamailio-children N Kamailio with N; give both the
+// same N to compare at equal workers (the database scenarios wait on
+// round trips, so more workers than cores pay there).
 package main
 
 import (
