@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -167,10 +168,12 @@ type Msg struct {
 
 	Flags Flags
 
-	// origURI is the R-URI as received (revert_uri restores it); nil
-	// for replies. Kept out of line: a message is one size class
-	// smaller, and replies do not carry it.
-	origURI *sip.Uri
+	// origText is the R-URI as received (revert_uri restores it), as
+	// the request line wrote it; origURI is its parsed form, made on the
+	// first OrigURI call (most requests never need it: tm keeps the text,
+	// rr and the rest read the current R-URI). Both are empty for replies.
+	origText string
+	origURI  *sip.Uri
 	// uriStr caches Req.Recipient.String(); cleared on every rewrite.
 	uriStr string
 	// DstURI is the next hop when it differs from the R-URI (set by
@@ -225,16 +228,51 @@ type keyVal struct {
 	v any
 }
 
-// NewRequest wraps a parsed request.
+// NewRequest wraps a request parsed from raw (Parse), its R-URI not
+// changed since: the received R-URI (OrigURI) is the request line's.
 func NewRequest(req *sip.Request, raw []byte, rcv RcvInfo) *Msg {
-	orig := req.Recipient
-	if orig.UriParams != nil {
+	m := &Msg{Req: req, Raw: raw, Rcv: rcv, RURIQ: -1}
+	if text, ok := requestURIText(raw); ok {
+		m.origText = text
+	} else {
+		orig := req.Recipient
 		orig.UriParams = orig.UriParams.Clone()
-	}
-	if orig.Headers != nil {
 		orig.Headers = orig.Headers.Clone()
+		m.origURI = &orig
 	}
-	return &Msg{Req: req, Raw: raw, Rcv: rcv, RURIQ: -1, origURI: &orig}
+	return m
+}
+
+// requestURIText is the Request-URI of a request line as written, a
+// string over raw's own bytes (which Parse already requires to stay
+// unchanged).
+func requestURIText(raw []byte) (string, bool) {
+	if len(raw) == 0 {
+		return "", false
+	}
+	line := unsafe.String(unsafe.SliceData(raw), len(raw))
+	if i := strings.IndexAny(line, "\r\n"); i >= 0 {
+		line = line[:i]
+	}
+	_, rest, ok1 := strings.Cut(line, " ")
+	uri, _, ok2 := strings.Cut(rest, " ")
+	return uri, ok1 && ok2 && uri != ""
+}
+
+// SetOrigURIText sets the R-URI the request was received with, as text
+// (tm's stored copy of a request, whose R-URI had been rewritten).
+func (m *Msg) SetOrigURIText(text string) {
+	m.origText, m.origURI = text, nil
+}
+
+// OrigURIText is the received R-URI as the request line wrote it (for a
+// request made with SetOrigURIText, the text given); its parsed form is
+// OrigURI.
+func (m *Msg) OrigURIText() string {
+	if m.origText == "" && m.origURI != nil {
+		return URIString(m.origURI)
+	}
+	return m.origText
 }
 
 // NewReply wraps a parsed reply.
@@ -289,7 +327,13 @@ func (m *Msg) URIString() string {
 // replies).
 func (m *Msg) OrigURI() *sip.Uri {
 	if m.origURI == nil {
-		return &sip.Uri{}
+		u := new(sip.Uri)
+		if m.Req != nil && sip.ParseUri(m.origText, u) != nil {
+			// Not expected (the request line parsed before): the R-URI
+			// as it is now.
+			*u = *m.Req.Recipient.Clone()
+		}
+		m.origURI = u
 	}
 	return m.origURI
 }

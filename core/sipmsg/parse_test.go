@@ -154,3 +154,36 @@ func FuzzParseSameAsSipgo(f *testing.F) {
 	}
 	f.Fuzz(checkSameAsSipgo)
 }
+
+// TestOrigURI: the received R-URI comes from the request line, parsed
+// when first asked for, and survives rewrites; tm's stored copy sets it
+// as text.
+func TestOrigURI(t *testing.T) {
+	raw := []byte("INVITE sip:bob@example.com;transport=udp SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:bob@example.com>\r\nContent-Length: 0\r\n\r\n")
+	parsed, err := Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewRequest(parsed.(*sip.Request), raw, RcvInfo{})
+	if err := m.SetURI("sip:carol@example.net"); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.OrigURIText(); got != "sip:bob@example.com;transport=udp" {
+		t.Fatalf("OrigURIText %q", got)
+	}
+	if got := m.OrigURI().String(); got != "sip:bob@example.com;transport=udp" {
+		t.Fatalf("OrigURI %q", got)
+	}
+	m.RevertURI()
+	if got := m.URIString(); got != "sip:bob@example.com;transport=udp" {
+		t.Fatalf("after revert_uri %q", got)
+	}
+	m.SetOrigURIText("sip:dave@example.org")
+	if got := m.OrigURI().User; got != "dave" {
+		t.Fatalf("after SetOrigURIText the user is %q", got)
+	}
+	// A reply has none.
+	if r := NewReply(sip.NewResponse(200, "OK"), nil, RcvInfo{}); r.OrigURIText() != "" || r.OrigURI().Host != "" {
+		t.Fatal("a reply has a received R-URI")
+	}
+}

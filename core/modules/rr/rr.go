@@ -151,7 +151,10 @@ func (m *Module) RecordRoutePreset(msg *sipmsg.Msg, data string) error {
 // URI: "sip:" and, with user, "user@".
 func (m *Module) appendPrefix(b []byte, msg *sipmsg.Msg, user bool) []byte {
 	b = append(b, "sip:"...)
-	if u := username(msg); user && u != "" {
+	if !user {
+		return b
+	}
+	if u := username(msg); u != "" {
 		b = append(b, u...)
 		b = append(b, '@')
 	}

@@ -29,7 +29,7 @@ type snapshot struct {
 
 func newSnapshot(m *sipmsg.Msg) *snapshot {
 	s := &snapshot{
-		text: m.Bytes(), received: m.Raw, origURI: sipmsg.URIString(m.OrigURI()),
+		text: m.Bytes(), received: m.Raw, origURI: m.OrigURIText(),
 		rcv: m.Rcv, force: m.ForceSocket, ruriQ: m.RURIQ, script: m.Script,
 	}
 	if len(m.ReplyHeaders) > 0 {
@@ -49,14 +49,8 @@ func (s *snapshot) msg(flags sipmsg.Flags) (*sipmsg.Msg, error) {
 	if !ok {
 		return nil, fmt.Errorf("tm: stored request is not a request")
 	}
-	cur := req.Recipient
-	var orig sip.Uri
-	if err := sip.ParseUri(s.origURI, &orig); err == nil {
-		req.Recipient = orig
-	}
 	m := sipmsg.NewRequest(req, s.received, s.rcv)
-	m.Req.Recipient = cur
-	m.URIChanged()
+	m.SetOrigURIText(s.origURI)
 	m.Flags = flags
 	m.ForceSocket = s.force
 	m.RURIQ = s.ruriQ
