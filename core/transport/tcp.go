@@ -226,7 +226,8 @@ func (t *Transport) readLoop(tc *tcpConn) {
 			deadline = want
 			_ = tc.conn.SetReadDeadline(deadline)
 		}
-		if err := waitReadable(rc); err != nil {
+		bp, n, err := readChunk(rc)
+		if err != nil {
 			if errors.Is(err, errTimeout) {
 				if len(pend) == 0 && gotData && time.Unix(0, tc.last.Load()).Add(t.opts.TCPIdle).After(time.Now()) {
 					continue // we wrote meanwhile: the lifetime starts again
@@ -241,68 +242,75 @@ func (t *Transport) readLoop(tc *tcpConn) {
 				default:
 					why = whyLifetime
 				}
-			}
-			return
-		}
-		bp := chunkPool.Get().(*[]byte)
-		n, err := tc.conn.Read(*bp)
-		if n > 0 {
-			tc.last.Store(time.Now().UnixNano())
-			gotData = true
-			data := (*bp)[:n]
-			if len(pend) > 0 {
-				pend = append(pend, data...)
-				data = pend
-			}
-			rest, ferr := t.deliver(tc, data)
-			switch {
-			case ferr != nil:
-				chunkPool.Put(bp)
-				return
-			case len(rest) == 0:
-				pend = nil
-			case len(pend) > 0 && len(rest) == len(pend):
-				// no message completed: keep growing pend
-			default:
-				started = time.Now()
-				pend = append([]byte(nil), rest...)
-			}
-		}
-		chunkPool.Put(bp)
-		if err != nil {
-			if !errors.Is(err, io.EOF) && !t.closing.Load() && !errors.Is(err, net.ErrClosed) {
+			} else if !errors.Is(err, io.EOF) && !t.closing.Load() && !errors.Is(err, net.ErrClosed) {
 				t.log.Debug("tcp read ended", "remote", tc.remote.String(), "err", err)
 			}
 			return
 		}
+		tc.last.Store(time.Now().UnixNano())
+		gotData = true
+		data := (*bp)[:n]
+		if len(pend) > 0 {
+			pend = append(pend, data...)
+			data = pend
+		}
+		rest, ferr := t.deliver(tc, data)
+		switch {
+		case ferr != nil:
+			chunkPool.Put(bp)
+			return
+		case len(rest) == 0:
+			pend = nil
+		case len(pend) > 0 && len(rest) == len(pend):
+			// no message completed: keep growing pend
+		default:
+			started = time.Now()
+			pend = append([]byte(nil), rest...) // rest may be in the chunk
+		}
+		chunkPool.Put(bp)
 	}
 }
 
 var errTimeout = errors.New("transport: read deadline")
 
-// waitReadable blocks until the socket has data (or EOF, or an error)
-// without reading it, honouring the read deadline.
-func waitReadable(rc syscall.RawConn) error {
-	var b [1]byte
+// readChunk waits until the socket has data (or EOF, or an error),
+// honouring the read deadline, and reads it into a chunk from chunkPool,
+// taken only once there is something to read: a waiting connection holds
+// no buffer. One read(2) per chunk (a peek for readiness first would be a
+// second system call each time). At EOF it returns io.EOF; the chunk is
+// returned whenever err is nil or n > 0.
+func readChunk(rc syscall.RawConn) (bp *[]byte, n int, err error) {
 	var serr error
-	err := rc.Read(func(fd uintptr) bool {
-		_, _, e := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		if e == syscall.EAGAIN || e == syscall.EINTR {
+	err = rc.Read(func(fd uintptr) bool {
+		bp = chunkPool.Get().(*[]byte)
+		for {
+			n, serr = syscall.Read(int(fd), *bp)
+			if serr != syscall.EINTR {
+				break
+			}
+		}
+		if serr == syscall.EAGAIN {
+			chunkPool.Put(bp)
+			bp = nil
 			return false
 		}
-		serr = e
 		return true
 	})
 	if err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return errTimeout
+			err = errTimeout
 		}
-		return err
+		return nil, 0, err
 	}
-	if serr != nil {
-		return serr
+	switch {
+	case serr != nil:
+		chunkPool.Put(bp)
+		return nil, 0, serr
+	case n <= 0:
+		chunkPool.Put(bp)
+		return nil, 0, io.EOF
 	}
-	return nil
+	return bp, n, nil
 }
 
 // deliver hands every complete message in data to the handler and

@@ -279,6 +279,7 @@ func (t *Transport) enqueue(tc *tcpConn, data []byte) error {
 // they are dropped (counted).
 func (t *Transport) writeLoop(tc *tcpConn) {
 	defer t.wg.Done()
+	var iovs net.Buffers // the batch's slices for writev, reused
 	for {
 		tc.mu.Lock()
 		batch := tc.queue
@@ -290,9 +291,18 @@ func (t *Transport) writeLoop(tc *tcpConn) {
 			return
 		}
 		tc.mu.Unlock()
+		// Everything queued goes out in one gathered write (writev): one
+		// system call, and as few segments as the bytes need, instead of
+		// one write per message.
+		_ = tc.conn.SetWriteDeadline(time.Now().Add(t.opts.TCPWriteTimeout))
+		iovs = append(iovs[:0], batch...)
+		iov := iovs // WriteTo consumes iov, not iovs
+		n, err := iov.WriteTo(tc.conn)
+		clear(iovs)
 		for i, b := range batch {
-			_ = tc.conn.SetWriteDeadline(time.Now().Add(t.opts.TCPWriteTimeout))
-			if _, err := tc.conn.Write(b); err != nil {
+			if int64(len(b)) > n {
+				// Not (wholly) written: the connection failed. The
+				// message and those after it are disposed of whole.
 				t.log.Warn("tcp write failed, closing the connection", "remote", tc.remote.String(), "err", err)
 				tc.mu.Lock()
 				tc.writing = false
@@ -303,6 +313,7 @@ func (t *Transport) writeLoop(tc *tcpConn) {
 				t.unsent(tc, rest)
 				return
 			}
+			n -= int64(len(b))
 			t.release(len(b))
 			batch[i] = nil
 		}

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +69,78 @@ func TestTCPDeliveryInOrder(t *testing.T) {
 			t.Fatalf("message %d out of order: %q", i, m)
 		}
 	}
+}
+
+// TestTCPGatheredWrites queues messages of very different sizes faster
+// than a slow reader takes them, so that the writer sends batches of them
+// in gathered writes that the kernel accepts only in part: every message
+// arrives whole and in order, and the queued bytes all come back.
+func TestTCPGatheredWrites(t *testing.T) {
+	tr := newTestTransport(t, Options{})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	dst := tcpDest(l.Addr().String())
+	const n = 400
+	body := func(i int) string { return strings.Repeat("x", (i*7919)%30000) }
+	for i := 0; i < n; i++ {
+		b := body(i)
+		m := fmt.Sprintf("MESSAGE sip:x SIP/2.0\r\nCall-ID: %d\r\nContent-Length: %d\r\n\r\n%s", i, len(b), b)
+		if err := tr.Send(dst, []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReaderSize(c, 512)
+	for i := 0; i < n; i++ {
+		if i%50 == 0 {
+			time.Sleep(10 * time.Millisecond) // let the kernel buffers fill up
+		}
+		m, err := readWhole(r)
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if !strings.Contains(m, fmt.Sprintf("Call-ID: %d\r\n", i)) || !strings.HasSuffix(m, "\r\n\r\n"+body(i)) {
+			t.Fatalf("message %d out of order or cut: %.80q", i, m)
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); tr.queuedBytes.Load() != 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d bytes still counted as queued", tr.queuedBytes.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// readWhole reads one message: header lines up to the empty one, then
+// Content-Length bytes.
+func readWhole(r *bufio.Reader) (string, error) {
+	var sb strings.Builder
+	clen := 0
+	for {
+		l, err := r.ReadString('\n')
+		if err != nil {
+			return sb.String(), err
+		}
+		sb.WriteString(l)
+		if v, ok := strings.CutPrefix(l, "Content-Length: "); ok {
+			clen, _ = strconv.Atoi(strings.TrimSpace(v))
+		}
+		if l == "\r\n" {
+			break
+		}
+	}
+	b := make([]byte, clen)
+	_, err := io.ReadFull(r, b)
+	sb.Write(b)
+	return sb.String(), err
 }
 
 // TestTCPPeerCatchesUp sends to a port nobody listens on: the messages

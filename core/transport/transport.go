@@ -52,8 +52,9 @@ type Options struct {
 	TCPQueueBytes int
 	// TCPConnectTimeout bounds outgoing connection set-up (default 3 s).
 	TCPConnectTimeout time.Duration
-	// TCPWriteTimeout bounds one write on a TCP connection (default 3 s):
-	// a stuck peer never blocks a worker for longer.
+	// TCPWriteTimeout bounds one write on a TCP connection (default 3 s)
+	// — one gathered write of everything queued on it since the last —
+	// after which the connection is closed. Workers never wait for it.
 	TCPWriteTimeout time.Duration
 	// MaxMsg is the largest TCP message accepted (default 256 KiB).
 	MaxMsg int
