@@ -79,7 +79,7 @@ func BenchmarkMariaDBRegisterPath(b *testing.B) {
 					if _, err := s.lookupOne(ctx, lookup, 1, []any{u}); err != nil {
 						return err
 					}
-					return s.upsertOne(ctx, qt, s.contactArgs(&c))
+					return s.execOne(ctx, s.upsertQuery(qt), s.contactArgs(&c))
 				}
 				stmts0, cpu0, db0 := s.Stats().Count.Load(), processCPU(), pidCPU(srv.Pid())
 				b.ResetTimer()

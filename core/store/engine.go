@@ -60,9 +60,10 @@ type Store struct {
 	// other engines).
 	dbt *dbtext
 
-	// upserts and lookups coalesce concurrent usrloc upserts and
-	// credentials lookups on MySQL (engine_batch.go), by statement.
-	upserts batchers[[]any, struct{}]
+	// writes and lookups coalesce concurrent one-row writes (usrloc
+	// upserts, acc inserts) and credentials lookups on MySQL
+	// (engine_batch.go), by statement.
+	writes  batchers[[]any, struct{}]
 	lookups batchers[[]any, []sql.NullString]
 }
 

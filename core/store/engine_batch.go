@@ -177,3 +177,43 @@ func (bs *batchers[Q, R]) get(key string, mk func() *batcher[Q, R]) *batcher[Q, 
 	}
 	return b
 }
+
+// writeBatch is the most rows one statement of writeBatcher writes.
+const writeBatch = 200
+
+// writeBatcher returns the batcher of the one-row write one (an INSERT or
+// upsert of one VALUES row), many(n) being the same statement with n
+// VALUES rows: concurrent writes become one multi-row statement, a lone
+// one is the prepared one-row statement. When a multi-row statement
+// fails, its rows are written one by one, so that each caller gets the
+// outcome of its own row.
+func (s *Store) writeBatcher(one string, many func(n int) string) *batcher[[]any, struct{}] {
+	return s.writes.get(one, func() *batcher[[]any, struct{}] {
+		return newBatcher(writeBatch, func(ctx context.Context, rows [][]any) ([]struct{}, []error) {
+			errs := make([]error, len(rows))
+			if len(rows) > 1 {
+				args := make([]any, 0, len(rows)*len(rows[0]))
+				for _, r := range rows {
+					args = append(args, r...)
+				}
+				if _, err := s.w.ExecContext(ctx, many(len(rows)), args...); err == nil {
+					return make([]struct{}, len(rows)), errs
+				}
+			}
+			for i, r := range rows {
+				errs[i] = s.execOne(ctx, one, r)
+			}
+			return make([]struct{}, len(rows)), errs
+		})
+	})
+}
+
+// execOne runs the write q with args as a prepared statement.
+func (s *Store) execOne(ctx context.Context, q string, args []any) error {
+	st, err := s.prepared(ctx, s.w, q)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx, args...)
+	return err
+}

@@ -256,7 +256,7 @@ func TestMariaDBBatchedStatements(t *testing.T) {
 	}
 
 	// Many concurrent callers: every contact written with its own values,
-	// every lookup answered with its own row.
+	// every lookup answered with its own row, every acc record written.
 	const users, rounds = 40, 5
 	var wg sync.WaitGroup
 	fail := make(chan error, users*rounds*2)
@@ -280,6 +280,9 @@ func TestMariaDBBatchedStatements(t *testing.T) {
 				if _, err := s.Credentials(ctx, CredentialsQuery{Username: u + "-missing", Columns: []string{"ha1"}}); !errors.Is(err, ErrNotFound) {
 					fail <- fmt.Errorf("missing %s: %v", u, err)
 				}
+				if err := s.InsertAcc(ctx, "acc", AccRecord{Method: "INVITE", Status: "200", CallID: fmt.Sprintf("%s-%d", u, r), Username: u}); err != nil {
+					fail <- err
+				}
 			}
 		})
 	}
@@ -287,6 +290,10 @@ func TestMariaDBBatchedStatements(t *testing.T) {
 	close(fail)
 	for err := range fail {
 		t.Error(err)
+	}
+	var n, ids int
+	if err := s.r.QueryRow("SELECT COUNT(*), COUNT(DISTINCT sip_callid) FROM acc WHERE sip_method = 'INVITE'").Scan(&n, &ids); err != nil || n != users*rounds || ids != n {
+		t.Errorf("acc: %d rows, %d call ids, want %d (%v)", n, ids, users*rounds, err)
 	}
 	for i := range users {
 		u := fmt.Sprintf("c%d", i)

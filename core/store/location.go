@@ -224,23 +224,12 @@ func (s *Store) UpsertContact(ctx context.Context, table string, c Contact) erro
 	if s.d == MySQL {
 		_, err = s.upsertBatcher(qt).do(ctx, s.contactArgs(&c))
 	} else {
-		err = s.upsertOne(ctx, qt, s.contactArgs(&c))
+		err = s.execOne(ctx, s.upsertQuery(qt), s.contactArgs(&c))
 	}
 	if err != nil {
 		return fmt.Errorf("store: save contact of %s: %w", aor(c.Username, c.Domain), err)
 	}
 	return nil
-}
-
-// upsertOne runs the upsert of one contact (args: contactArgs) as a
-// prepared statement.
-func (s *Store) upsertOne(ctx context.Context, qt string, args []any) error {
-	st, err := s.prepared(ctx, s.w, s.upsertQuery(qt))
-	if err != nil {
-		return err
-	}
-	_, err = st.ExecContext(ctx, args...)
-	return err
 }
 
 // DeleteContact removes one contact of username@domain from table, or

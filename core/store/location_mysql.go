@@ -58,29 +58,11 @@ func (s *Store) flushMySQL(ctx context.Context, table, qt string, ops []ContactO
 }
 
 // upsertBatcher returns the batcher of UpsertContact on table qt
-// (engine_batch.go): concurrent upserts become one multi-row INSERT … ON
+// (writeBatcher): concurrent upserts become one multi-row INSERT … ON
 // DUPLICATE KEY UPDATE (rows in arrival order, so a key written twice
-// keeps its last values), a lone one is the prepared single-row upsert.
-// When a multi-row statement fails, its rows are written one by one, so
-// that each caller gets the outcome of its own row.
+// keeps its last values).
 func (s *Store) upsertBatcher(qt string) *batcher[[]any, struct{}] {
-	return s.upserts.get(qt, func() *batcher[[]any, struct{}] {
-		return newBatcher(flushBatch, func(ctx context.Context, rows [][]any) ([]struct{}, []error) {
-			errs := make([]error, len(rows))
-			if len(rows) > 1 {
-				args := make([]any, 0, len(rows)*len(locColList))
-				for _, r := range rows {
-					args = append(args, r...)
-				}
-				q := s.d.UpsertRows(qt, locColList, locKeys, locUpdate, len(rows))
-				if _, err := s.w.ExecContext(ctx, q, args...); err == nil {
-					return make([]struct{}, len(rows)), errs
-				}
-			}
-			for i, r := range rows {
-				errs[i] = s.upsertOne(ctx, qt, r)
-			}
-			return make([]struct{}, len(rows)), errs
-		})
+	return s.writeBatcher(s.upsertQuery(qt), func(n int) string {
+		return s.d.UpsertRows(qt, locColList, locKeys, locUpdate, n)
 	})
 }
