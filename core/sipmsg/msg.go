@@ -417,15 +417,44 @@ func (m *Msg) CallID() string {
 // Header returns the value of the first header called name (any case,
 // compact forms included), or "".
 func (m *Msg) Header(name string) string {
-	// sipgo's GetHeader lower-cases every header name it passes (an
-	// allocation for most); this compares in place, with the same
-	// ASCII-only case folding.
-	for _, h := range m.Message().(interface{ Headers() []sip.Header }).Headers() {
-		if asciiEqualFold(h.Name(), name) {
-			return h.Value()
-		}
+	if h := FirstHeader(m.Message(), name); h != nil {
+		return h.Value()
 	}
 	return ""
+}
+
+// FirstHeader is sipgo's GetHeader: the first header called name (ASCII
+// case folded, no compact forms), or nil. sipgo lower-cases the name of
+// every header it passes (an allocation for most); this compares in
+// place.
+func FirstHeader(msg sip.Message, name string) sip.Header {
+	for _, h := range msg.(interface{ Headers() []sip.Header }).Headers() {
+		if asciiEqualFold(h.Name(), name) {
+			return h
+		}
+	}
+	return nil
+}
+
+// PrependHeader is sipgo's PrependHeader (h becomes the first header and
+// the one its accessor returns) without its copy of the header list when
+// the list has room: h is appended and rotated to the front in place.
+func PrependHeader(msg sip.Message, h sip.Header) {
+	list, ok := msg.(interface {
+		Headers() []sip.Header
+		ReplaceHeader(sip.Header)
+	})
+	if !ok || len(list.Headers()) == cap(list.Headers()) {
+		msg.PrependHeader(h)
+		return
+	}
+	msg.AppendHeader(h)
+	hs := list.Headers() // sipgo's own list: rotated in place
+	copy(hs[1:], hs[:len(hs)-1])
+	hs[0] = h
+	// h is now the first header of its name: its accessor must return it
+	// (AppendHeader set it only when there was none).
+	list.ReplaceHeader(h)
 }
 
 // asciiEqualFold reports whether a and b are equal with ASCII letters

@@ -77,14 +77,14 @@ func (m *Module) Process(msg *sipmsg.Msg, def int) int {
 	if msg.Req == nil {
 		return -1
 	}
-	hs := msg.Req.GetHeaders("Max-Forwards")
-	if len(hs) == 0 {
+	first := sipmsg.FirstHeader(msg.Req, "Max-Forwards")
+	if first == nil {
 		v := sip.MaxForwardsHeader(def)
-		msg.Req.PrependHeader(&v)
+		sipmsg.PrependHeader(msg.Req, &v)
 		return 1
 	}
 	var val int
-	switch h := hs[0].(type) {
+	switch h := first.(type) {
 	case *sip.MaxForwardsHeader:
 		val = int(h.Val())
 	default:
@@ -102,7 +102,7 @@ func (m *Module) Process(msg *sipmsg.Msg, def int) int {
 	if m.MaxLimit != 0 && val > m.MaxLimit {
 		val = m.MaxLimit + 1
 	}
-	setValue(msg.Req, hs[0], val-1)
+	setValue(msg.Req, first, val-1)
 	return 1
 }
 

@@ -185,7 +185,7 @@ func insert(msg *sipmsg.Msg, text string) (string, error) {
 	if err := sip.ParseUri(text, &h.Address); err != nil {
 		return "", fmt.Errorf("rr: record-route uri %q: %w", text, err)
 	}
-	msg.Req.PrependHeader(h)
+	sipmsg.PrependHeader(msg.Req, h)
 	var buf [192]byte
 	if b := sipmsg.AppendURI(buf[:0], &h.Address); string(b) != text {
 		return string(b), nil
