@@ -83,7 +83,7 @@ func (s *Server) BuildReply(m *sipmsg.Msg, code int, reason string, o module.Rep
 		resp.AppendHeader(c)
 	}
 	if code == 100 {
-		if ts := req.GetHeader("Timestamp"); ts != nil {
+		if ts := sipmsg.FirstHeader(req, "Timestamp"); ts != nil {
 			resp.AppendHeader(ts)
 		}
 	}
