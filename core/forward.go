@@ -23,31 +23,38 @@ const MagicCookie = "z9hG4bK"
 // different destinations.
 func StatelessBranch(m *sipmsg.Msg) string {
 	req := m.Req
-	h := md5.New()
+	// The hashed text is gathered in a stack buffer (it grows onto the
+	// heap only past 512 bytes) and hashed once.
+	var buf [512]byte
+	b := buf[:0]
 	top := req.Via()
-	if b, _ := top.Params.Get("branch"); strings.HasPrefix(b, MagicCookie) {
-		h.Write([]byte(b))
-		h.Write([]byte(top.Host))
-		h.Write([]byte(strconv.Itoa(top.Port)))
+	if br, _ := top.Params.Get("branch"); strings.HasPrefix(br, MagicCookie) {
+		b = append(b, br...)
+		b = append(b, top.Host...)
+		b = strconv.AppendInt(b, int64(top.Port), 10)
 	} else {
 		// RFC 2543 peers: hash the transaction's identity instead.
 		if t := req.To(); t != nil {
 			tag, _ := t.Params.Get("tag")
-			h.Write([]byte(tag))
+			b = append(b, tag...)
 		}
 		if f := req.From(); f != nil {
 			tag, _ := f.Params.Get("tag")
-			h.Write([]byte(tag))
+			b = append(b, tag...)
 		}
-		h.Write([]byte(m.CallID()))
+		b = append(b, m.CallID()...)
 		if cs := req.CSeq(); cs != nil {
-			h.Write([]byte(strconv.FormatUint(uint64(cs.SeqNo), 10)))
+			b = strconv.AppendUint(b, uint64(cs.SeqNo), 10)
 		}
-		h.Write([]byte(m.OrigURI().String()))
-		h.Write([]byte(top.Value()))
+		b = append(b, m.OrigURI().String()...)
+		b = append(b, top.Value()...)
 	}
-	h.Write([]byte(m.URIString()))
-	return MagicCookie + hex.EncodeToString(h.Sum(nil))[:20]
+	b = append(b, m.URIString()...)
+	sum := md5.Sum(b)
+	var out [len(MagicCookie) + 20]byte
+	copy(out[:], MagicCookie)
+	hex.Encode(out[len(MagicCookie):], sum[:10])
+	return string(out[:])
 }
 
 // Forward relays the request in m statelessly to dst: the previous hop's
