@@ -5,6 +5,7 @@ package sipmsg
 
 import (
 	"fmt"
+	"iter"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -428,12 +429,24 @@ func (m *Msg) Header(name string) string {
 // every header it passes (an allocation for most); this compares in
 // place.
 func FirstHeader(msg sip.Message, name string) sip.Header {
-	for _, h := range msg.(interface{ Headers() []sip.Header }).Headers() {
-		if asciiEqualFold(h.Name(), name) {
-			return h
-		}
+	for h := range HeadersNamed(msg, name) {
+		return h
 	}
 	return nil
+}
+
+// HeadersNamed is sipgo's GetHeaders as an iterator: the headers called
+// name (ASCII case folded, no compact forms) in message order, compared
+// in place instead of lower-casing every header name and collecting them
+// into a new slice.
+func HeadersNamed(msg sip.Message, name string) iter.Seq[sip.Header] {
+	return func(yield func(sip.Header) bool) {
+		for _, h := range msg.(interface{ Headers() []sip.Header }).Headers() {
+			if asciiEqualFold(h.Name(), name) && !yield(h) {
+				return
+			}
+		}
+	}
 }
 
 // PrependHeader is sipgo's PrependHeader (h becomes the first header and

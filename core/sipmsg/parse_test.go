@@ -251,3 +251,49 @@ func TestPrependHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadersNamed: HeadersNamed and FirstHeader find what sipgo's
+// GetHeaders and GetHeader find (names without case, message order), and
+// an early break stops the walk.
+func TestHeadersNamed(t *testing.T) {
+	raw := []byte("REGISTER sip:c SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@c>;tag=1\r\nTo: <sip:a@c>\r\nCall-ID: c\r\nCSeq: 1 REGISTER\r\n" +
+		"Path: <sip:p1;lr>\r\nUser-Agent: x\r\npath: <sip:p2;lr>\r\nPATH: <sip:p3;lr>\r\nExpires: 60\r\nContent-Length: 0\r\n\r\n")
+	parsed, err := Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := parsed.(*sip.Request)
+	for _, name := range []string{"Path", "path", "User-Agent", "user-agent", "Expires", "Contact", "m"} {
+		var got []sip.Header
+		for h := range HeadersNamed(msg, name) {
+			got = append(got, h)
+		}
+		want := msg.GetHeaders(name)
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d headers, sipgo %d", name, len(got), len(want))
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%s: header %d differs", name, i)
+			}
+		}
+		if FirstHeader(msg, name) != msg.GetHeader(name) {
+			t.Fatalf("%s: FirstHeader differs from GetHeader", name)
+		}
+	}
+	n := 0
+	for range HeadersNamed(msg, "Path") {
+		n++
+		break
+	}
+	if n != 1 {
+		t.Fatalf("break: %d", n)
+	}
+	if a := testing.AllocsPerRun(100, func() {
+		for h := range HeadersNamed(msg, "User-Agent") {
+			_ = h
+		}
+	}); a != 0 {
+		t.Fatalf("%v allocations", a)
+	}
+}

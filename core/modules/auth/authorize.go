@@ -191,7 +191,7 @@ func defaultRealm(m *sipmsg.Msg, k kind) (string, error) {
 // realm is realm (case-insensitive), nil when there are none. Headers of
 // other schemes are skipped; a malformed digest header is an error.
 func findCredentials(m *sipmsg.Msg, k kind, realm string) (*Credentials, error) {
-	for _, h := range m.Req.GetHeaders(k.header()) {
+	for h := range sipmsg.HeadersNamed(m.Req, k.header()) {
 		c, err := ParseCredentials(h.Value())
 		if errors.Is(err, ErrNotDigest) {
 			continue

@@ -31,7 +31,7 @@ const maxPath = 512
 func optionTags(msg *sipmsg.Msg, names ...string) []string {
 	var out []string
 	for _, name := range names {
-		for _, h := range msg.Req.GetHeaders(name) {
+		for h := range sipmsg.HeadersNamed(msg.Req, name) {
 			for _, t := range strings.Split(h.Value(), ",") {
 				if t = strings.ToLower(strings.TrimSpace(t)); t != "" {
 					out = append(out, t)
@@ -77,7 +77,7 @@ func (m *Module) checkRequire(msg *sipmsg.Msg) *failure {
 // received parameter, unescaped, for path_use_received.
 func pathVector(msg *sipmsg.Msg) (path, received string, f *failure) {
 	var parts []string
-	for _, h := range msg.Req.GetHeaders("Path") {
+	for h := range sipmsg.HeadersNamed(msg.Req, "Path") {
 		parts = append(parts, strings.TrimSpace(h.Value()))
 	}
 	if len(parts) == 0 {

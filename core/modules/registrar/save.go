@@ -83,7 +83,7 @@ func (m *Module) registerBindings(msg *sipmsg.Msg, d *usrloc.Domain) ([]usrloc.C
 		return nil, now, b, f
 	}
 	var contacts []*sip.ContactHeader
-	for _, h := range req.GetHeaders("Contact") {
+	for h := range sipmsg.HeadersNamed(req, "Contact") {
 		if c, ok := h.(*sip.ContactHeader); ok {
 			contacts = append(contacts, c)
 		}
@@ -233,7 +233,7 @@ func (m *Module) apply(r *usrloc.Record, h *sip.ContactHeader, b *binding, hdrEx
 // expiresHeader parses the Expires header; a malformed one fails the
 // request (SER's "Expires parse error").
 func expiresHeader(req *sip.Request) (int64, bool, *failure) {
-	h := req.GetHeader("Expires")
+	h := sipmsg.FirstHeader(req, "Expires")
 	if h == nil {
 		return 0, false, nil
 	}

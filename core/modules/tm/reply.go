@@ -316,7 +316,7 @@ func mergeChallenges(resp *sip.Response, chosen *branch, brs []*branch) {
 			continue
 		}
 		for _, name := range []string{"WWW-Authenticate", "Proxy-Authenticate"} {
-			for _, h := range br.final.GetHeaders(name) {
+			for h := range sipmsg.HeadersNamed(br.final, name) {
 				resp.AppendHeader(sip.NewHeader(name, h.Value()))
 			}
 		}
