@@ -37,6 +37,9 @@
 //	           after each step the bench prints mariadbd's CPU and its
 //	           statement counters per call (SHOW GLOBAL STATUS)
 //	ceiling    the load generator alone: SIPp uac straight to SIPp uas
+//	ceiling-register  the REGISTER load generator alone: bench/register.xml
+//	           straight to a SIPp uas answering 200 (bench/register_uas.xml)
+//	           pinned to the server's CPU
 //	idle-tcp   (ser only, no SIPp) -idle N idle TCP connections held by
 //	           helper processes: ser's RSS and descriptors before, during
 //	           and after, and whether UDP, TCP, the FIFO, XML-RPC and the
@@ -77,7 +80,7 @@ import (
 )
 
 var (
-	modeFlag   = flag.String("mode", "register,stateless,calls", "scenarios: register, stateless, calls, calls-tcp, register-auth, calls-acc, register-auth-mysql, calls-acc-mysql, ceiling, idle-tcp (comma-separated)")
+	modeFlag   = flag.String("mode", "register,stateless,calls", "scenarios: register, stateless, calls, calls-tcp, register-auth, calls-acc, register-auth-mysql, calls-acc-mysql, ceiling, ceiling-register, idle-tcp (comma-separated)")
 	serverFlag = flag.String("server", "ser", "server(s) to measure: ser, kamailio or both")
 	ratesReg   = flag.String("rates-register", "2000,5000,10000,15000,20000,25000,30000", "offered REGISTER/s steps")
 	ratesSL    = flag.String("rates-stateless", "2000,5000,10000,15000,20000", "offered requests/s steps (stateless)")
@@ -181,8 +184,8 @@ func main() {
 			continue
 		}
 		steps := stepsFor(mode)
-		if mode == "ceiling" {
-			results = append(results, result{"sipp", mode, runCeiling(steps, here, dir)})
+		if mode == "ceiling" || mode == "ceiling-register" {
+			results = append(results, result{"sipp", mode, runCeiling(mode, steps, here, dir)})
 			continue
 		}
 		for _, srv := range servers {
@@ -200,7 +203,7 @@ func stepsFor(mode string) []int {
 		return parseRates(*rates)
 	}
 	switch mode {
-	case "register", "register-auth", "register-auth-mysql":
+	case "register", "register-auth", "register-auth-mysql", "ceiling-register":
 		return parseRates(*ratesReg)
 	case "stateless":
 		return parseRates(*ratesSL)
@@ -213,7 +216,7 @@ func stepsFor(mode string) []int {
 	return nil
 }
 
-var units = map[string]string{"register": "REGISTER/s", "register-auth": "REGISTER/s", "stateless": "req/s", "calls": "calls/s", "calls-tcp": "calls/s", "calls-acc": "calls/s", "ceiling": "calls/s",
+var units = map[string]string{"register": "REGISTER/s", "register-auth": "REGISTER/s", "stateless": "req/s", "calls": "calls/s", "calls-tcp": "calls/s", "calls-acc": "calls/s", "ceiling": "calls/s", "ceiling-register": "REGISTER/s",
 	"register-auth-mysql": "REGISTER/s", "calls-acc-mysql": "calls/s"}
 
 func header(title string) {
@@ -317,19 +320,33 @@ func (p *serverProc) memory(srv string) string {
 	return fmt.Sprintf("shared memory in use %s, RSS %.1f MB (summed over processes)", used, rss)
 }
 
-// runCeiling measures SIPp's own limit: uac straight to uas (builtin
-// scenarios), both pinned to -sipp-cpu.
-func runCeiling(steps []int, here, dir string) step {
-	header("ceiling: SIPp uac → SIPp uas, no server (calls/s)")
+// runCeiling measures SIPp's own limit: uac straight to a SIPp uas. For
+// "ceiling" the builtin call scenarios, both pinned to -sipp-cpu (where
+// the calls benchmark runs its uac and uas); for "ceiling-register" the
+// REGISTER benchmark's uac (bench/register.xml) on -sipp-cpu against a
+// uas answering 200 (bench/register_uas.xml) on -ser-cpu, the server's
+// core: what SIPp's uac can drive when the answering side costs it
+// nothing.
+func runCeiling(mode string, steps []int, here, dir string) step {
+	uacScen, uasScen := []string{"-sn", "uac"}, []string{"-sn", "uas"}
+	uasCPU := *sippCPU
+	if mode == "ceiling-register" {
+		header("ceiling-register: SIPp uac → SIPp uas answering 200, no server (REGISTER/s)")
+		uacScen = []string{"-sf", filepath.Join(here, "register.xml")}
+		uasScen = []string{"-sf", filepath.Join(here, "register_uas.xml")}
+		uasCPU = *serCPU
+	} else {
+		header("ceiling: SIPp uac → SIPp uas, no server (calls/s)")
+	}
 	var best step
 	for _, r := range steps {
-		uas := startSIPp(dir, "uas", []string{"-sn", "uas", "-p", strconv.Itoa(*port + 2)})
+		uas := startSIPpOn(uasCPU, dir, "uas", append(uasScen, "-p", strconv.Itoa(*port+2)))
 		n := r * int(duration.Seconds())
 		stf := filepath.Join(dir, fmt.Sprintf("stat-%d.csv", time.Now().UnixNano()))
 		t0 := time.Now()
-		uac := startSIPp(dir, "uac", []string{"-sn", "uac", "-m", strconv.Itoa(n), "-r", strconv.Itoa(r), "-l", strconv.Itoa(min(r*4, 15000)),
+		uac := startSIPp(dir, "uac", append(uacScen, "-m", strconv.Itoa(n), "-r", strconv.Itoa(r), "-l", strconv.Itoa(min(r*4, 15000)),
 			"-trace_stat", "-stf", stf, "-fd", "3600", "-trace_rtt", "-rtt_freq", "200",
-			"-p", strconv.Itoa(*port + 1), fmt.Sprintf("127.0.0.1:%d", *port+2)})
+			"-p", strconv.Itoa(*port+1), fmt.Sprintf("127.0.0.1:%d", *port+2)))
 		uac.wait(time.Duration(4*int(duration.Seconds())+20) * time.Second)
 		s := readStats(stf)
 		s.Elapsed, s.Offered, s.Calls = time.Since(t0), r, n
@@ -536,10 +553,15 @@ type sipp struct {
 }
 
 func startSIPp(dir, name string, args []string) *sipp {
+	return startSIPpOn(*sippCPU, dir, name, args)
+}
+
+// startSIPpOn starts SIPp pinned to cpus.
+func startSIPpOn(cpus, dir, name string, args []string) *sipp {
 	// 4 MB socket buffers: SIPp's default (64 KB) drops packets in bursts
 	// at these rates, and the retransmissions would be blamed on the server.
 	args = append([]string{"-i", "127.0.0.1", "-nostdin", "-bind_local", "-buff_size", "4194304"}, args...)
-	cmd := pinned(*sippCPU, "sipp", args...)
+	cmd := pinned(cpus, "sipp", args...)
 	cmd.Dir = dir
 	logf, err := os.Create(filepath.Join(dir, name+".log"))
 	check(err)
