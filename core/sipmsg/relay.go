@@ -11,16 +11,16 @@ import "bytes"
 // returned unchanged, when the message does not lend itself to a cut: the
 // first Via line holds more than one value (a comma-separated list) or is
 // folded over several lines, there is no Via or no end of the headers,
-// or the body is not where bodyLen says. The caller then serialises the
-// parsed message.
+// the body is not where bodyLen says, or the message does not begin with
+// its start line. The caller then serialises the parsed message.
 //
 // raw must be the message exactly as the parsed form was made from it:
 // a reply changed after parsing (an onreply route, merged challenges, a
 // rewritten status) must be serialised instead.
 func AppendWithoutTopVia(b, raw []byte, bodyLen int) ([]byte, bool) {
 	nl := bytes.IndexByte(raw, '\n')
-	if nl < 0 {
-		return b, false
+	if nl <= 0 || raw[0] == '\r' {
+		return b, false // no start line first
 	}
 	pos := nl + 1 // start of the current header line
 	cut, cutEnd := -1, -1

@@ -26,6 +26,7 @@ func TestAppendWithoutTopVia(t *testing.T) {
 		{"folded Via", "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP ours\r\n ;branch=z9hG4bKa\r\nVia: SIP/2.0/UDP them\r\n" + tail + "body", 4, ""},
 		{"no Via", "SIP/2.0 200 OK\r\n" + tail + "body", 4, ""},
 		{"no end of headers", "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP ours\r\n", 0, ""},
+		{"leading CRLF", "\r\nSIP/2.0 200 OK\r\nVia: SIP/2.0/UDP ours\r\nVia: SIP/2.0/UDP them\r\n" + tail + "body", 4, ""},
 		{"short body", "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP ours\r\n" + tail + "bo", 4, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
