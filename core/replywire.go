@@ -16,7 +16,8 @@ import (
 // and To, no header per extra line (issue 19: CPU per REGISTER, per 100
 // Trying).
 func (s *Server) Reply(m *sipmsg.Msg, code int, reason string, o module.ReplyOpts) error {
-	r, ok := s.newWireReply(m, code, reason, o)
+	var kv [6]sip.HeaderKV // room for the top Via's parameters
+	r, ok := s.newWireReply(m, code, reason, o, kv[:0])
 	if !ok {
 		return s.SendReply(m.Rcv, s.BuildReply(m, code, reason, o))
 	}
@@ -34,7 +35,8 @@ func (s *Server) Reply(m *sipmsg.Msg, code int, reason string, o module.ReplyOpt
 // sipmsg.AppendResponse would write it, and where it goes (ReplyDest of
 // its top Via); see module.Core.
 func (s *Server) ReplyWire(m *sipmsg.Msg, code int, reason string, o module.ReplyOpts) ([]byte, sipmsg.Dest, error) {
-	r, ok := s.newWireReply(m, code, reason, o)
+	var kv [6]sip.HeaderKV
+	r, ok := s.newWireReply(m, code, reason, o, kv[:0])
 	if !ok {
 		resp := s.BuildReply(m, code, reason, o)
 		via := resp.Via()
@@ -63,18 +65,21 @@ type wireReply struct {
 	reason string
 	o      module.ReplyOpts
 	// top is the request's first Via with received/rport filled in
-	// (setReceived on a copy); topAt is its index among the headers.
+	// (addReceived on a copy, its parameters in the caller's room); topAt
+	// is its index among the headers.
 	top   sip.ViaHeader
 	topAt int
-	kv    [6]sip.HeaderKV // room for top's parameters
 }
 
-// newWireReply prepares a wire reply; ok is false when the reply must be
-// built as a sip.Response: not a request, no Via, or an extra header line
-// named Content-Length (sipgo's SetBody would take it as the body's).
-func (s *Server) newWireReply(m *sipmsg.Msg, code int, reason string, o module.ReplyOpts) (*wireReply, bool) {
+// newWireReply prepares a wire reply, the top Via's parameters copied
+// into room; ok is false when the reply must be built as a sip.Response:
+// not a request, no Via, or an extra header line named Content-Length
+// (sipgo's SetBody would take it as the body's). The reply is a value on
+// the caller's stack (issue 19: bytes per reply); room, the one part that
+// ReplyDest lets escape (the hosts it resolves), is the caller's.
+func (s *Server) newWireReply(m *sipmsg.Msg, code int, reason string, o module.ReplyOpts, room sip.HeaderParams) (r wireReply, ok bool) {
 	if m.Req == nil {
-		return nil, false
+		return r, false
 	}
 	for _, lines := range [2][]string{o.Headers, m.ReplyHeaders} {
 		for _, l := range lines {
@@ -83,20 +88,19 @@ func (s *Server) newWireReply(m *sipmsg.Msg, code int, reason string, o module.R
 				clen = clen || sipmsg.HeaderNameIs(name, "content-length") || sipmsg.HeaderNameIs(name, "l")
 			})
 			if clen {
-				return nil, false
+				return r, false
 			}
 		}
 	}
-	r := &wireReply{s: s, m: m, code: code, reason: reason, o: o, topAt: -1}
+	r = wireReply{s: s, m: m, code: code, reason: reason, o: o, topAt: -1}
 	for i, h := range m.Req.Headers() {
 		if v, ok := h.(*sip.ViaHeader); ok {
 			r.top, r.topAt = *v, i
-			r.top.Params = append(r.kv[:0], v.Params...)
-			s.setReceived(&r.top, m.Rcv, false, m.ForceRport())
+			r.top.Params = s.addReceived(append(room, v.Params...), v.Host, m.Rcv, false, m.ForceRport())
 			return r, true
 		}
 	}
-	return nil, false
+	return r, false
 }
 
 // append writes the reply in BuildReply's order: status line, Vias,
@@ -113,7 +117,7 @@ func (r *wireReply) append(b []byte) []byte {
 	hdrs := req.Headers()
 	for i, h := range hdrs {
 		if i == r.topAt {
-			b = line(b, &r.top)
+			b = append(sipmsg.AppendVia(b, &r.top), "\r\n"...)
 		} else if _, ok := h.(*sip.ViaHeader); ok {
 			b = line(b, h)
 		}
@@ -134,11 +138,7 @@ func (r *wireReply) append(b []byte) []byte {
 			if tag == "" {
 				tag = s.StableTag(m)
 			}
-			var kv [4]sip.HeaderKV
-			to := *t
-			to.Params = append(kv[:0], t.Params...)
-			to.Params.Add("tag", tag)
-			b = line(b, &to)
+			b = append(sipmsg.AppendToWithTag(b, t, tag), "\r\n"...)
 		} else {
 			b = line(b, t)
 		}

@@ -19,7 +19,7 @@ func TestReplyWireMatchesBuildReply(t *testing.T) {
 			"Via: SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bK1;rport\r\n" +
 			"Via: SIP/2.0/TCP [2001:db8::1]:5070;branch=z9hG4bK0;received=198.51.100.1\r\n" +
 			"Record-Route: <sip:p1.example.com;lr>\r\nRecord-Route: <sip:p2.example.com;lr;ftag=x>\r\n" +
-			"From: \"Alice\" <sip:alice@example.com>;tag=a1\r\nTo: <sip:bob@example.com>\r\n" +
+			"From: \"Alice\" <sip:alice@example.com>;tag=a1\r\nTo: <sip:bob@example.com>;p=1\r\n" +
 			"Call-ID: c1@192.0.2.1\r\nCSeq: 7 INVITE\r\nTimestamp: 54.2\r\nMax-Forwards: 70\r\n" +
 			"X-Upper-Case: v\r\nContent-Length: 0\r\n\r\n",
 		"compact, rport with a value, To with a tag": "BYE sip:bob@192.0.2.9 SIP/2.0\r\n" +

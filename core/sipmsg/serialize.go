@@ -258,6 +258,24 @@ func AppendHeader(b []byte, h sip.Header) []byte {
 	return b
 }
 
+// AppendVia appends a Via header line, without its CRLF, as AppendHeader
+// does; v is only read (a Via built on the caller's stack stays there).
+func AppendVia(b []byte, v *sip.ViaHeader) []byte {
+	w := byteWriter{b}
+	w.appendVia(v)
+	return w.b
+}
+
+// AppendToWithTag appends the To header line t with a tag parameter
+// added, without its CRLF: what AppendHeader writes for a copy of t whose
+// parameters end with tag=tag, without that copy.
+func AppendToWithTag(b []byte, t *sip.ToHeader, tag string) []byte {
+	b = append(b, "To: "...)
+	b = appendAddress(b, t.DisplayName, &t.Address, t.Params)
+	b = append(b, ';')
+	return appendParams(b, sip.HeaderParams{{K: "tag", V: tag}}, ';')
+}
+
 // genericHeader is the type of sipgo's headers without a parser of their
 // own (written "Name: value").
 var genericHeader = reflect.TypeOf(sip.NewHeader("X", ""))
