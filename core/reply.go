@@ -129,8 +129,8 @@ func (s *Server) appendWarning(b []byte, m *sipmsg.Msg) []byte {
 	b = m.Rcv.Src.Addr().AppendTo(b)
 	b = append(b, " req_src_port="...)
 	b = strconv.AppendUint(b, uint64(m.Rcv.Src.Port()), 10)
-	b = append(b, " in_uri="...)
-	b = sipmsg.AppendURI(b, m.OrigURI())
+	b = append(b, " in_uri="...) // the request line's text, as SER prints it
+	b = append(b, m.OrigURIText()...)
 	b = append(b, " out_uri="...)
 	b = append(b, m.URIString()...)
 	b = append(b, " via_cnt=="...)

@@ -92,3 +92,27 @@ func TestReplyWireMatchesBuildReply(t *testing.T) {
 		t.Fatalf("got %q, %v\nwant %q", got, err, want)
 	}
 }
+
+// TestWarningInURIAsReceived: the Warning's in_uri is the request line's
+// text byte for byte (SER prints first_line.u.request.uri), not the
+// parsed URI written again.
+func TestWarningInURIAsReceived(t *testing.T) {
+	raw := "INVITE SIP:Bob@example.com;Transport=udp SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bK1\r\n" +
+		"From: <sip:a@example.com>;tag=1\r\nTo: <sip:bob@example.com>\r\nCall-ID: w1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+	srv := newTestServer(t, routerFunc(func(*sipmsg.Msg) int { return 1 }))
+	msg, err := sipmsg.Parse([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := asRequest(msg)
+	m := sipmsg.NewRequest(req, []byte(raw), sipmsg.RcvInfo{
+		Src: netip.MustParseAddrPort("192.0.2.1:5062"), Sock: srv.Sockets()[0], Proto: sipmsg.ProtoUDP,
+	})
+	got, _, err := srv.ReplyWire(m, 100, "Trying", module.ReplyOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(got), " in_uri=SIP:Bob@example.com;Transport=udp out_uri=") {
+		t.Fatalf("Warning:\n%s", got)
+	}
+}
