@@ -197,7 +197,9 @@ type Msg struct {
 	Dropped bool
 
 	// ReplyHeaders are header lines ("Name: value") to add to the next
-	// locally generated reply (textops' append_to_reply, auth challenges).
+	// locally generated reply (textops' append_to_reply, auth challenges);
+	// an entry may hold several lines separated by CRLF (the registrar's
+	// Contact list).
 	ReplyHeaders []string
 
 	// ErrCode and ErrReason describe why the last action failed (set with

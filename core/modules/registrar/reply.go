@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 
 	"ser/core/module"
 	"ser/core/modules/usrloc"
@@ -66,22 +65,30 @@ func errPathUnsup(path string) *failure {
 // contactHeaders renders the bindings for a 200 OK (RFC 3261 §10.3 step
 // 8): one "Contact: <uri>;q=…;expires=…" line per valid contact, q only
 // when the contact has one (SER's build_contact), expires relative to now.
+// The lines come as one CRLF-separated entry (the form ReplyHeaders
+// takes): one string for the whole list (nil when there is no contact).
 func contactHeaders(cs []usrloc.Contact, now int64) []string {
-	hs := make([]string, 0, len(cs))
-	for _, c := range cs {
-		var b strings.Builder
-		b.WriteString("Contact: <")
-		b.WriteString(c.URI)
-		b.WriteByte('>')
-		if c.Q != usrloc.QUnset {
-			b.WriteString(";q=")
-			b.WriteString(c.Q.String())
-		}
-		b.WriteString(";expires=")
-		b.WriteString(strconv.FormatInt(c.ExpiresIn(now), 10))
-		hs = append(hs, b.String())
+	if len(cs) == 0 {
+		return nil
 	}
-	return hs
+	var buf [512]byte
+	b := buf[:0]
+	for i := range cs {
+		c := &cs[i]
+		if i > 0 {
+			b = append(b, "\r\n"...)
+		}
+		b = append(b, "Contact: <"...)
+		b = append(b, c.URI...)
+		b = append(b, '>')
+		if c.Q != usrloc.QUnset {
+			b = append(b, ";q="...)
+			b = append(b, c.Q.String()...)
+		}
+		b = append(b, ";expires="...)
+		b = strconv.AppendInt(b, c.ExpiresIn(now), 10)
+	}
+	return []string{string(b)}
 }
 
 // replier is the sl module's Go API (sl.Module.Reply).

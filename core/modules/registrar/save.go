@@ -181,7 +181,7 @@ type binding struct {
 
 // apply adds, refreshes or removes the binding of one Contact.
 func (m *Module) apply(r *usrloc.Record, h *sip.ContactHeader, b *binding, hdrExp int64, hasHdrExp bool) error {
-	uri := h.Address.String()
+	uri := sipmsg.URIString(&h.Address)
 	old, found := r.Find(uri)
 	// RFC 3261 §10.3 step 7: with the same Call-ID, a CSeq not higher
 	// than the stored one aborts the update and the request fails (400

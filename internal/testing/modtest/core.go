@@ -228,10 +228,16 @@ func (c *Core) ReplyWire(m *sipmsg.Msg, code int, reason string, o module.ReplyO
 	return sipmsg.AppendResponse(nil, resp), dst, nil
 }
 
-// AppendHeaderLine parses "Name: value" (a trailing CRLF is allowed) with
-// sipgo's header parsers and appends the result to msg.
+// AppendHeaderLine parses "Name: value" (a trailing CRLF is allowed;
+// several CRLF-separated lines are taken one by one, as the core does)
+// with sipgo's header parsers and appends the result to msg.
 func AppendHeaderLine(msg sip.Message, line string) {
 	line = strings.TrimRight(line, "\r\n")
+	if first, rest, ok := strings.Cut(line, "\r\n"); ok {
+		AppendHeaderLine(msg, first)
+		AppendHeaderLine(msg, rest)
+		return
+	}
 	hs, err := sip.HeadersParser(sip.DefaultHeadersParser()).ParseHeader(nil, []byte(line))
 	if err != nil || len(hs) == 0 {
 		name, val, _ := strings.Cut(line, ":")
