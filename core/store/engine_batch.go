@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -101,7 +102,9 @@ func (b *batcher[Q, R]) do(ctx context.Context, q Q) (R, error) {
 
 // run executes c together with the calls queued now (up to max), hands
 // every other call its outcome, then passes the turn to the first call
-// queued meanwhile, if any.
+// queued meanwhile, if any. Should exec panic (the SIP workers recover
+// from panics), the other calls get errPanicked and the turn is passed
+// on all the same, so that the batcher is never left busy.
 func (b *batcher[Q, R]) run(c *batchCall[Q, R]) (R, error) {
 	b.mu.Lock()
 	n := min(len(b.queue), b.max-1)
@@ -110,30 +113,44 @@ func (b *batcher[Q, R]) run(c *batchCall[Q, R]) (R, error) {
 	b.queue = append(b.queue[:0], b.queue[n:]...)
 	b.mu.Unlock()
 
+	answered := false
+	defer func() {
+		if !answered {
+			for _, o := range calls[1:] {
+				o.err = errPanicked
+				o.wake <- struct{}{}
+			}
+		}
+		b.mu.Lock()
+		if len(b.queue) > 0 {
+			next := b.queue[0]
+			b.queue = b.queue[1:]
+			next.lead = true
+			next.wake <- struct{}{}
+		} else {
+			b.busy = false
+		}
+		b.mu.Unlock()
+	}()
+
 	qs := make([]Q, len(calls))
 	for i, o := range calls {
 		qs[i] = o.q
 	}
 	ctx, cancel := batchContext(calls)
+	defer cancel()
 	rs, errs := b.exec(ctx, qs)
-	cancel()
 	for i, o := range calls[1:] {
 		o.r, o.err = rs[i+1], errs[i+1]
 		o.wake <- struct{}{}
 	}
-
-	b.mu.Lock()
-	if len(b.queue) > 0 {
-		next := b.queue[0]
-		b.queue = b.queue[1:]
-		next.lead = true
-		next.wake <- struct{}{}
-	} else {
-		b.busy = false
-	}
-	b.mu.Unlock()
+	answered = true
 	return rs[0], errs[0]
 }
+
+// errPanicked is the error of the calls of a batch whose statement
+// panicked in another caller's goroutine.
+var errPanicked = errors.New("store: the batched statement panicked")
 
 // batchContext is the context a batch runs under: the values of the
 // first call's, not cancelled when any one caller gives up, with the

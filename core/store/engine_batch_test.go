@@ -303,3 +303,82 @@ func TestMariaDBBatchedStatements(t *testing.T) {
 		}
 	}
 }
+
+// TestBatcherStress runs many callers with random deadlines (some
+// expiring while queued, some while their batch is in flight) against a
+// slow executor: every call returns, every answered call gets its own
+// result, and the batcher ends idle.
+func TestBatcherStress(t *testing.T) {
+	var execs sync.WaitGroup
+	b := newBatcher(8, func(ctx context.Context, qs []int) ([]int, []error) {
+		execs.Add(1)
+		defer execs.Done()
+		time.Sleep(time.Duration(len(qs)%3) * 100 * time.Microsecond)
+		rs := make([]int, len(qs))
+		for i, q := range qs {
+			rs[i] = q + 1
+		}
+		return rs, make([]error, len(qs))
+	})
+	var wg sync.WaitGroup
+	for w := range 64 {
+		wg.Go(func() {
+			for i := range 200 {
+				q := w*1000 + i
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration((q*7919)%500)*time.Microsecond)
+				r, err := b.do(ctx, q)
+				cancel()
+				if err == nil && r != q+1 {
+					t.Errorf("call %d got %d", q, r)
+				}
+				if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+					t.Errorf("call %d: %v", q, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	execs.Wait()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.busy || len(b.queue) != 0 {
+		t.Errorf("batcher left busy=%v with %d queued", b.busy, len(b.queue))
+	}
+}
+
+// TestBatcherPanic: an executor that panics (in the leading caller's
+// goroutine, which the SIP worker recovers) fails the other calls of the
+// batch and leaves the batcher usable.
+func TestBatcherPanic(t *testing.T) {
+	g := newGate()
+	boom := true
+	b := newBatcher(10, func(ctx context.Context, qs []int) ([]int, []error) {
+		if len(qs) > 1 && boom {
+			boom = false
+			panic("boom")
+		}
+		return g.exec(ctx, qs)
+	})
+	go b.do(context.Background(), 1)
+	<-g.entered
+	lead := make(chan any, 1)
+	go func() {
+		defer func() { lead <- recover() }()
+		b.do(context.Background(), 2)
+	}()
+	waitQueued(t, b, 1)
+	other := make(chan error, 1)
+	go func() { _, err := b.do(context.Background(), 3); other <- err }()
+	waitQueued(t, b, 2)
+	g.release <- struct{}{} // [2 3] runs and panics in 2's goroutine
+	if p := <-lead; p != "boom" {
+		t.Fatalf("leading call recovered %v", p)
+	}
+	if err := <-other; !errors.Is(err, errPanicked) {
+		t.Fatalf("other call of the batch: %v", err)
+	}
+	go func() { <-g.entered; g.release <- struct{}{} }()
+	if r, err := b.do(context.Background(), 4); err != nil || r != 40 {
+		t.Errorf("after the panic: %d, %v", r, err)
+	}
+}
