@@ -445,22 +445,36 @@ func (r *Record) own() {
 // contacts.
 func (r *Record) Put(c Contact) {
 	r.own()
-	c.URI = strings.Clone(c.URI)
-	c.CallID = strings.Clone(c.CallID)
-	c.UserAgent = strings.Clone(c.UserAgent)
-	c.Received = strings.Clone(c.Received)
-	c.Path = strings.Clone(c.Path)
+	i := slices.IndexFunc(r.contacts, func(x Contact) bool { return x.URI == c.URI })
+	// The strings may point into a received message: copied, except
+	// those a refresh leaves as they were (the stored copy is kept).
+	var old Contact
+	if i >= 0 {
+		old = r.contacts[i]
+	}
+	c.URI = keepOrClone(old.URI, c.URI)
+	c.CallID = keepOrClone(old.CallID, c.CallID)
+	c.UserAgent = keepOrClone(old.UserAgent, c.UserAgent)
+	c.Received = keepOrClone(old.Received, c.Received)
+	c.Path = keepOrClone(old.Path, c.Path)
 	c.LastModified = r.now
 	c.seq = r.d.m.nextID()
-	i := slices.IndexFunc(r.contacts, func(x Contact) bool { return x.URI == c.URI })
 	if i >= 0 {
-		c.id = r.contacts[i].id
+		c.id = old.id
 		r.contacts[i] = c
 	} else {
 		c.id = r.d.m.nextID()
 		r.contacts = append(r.contacts, c)
 	}
 	sortContacts(r.contacts, r.d.m.descTimeOrder.Load())
+}
+
+// keepOrClone returns old when s equals it, else a copy of s.
+func keepOrClone(old, s string) string {
+	if s == old {
+		return old
+	}
+	return strings.Clone(s)
 }
 
 // sortContacts puts contacts in lookup order: highest q first and, among
