@@ -44,7 +44,13 @@ func (g *tagGen) getPrefix() string {
 
 // ToTag returns the To-tag sl puts in its replies to the request in msg.
 func (m *Module) ToTag(msg *sipmsg.Msg) string {
-	return m.tag.getPrefix() + crcSuffix(msg)
+	var buf [TagLen + 8]byte
+	return string(m.appendToTag(buf[:0], msg))
+}
+
+// appendToTag appends msg's To-tag (ToTag) to b.
+func (m *Module) appendToTag(b []byte, msg *sipmsg.Msg) []byte {
+	return appendCRCSuffix(append(b, m.tag.getPrefix()...), msg)
 }
 
 // IsLocalACK reports whether msg is an ACK to a reply sl sent: its To-tag
@@ -60,18 +66,20 @@ func (m *Module) IsLocalACK(msg *sipmsg.Msg) bool {
 		return false
 	}
 	tag, _ := to.Params.Get("tag")
-	return len(tag) == TagLen && tag == m.ToTag(msg)
+	var buf [TagLen + 8]byte
+	return len(tag) == TagLen && string(m.appendToTag(buf[:0], msg)) == tag
 }
 
-// crcSuffix is calc_crc_suffix: CRC-CCITT of the top Via's host, port (as
-// written; empty when absent) and branch, printed as 4 hex digits, least
-// significant first.
-func crcSuffix(msg *sipmsg.Msg) string {
+// appendCRCSuffix appends calc_crc_suffix: CRC-CCITT of the top Via's
+// host, port (as written; empty when absent) and branch, printed as 4 hex
+// digits, least significant first.
+func appendCRCSuffix(b []byte, msg *sipmsg.Msg) []byte {
 	crc := uint16(0xffff)
 	if v := msg.Req.Via(); v != nil {
 		crc = crcUpdate(crc, v.Host)
 		if v.Port > 0 {
-			crc = crcUpdate(crc, strconv.Itoa(v.Port))
+			var port [20]byte
+			crc = crcUpdate(crc, string(strconv.AppendInt(port[:0], int64(v.Port), 10)))
 		}
 		if b, ok := v.Params.Get("branch"); ok {
 			crc = crcUpdate(crc, b)
@@ -79,12 +87,11 @@ func crcSuffix(msg *sipmsg.Msg) string {
 	}
 	crc = ^crc
 	const digits = "0123456789abcdef"
-	var out [4]byte
-	for i := range out {
-		out[i] = digits[crc&0xf]
+	for range 4 {
+		b = append(b, digits[crc&0xf])
 		crc >>= 4
 	}
-	return string(out[:])
+	return b
 }
 
 // ccittTab is SER's crc.c ccitt_tab: the reflected CCITT polynomial 0x8408.
