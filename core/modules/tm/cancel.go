@@ -20,7 +20,8 @@ const canceling = "canceling"
 // pending branches are cancelled. ok is false when no INVITE matches: the
 // CANCEL is then relayed like any request.
 func (t *TM) upstreamCancel(m *sipmsg.Msg) (ret int, ok bool) {
-	key, kok := t.requestKey(m, "CANCEL")
+	var buf [keyRoom]byte
+	key, kok := t.appendRequestKey(buf[:0], m, "CANCEL")
 	if !kok {
 		return 0, false
 	}
@@ -35,7 +36,7 @@ func (t *TM) upstreamCancel(m *sipmsg.Msg) (ret int, ok bool) {
 	if inv == nil && iw == nil {
 		return 0, false
 	}
-	cx := t.newTxn(m, key, h, true)
+	cx := t.newTxn(m, string(key), h, true)
 	if old, w := t.table.insert(cx); old != nil || w != nil {
 		t.retransmission(old, w)
 		return 0, true

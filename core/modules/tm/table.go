@@ -174,7 +174,7 @@ func (tb *table) byIdent(bucket, label uint32) *txn {
 }
 
 // hashKey is 64-bit FNV-1a.
-func hashKey(k string) uint64 {
+func hashKey[K string | []byte](k K) uint64 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(k); i++ {
 		h ^= uint64(k[i])
@@ -237,61 +237,75 @@ func parseBranch(b string) (h uint64, idx int, ok bool) {
 // method is the method to match, so a CANCEL can look up the INVITE it
 // cancels.
 func (t *TM) requestKey(m *sipmsg.Msg, method string) (string, bool) {
+	var buf [keyRoom]byte
+	b, ok := t.appendRequestKey(buf[:0], m, method)
+	return string(b), ok
+}
+
+// keyRoom is the stack room for a matching key (longer ones still work).
+const keyRoom = 192
+
+// appendRequestKey appends requestKey's key to b.
+func (t *TM) appendRequestKey(b []byte, m *sipmsg.Msg, method string) ([]byte, bool) {
 	req := m.Req
 	via := req.Via()
 	if via == nil {
-		return "", false
+		return b, false
 	}
 	if method == "ACK" {
 		method = "INVITE"
 	}
-	var b strings.Builder
 	if br, _ := via.Params.Get("branch"); len(br) > len(magicCookie) && strings.HasPrefix(br, magicCookie) {
-		b.Grow(len(br) + len(via.Host) + len(method) + 12)
-		b.WriteString("1\x00")
-		b.WriteString(br)
-		b.WriteByte(0)
-		b.WriteString(strings.ToLower(via.Host))
-		b.WriteByte(':')
-		b.WriteString(strconv.Itoa(via.Port))
-		b.WriteByte(0)
-		b.WriteString(method)
-		return b.String(), true
+		b = append(b, "1\x00"...)
+		b = append(b, br...)
+		b = append(b, 0)
+		for i := 0; i < len(via.Host); i++ { // strings.ToLower's ASCII case, in place
+			c := via.Host[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b = append(b, c)
+		}
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(via.Port), 10)
+		b = append(b, 0)
+		return append(b, method...), true
 	}
 	cs := req.CSeq()
 	if cs == nil {
-		return "", false
+		return b, false
 	}
-	b.WriteString("2\x00")
-	b.WriteString(m.CallID())
-	b.WriteByte(0)
-	b.WriteString(strconv.FormatUint(uint64(cs.SeqNo), 10))
-	b.WriteByte(0)
+	b = append(b, "2\x00"...)
+	b = append(b, m.CallID()...)
+	b = append(b, 0)
+	b = strconv.AppendUint(b, uint64(cs.SeqNo), 10)
+	b = append(b, 0)
 	if f := req.From(); f != nil {
 		tag, _ := f.Params.Get("tag")
-		b.WriteString(tag)
+		b = append(b, tag...)
 	}
-	b.WriteByte(0)
+	b = append(b, 0)
 	if !t.noRURIMatch {
-		b.WriteString(m.OrigURI().String())
+		b = sipmsg.AppendURI(b, m.OrigURI())
 	}
-	b.WriteByte(0)
+	b = append(b, 0)
 	if !t.noVia1Match {
-		b.WriteString(via.Value())
+		b = append(b, via.Value()...)
 	}
-	b.WriteByte(0)
-	b.WriteString(method)
-	return b.String(), true
+	b = append(b, 0)
+	return append(b, method...), true
 }
 
 // lookupRequest returns the live transaction a request matches (method
 // overriding its own method when not empty): in the table (x), or a copy
-// of its wait log record (w).
+// of its wait log record (w). The key is built on the stack: a lookup
+// (ACK, CANCEL) allocates nothing for it.
 func (t *TM) lookupRequest(m *sipmsg.Msg, method string) (*txn, waitRec) {
 	if method == "" {
 		method = m.Method()
 	}
-	key, ok := t.requestKey(m, method)
+	var buf [keyRoom]byte
+	key, ok := t.appendRequestKey(buf[:0], m, method)
 	if !ok {
 		return nil, nil
 	}
@@ -299,12 +313,12 @@ func (t *TM) lookupRequest(m *sipmsg.Msg, method string) (*txn, waitRec) {
 }
 
 // getKey is get for the transaction whose matching key is key.
-func (tb *table) getKey(h uint64, key string) (*txn, waitRec) {
+func (tb *table) getKey(h uint64, key []byte) (*txn, waitRec) {
 	x, w := tb.get(h)
 	switch {
-	case x != nil && x.key == key:
+	case x != nil && x.key == string(key):
 		return x, nil
-	case w != nil && string(w.key()) == key:
+	case w != nil && string(w.key()) == string(key):
 		return nil, w
 	}
 	return nil, nil
