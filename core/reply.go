@@ -293,29 +293,36 @@ func (s *Server) viaHostIs(host string, src netip.Addr) bool {
 // answers (with received/rport already filled in for the hop that sent it)
 // and how that request arrived (RFC 3261 §18.2.2, RFC 3581).
 func (s *Server) ReplyDest(rcv sipmsg.RcvInfo, via *sip.ViaHeader) (sipmsg.Dest, error) {
-	proto, ok := sipmsg.ParseProto(via.Transport)
+	return s.replyDest(rcv, via.Transport, via.Host, via.Port, via.Params)
+}
+
+// replyDest is ReplyDest on the Via taken apart: the strings it resolves
+// leak, the parameter list itself does not (a Via whose parameters are on
+// the caller's stack stays there: Reply, ReplyWire).
+func (s *Server) replyDest(rcv sipmsg.RcvInfo, transport, viaHost string, viaPort int, params sip.HeaderParams) (sipmsg.Dest, error) {
+	proto, ok := sipmsg.ParseProto(transport)
 	if !ok {
-		return sipmsg.Dest{}, fmt.Errorf("core: reply: unsupported Via transport %q", via.Transport)
+		return sipmsg.Dest{}, fmt.Errorf("core: reply: unsupported Via transport %q", transport)
 	}
 	d := sipmsg.Dest{Proto: proto, Sock: rcv.Sock}
 	if proto == rcv.Proto && proto != sipmsg.ProtoUDP {
 		d.ConnID = rcv.ConnID
 	}
-	if id, ok := via.Params.Get("i"); ok && proto != sipmsg.ProtoUDP {
+	if id, ok := params.Get("i"); ok && proto != sipmsg.ProtoUDP {
 		if n, err := strconv.ParseUint(id, 10, 64); err == nil {
 			d.ConnID = n
 		}
 	}
-	port := via.Port
+	port := viaPort
 	if port == 0 {
 		port = 5060
 	}
 	if s.opts.ReplyToVia {
-		return s.resolveInto(d, via.Host, port)
+		return s.resolveInto(d, viaHost, port)
 	}
-	rport, _ := via.Params.Get("rport")
-	recv, hasRecv := via.Params.Get("received")
-	host := via.Host
+	rport, _ := params.Get("rport")
+	recv, hasRecv := params.Get("received")
+	host := viaHost
 	if hasRecv {
 		host = recv
 	}

@@ -17,15 +17,15 @@ import (
 // Trying).
 func (s *Server) Reply(m *sipmsg.Msg, code int, reason string, o module.ReplyOpts) error {
 	var kv [6]sip.HeaderKV // room for the top Via's parameters
-	r, ok := s.newWireReply(m, code, reason, o, kv[:0])
+	r, ps, ok := s.newWireReply(m, code, reason, o, kv[:0])
 	if !ok {
 		return s.SendReply(m.Rcv, s.BuildReply(m, code, reason, o))
 	}
-	dst, err := s.ReplyDest(m.Rcv, &r.top)
+	dst, err := s.replyDest(m.Rcv, r.top.Transport, r.top.Host, r.top.Port, ps)
 	if err != nil {
 		return err
 	}
-	if err := s.sendBytes(dst, r.append); err != nil {
+	if err := s.sendBytes(dst, func(b []byte) []byte { return r.append(b, ps) }); err != nil {
 		return fmt.Errorf("core: send reply: %w", err)
 	}
 	return nil
@@ -36,7 +36,7 @@ func (s *Server) Reply(m *sipmsg.Msg, code int, reason string, o module.ReplyOpt
 // its top Via); see module.Core.
 func (s *Server) ReplyWire(m *sipmsg.Msg, code int, reason string, o module.ReplyOpts) ([]byte, sipmsg.Dest, error) {
 	var kv [6]sip.HeaderKV
-	r, ok := s.newWireReply(m, code, reason, o, kv[:0])
+	r, ps, ok := s.newWireReply(m, code, reason, o, kv[:0])
 	if !ok {
 		resp := s.BuildReply(m, code, reason, o)
 		via := resp.Via()
@@ -49,11 +49,11 @@ func (s *Server) ReplyWire(m *sipmsg.Msg, code int, reason string, o module.Repl
 		}
 		return sipmsg.Exact(func(b []byte) []byte { return sipmsg.AppendResponse(b, resp) }), dst, nil
 	}
-	dst, err := s.ReplyDest(m.Rcv, &r.top)
+	dst, err := s.replyDest(m.Rcv, r.top.Transport, r.top.Host, r.top.Port, ps)
 	if err != nil {
 		return nil, dst, err
 	}
-	return sipmsg.Exact(r.append), dst, nil
+	return sipmsg.Exact(func(b []byte) []byte { return r.append(b, ps) }), dst, nil
 }
 
 // wireReply is a local reply written as bytes: the same text that
@@ -64,22 +64,24 @@ type wireReply struct {
 	code   int
 	reason string
 	o      module.ReplyOpts
-	// top is the request's first Via with received/rport filled in
-	// (addReceived on a copy, its parameters in the caller's room); topAt
-	// is its index among the headers.
+	// top is the request's first Via, its parameters left out (they are
+	// kept apart, with received/rport filled in, in the caller's room:
+	// newWireReply); topAt is its index among the headers.
 	top   sip.ViaHeader
 	topAt int
 }
 
-// newWireReply prepares a wire reply, the top Via's parameters copied
-// into room; ok is false when the reply must be built as a sip.Response:
+// newWireReply prepares a wire reply and returns the top Via's parameters
+// with received/rport, copied into room; ok is false when the reply must be built as a sip.Response:
 // not a request, no Via, or an extra header line named Content-Length
 // (sipgo's SetBody would take it as the body's). The reply is a value on
-// the caller's stack (issue 19: bytes per reply); room, the one part that
-// ReplyDest lets escape (the hosts it resolves), is the caller's.
-func (s *Server) newWireReply(m *sipmsg.Msg, code int, reason string, o module.ReplyOpts, room sip.HeaderParams) (r wireReply, ok bool) {
+// the caller's stack (issue 19: bytes per reply), and so is room: the
+// parameters are kept out of the reply because escape analysis does not
+// tell a struct's fields apart (the Via's host, which replyDest resolves,
+// would take them to the heap).
+func (s *Server) newWireReply(m *sipmsg.Msg, code int, reason string, o module.ReplyOpts, room sip.HeaderParams) (r wireReply, ps sip.HeaderParams, ok bool) {
 	if m.Req == nil {
-		return r, false
+		return r, nil, false
 	}
 	for _, lines := range [2][]string{o.Headers, m.ReplyHeaders} {
 		for _, l := range lines {
@@ -88,7 +90,7 @@ func (s *Server) newWireReply(m *sipmsg.Msg, code int, reason string, o module.R
 				clen = clen || sipmsg.HeaderNameIs(name, "content-length") || sipmsg.HeaderNameIs(name, "l")
 			})
 			if clen {
-				return r, false
+				return r, nil, false
 			}
 		}
 	}
@@ -96,18 +98,19 @@ func (s *Server) newWireReply(m *sipmsg.Msg, code int, reason string, o module.R
 	for i, h := range m.Req.Headers() {
 		if v, ok := h.(*sip.ViaHeader); ok {
 			r.top, r.topAt = *v, i
-			r.top.Params = s.addReceived(append(room, v.Params...), v.Host, m.Rcv, false, m.ForceRport())
-			return r, true
+			r.top.Params = nil
+			return r, s.addReceived(append(room, v.Params...), v.Host, m.Rcv, false, m.ForceRport()), true
 		}
 	}
-	return r, false
+	return r, nil, false
 }
 
 // append writes the reply in BuildReply's order: status line, Vias,
 // Record-Routes (18x/2xx to a dialog-creating request), From, To (with a
 // tag), Call-ID, CSeq, Timestamp (100), the extra header lines, Server,
 // Content-Type, Content-Length, Warning, the body.
-func (r *wireReply) append(b []byte) []byte {
+// ps are the top Via's parameters (newWireReply).
+func (r *wireReply) append(b []byte, ps sip.HeaderParams) []byte {
 	s, m, req, code := r.s, r.m, r.m.Req, r.code
 	b = append(b, "SIP/2.0 "...)
 	b = strconv.AppendInt(b, int64(code), 10)
@@ -117,7 +120,9 @@ func (r *wireReply) append(b []byte) []byte {
 	hdrs := req.Headers()
 	for i, h := range hdrs {
 		if i == r.topAt {
-			b = append(sipmsg.AppendVia(b, &r.top), "\r\n"...)
+			top := r.top
+			top.Params = ps
+			b = append(sipmsg.AppendVia(b, &top), "\r\n"...)
 		} else if _, ok := h.(*sip.ViaHeader); ok {
 			b = line(b, h)
 		}
