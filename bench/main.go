@@ -253,6 +253,7 @@ func runMode(srv, mode string, steps []int, bin, here, dir string) step {
 	for _, r := range steps {
 		var s step
 		var mdb0 mdbSnapshot
+		drops0, srvDrops0 := udpDrops(*port)
 		if mysql {
 			mdb0 = mariaDBSnapshot()
 		}
@@ -277,6 +278,10 @@ func runMode(srv, mode string, steps []int, bin, here, dir string) step {
 			uas.kill()
 		}
 		row(s)
+		if drops, srvDrops := udpDrops(*port); drops != drops0 {
+			fmt.Printf("%10s UDP datagrams dropped (receive buffer full): %d at the server's socket, %d at SIPp's\n", "",
+				srvDrops-srvDrops0, (drops-drops0)-(srvDrops-srvDrops0))
+		}
 		fmt.Printf("%10s memory after the step: %s\n", "", p.memory(srv))
 		if mysql {
 			fmt.Printf("%10s %s\n", "", mariaDBActivity(mdb0, s.Success, s.Elapsed))
