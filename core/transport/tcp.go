@@ -84,9 +84,11 @@ func (t *Transport) acceptLoop(s *sipmsg.Socket, l *net.TCPListener) {
 // tcp_accept_iplimit) at once, with a reset so that neither side keeps it
 // in TIME_WAIT.
 func (t *Transport) refuse(c *net.TCPConn, limit string) {
+	// Counted before the reset: whoever sees the connection refused sees
+	// it counted too (TestTCPMaxConnections reads the counter then).
+	n := t.Stats.TCPRefused.Add(1)
 	_ = c.SetLinger(0)
 	_ = c.Close()
-	n := t.Stats.TCPRefused.Add(1)
 	now := time.Now().UnixNano()
 	if last := t.lastRefuseLog.Load(); now-last >= int64(5*time.Second) && t.lastRefuseLog.CompareAndSwap(last, now) {
 		t.log.Warn("tcp connection limit reached: new connections refused", "limit", limit,
