@@ -76,12 +76,23 @@ route {
 	}
 	c.Write([]byte("\x00\x01garbage\r\n\r\n"))
 
-	resp, err := http.Get("http://" + d.HTTPAddr() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	// The transport counts a datagram once sendto returned, which can be
+	// after the client already read it: scrape until the REGISTER's 200
+	// is counted (bounded), then check everything on that scrape.
+	var resp *http.Response
+	var body []byte
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var err error
+		resp, err = http.Get("http://" + d.HTTPAddr() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), `ser_sip_replies_sent_total{class="2xx",transport="udp"} 1`) || time.Now().After(deadline) {
+			break
+		}
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/plain; version=0.0.4; charset=utf-8" {
 		t.Fatalf("/metrics: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
