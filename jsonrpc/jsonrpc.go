@@ -25,7 +25,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -81,10 +80,10 @@ type Options struct {
 // Guard); the bridge itself checks the method, the media type and the
 // size.
 type Server struct {
-	exec  rpc.Executor
-	opts  Options
-	log   *slog.Logger
-	slots chan struct{}
+	exec rpc.Executor
+	gate *rpc.Bounded // exec, at most MaxInFlight commands at once
+	opts Options
+	log  *slog.Logger
 }
 
 // New returns a bridge running commands through exec.
@@ -114,7 +113,8 @@ func New(exec rpc.Executor, opts Options) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Server{exec: exec, opts: opts, log: log.With("module", "jsonrpc"), slots: make(chan struct{}, opts.MaxInFlight)}, nil
+	log = log.With("module", "jsonrpc")
+	return &Server{exec: exec, gate: rpc.NewBounded(exec, opts.MaxInFlight, log), opts: opts, log: log}, nil
 }
 
 // Path returns where the bridge is served.
@@ -506,49 +506,23 @@ func line(x any) (string, error) {
 	return "", errors.New("a parameter must be a string, a number, a boolean or null")
 }
 
-// run executes a command through the Executor in its own goroutine, so
-// that a stuck command cannot hold the request past its deadline; it keeps
-// its slot (MaxInFlight) until it really returns.
+// run executes a command through the bounded Executor (rpc.Bounded: at
+// most MaxInFlight at once, a stuck command cannot hold the request past
+// its deadline) and maps its failures to JSON-RPC errors.
 func (s *Server) run(ctx context.Context, cmd string, lines []string) (*rpc.Reply, *Error) {
-	select {
-	case s.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, s.execError(ctx, "waiting for a free slot", ctx.Err())
-	}
-	type result struct {
-		rep *rpc.Reply
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		defer func() { <-s.slots }()
-		defer func() {
-			if p := recover(); p != nil {
-				s.log.Error("command panicked", "command", cmd, "panic", p, "stack", string(debug.Stack()))
-				done <- result{err: errPanic}
-			}
-		}()
-		rep, err := s.exec.Execute(ctx, cmd, lines)
-		done <- result{rep, err}
-	}()
-	var res result
-	select {
-	case res = <-done:
-	case <-ctx.Done():
-		return nil, s.execError(ctx, cmd, ctx.Err())
-	}
+	rep, err := s.gate.Execute(ctx, cmd, lines)
 	switch {
-	case errors.Is(res.err, errPanic):
+	case errors.Is(err, rpc.ErrNoFreeSlot):
+		return nil, s.execError(ctx, rpc.ErrNoFreeSlot.Error(), ctx.Err())
+	case errors.Is(err, rpc.ErrPanicked):
 		return nil, &Error{Code: CodeInternal, Message: "Internal error: command " + cmd + " failed"}
-	case res.err != nil:
-		return nil, s.execError(ctx, cmd, res.err)
-	case res.rep == nil:
+	case err != nil:
+		return nil, s.execError(ctx, cmd, err)
+	case rep == nil:
 		return nil, &Error{Code: CodeInternal, Message: "Internal error: " + cmd + " returned no reply"}
 	}
-	return res.rep, nil
+	return rep, nil
 }
-
-var errPanic = errors.New("jsonrpc: command panicked")
 
 func (s *Server) execError(ctx context.Context, what string, err error) *Error {
 	s.log.Warn("command failed", "command", what, "err", err)

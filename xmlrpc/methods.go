@@ -4,16 +4,12 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"unicode"
 
 	"ser/core/rpc"
 )
-
-// errPanic marks a command whose handler panicked.
-var errPanic = errors.New("xmlrpc: command panicked")
 
 // method is a built-in XML-RPC method.
 type method struct {
@@ -130,60 +126,37 @@ func (s *Server) fifoExecute(ctx context.Context, params []any) (any, *Fault) {
 	return s.run(ctx, name, lines)
 }
 
-// run executes a command through the Executor and maps its reply: status
-// 400 and above → fault (code = status, string = reason), else the result
-// struct {code, reason, lines, output}. A stuck command cannot hold the
-// request past its deadline: it runs in its own goroutine, which keeps its
-// MaxInFlight slot until the command really returns.
+// run executes a command through the bounded Executor (rpc.Bounded: at
+// most MaxInFlight at once, a stuck command cannot hold the request past
+// its deadline) and maps its reply: status 400 and above → fault (code =
+// status, string = reason), else the result struct {code, reason, lines,
+// output}.
 func (s *Server) run(ctx context.Context, cmd string, lines []string) (any, *Fault) {
-	select {
-	case s.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, s.execFault(ctx, "waiting for a free slot", ctx.Err())
+	rep, err := s.gate.Execute(ctx, cmd, lines)
+	if errors.Is(err, rpc.ErrNoFreeSlot) {
+		return nil, s.execFault(ctx, rpc.ErrNoFreeSlot.Error(), ctx.Err())
 	}
-	type result struct {
-		rep *rpc.Reply
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		defer func() { <-s.slots }()
-		defer func() {
-			if p := recover(); p != nil { // an in-process handler must not kill ser
-				s.log.Error("command panicked", "command", cmd, "panic", p, "stack", string(debug.Stack()))
-				done <- result{err: errPanic}
-			}
-		}()
-		rep, err := s.exec.Execute(ctx, cmd, lines)
-		done <- result{rep, err}
-	}()
-	var res result
-	select {
-	case res = <-done:
-	case <-ctx.Done():
-		return nil, s.execFault(ctx, cmd, ctx.Err())
-	}
-	if errors.Is(res.err, errPanic) {
+	if errors.Is(err, rpc.ErrPanicked) {
 		return nil, faultf(FaultInternal, "internal error: command %s failed", cmd)
 	}
-	if res.err != nil {
-		return nil, s.execFault(ctx, cmd, res.err)
+	if err != nil {
+		return nil, s.execFault(ctx, cmd, err)
 	}
-	if res.rep == nil {
+	if rep == nil {
 		return nil, faultf(FaultInternal, "internal error: %s returned no reply", cmd)
 	}
-	if res.rep.Code >= 400 {
-		reason := res.rep.Reason()
+	if rep.Code >= 400 {
+		reason := rep.Reason()
 		if reason == "" {
-			reason = strings.TrimSpace(strings.SplitN(res.rep.Text, "\n", 2)[0])
+			reason = strings.TrimSpace(strings.SplitN(rep.Text, "\n", 2)[0])
 		}
-		return nil, &Fault{Code: res.rep.Code, String: reason}
+		return nil, &Fault{Code: rep.Code, String: reason}
 	}
 	return Struct{
-		{"code", res.rep.Code},
-		{"reason", res.rep.Reason()},
-		{"lines", res.rep.Lines()},
-		{"output", res.rep.Text},
+		{"code", rep.Code},
+		{"reason", rep.Reason()},
+		{"lines", rep.Lines()},
+		{"output", rep.Text},
 	}, nil
 }
 

@@ -119,11 +119,11 @@ func ParseAllow(list []string) ([]netip.Prefix, error) {
 
 // Server is the XML-RPC bridge; it is an http.Handler.
 type Server struct {
-	exec  rpc.Executor
-	cmds  rpc.Lister // exec's own list, or "which" (executor.go)
-	opts  Options
-	log   *slog.Logger
-	slots chan struct{}
+	exec rpc.Executor
+	cmds rpc.Lister // exec's own list, or "which" (executor.go)
+	opts Options
+	log  *slog.Logger
+	gate *rpc.Bounded // exec, at most MaxInFlight commands at once
 	// hosts is the Host check over Options.Hosts.
 	hosts *hostcheck.Checker
 	// users are the SHA-256 digests of Options.Users' passwords; logins
@@ -186,12 +186,13 @@ func New(exec rpc.Executor, opts Options) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	log = log.With("module", "xmlrpc")
 	s := &Server{
-		exec:  exec,
-		cmds:  lister(exec),
-		opts:  opts,
-		log:   log.With("module", "xmlrpc"),
-		slots: make(chan struct{}, opts.MaxInFlight),
+		exec: exec,
+		gate: rpc.NewBounded(exec, opts.MaxInFlight, log),
+		cmds: lister(exec),
+		opts: opts,
+		log:  log,
 	}
 	hosts, err := hostcheck.New(opts.Hosts)
 	if err != nil {

@@ -2,9 +2,13 @@ package rpc
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // TestLocal: the in-process executor runs commands with FIFO framing and
@@ -55,5 +59,38 @@ func TestCommandStats(t *testing.T) {
 	want := map[string]uint64{"fifo/2xx": 1, "unixsock/5xx": 1, "local/2xx": 1, "web/2xx": 1, "jsonrpc/5xx": 1}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+// TestBounded: the limit holds (a stuck command keeps its slot), a
+// waiting call gives up with ErrNoFreeSlot, a panic becomes ErrPanicked.
+func TestBounded(t *testing.T) {
+	release := make(chan struct{})
+	exec := ExecutorFunc(func(ctx context.Context, cmd string, _ []string) (*Reply, error) {
+		switch cmd {
+		case "stuck":
+			<-release
+		case "boom":
+			panic("boom")
+		}
+		return &Reply{Code: 200, Text: "200 ok\n"}, nil
+	})
+	b := NewBounded(exec, 1, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := b.Execute(ctx, "stuck", nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("stuck: %v", err)
+	}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel2()
+	if _, err := b.Execute(ctx2, "x", nil); !errors.Is(err, ErrNoFreeSlot) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("while the slot is held: %v", err)
+	}
+	close(release)
+	if rep, err := b.Execute(context.Background(), "x", nil); err != nil || rep.Code != 200 {
+		t.Fatalf("after release: %v %v", rep, err)
+	}
+	if _, err := b.Execute(context.Background(), "boom", nil); !errors.Is(err, ErrPanicked) {
+		t.Fatalf("panic: %v", err)
 	}
 }
