@@ -101,6 +101,7 @@ func writeTM(ctx context.Context, w *metrics.Writer, c *sercmd.Client) {
 	w.Single("ser_tm_transactions_local_total", metrics.Counter, "Transactions created by ser itself (UAC: t_uac_dlg, probes).", float64(ts.Local))
 	w.Single("ser_tm_replied_locally_total", metrics.Counter, "Transactions answered by ser itself (t_reply, local 408 and 487).", float64(ts.RepliedLocally))
 	w.Single("ser_tm_timeouts_total", metrics.Counter, "Branches whose final response timer (fr_timer, fr_inv_timer) fired.", float64(ts.Timeouts))
+	w.Single("ser_tm_refused_total", metrics.Counter, "New transactions refused because max_transactions were live.", float64(ts.Refused))
 	w.Family("ser_tm_transactions_completed_total", metrics.Counter, "Transactions completed, by the class of their final reply.")
 	for i, n := range ts.Completed {
 		w.Sample("ser_tm_transactions_completed_total", float64(n), "class", counter.Classes[i+2])

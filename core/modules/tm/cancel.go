@@ -36,6 +36,9 @@ func (t *TM) upstreamCancel(m *sipmsg.Msg) (ret int, ok bool) {
 	if inv == nil && iw == nil {
 		return 0, false
 	}
+	if t.full(m) {
+		return -1, true
+	}
 	cx := t.newTxn(m, string(key), h, true)
 	if old, w := t.table.insert(cx); old != nil || w != nil {
 		t.retransmission(old, w)

@@ -195,6 +195,20 @@ func setNoisy(t *TM, v module.Value) error {
 	return nil
 }
 
+// setMaxTransactions is max_transactions (not in SER, whose bound was the
+// shared memory size): how many transactions may be live at once.
+func setMaxTransactions(t *TM, v module.Value) error {
+	n, err := v.Int()
+	if err != nil {
+		return err
+	}
+	if n <= 0 {
+		return fmt.Errorf("value %d must be positive", n)
+	}
+	t.maxTxns = int64(n)
+	return nil
+}
+
 // fixupLookupRequest binds t_lookup_request: true when the request belongs
 // to an existing transaction (a retransmission, or an ACK to a negative
 // reply of ours); later calls that act on "the transaction" (t_check_status,

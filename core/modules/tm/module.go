@@ -37,6 +37,7 @@ var Exports = &module.Exports{
 		{Name: "uac_from", Kind: module.Str, Set: setInert("uac_from", "SER 0.9.6 did not use it either; t_uac_from and t_uac_dlg take the From")},
 		{Name: "fr_timer_avp", Kind: module.Str, Set: setInert("fr_timer_avp", "SER 0.9.6 parsed it but never read the AVP, so fr_timer always applies")},
 		{Name: "fr_inv_timer_avp", Kind: module.Str, Set: module.SetOf(setFrInvAVP)},
+		{Name: "max_transactions", Kind: module.Int, Set: module.SetOf(setMaxTransactions)},
 	},
 	Funcs: []module.Func{
 		{Name: "t_relay", MinArgs: 0, MaxArgs: 2, Routes: reqFail, Fixup: module.FixupOf(fixupRelay)},

@@ -20,6 +20,7 @@ type counters struct {
 	timeouts       atomic.Uint64    // branches ended by fr_timer/fr_inv_timer
 	completed      [5]atomic.Uint64 // 2xx..6xx
 	illegal        atomic.Uint64    // state transitions refused (fsm.go): bugs
+	refused        atomic.Uint64    // new transactions refused: max_transactions reached
 }
 
 func (c *counters) complete(code int) {
@@ -37,6 +38,9 @@ type Stats struct {
 	// Timeouts counts branches whose final response timer (fr_timer,
 	// fr_inv_timer) fired (not part of t_stats' text).
 	Timeouts uint64
+	// Refused counts new transactions refused because max_transactions
+	// were live (not part of t_stats' text).
+	Refused uint64
 	// Illegal counts state transitions the tables of fsm.go do not allow:
 	// bugs in tm, each logged at error level (not part of t_stats' text).
 	Illegal uint64
@@ -56,6 +60,7 @@ func (t *TM) Stats() Stats {
 		s.Completed[i] = t.stats.completed[i].Load()
 	}
 	s.Timeouts = t.stats.timeouts.Load()
+	s.Refused = t.stats.refused.Load()
 	s.Illegal = t.stats.illegal.Load()
 	return s
 }
@@ -76,7 +81,7 @@ func (t *TM) HashText() string {
 // printed (sercmd.TStats writes its text).
 func (s Stats) TStats() sercmd.TStats {
 	return sercmd.TStats{Current: s.Current, Waiting: s.Waiting, Total: s.Total, Local: s.Local,
-		RepliedLocally: s.RepliedLocally, Completed: s.Completed, Timeouts: s.Timeouts}
+		RepliedLocally: s.RepliedLocally, Completed: s.Completed, Timeouts: s.Timeouts, Refused: s.Refused}
 }
 
 func (t *TM) cmdStats(_ context.Context, req *rpc.Request) *rpc.Reply {

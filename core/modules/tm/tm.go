@@ -123,7 +123,12 @@ type TM struct {
 	frInvAVPOn bool
 
 	table table
-	tq    []timerQueue // sharded by transaction hash (queueOf)
+	// maxTxns is max_transactions: while the table (the wait log
+	// included) holds that many, a new transaction is refused with
+	// SER's out-of-memory answer (full, fullLog).
+	maxTxns int64
+	fullLog atomic.Int64 // when "table full" was last logged (ns)
+	tq      []timerQueue // sharded by transaction hash (queueOf)
 	// keepInTable keeps completed transactions in the table instead of
 	// the wait log (tests compare the two).
 	keepInTable bool
@@ -142,7 +147,7 @@ type TM struct {
 // (env.Core) before it can forward.
 func New() *TM {
 	t := &TM{log: slog.Default(), params: DefaultTimers(), noisy: true, txTimeout: 2 * time.Second,
-		frInvAVP: sipmsg.StrName("callee_fr_inv_timer"), frInvAVPOn: true}
+		frInvAVP: sipmsg.StrName("callee_fr_inv_timer"), frInvAVPOn: true, maxTxns: DefaultMaxTransactions}
 	d := DefaultTimers()
 	t.timers.Store(&d)
 	t.tq = make([]timerQueue, timerShards())

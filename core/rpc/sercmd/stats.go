@@ -11,6 +11,9 @@ type TStats struct {
 	// Timeouts counts branches whose final response timer fired (in
 	// process only: SER's t_stats text has no such line).
 	Timeouts uint64
+	// Refused counts new transactions refused because max_transactions
+	// were live (in process only).
+	Refused uint64
 }
 
 // SLStats are sl's sl_stats counters. The 2xx..5xx fields count the codes
